@@ -1,0 +1,37 @@
+# The two quick-start commands:  `make run`  and  `make test`.
+PY      ?= python3
+VENV    ?= .venv
+BIN     := $(VENV)/bin
+HOST    ?= 127.0.0.1
+PORT    ?= 8000
+
+.PHONY: setup system-deps run test test-fast bench frontend clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+setup: $(BIN)/python  ## Python packages, database, demo data
+	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_demos --if-empty
+
+system-deps:  ## Debian packages the browser and multi-process tests need (root)
+	@command -v chromium >/dev/null && command -v redis-server >/dev/null || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium redis-server; }
+
+run: setup  ## one Daphne, in-process clock, in-memory channel layer, SQLite
+	$(BIN)/daphne -b $(HOST) -p $(PORT) rolloutviz.asgi:application
+
+test: system-deps setup  ## the whole suite: simulator, web app, websockets, redis, browser
+	$(BIN)/python -m pytest -q
+
+test-fast: setup
+	$(BIN)/python -m pytest -q -m "not browser and not redis"
+
+bench: setup
+	$(BIN)/python -m simulator.bench
+	$(BIN)/python -m rolloutviz.bench
+
+frontend:  ## rebuild the committed bundle (needs Node; not needed to run)
+	cd frontend && npm ci && npm run build
