@@ -1,0 +1,1 @@
+"""rolloutviz: the Django project and app that serves the rollout simulator."""

@@ -1,0 +1,136 @@
+"""The stored state of every simulation: its clock, Deployments, revisions and recorded history.
+
+The authoritative cluster state lives in the latest `Snapshot` plus the `TickRecord`s after it;
+`Deployment` and `Revision` rows mirror the cluster for listing, the admin and the history view.
+"""
+from __future__ import annotations
+
+from django.db import models
+
+
+class Simulation(models.Model):
+    """One simulated cluster with its own seed, tick length and clock."""
+
+    name = models.CharField(max_length=200, blank=True, default="")
+    seed = models.BigIntegerField(default=0)
+    tick = models.FloatField(default=1.0, help_text="Simulated seconds per step.")
+    speed = models.FloatField(default=1.0, help_text="Simulated seconds per wall-clock second.")
+    running = models.BooleanField(default=False)
+    sim_time = models.FloatField(default=0.0, help_text="Seconds since 2026-01-01T00:00:00Z.")
+    seq = models.BigIntegerField(default=0, help_text="Number of the last published delta.")
+    demo = models.CharField(max_length=100, blank=True, default="")
+    lease_owner = models.CharField(max_length=200, blank=True, default="")
+    lease_expires = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.id}: {self.name or 'simulation'}"
+
+
+class Deployment(models.Model):
+    """A Deployment of a simulation, as last applied and as the controller sees it."""
+
+    simulation = models.ForeignKey(
+        Simulation, on_delete=models.CASCADE, related_name="deployments"
+    )
+    namespace = models.CharField(max_length=253, default="default")
+    name = models.CharField(max_length=253)
+    manifest = models.TextField(blank=True, default="", help_text="YAML as last applied.")
+    generation = models.BigIntegerField(default=0)
+    paused = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["simulation_id", "namespace", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["simulation", "namespace", "name"], name="unique_deployment_per_sim"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.namespace}/{self.name} (sim {self.simulation_id})"
+
+
+class Revision(models.Model):
+    """One pod template (one ReplicaSet) of a Deployment; its number moves on rollback."""
+
+    deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="revisions")
+    revision = models.BigIntegerField()
+    replicaset = models.CharField(max_length=253)
+    template = models.JSONField(default=dict)
+    template_hash = models.CharField(max_length=63, blank=True, default="")
+    images = models.JSONField(default=list)
+    change_cause = models.TextField(blank=True, default="")
+    created_sim_time = models.FloatField(default=0.0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["deployment_id", "revision"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["deployment", "replicaset"], name="unique_replicaset_per_deployment"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.replicaset} (revision {self.revision})"
+
+
+class CommandRecord(models.Model):
+    """A user command, in the order it ran, with its sim time and outcome (for replay)."""
+
+    simulation = models.ForeignKey(Simulation, on_delete=models.CASCADE, related_name="commands")
+    index = models.BigIntegerField()
+    sim_time = models.FloatField()
+    name = models.CharField(max_length=100)
+    args = models.JSONField(default=dict)
+    outcome = models.JSONField(default=dict, help_text="The result, or the errors.")
+    ok = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["simulation_id", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["simulation", "index"], name="unique_command_index")
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.index} {self.name} at {self.sim_time}s (sim {self.simulation_id})"
+
+
+class Snapshot(models.Model):
+    """The whole cluster state (`Cluster.snapshot()`) at one sim time."""
+
+    simulation = models.ForeignKey(Simulation, on_delete=models.CASCADE, related_name="snapshots")
+    sim_time = models.FloatField()
+    seq = models.BigIntegerField()
+    state = models.JSONField()
+
+    class Meta:
+        ordering = ["simulation_id", "seq", "id"]
+        indexes = [models.Index(fields=["simulation", "seq"], name="snapshot_sim_seq")]
+
+    def __str__(self) -> str:
+        return f"snapshot seq {self.seq} at {self.sim_time}s (sim {self.simulation_id})"
+
+
+class TickRecord(models.Model):
+    """One published delta, exactly as sent to the viewers."""
+
+    simulation = models.ForeignKey(Simulation, on_delete=models.CASCADE, related_name="ticks")
+    seq = models.BigIntegerField()
+    sim_time = models.FloatField()
+    payload = models.JSONField()
+
+    class Meta:
+        ordering = ["simulation_id", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["simulation", "seq"], name="unique_tick_seq")
+        ]
+        indexes = [models.Index(fields=["simulation", "sim_time"], name="tick_sim_time")]
+
+    def __str__(self) -> str:
+        return f"tick seq {self.seq} at {self.sim_time}s (sim {self.simulation_id})"

@@ -1,0 +1,2 @@
+"""WebSocket URL routes (the live stream's consumer is added here)."""
+websocket_urlpatterns = []
