@@ -23,16 +23,13 @@ ROLLING_UPDATE = "RollingUpdate"
 RECREATE = "Recreate"
 MAX_INT32 = 2**31 - 1
 
-REVISION_ANNOTATION = "deployment.kubernetes.io/revision"
-REVISION_HISTORY_ANNOTATION = "deployment.kubernetes.io/revision-history"
 DESIRED_REPLICAS_ANNOTATION = "deployment.kubernetes.io/desired-replicas"
 MAX_REPLICAS_ANNOTATION = "deployment.kubernetes.io/max-replicas"
-# Kubernetes caps the revision-history annotation at this many characters.
-REVISION_HISTORY_LIMIT_CHARS = 2000
 
 _PERCENT = re.compile(r"^([0-9]+)%$")
-_TIMED_OUT_REASON = "ProgressDeadlineExceeded"
-_NEW_RS_AVAILABLE_REASON = "NewReplicaSetAvailable"
+# Progressing reasons the arithmetic itself looks at (the rest live in simulator.conditions).
+TIMED_OUT_REASON = "ProgressDeadlineExceeded"
+NEW_RS_AVAILABLE_REASON = "NewReplicaSetAvailable"
 
 
 # ---------------------------------------------------------------- int-or-percent, fenceposts
@@ -385,56 +382,11 @@ def deployment_timed_out(progress_deadline_seconds: int | None, progressing_cond
     if not has_progress_deadline(progress_deadline_seconds) or progressing_condition is None:
         return False
     reason = progressing_condition.get("reason")
-    if reason == _NEW_RS_AVAILABLE_REASON:
+    if reason == NEW_RS_AVAILABLE_REASON:
         return False
-    if reason == _TIMED_OUT_REASON:
+    if reason == TIMED_OUT_REASON:
         return True
     return progressing_condition.get("last_update_time", 0.0) + progress_deadline_seconds < now
-
-
-def revision_number(value: str | int | None) -> int | None:
-    """A revision annotation as an int: absent counts as 0, unparsable gives None (skipped by Kubernetes)."""
-    if value is None:
-        return 0
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    return int(value) if isinstance(value, str) and re.fullmatch(r"[+-]?[0-9]+", value) else None
-
-
-def max_revision(revisions: list) -> int:
-    """The highest revision among ReplicaSets, unparsable ones skipped (MaxRevision)."""
-    return max([r for r in map(revision_number, revisions) if r is not None], default=0)
-
-
-def last_revision(revisions: list) -> int:
-    """The second highest revision: what ``rollout undo`` without --to-revision targets (LastRevision)."""
-    highest = second = 0
-    for revision in filter(lambda r: r is not None, map(revision_number, revisions)):
-        if revision >= highest:
-            highest, second = revision, highest
-        elif revision > second:
-            second = revision
-    return second
-
-
-def append_revision_history(history: str | None, old_revision: str,
-                            limit_chars: int = REVISION_HISTORY_LIMIT_CHARS) -> str | None:
-    """The revision-history annotation after a re-used RS gives up ``old_revision``.
-
-    Oldest entries are dropped to stay within ``limit_chars``; None means "leave it unchanged"
-    (the new entry alone would not fit).
-    """
-    if not history:
-        return old_revision
-    entries = history.split(",")
-    total = len(history) + len(old_revision) + 1
-    start = 0
-    while total > limit_chars and start < len(entries):
-        total -= len(entries[start]) + 1
-        start += 1
-    if total > limit_chars:
-        return None
-    return ",".join([*entries[start:], old_revision])
 
 
 def replica_sets_to_delete(old_rss: list[dict], revision_history_limit: int | None) -> list[str]:
@@ -459,8 +411,8 @@ def replica_sets_to_delete(old_rss: list[dict], revision_history_limit: int | No
             and rs.get("terminating_replicas", 0) == 0]
 
 
-def _go_quote(text: str) -> str:
-    """Go's %q for the plain names Kubernetes allows."""
+def go_quote(text: str) -> str:
+    """Go's %q for the plain names Kubernetes allows (used in kubectl and controller messages)."""
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
@@ -470,11 +422,11 @@ def rollout_status(name: str, generation: int, replicas: int, status: dict,
 
     Past the progress deadline: ('error: deployment "NAME" exceeded its progress deadline\\n', False).
     """
-    quoted = _go_quote(name)
+    quoted = go_quote(name)
     if generation > status.get("observed_generation", 0):
         return "Waiting for deployment spec update to be observed...\n", False
     progressing = next((c for c in conditions if c.get("type") == "Progressing"), None)
-    if progressing is not None and progressing.get("reason") == _TIMED_OUT_REASON:
+    if progressing is not None and progressing.get("reason") == TIMED_OUT_REASON:
         return f"error: deployment {quoted} exceeded its progress deadline\n", False
     updated = status.get("updated_replicas", 0)
     current = status.get("replicas", 0)

@@ -1,0 +1,125 @@
+"""Which pods a ReplicaSet deletes first when it scales down.
+
+Mirrors getPodsToDelete / getPodsRankedByRelatedPodsOnSameNode (pkg/controller/replicaset)
+and ActivePodsWithRanks.Less (pkg/controller/controller_utils.go) with the default feature
+gates (PodDeletionCost and LogarithmicScaleDown on), over plain per-pod dicts:
+
+    name            str
+    node            str | None      spec.nodeName; None or "" = not scheduled yet
+    phase           str             "Pending", "Unknown" or "Running"
+    ready           bool            the Ready condition is True
+    ready_since     float | None    that condition's lastTransitionTime (None = unset)
+    restarts        int             the highest restartCount among the pod's containers
+    created         float | None    creationTimestamp (None = unset)
+    deletion_cost   int | str | None  controller.kubernetes.io/pod-deletion-cost (invalid = 0)
+    uid             str             breaks ties between pods of the same age bucket (default "")
+    rank            int             only for deletion_order(): active related pods on its node
+    now             float           only for deletion_order(): the controller's clock
+
+Times are seconds on the simulated clock. Where Kubernetes finds two pods equal its sort
+leaves them in an arbitrary order; here they keep the order given, for determinism.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+
+PHASE_ORDINAL = {"Pending": 0, "Unknown": 1, "Running": 2}
+_INT32 = re.compile(r"^[+-]?[0-9]+$")
+
+
+def deletion_cost(value: int | str | None) -> int:
+    """The pod-deletion-cost annotation as an int32; missing or invalid counts as 0."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and _INT32.match(value) and -(2**31) <= int(value) < 2**31:
+        return int(value)
+    return 0
+
+
+def _after_or_zero(t1: float | None, t2: float | None) -> bool:
+    """afterOrZero: an unset time sorts first, otherwise the later time does."""
+    if t1 is None or t2 is None:
+        return t1 is None
+    return t1 > t2
+
+
+def _log_rank(t: float, now: float) -> int:
+    """The power-of-two bucket of an age, measured in nanoseconds as Go's time.Duration is."""
+    age_ns = (now - t) * 1e9
+    return int(math.log2(age_ns)) if age_ns > 0 else -1
+
+
+def _newer_first(t1: float | None, t2: float | None, uid1: str, uid2: str, now: float | None) -> bool:
+    """Compare two times on Kubernetes' logarithmic scale; same bucket falls back to the UID."""
+    if now is None or t1 is None or t2 is None:
+        return _after_or_zero(t1, t2)
+    diff = _log_rank(t1, now) - _log_rank(t2, now)
+    return uid1 < uid2 if diff == 0 else diff < 0
+
+
+def less(a: dict, b: dict, rank_a: int, rank_b: int, now: float | None) -> bool:
+    """Whether pod ``a`` should be deleted before pod ``b`` (ActivePodsWithRanks.Less)."""
+    node_a, node_b = a.get("node") or "", b.get("node") or ""
+    if node_a != node_b and (not node_a or not node_b):
+        return not node_a  # 1. not scheduled before scheduled
+    phase_a, phase_b = PHASE_ORDINAL.get(a.get("phase"), 0), PHASE_ORDINAL.get(b.get("phase"), 0)
+    if phase_a != phase_b:
+        return phase_a < phase_b  # 2. Pending < Unknown < Running
+    if bool(a.get("ready")) != bool(b.get("ready")):
+        return not a.get("ready")  # 3. not ready before ready
+    cost_a, cost_b = deletion_cost(a.get("deletion_cost")), deletion_cost(b.get("deletion_cost"))
+    if cost_a != cost_b:
+        return cost_a < cost_b  # 4. lower deletion cost first
+    if rank_a != rank_b:
+        return rank_a > rank_b  # 5. more related pods on the same node first
+    if a.get("ready") and b.get("ready") and a.get("ready_since") != b.get("ready_since"):
+        # 6. ready for a shorter time first
+        return _newer_first(a.get("ready_since"), b.get("ready_since"), a.get("uid", ""), b.get("uid", ""), now)
+    if a.get("restarts", 0) != b.get("restarts", 0):
+        return a.get("restarts", 0) > b.get("restarts", 0)  # 7. more restarts first
+    if a.get("created") != b.get("created"):
+        # 8. created more recently first
+        return _newer_first(a.get("created"), b.get("created"), a.get("uid", ""), b.get("uid", ""), now)
+    return False
+
+
+def related_pods_per_node(related_pods: list[dict]) -> dict[str, int]:
+    """How many of the owner's active pods run on each node ("" = not scheduled)."""
+    counts: dict[str, int] = {}
+    for pod in related_pods:
+        node = pod.get("node") or ""
+        counts[node] = counts.get(node, 0) + 1
+    return counts
+
+
+def _ordered(pods: list[dict], ranks: list[int], now: float | None) -> list[str]:
+    def compare(i: int, j: int) -> int:
+        if less(pods[i], pods[j], ranks[i], ranks[j], now):
+            return -1
+        return 1 if less(pods[j], pods[i], ranks[j], ranks[i], now) else 0
+    order = sorted(range(len(pods)), key=functools.cmp_to_key(compare))
+    return [pods[i]["name"] for i in order]
+
+
+def pods_to_delete(pods: list[dict], count: int, related_pods: list[dict] | None = None,
+                   now: float | None = None) -> list[str]:
+    """Names of the ``count`` pods a ReplicaSet deletes when it has too many (getPodsToDelete).
+
+    ``pods`` are the ReplicaSet's active pods; ``related_pods`` are the active pods of every
+    ReplicaSet of the same owner (default: ``pods``), used to rank pods by how crowded their
+    node is. If all pods go, no sorting happens and they come back in the order given.
+    """
+    if count >= len(pods):
+        return [pod["name"] for pod in pods]
+    per_node = related_pods_per_node(pods if related_pods is None else related_pods)
+    ranks = [per_node.get(pod.get("node") or "", 0) for pod in pods]
+    return _ordered(pods, ranks, now)[:count]
+
+
+def deletion_order(pods: list[dict]) -> list[str]:
+    """All pod names, first-to-delete first, for pods that already carry ``rank`` and ``now``."""
+    now = pods[0].get("now") if pods else None
+    return _ordered(pods, [pod.get("rank", 0) for pod in pods], now)
