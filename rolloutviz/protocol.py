@@ -1,0 +1,148 @@
+"""The wire format of the live stream: versioned JSON messages and channel-layer messages.
+
+Browser messages (docs/contracts.md §2) are plain dicts of JSON primitives with ``"v": 1``.
+A delta is encoded to text exactly once, by whoever produced it (`encode`), and that text
+travels through the channel layer inside a layer message, so each consumer forwards the
+prepared text instead of serialising per viewer. Layer messages also hold only JSON
+primitives (str, int, float, bool, None, list, dict), so they survive channels-redis'
+msgpack serialiser unchanged.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+VERSION = 1
+
+# Channel-layer message types; each maps to a consumer handler ("." becomes "_").
+LAYER_DELTA = "simulation.delta"  # one prepared delta text, with its seq
+LAYER_RESYNC = "simulation.resync"  # the state was replaced: every viewer needs a fresh snapshot
+LAYER_GONE = "simulation.gone"  # the simulation was deleted
+
+# Error codes of {"type": "error"} messages.
+NOT_FOUND = "NOT_FOUND"
+BAD_REQUEST = "BAD_REQUEST"
+
+
+def group_name(simulation_id: int) -> str:
+    """The channel-layer group every viewer of one simulation joins."""
+    return f"simulation.{int(simulation_id)}"
+
+
+def encode(message: dict) -> str:
+    """Serialise a wire message to compact JSON text (done once per message)."""
+    return json.dumps(message, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def decode(text: str | bytes) -> Any:
+    """Parse a wire message (the inverse of `encode`)."""
+    return json.loads(text)
+
+
+def clock_info(*, running: bool, speed: float) -> dict:
+    """The ``clock`` block of snapshots and deltas."""
+    return {"running": bool(running), "speed": float(speed)}
+
+
+def marker(*, t: float, label: str, detail: str = "", kind: str = "command") -> dict:
+    """A labelled moment on the timeline: a user command or a ScalingReplicaSet event.
+
+    ``kind`` ("command" or "event") is our additive key: it tells the timeline recorder,
+    when it rebuilds from stored deltas, which markers came from users.
+    """
+    return {"t": float(t), "label": str(label), "detail": str(detail), "kind": kind}
+
+
+def delta_message(
+    *,
+    sim: int,
+    seq: int,
+    t: float,
+    cause: str,
+    changes: list[dict],
+    events: list[dict],
+    deployments: dict[str, dict],
+    clock: dict,
+    markers: list[dict],
+    timeline: dict,
+) -> dict:
+    """One delta: what changed in one step or one command, numbered by ``seq``.
+
+    ``cause`` ("step", "command", "clock" or "reset") and ``timeline`` (the new timeline
+    entries, same shape as the snapshot's ``timeline`` without ``markers``) are additive keys.
+    """
+    return {
+        "v": VERSION,
+        "type": "delta",
+        "sim": int(sim),
+        "seq": int(seq),
+        "t": float(t),
+        "cause": cause,
+        "changes": changes,
+        "events": events,
+        "deployments": deployments,
+        "clock": clock,
+        "markers": markers,
+        "timeline": timeline,
+    }
+
+
+def snapshot_message(state: dict) -> dict:
+    """The full-state message sent on connect and on resync; ``state`` as `state_dict` builds it."""
+    return {
+        "v": VERSION,
+        "type": "snapshot",
+        "sim": state["sim"],
+        "seq": state["seq"],
+        "t": state["t"],
+        "state": state,
+    }
+
+
+def error_message(*, code: str, message: str) -> dict:
+    """An error the server reports over the socket (e.g. unknown simulation)."""
+    return {"v": VERSION, "type": "error", "code": code, "message": message}
+
+
+def state_dict(
+    *,
+    sim: int,
+    seq: int,
+    t: float,
+    clock: dict,
+    objects: dict[str, list[dict]],
+    events: list[dict],
+    deployments: dict[str, dict],
+    timeline: dict,
+) -> dict:
+    """The snapshot ``state`` (also the body of GET /api/simulations/<id>/)."""
+    return {
+        "sim": int(sim),
+        "seq": int(seq),
+        "t": float(t),
+        "clock": clock,
+        "objects": {
+            "deployments": objects.get("deployments", []),
+            "replicasets": objects.get("replicasets", []),
+            "pods": objects.get("pods", []),
+            "nodes": objects.get("nodes", []),
+        },
+        "events": events,
+        "deployments": deployments,
+        "timeline": timeline,
+    }
+
+
+def layer_delta(*, seq: int, text: str) -> dict:
+    """The channel-layer message carrying one prepared delta text to every consumer."""
+    return {"type": LAYER_DELTA, "seq": int(seq), "text": text}
+
+
+def layer_resync(*, seq: int) -> dict:
+    """Tell every consumer of the group to send its client a fresh snapshot."""
+    return {"type": LAYER_RESYNC, "seq": int(seq)}
+
+
+def layer_gone(*, simulation_id: int) -> dict:
+    """Tell every consumer of the group that the simulation no longer exists."""
+    return {"type": LAYER_GONE, "sim": int(simulation_id)}
