@@ -3,7 +3,7 @@ of deployment_util_test.go, ported to simulator.rollout_math and simulator.revis
 
 import pytest
 
-from simulator import revisions
+from simulator import revisions as rev
 from simulator import rollout_math as rm
 
 NEW, OLD, OLDER = 2 * 3600.0, 3600.0, 0.0  # TestScale's newTimestamp / oldTimestamp / olderTimestamp
@@ -136,7 +136,7 @@ def test_annotation_utils_revision_history():
     for i in range(10, 20):
         next_revision = str(i + 1)
         if revision is not None and int(revision) < int(next_revision):
-            appended = revisions.append_revision_history(history, revision, limit_chars=5)
+            appended = rev.append_revision_history(history, revision, limit_chars=5)
             history = appended if appended is not None else history
         revision = next_revision
         if i >= 12:
@@ -263,8 +263,8 @@ def test_replica_sets_to_delete_keeps_unobserved():
     ids=["history 1,2,3", "missing and unparsable", "none", "ints"],
 )
 def test_max_and_last_revision(revisions, highest, second):
-    assert revisions.max_revision(revisions) == highest
-    assert revisions.last_revision(revisions) == second
+    assert rev.max_revision(revisions) == highest
+    assert rev.last_revision(revisions) == second
 
 
 @pytest.mark.parametrize(
@@ -273,4 +273,4 @@ def test_max_and_last_revision(revisions, highest, second):
     ids=["first entry", "append", "drop oldest", "does not fit"],
 )
 def test_append_revision_history(history, old, limit, expected):
-    assert revisions.append_revision_history(history, old, limit) == expected
+    assert rev.append_revision_history(history, old, limit) == expected
