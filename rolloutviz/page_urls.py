@@ -1,2 +1,9 @@
 """URL routes of the HTML pages."""
-urlpatterns = []
+from django.urls import path
+
+from rolloutviz.views import pages
+
+urlpatterns = [
+    path("", pages.home, name="home"),
+    path("simulations/<int:sim_id>/", pages.simulation, name="simulation"),
+]

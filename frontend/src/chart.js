@@ -1,0 +1,191 @@
+// The replica chart: desired and ready replicas per ReplicaSet over time, with the Deployment's
+// `replicas + maxSurge` ceiling and `replicas − maxUnavailable` floor as guides. Same time axis
+// as the timeline; Canvas 2D, redrawn only when dirty.
+import { revisionColour, OKABE_ITO } from "./palette.js";
+import { formatSimTime } from "./view.js";
+import { esc } from "./timeline.js";
+
+const SIZES = { normal: { label: 230, height: 200, font: 12 }, large: { label: 320, height: 280, font: 17 } };
+
+/** Value of a step series [[t, ...values]] at time t, column `col` (null before the first point). */
+function valueAt(series, t, col) {
+  let value = null;
+  for (const point of series) {
+    if (point[0] > t) break;
+    value = point[col];
+  }
+  return value;
+}
+
+export class ReplicaChart {
+  constructor(root, store, view, { stats } = {}) {
+    this.store = store;
+    this.view = view;
+    this.stats = stats;
+    this.canvas = root.querySelector("canvas");
+    this.legend = root.querySelector(".chart-legend");
+    this.ctx = this.canvas.getContext("2d");
+    this.large = false;
+    this.legendKey = "";
+    store.subscribe((topics) => {
+      if (topics.has("timeline") || topics.has("tick") || topics.has("snapshot")) this.invalidate();
+    });
+    view.onChange(() => this.invalidate());
+    new ResizeObserver(() => this.invalidate()).observe(this.canvas.parentElement);
+  }
+
+  setLarge(large) {
+    this.large = large;
+    this.invalidate();
+  }
+
+  invalidate() {
+    this.frame ||= requestAnimationFrame(() => {
+      this.frame = 0;
+      this.draw();
+    });
+  }
+
+  draw() {
+    const started = performance.now();
+    const sz = SIZES[this.large ? "large" : "normal"];
+    const dpr = window.devicePixelRatio || 1;
+    const width = this.canvas.parentElement.clientWidth;
+    const height = sz.height;
+    if (this.canvas.width !== Math.round(width * dpr) || this.canvas.height !== Math.round(height * dpr)) {
+      this.canvas.width = Math.round(width * dpr);
+      this.canvas.height = Math.round(height * dpr);
+      this.canvas.style.width = `${width}px`;
+      this.canvas.style.height = `${height}px`;
+    }
+    const ctx = this.ctx;
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, width, height);
+    const now = this.store.t;
+    const x = this.view.scale(now, sz.label, width - 8);
+    const [t0, t1] = x.domain();
+    const tl = this.store.timeline;
+    const replicasets = [...tl.replicasets.values()].sort((a, b) => a.revision - b.revision);
+    const deployments = [...tl.deployments.values()];
+    let maxY = 1;
+    for (const rs of replicasets) for (const p of rs.series) maxY = Math.max(maxY, p[1], p[2]);
+    for (const d of deployments) for (const p of d.series) maxY = Math.max(maxY, p[1] + (p[2] || 0));
+    const top = 10;
+    const bottom = height - 22;
+    const y = (v) => bottom - (v / (maxY * 1.08)) * (bottom - top);
+
+    this.drawGrid(ctx, sz, x, y, maxY, width, bottom);
+    for (const d of deployments) {
+      this.drawStep(ctx, x, y, d.series, 1, t0, t1, now, "#555", [2, 4], (p) => (p[2] === null ? null : p[1] + p[2]));
+      this.drawStep(ctx, x, y, d.series, 1, t0, t1, now, "#555", [8, 4], (p) => (p[3] === null ? null : Math.max(p[1] - p[3], 0)));
+    }
+    for (const rs of replicasets) {
+      const colour = revisionColour(rs.revision);
+      this.drawStep(ctx, x, y, rs.series, 2.5, t0, t1, now, colour, [], (p) => p[1]);
+      this.drawStep(ctx, x, y, rs.series, 2.5, t0, t1, now, colour, [1, 3], (p) => p[2]);
+    }
+    const nowX = x(now);
+    if (nowX >= sz.label && nowX <= width) {
+      ctx.strokeStyle = OKABE_ITO.vermillion;
+      ctx.lineWidth = 2;
+      ctx.beginPath();
+      ctx.moveTo(nowX, top);
+      ctx.lineTo(nowX, bottom);
+      ctx.stroke();
+    }
+    this.drawGuideLabels(ctx, sz, deployments, y, now);
+    this.updateLegend(replicasets, deployments, now);
+    if (this.stats) this.stats.record(performance.now() - started);
+  }
+
+  drawGrid(ctx, sz, x, y, maxY, width, bottom) {
+    ctx.font = `${sz.font - 1}px system-ui, sans-serif`;
+    ctx.fillStyle = "#444";
+    ctx.textAlign = "right";
+    ctx.textBaseline = "middle";
+    ctx.lineWidth = 1;
+    const step = Math.max(1, Math.ceil(maxY / 6));
+    for (let v = 0; v <= maxY * 1.05; v += step) {
+      ctx.strokeStyle = "rgba(0,0,0,0.08)";
+      ctx.beginPath();
+      ctx.moveTo(sz.label, y(v));
+      ctx.lineTo(width, y(v));
+      ctx.stroke();
+      ctx.fillText(String(v), sz.label - 6, y(v));
+    }
+    ctx.textAlign = "center";
+    ctx.textBaseline = "top";
+    for (const tick of x.ticks(Math.max(2, Math.floor((width - sz.label) / 90)))) {
+      ctx.fillText(formatSimTime(tick), x(tick), bottom + 4);
+    }
+    ctx.textAlign = "left";
+    ctx.textBaseline = "middle";
+    ctx.font = `600 ${sz.font}px system-ui, sans-serif`;
+    ctx.fillStyle = "#1b1f24";
+    ctx.fillText("replicas", 6, 18);
+  }
+
+  /** A step line through the series' points inside [t0, t1], extended to now. */
+  drawStep(ctx, x, y, series, width, t0, t1, now, colour, dash, pick) {
+    if (!series.length) return;
+    ctx.strokeStyle = colour;
+    ctx.lineWidth = width;
+    ctx.setLineDash(dash);
+    ctx.beginPath();
+    let drawing = false;
+    let lastY = null;
+    for (let i = 0; i < series.length; i++) {
+      const start = series[i][0];
+      const stop = i + 1 < series.length ? series[i + 1][0] : now;
+      if (stop < t0) continue;
+      if (start > t1) break;
+      const v = pick(series[i]);
+      if (v === null) {
+        drawing = false;
+        continue;
+      }
+      const xa = x(Math.max(start, t0));
+      const xb = x(Math.min(stop, t1));
+      const py = y(v);
+      if (drawing && lastY !== null) ctx.lineTo(xa, py);
+      else ctx.moveTo(xa, py);
+      ctx.lineTo(xb, py);
+      drawing = true;
+      lastY = py;
+    }
+    ctx.stroke();
+    ctx.setLineDash([]);
+  }
+
+  drawGuideLabels(ctx, sz, deployments, y, now) {
+    ctx.font = `${sz.font - 1}px system-ui, sans-serif`;
+    ctx.fillStyle = "#555";
+    ctx.textAlign = "right";
+    ctx.textBaseline = "bottom";
+    for (const d of deployments) {
+      const replicas = valueAt(d.series, now, 1);
+      const surge = valueAt(d.series, now, 2);
+      const unavailable = valueAt(d.series, now, 3);
+      if (replicas === null || surge === null) continue;
+      ctx.fillText(`ceiling ${replicas}+${surge}`, sz.label - 34, y(replicas + surge) + 1);
+      ctx.fillText(`floor ${replicas}−${unavailable}`, sz.label - 34, y(Math.max(replicas - unavailable, 0)) + 12);
+    }
+  }
+
+  /** HTML legend (rebuilt only when the set of ReplicaSets or their numbers change). */
+  updateLegend(replicasets, deployments, now) {
+    const parts = replicasets.map((rs) => {
+      const desired = valueAt(rs.series, now, 1) ?? 0;
+      const ready = valueAt(rs.series, now, 2) ?? 0;
+      return [rs.revision, rs.hash || rs.name, desired, ready, revisionColour(rs.revision)];
+    });
+    const key = JSON.stringify(parts);
+    if (key === this.legendKey) return;
+    this.legendKey = key;
+    this.legend.innerHTML = parts.map(([rev, hash, desired, ready, colour]) =>
+      `<li><span class="line-swatch" style="--swatch:${colour}"></span>rev ${rev} <code>${esc(hash)}</code>: desired <b>${desired}</b>, ready <b>${ready}</b></li>`,
+    ).join("") +
+      `<li><span class="line-swatch solid"></span>desired <span class="line-swatch dotted"></span>ready</li>` +
+      (deployments.length ? `<li><span class="line-swatch guide-ceiling"></span>replicas + maxSurge <span class="line-swatch guide-floor"></span>replicas − maxUnavailable</li>` : "");
+  }
+}

@@ -1,0 +1,78 @@
+// The live stream: one WebSocket per page, versioned messages, seq checking, resync, reconnect.
+
+const PROTOCOL_VERSION = 1;
+
+/**
+ * Connect the store to /ws/simulations/<id>/. Deltas with seq <= the last seen are dropped,
+ * a gap asks the server for a fresh snapshot, unknown message types are ignored.
+ * onStatus(text, kind) reports the connection state; onError(message) server errors.
+ */
+export function connectStream(simId, store, { onStatus = () => {}, onError = () => {} } = {}) {
+  let socket = null;
+  let awaitingSnapshot = true;
+  let retryDelay = 500;
+  let closedByUs = false;
+
+  function open() {
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    socket = new WebSocket(`${scheme}://${location.host}/ws/simulations/${simId}/`);
+    awaitingSnapshot = true;
+    onStatus("connecting…", "pending");
+    socket.addEventListener("open", () => {
+      retryDelay = 500;
+      onStatus("live", "ok");
+    });
+    socket.addEventListener("message", (event) => receive(event.data));
+    socket.addEventListener("close", () => {
+      if (closedByUs) return;
+      onStatus("reconnecting…", "bad");
+      setTimeout(open, retryDelay);
+      retryDelay = Math.min(retryDelay * 2, 5000);
+    });
+  }
+
+  function resync() {
+    awaitingSnapshot = true;
+    if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: "resync" }));
+  }
+
+  function receive(text) {
+    let msg;
+    try {
+      msg = JSON.parse(text);
+    } catch {
+      return;
+    }
+    if (msg.v !== PROTOCOL_VERSION) return;
+    if (msg.type === "snapshot") {
+      awaitingSnapshot = false;
+      store.loadSnapshot({ ...msg.state, sim: msg.sim ?? msg.state?.sim, seq: msg.seq, t: msg.t });
+      markProgress();
+    } else if (msg.type === "delta") {
+      if (awaitingSnapshot || msg.seq <= store.seq) return;
+      if (msg.seq > store.seq + 1) {
+        resync();
+        return;
+      }
+      store.applyDelta(msg);
+      markProgress();
+    } else if (msg.type === "error") {
+      onError(msg.message || msg.code);
+    }
+  }
+
+  // Tests and the benchmark wait on these attributes instead of on wall-clock time.
+  function markProgress() {
+    document.body.dataset.lastSeq = String(store.seq);
+    document.body.dataset.simT = String(store.t);
+  }
+
+  open();
+  return {
+    resync,
+    close() {
+      closedByUs = true;
+      socket?.close();
+    },
+  };
+}

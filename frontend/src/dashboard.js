@@ -1,0 +1,149 @@
+// The simulation page: wires the store, the live stream and every panel together.
+import { simApi } from "./api.js";
+import { SimStore } from "./store.js";
+import { connectStream } from "./connection.js";
+import { TimeView } from "./view.js";
+import { Timeline, esc } from "./timeline.js";
+import { ReplicaChart } from "./chart.js";
+import { StatusPanel } from "./status.js";
+import { ActionsPanel } from "./actions.js";
+import { EditorPanel } from "./editor_panel.js";
+import { PodDetails } from "./pod_details.js";
+import { confirmDialog, notify } from "./dialogs.js";
+import { legendHtml } from "./palette.js";
+import { bindShortcuts } from "./keyboard.js";
+
+/** Draw-time statistics, read by the browser tests and the benchmark. */
+class FrameStats {
+  constructor() {
+    this.draws = 0;
+    this.totalMs = 0;
+    this.maxMs = 0;
+  }
+
+  record(ms) {
+    this.draws++;
+    this.totalMs += ms;
+    this.maxMs = Math.max(this.maxMs, ms);
+  }
+}
+
+export function initDashboard() {
+  const simId = parseInt(document.body.dataset.simId, 10);
+  const sim = simApi(simId);
+  const store = new SimStore();
+  const view = new TimeView();
+  const stats = new FrameStats();
+  let deployment = "";
+  const getDeployment = () => deployment;
+
+  const select = document.getElementById("deployment-select");
+  function syncDeployments() {
+    const names = store.deploymentNames();
+    if (!names.includes(deployment)) deployment = names[0] || "";
+    const options = names.map((n) => `<option${n === deployment ? " selected" : ""}>${esc(n)}</option>`).join("");
+    if (select.innerHTML !== options) select.innerHTML = options;
+    select.hidden = names.length < 2;
+  }
+  store.subscribe((topics) => {
+    if (topics.has("objects") || topics.has("meta") || topics.has("snapshot")) syncDeployments();
+  });
+
+  const deletePod = async (name) => {
+    if (!(await confirmDialog(`Delete pod ${name}?`, "<p>Its ReplicaSet notices the missing replica and creates a replacement.</p>", "Delete pod"))) return;
+    try {
+      const answer = await sim.command("delete-pod", { pod: name });
+      notify(answer?.result || `pod "${name}" deleted`, "ok");
+    } catch (error) {
+      notify(error.message, "error");
+    }
+  };
+  const details = new PodDetails(document.getElementById("pod-details"), store, deletePod);
+  const timeline = new Timeline(document.getElementById("timeline"), store, view, {
+    onSelect: (name) => details.show(name),
+    onDeleteRequest: deletePod,
+    stats,
+  });
+  const chart = new ReplicaChart(document.getElementById("replica-chart"), store, view, { stats });
+  const status = new StatusPanel(document.getElementById("status"), store, sim, getDeployment);
+  const actions = new ActionsPanel(document.getElementById("actions"), store, sim, getDeployment);
+  const editor = new EditorPanel(document.getElementById("editor-panel"), store, sim, getDeployment);
+  select.addEventListener("change", () => {
+    deployment = select.value;
+    status.refresh();
+    actions.render();
+    editor.load(true);
+  });
+  document.getElementById("legend").innerHTML = legendHtml();
+
+  bindZoomButtons(view, store);
+  bindCatalogue(editor);
+  const large = setupLargeMode([timeline, chart]);
+  const shortcuts = bindShortcuts({
+    p: { label: "play / pause the clock", run: () => actions.toggleClock() },
+    ".": { label: "single step", run: () => actions.step() },
+    l: { label: "large (projector) mode", run: large },
+    t: { label: "focus the timeline (↑/↓ pods, ←/→ scroll, +/− zoom, Delete pod)", run: () => document.querySelector("#timeline canvas").focus() },
+    e: { label: "focus the editor (Ctrl+Enter applies)", run: () => editor.editor.view.focus() },
+    f: { label: "follow now", run: () => view.followNow() },
+    0: { label: "fit the whole history", run: () => view.fit(store.startTime(), store.t) },
+    "?": { label: "this help", run: () => document.getElementById("help-dialog").showModal() },
+  });
+  document.getElementById("help-keys").innerHTML = shortcuts.map(([k, label]) => `<tr><td><kbd>${esc(k)}</kbd></td><td>${esc(label)}</td></tr>`).join("");
+  document.getElementById("help-open").addEventListener("click", () => document.getElementById("help-dialog").showModal());
+
+  const connectionLabel = document.getElementById("connection");
+  const stream = connectStream(simId, store, {
+    onStatus: (text, kind) => {
+      connectionLabel.textContent = text;
+      connectionLabel.dataset.state = kind;
+    },
+    onError: (message) => notify(message, "error"),
+  });
+  window.rolloutviz = { store, view, stats, timeline, chart, stream };
+}
+
+function bindZoomButtons(view, store) {
+  const actions = {
+    "zoom-in": () => view.zoom(0.7, null, store.t),
+    "zoom-out": () => view.zoom(1.4, null, store.t),
+    "scroll-back": () => view.pan(-view.span * 0.3, store.t),
+    "scroll-forward": () => view.pan(view.span * 0.3, store.t),
+    "follow-now": () => view.followNow(),
+    "fit-all": () => view.fit(store.startTime(), store.t),
+  };
+  for (const [id, run] of Object.entries(actions)) document.getElementById(id)?.addEventListener("click", run);
+}
+
+/** Image catalogue panel: "Use" sets the container image, "Insert" appends an ImageBehavior. */
+function bindCatalogue(editor) {
+  const panel = document.getElementById("catalogue");
+  if (!panel) return;
+  panel.addEventListener("click", (e) => {
+    const use = e.target.closest("[data-use-image]");
+    if (use) {
+      editor.editor.setImage(use.dataset.useImage);
+      notify(`image set to ${use.dataset.useImage} in the editor; Apply to roll it out`, "info");
+    }
+    const insert = e.target.closest("[data-insert-example]");
+    if (insert) {
+      const source = document.getElementById(insert.dataset.insertExample);
+      editor.editor.insertDocument(source.textContent.trim() + "\n");
+    }
+  });
+}
+
+/** Large (projector) mode: bigger type and lanes; remembered in localStorage. */
+function setupLargeMode(canvases) {
+  const button = document.getElementById("large-mode");
+  const apply = (on) => {
+    document.body.classList.toggle("large", on);
+    button.setAttribute("aria-pressed", String(on));
+    for (const c of canvases) c.setLarge(on);
+    localStorage.setItem("rolloutviz.large", on ? "1" : "0");
+  };
+  const toggle = () => apply(!document.body.classList.contains("large"));
+  button.addEventListener("click", toggle);
+  apply(localStorage.getItem("rolloutviz.large") === "1" || new URLSearchParams(location.search).has("large"));
+  return toggle;
+}

@@ -1,0 +1,58 @@
+// The home page: the simulations, "New from demo" for each built-in demo, "New empty".
+import { api } from "./api.js";
+import { esc } from "./timeline.js";
+import { formatSimTime } from "./view.js";
+import { notify } from "./dialogs.js";
+
+async function create(body) {
+  try {
+    const sim = await api("POST", "simulations/", body);
+    location.href = `/simulations/${sim.id}/`;
+  } catch (error) {
+    notify(error.message, "error");
+  }
+}
+
+async function renderSimulations() {
+  const list = document.getElementById("simulations");
+  const sims = await api("GET", "simulations/");
+  list.innerHTML = sims.length
+    ? sims.map((s) =>
+      `<li><a href="/simulations/${s.id}/">${esc(s.name || `simulation ${s.id}`)}</a>` +
+      `<span class="muted"> · t ${formatSimTime(s.t)} · ${s.running ? `running ${s.speed}×` : "paused"}</span>` +
+      ` <button type="button" class="link danger" data-delete="${s.id}" aria-label="Delete ${esc(s.name || s.id)}">delete</button></li>`).join("")
+    : `<li class="muted">No simulations yet. Start one from a demo or an empty one.</li>`;
+}
+
+async function renderDemos() {
+  const list = document.getElementById("demos");
+  const demos = await api("GET", "demos/");
+  list.innerHTML = demos.map((d) =>
+    `<li class="demo"><h3>${esc(d.title)}</h3><p>${esc(d.description || "")}</p>` +
+    (d.steps?.length ? `<details><summary>${d.steps.length} steps</summary><ol>${d.steps.map((s) => `<li>${esc(typeof s === "string" ? s : s.title || s.description || JSON.stringify(s))}</li>`).join("")}</ol></details>` : "") +
+    `<button type="button" data-demo="${esc(d.key)}">New from demo</button></li>`).join("");
+}
+
+export async function initHome() {
+  document.getElementById("demos").addEventListener("click", (e) => {
+    const button = e.target.closest("[data-demo]");
+    if (button) create({ demo: button.dataset.demo });
+  });
+  document.getElementById("new-empty").addEventListener("click", () => create({}));
+  document.getElementById("simulations").addEventListener("click", async (e) => {
+    const button = e.target.closest("[data-delete]");
+    if (!button) return;
+    try {
+      await api("DELETE", `simulations/${button.dataset.delete}/`);
+      await renderSimulations();
+    } catch (error) {
+      notify(error.message, "error");
+    }
+  });
+  try {
+    await Promise.all([renderSimulations(), renderDemos()]);
+  } catch (error) {
+    notify(error.message, "error");
+  }
+  document.body.dataset.ready = "true";
+}

@@ -1,0 +1,9 @@
+// Entry point of the bundle: starts the page named by <body data-page>.
+import { initHome } from "./home.js";
+import { initDashboard } from "./dashboard.js";
+
+import { notify } from "./dialogs.js";
+
+document.getElementById("notice-close")?.addEventListener("click", () => notify(""));
+const pages = { home: initHome, simulation: initDashboard };
+pages[document.body.dataset.page]?.();

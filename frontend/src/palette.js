@@ -1,0 +1,80 @@
+// Colours and shapes: the Okabe–Ito colour-blind-safe palette, plus hatching on failure states so
+// no meaning rests on hue alone.
+
+export const OKABE_ITO = {
+  black: "#000000", orange: "#E69F00", skyBlue: "#56B4E9", bluishGreen: "#009E73",
+  yellow: "#F0E442", blue: "#0072B2", vermillion: "#D55E00", reddishPurple: "#CC79A7", grey: "#BBBBBB",
+};
+
+/** Timeline state -> fill style; `hatch` adds diagonal stripes (failures). */
+export const STATE_STYLES = {
+  Pending: { color: OKABE_ITO.grey },
+  ContainerCreating: { color: OKABE_ITO.yellow },
+  ErrImagePull: { color: OKABE_ITO.orange, hatch: true },
+  ImagePullBackOff: { color: OKABE_ITO.orange, hatch: true },
+  Running: { color: OKABE_ITO.skyBlue },
+  Ready: { color: OKABE_ITO.blue },
+  Available: { color: OKABE_ITO.bluishGreen },
+  Error: { color: OKABE_ITO.vermillion, hatch: true },
+  CrashLoopBackOff: { color: OKABE_ITO.vermillion, hatch: true },
+  Completed: { color: "#7F7F7F" },
+  Terminating: { color: OKABE_ITO.reddishPurple },
+};
+
+/** Legend rows: states sharing a colour are listed together. */
+export const LEGEND = [
+  ["Pending", "Pending (not scheduled)"],
+  ["ContainerCreating", "ContainerCreating (pulling, starting)"],
+  ["Running", "Running, not Ready"],
+  ["Ready", "Ready"],
+  ["Available", "Available (minReadySeconds passed)"],
+  ["ImagePullBackOff", "ErrImagePull / ImagePullBackOff"],
+  ["CrashLoopBackOff", "CrashLoopBackOff / Error"],
+  ["Terminating", "Terminating"],
+  ["Completed", "Completed"],
+];
+
+/** Line colours for ReplicaSets in the replica chart, by revision. */
+const SERIES_COLOURS = [
+  OKABE_ITO.blue, OKABE_ITO.orange, OKABE_ITO.bluishGreen, OKABE_ITO.reddishPurple,
+  OKABE_ITO.vermillion, OKABE_ITO.skyBlue, OKABE_ITO.black, "#8C6D00",
+];
+
+export function revisionColour(revision) {
+  return SERIES_COLOURS[(Math.max(revision, 1) - 1) % SERIES_COLOURS.length];
+}
+
+const hatchCache = new Map();
+
+/** A fill for a state: a plain colour, or a striped pattern for failures. */
+export function stateFill(ctx, state) {
+  const style = STATE_STYLES[state] || { color: "#E0E0E0" };
+  if (!style.hatch) return style.color;
+  if (!hatchCache.has(style.color)) {
+    const tile = document.createElement("canvas");
+    tile.width = tile.height = 8;
+    const t = tile.getContext("2d");
+    t.fillStyle = style.color;
+    t.fillRect(0, 0, 8, 8);
+    t.strokeStyle = "rgba(0,0,0,0.55)";
+    t.lineWidth = 1.5;
+    t.beginPath();
+    t.moveTo(0, 8); t.lineTo(8, 0);
+    t.moveTo(-2, 2); t.lineTo(2, -2);
+    t.moveTo(6, 10); t.lineTo(10, 6);
+    t.stroke();
+    hatchCache.set(style.color, tile);
+  }
+  return ctx.createPattern(hatchCache.get(style.color), "repeat");
+}
+
+/** Legend as HTML (one swatch per row; failure swatches striped like the lanes). */
+export function legendHtml() {
+  return LEGEND.map(([state, label]) => {
+    const style = STATE_STYLES[state];
+    const cls = style.hatch ? "swatch hatch" : "swatch";
+    return `<li><span class="${cls}" style="--swatch:${style.color}"></span>${label}</li>`;
+  }).join("") +
+    `<li><span class="mark-swatch restart"></span>container restart</li>` +
+    `<li><span class="mark-swatch unhealthy"></span>probe failure</li>`;
+}

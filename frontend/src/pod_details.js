@@ -1,0 +1,61 @@
+// The selected pod's details: name, ReplicaSet, node, container state, restarts, its own events,
+// and "Delete pod".
+import { esc } from "./timeline.js";
+import { containerStateText, podTimelineState, restartCount, simSeconds } from "./pod_state.js";
+import { humanDuration } from "./status.js";
+import { formatSimTime } from "./view.js";
+
+export class PodDetails {
+  constructor(root, store, onDelete) {
+    this.root = root;
+    this.store = store;
+    this.name = null;
+    root.addEventListener("click", (e) => {
+      if (e.target.closest("[data-delete-pod]") && this.name) onDelete(this.name);
+      if (e.target.closest("[data-close]")) this.show(null);
+    });
+    store.subscribe(() => {
+      if (this.name) this.schedule();
+    });
+  }
+
+  show(name) {
+    this.name = name;
+    this.render();
+  }
+
+  schedule() {
+    this.frame ||= requestAnimationFrame(() => {
+      this.frame = 0;
+      this.render();
+    });
+  }
+
+  render() {
+    const name = this.name;
+    this.root.hidden = !name;
+    if (!name) return;
+    const lane = this.store.timeline.pods.get(name);
+    const pod = this.store.objects.pods.get(name);
+    const rsName = lane?.rs;
+    const minReady = this.store.objects.replicasets.get(rsName)?.spec?.minReadySeconds || 0;
+    const now = this.store.t;
+    const state = pod ? podTimelineState(pod, now, minReady) : lane?.deleted !== null ? `deleted at ${formatSimTime(lane?.deleted)}` : "unknown";
+    const events = this.store.eventsFor("Pod", name).slice(-50).reverse();
+    const rows = events.map((e) => {
+      const last = simSeconds(e.lastTimestamp) ?? now;
+      return `<tr><td>${esc(e.type)}</td><td>${esc(e.reason)}</td><td>${humanDuration(now - last)}${e.count > 1 ? ` (x${e.count})` : ""}</td><td>${esc(e.message)}</td></tr>`;
+    });
+    this.root.querySelector(".pod-body").innerHTML =
+      `<h3>Pod <code>${esc(name)}</code></h3><dl>` +
+      `<dt>ReplicaSet</dt><dd>${esc(rsName || "—")}</dd>` +
+      `<dt>Node</dt><dd>${esc(pod?.spec?.nodeName || lane?.node || "—")}</dd>` +
+      `<dt>State</dt><dd data-pod-state>${esc(state)}</dd>` +
+      `<dt>Containers</dt><dd>${esc(pod ? containerStateText(pod) : "—")}</dd>` +
+      `<dt>Restarts</dt><dd>${pod ? restartCount(pod) : lane?.restarts ?? 0}</dd></dl>` +
+      `<table class="events"><thead><tr><th>Type</th><th>Reason</th><th>Age</th><th>Message</th></tr></thead>` +
+      `<tbody>${rows.join("") || '<tr><td colspan="4">&lt;none&gt;</td></tr>'}</tbody></table>`;
+    const del = this.root.querySelector("[data-delete-pod]");
+    del.disabled = !pod || Boolean(pod.metadata?.deletionTimestamp);
+  }
+}

@@ -1,0 +1,462 @@
+// The swimlane timeline on a Canvas 2D: one lane per pod under its ReplicaSet header, coloured
+// by state over time, with restart/probe marks, labelled markers, a "now" line, zoom and scroll.
+// It redraws on requestAnimationFrame only when something marked it dirty.
+import { stateFill, OKABE_ITO } from "./palette.js";
+import { formatSimTime } from "./view.js";
+
+const SIZES = {
+  normal: { axis: 40, label: 230, header: 22, lane: 14, font: 12 },
+  large: { axis: 54, label: 320, header: 32, lane: 20, font: 17 },
+};
+
+/** Index of the last segment starting at or before t (binary search; -1 when none). */
+function segmentAt(segments, t) {
+  let lo = 0;
+  let hi = segments.length - 1;
+  let found = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (segments[mid][0] <= t) {
+      found = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return found;
+}
+
+export class Timeline {
+  /**
+   * root: element holding .tl-scroll > .tl-spacer > canvas and a .tl-tooltip.
+   * onSelect(podName|null) is called when a pod is clicked or picked with the keyboard.
+   */
+  constructor(root, store, view, { onSelect = () => {}, onDeleteRequest = () => {}, stats } = {}) {
+    this.store = store;
+    this.view = view;
+    this.onSelect = onSelect;
+    this.onDeleteRequest = onDeleteRequest;
+    this.stats = stats;
+    this.scroller = root.querySelector(".tl-scroll");
+    this.spacer = root.querySelector(".tl-spacer");
+    this.canvas = root.querySelector("canvas");
+    this.tooltip = root.querySelector(".tl-tooltip");
+    this.ctx = this.canvas.getContext("2d");
+    this.rows = [];
+    this.rowTops = [];
+    this.layoutVersion = -1;
+    this.selected = null;
+    this.hover = null;
+    this.dirty = true;
+    this.large = false;
+    store.subscribe(() => this.invalidate());
+    view.onChange(() => this.invalidate());
+    this.scroller.addEventListener("scroll", () => this.invalidate(), { passive: true });
+    new ResizeObserver(() => this.invalidate(true)).observe(this.scroller);
+    this.bindPointer();
+    this.bindKeys();
+  }
+
+  setLarge(large) {
+    this.large = large;
+    this.invalidate(true);
+  }
+
+  sizes() {
+    const base = SIZES[this.large ? "large" : "normal"];
+    const pods = this.store.timeline.pods.size;
+    // Many pods: thinner lanes, still one lane per pod (labels only when they fit).
+    const lane = pods > 400 ? 4 : pods > 150 ? 7 : pods > 60 ? Math.min(base.lane, 10) : base.lane;
+    return { ...base, lane };
+  }
+
+  /** Mark for redraw on the next animation frame; relayout too when the lanes changed. */
+  invalidate(relayout = false) {
+    if (relayout) this.layoutVersion = -1;
+    if (this.dirty && this.frame) return;
+    this.dirty = true;
+    this.frame ||= requestAnimationFrame(() => {
+      this.frame = 0;
+      this.draw();
+    });
+  }
+
+  /** Rows: ReplicaSet headers (newest revision first) each followed by its pods' lanes. */
+  layout() {
+    const tl = this.store.timeline;
+    const sz = this.sizes();
+    const groups = new Map();
+    for (const rs of tl.replicasets.values()) groups.set(rs.name, { rs, pods: [] });
+    for (const lane of tl.pods.values()) {
+      if (!groups.has(lane.rs)) groups.set(lane.rs, { rs: { name: lane.rs || "(no ReplicaSet)", revision: 0, images: [], hash: "" }, pods: [] });
+      groups.get(lane.rs).pods.push(lane);
+    }
+    const ordered = [...groups.values()].sort(
+      (a, b) => (b.rs.revision || 0) - (a.rs.revision || 0) || a.rs.name.localeCompare(b.rs.name),
+    );
+    this.rows = [];
+    this.rowTops = [];
+    let y = 0;
+    for (const group of ordered) {
+      this.rows.push({ kind: "rs", rs: group.rs, y, h: sz.header });
+      y += sz.header;
+      group.pods.sort((a, b) => (a.segments[0]?.[0] ?? 0) - (b.segments[0]?.[0] ?? 0) || a.name.localeCompare(b.name));
+      for (const lane of group.pods) {
+        this.rows.push({ kind: "pod", lane, y, h: sz.lane });
+        y += sz.lane;
+      }
+    }
+    for (const row of this.rows) this.rowTops.push(row.y);
+    this.contentHeight = y;
+    this.layoutVersion = this.store.structureVersion;
+    this.layoutLarge = this.large;
+    this.spacer.style.height = `${y + sz.axis + 4}px`;
+    const maxHeight = Math.max(window.innerHeight * (this.large ? 0.5 : 0.45), 220);
+    this.scroller.style.height = `${Math.min(y + sz.axis + 6, maxHeight)}px`;
+  }
+
+  rowAtY(y) {
+    const row = this.rows[this.rowIndexAtY(y)];
+    return row && y < row.y + row.h ? row : null;
+  }
+
+  /** Index of the last row starting at or above y (binary search over row tops). */
+  rowIndexAtY(y) {
+    let lo = 0;
+    let hi = this.rowTops.length - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.rowTops[mid] <= y) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found;
+  }
+
+  draw() {
+    const started = performance.now();
+    this.dirty = false;
+    if (this.layoutVersion !== this.store.structureVersion || this.layoutLarge !== this.large) this.layout();
+    const sz = this.sizes();
+    const dpr = window.devicePixelRatio || 1;
+    const width = this.scroller.clientWidth;
+    const height = this.scroller.clientHeight;
+    if (this.canvas.width !== Math.round(width * dpr) || this.canvas.height !== Math.round(height * dpr)) {
+      this.canvas.width = Math.round(width * dpr);
+      this.canvas.height = Math.round(height * dpr);
+      this.canvas.style.width = `${width}px`;
+      this.canvas.style.height = `${height}px`;
+    }
+    const ctx = this.ctx;
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, width, height);
+    const now = this.store.t;
+    this.x = this.view.scale(now, sz.label, width - 8);
+    const scrollTop = this.scroller.scrollTop;
+    this.drawRows(ctx, sz, width, height, scrollTop, now);
+    this.drawAxis(ctx, sz, width, height, now);
+    if (this.stats) this.stats.record(performance.now() - started);
+  }
+
+  drawRows(ctx, sz, width, height, scrollTop, now) {
+    const [t0, t1] = this.x.domain();
+    const x = this.x;
+    const top = scrollTop;
+    const bottom = scrollTop + height - sz.axis;
+    let index = Math.max(0, this.rowIndexAtY(top));
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(0, sz.axis, width, height - sz.axis);
+    ctx.clip();
+    ctx.font = `${sz.font}px system-ui, sans-serif`;
+    ctx.textBaseline = "middle";
+    for (; index < this.rows.length; index++) {
+      const row = this.rows[index];
+      if (row.y > bottom) break;
+      const y = row.y - scrollTop + sz.axis;
+      if (row.kind === "rs") this.drawHeader(ctx, row, y, width, sz);
+      else this.drawLane(ctx, row, y, sz, t0, t1, now, x, width);
+    }
+    ctx.restore();
+  }
+
+  drawHeader(ctx, row, y, width, sz) {
+    const rs = row.rs;
+    ctx.fillStyle = "#EEF1F5";
+    ctx.fillRect(0, y, width, row.h);
+    ctx.fillStyle = "#1b1f24";
+    ctx.font = `600 ${sz.font}px system-ui, sans-serif`;
+    const last = rs.series?.[rs.series.length - 1];
+    const counts = last ? `  ${last[2]}/${last[1]} ready` : "";
+    const text = `rev ${rs.revision || "?"} · ${(rs.images || []).join(", ")} · ${rs.hash || rs.name}${counts}`;
+    ctx.fillText(text, 6, y + row.h / 2, width - 12);
+    ctx.font = `${sz.font}px system-ui, sans-serif`;
+  }
+
+  drawLane(ctx, row, y, sz, t0, t1, now, x, width) {
+    const lane = row.lane;
+    const h = row.h;
+    const inset = h >= 8 ? 1 : 0;
+    if (lane.name === this.selected) {
+      ctx.fillStyle = "#FFF3C4";
+      ctx.fillRect(0, y, width, h);
+    }
+    if (h >= 10) {
+      ctx.fillStyle = lane.deleted !== null ? "#888" : "#1b1f24";
+      const short = lane.rs && lane.name.startsWith(lane.rs + "-") ? "…" + lane.name.slice(lane.rs.length) : lane.name;
+      ctx.fillText(short, 14, y + h / 2, sz.label - 20);
+    }
+    const segments = lane.segments;
+    const end = lane.deleted ?? now;
+    for (let i = Math.max(segmentAt(segments, t0), 0); i < segments.length; i++) {
+      const [start, state] = segments[i];
+      if (start > t1) break;
+      const stop = i + 1 < segments.length ? segments[i + 1][0] : end;
+      if (stop < t0 || stop <= start) continue;
+      const xa = Math.max(x(start), sz.label);
+      const xb = Math.min(x(stop), width);
+      if (xb - xa < 0.3) continue;
+      ctx.fillStyle = stateFill(ctx, state);
+      ctx.fillRect(xa, y + inset, Math.max(xb - xa, 1), h - 2 * inset);
+    }
+    for (const [t, kind] of lane.marks) {
+      if (t < t0 || t > t1) continue;
+      this.drawMark(ctx, x(t), y, h, kind);
+    }
+  }
+
+  drawMark(ctx, px, y, h, kind) {
+    ctx.fillStyle = OKABE_ITO.black;
+    ctx.strokeStyle = "#fff";
+    ctx.lineWidth = 1;
+    ctx.beginPath();
+    if (kind === "restart") {
+      // A downward triangle: "the container started again here".
+      ctx.moveTo(px - h / 2.5, y);
+      ctx.lineTo(px + h / 2.5, y);
+      ctx.lineTo(px, y + h * 0.75);
+    } else {
+      // A small diamond: "a probe failed here".
+      const r = Math.max(h / 3, 2);
+      ctx.moveTo(px, y + h / 2 - r);
+      ctx.lineTo(px + r, y + h / 2);
+      ctx.lineTo(px, y + h / 2 + r);
+      ctx.lineTo(px - r, y + h / 2);
+    }
+    ctx.closePath();
+    ctx.fill();
+    if (h >= 8) ctx.stroke();
+  }
+
+  drawAxis(ctx, sz, width, height, now) {
+    const x = this.x;
+    ctx.fillStyle = "#fff";
+    ctx.fillRect(0, 0, width, sz.axis);
+    ctx.strokeStyle = "#c9ced6";
+    ctx.beginPath();
+    ctx.moveTo(sz.label, sz.axis - 0.5);
+    ctx.lineTo(width, sz.axis - 0.5);
+    ctx.stroke();
+    ctx.fillStyle = "#444";
+    ctx.font = `${sz.font - 1}px system-ui, sans-serif`;
+    ctx.textBaseline = "bottom";
+    ctx.textAlign = "center";
+    for (const tick of x.ticks(Math.max(2, Math.floor((width - sz.label) / 90)))) {
+      const px = x(tick);
+      ctx.fillText(formatSimTime(tick), px, sz.axis - 4);
+      ctx.strokeStyle = "rgba(0,0,0,0.07)";
+      ctx.beginPath();
+      ctx.moveTo(px, sz.axis);
+      ctx.lineTo(px, height);
+      ctx.stroke();
+    }
+    this.drawMarkers(ctx, sz, width, height);
+    const nowX = x(now);
+    if (nowX >= sz.label && nowX <= width) {
+      ctx.strokeStyle = OKABE_ITO.vermillion;
+      ctx.lineWidth = 2;
+      ctx.beginPath();
+      ctx.moveTo(nowX, 0);
+      ctx.lineTo(nowX, height);
+      ctx.stroke();
+      ctx.lineWidth = 1;
+      ctx.fillStyle = OKABE_ITO.vermillion;
+      ctx.textAlign = "right";
+      ctx.textBaseline = "top";
+      ctx.fillText("now " + formatSimTime(now), nowX - 3, 2);
+    }
+    ctx.textAlign = "left";
+    ctx.fillStyle = "#1b1f24";
+    ctx.textBaseline = "middle";
+    ctx.font = `600 ${sz.font}px system-ui, sans-serif`;
+    ctx.fillText("ReplicaSet / pod", 6, sz.axis / 2);
+  }
+
+  /** ScalingReplicaSet and user actions: a tick across the lanes and a label on the axis. */
+  drawMarkers(ctx, sz, width, height) {
+    const [t0, t1] = this.x.domain();
+    this.markerHits = [];
+    let lastLabelEnd = -Infinity;
+    let lane = 0;
+    ctx.textAlign = "left";
+    ctx.textBaseline = "top";
+    for (const marker of this.store.timeline.markers) {
+      if (marker.t < t0 || marker.t > t1) continue;
+      const px = this.x(marker.t);
+      if (px < sz.label) continue;
+      const user = marker.label !== "ScalingReplicaSet";
+      ctx.strokeStyle = user ? "rgba(0,0,0,0.55)" : "rgba(0,114,178,0.35)";
+      ctx.setLineDash(user ? [] : [3, 3]);
+      ctx.beginPath();
+      ctx.moveTo(px, 12);
+      ctx.lineTo(px, height);
+      ctx.stroke();
+      ctx.setLineDash([]);
+      const text = user ? marker.label : "scale";
+      const w = ctx.measureText(text).width + 6;
+      lane = px < lastLabelEnd ? (lane + 1) % 2 : 0;
+      if (px >= lastLabelEnd || lane === 1) {
+        ctx.fillStyle = user ? "#1b1f24" : OKABE_ITO.blue;
+        ctx.fillText(text, px + 2, 2 + lane * (sz.font - 2));
+        lastLabelEnd = Math.max(lastLabelEnd, px + w);
+      }
+      this.markerHits.push({ px, marker });
+    }
+  }
+
+  bindPointer() {
+    this.canvas.addEventListener("mousemove", (e) => this.pointerMove(e));
+    this.canvas.addEventListener("mouseleave", () => this.hideTooltip());
+    this.canvas.addEventListener("click", (e) => {
+      const hit = this.hitTest(e);
+      if (hit?.row?.kind === "pod") this.select(hit.row.lane.name);
+    });
+    this.canvas.addEventListener("wheel", (e) => {
+      if (!(e.ctrlKey || e.metaKey || e.shiftKey || Math.abs(e.deltaX) > Math.abs(e.deltaY))) return;
+      e.preventDefault();
+      const hit = this.hitTest(e);
+      if (e.ctrlKey || e.metaKey) this.view.zoom(e.deltaY > 0 ? 1.25 : 0.8, hit?.t, this.store.t);
+      else this.view.pan(((e.deltaX || e.deltaY) / 600) * this.view.span, this.store.t);
+    }, { passive: false });
+    let drag = null;
+    this.canvas.addEventListener("pointerdown", (e) => {
+      drag = { x: e.clientX, moved: false };
+    });
+    window.addEventListener("pointerup", () => { drag = null; });
+    this.canvas.addEventListener("pointermove", (e) => {
+      if (!drag || !(e.buttons & 1)) return;
+      const dx = e.clientX - drag.x;
+      if (Math.abs(dx) < 3 && !drag.moved) return;
+      drag.moved = true;
+      drag.x = e.clientX;
+      const [t0, t1] = this.x.domain();
+      const range = this.x.range();
+      this.view.pan((-dx * (t1 - t0)) / (range[1] - range[0]), this.store.t);
+    });
+  }
+
+  hitTest(e) {
+    if (!this.x) return null;
+    const rect = this.canvas.getBoundingClientRect();
+    const px = e.clientX - rect.left;
+    const py = e.clientY - rect.top;
+    const sz = this.sizes();
+    const t = this.x.invert(px);
+    if (py < sz.axis) {
+      const near = (this.markerHits || []).filter((m) => Math.abs(m.px - px) < 6).map((m) => m.marker);
+      return { t, markers: near, px, py };
+    }
+    const row = this.rowAtY(py - sz.axis + this.scroller.scrollTop);
+    return { t, row, px, py };
+  }
+
+  pointerMove(e) {
+    const hit = this.hitTest(e);
+    if (!hit) return;
+    if (hit.markers?.length) {
+      this.showTooltip(hit, hit.markers.map((m) => `<b>${esc(m.label)}</b> at ${formatSimTime(m.t)}<br>${esc(m.detail || "")}`).join("<hr>"));
+    } else if (hit.row?.kind === "pod") {
+      this.showTooltip(hit, this.podTooltip(hit.row.lane, hit.t));
+    } else if (hit.row?.kind === "rs") {
+      const rs = hit.row.rs;
+      this.showTooltip(hit, `<b>ReplicaSet ${esc(rs.name)}</b><br>revision ${rs.revision} · ${esc((rs.images || []).join(", "))}<br>pod-template-hash ${esc(rs.hash || "")}`);
+    } else this.hideTooltip();
+  }
+
+  podTooltip(lane, t) {
+    const i = segmentAt(lane.segments, t);
+    const stateThen = i >= 0 && (lane.deleted === null || t <= lane.deleted) ? lane.segments[i][1] : "—";
+    const pod = this.store.objects.pods.get(lane.name);
+    const restarts = lane.restarts;
+    return `<b>${esc(lane.name)}</b><br>at ${formatSimTime(t)}: <b>${esc(stateThen)}</b><br>node ${esc(lane.node || "—")}` +
+      `<br>restarts ${restarts}${lane.deleted !== null ? `<br>deleted at ${formatSimTime(lane.deleted)}` : pod ? "" : ""}` +
+      `<br><i>click for details and events</i>`;
+  }
+
+  showTooltip(hit, html) {
+    this.tooltip.innerHTML = html;
+    this.tooltip.hidden = false;
+    const maxX = this.canvas.clientWidth - this.tooltip.offsetWidth - 4;
+    this.tooltip.style.left = `${Math.max(0, Math.min(hit.px + 14, maxX))}px`;
+    this.tooltip.style.top = `${hit.py + 14}px`;
+  }
+
+  hideTooltip() {
+    this.tooltip.hidden = true;
+  }
+
+  select(name) {
+    this.selected = name;
+    this.onSelect(name);
+    this.invalidate();
+  }
+
+  podRows() {
+    return this.rows.filter((r) => r.kind === "pod");
+  }
+
+  /** Scroll a pod's lane into view. */
+  reveal(name) {
+    const row = this.rows.find((r) => r.kind === "pod" && r.lane.name === name);
+    if (!row) return;
+    const sz = this.sizes();
+    const visible = this.scroller.clientHeight - sz.axis;
+    if (row.y < this.scroller.scrollTop) this.scroller.scrollTop = row.y - sz.header;
+    else if (row.y + row.h > this.scroller.scrollTop + visible) this.scroller.scrollTop = row.y + row.h - visible;
+  }
+
+  bindKeys() {
+    this.canvas.addEventListener("keydown", (e) => {
+      const now = this.store.t;
+      const step = (delta) => {
+        const pods = this.podRows();
+        if (!pods.length) return;
+        let i = pods.findIndex((r) => r.lane.name === this.selected);
+        i = i < 0 ? (delta > 0 ? 0 : pods.length - 1) : Math.min(Math.max(i + delta, 0), pods.length - 1);
+        this.select(pods[i].lane.name);
+        this.reveal(pods[i].lane.name);
+      };
+      const actions = {
+        ArrowDown: () => step(1),
+        ArrowUp: () => step(-1),
+        ArrowLeft: () => this.view.pan(-this.view.span * 0.2, now),
+        ArrowRight: () => this.view.pan(this.view.span * 0.2, now),
+        "+": () => this.view.zoom(0.7, null, now),
+        "=": () => this.view.zoom(0.7, null, now),
+        "-": () => this.view.zoom(1.4, null, now),
+        Delete: () => this.selected && this.onDeleteRequest(this.selected),
+        Escape: () => this.select(null),
+      };
+      const action = actions[e.key];
+      if (!action) return;
+      e.preventDefault();
+      e.stopPropagation();
+      action();
+    });
+  }
+}
+
+/** Escape text for innerHTML. */
+export function esc(text) {
+  return String(text ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+}

@@ -1,0 +1,71 @@
+// The shared time window of the timeline and the replica chart: zoom, scroll, follow "now".
+import { scaleLinear } from "d3-scale";
+
+export class TimeView {
+  constructor() {
+    this.span = 120; // seconds visible
+    this.end = 120;
+    this.follow = true; // keep "now" at the right edge
+    this.listeners = new Set();
+  }
+
+  onChange(fn) {
+    this.listeners.add(fn);
+  }
+
+  changed() {
+    for (const fn of this.listeners) fn();
+  }
+
+  /** [start, end] of the visible window for the current sim time. */
+  window(now) {
+    if (this.follow) this.end = Math.max(now + this.span * 0.05, this.span);
+    return [this.end - this.span, this.end];
+  }
+
+  /** A d3 linear scale from sim seconds to pixels [x0, x1] for the current window. */
+  scale(now, x0, x1) {
+    return scaleLinear().domain(this.window(now)).range([x0, x1]);
+  }
+
+  /** Zoom by a factor (<1 zooms in) keeping time `anchor` at the same place. */
+  zoom(factor, anchor, now) {
+    const [start, end] = this.window(now);
+    const at = anchor ?? (start + end) / 2;
+    const span = Math.min(Math.max(this.span * factor, 2), 86400);
+    const ratio = (at - start) / (end - start);
+    this.end = at + (1 - ratio) * span;
+    this.span = span;
+    if (this.end < now) this.follow = false;
+    this.changed();
+  }
+
+  /** Scroll by `dt` seconds; scrolling back leaves follow mode, reaching now re-enters it. */
+  pan(dt, now) {
+    this.window(now);
+    this.end += dt;
+    this.follow = this.end >= now + this.span * 0.05;
+    this.changed();
+  }
+
+  followNow() {
+    this.follow = true;
+    this.changed();
+  }
+
+  /** Show everything from `start` to now. */
+  fit(start, now) {
+    this.span = Math.max(now - start, 10) * 1.08;
+    this.follow = true;
+    this.changed();
+  }
+}
+
+/** "m:ss" (or "h:mm:ss") for simulated seconds. */
+export function formatSimTime(seconds) {
+  const s = Math.max(0, Math.round(seconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const ss = String(s % 60).padStart(2, "0");
+  return h ? `${h}:${String(m).padStart(2, "0")}:${ss}` : `${m}:${ss}`;
+}
