@@ -1,0 +1,251 @@
+"""The timeline recorder: folds each delta's change records into the snapshot's ``timeline``.
+
+It keeps, per pod, the segments of its `pod_timeline_state` and marks for restarts and
+failed probes; per ReplicaSet, its desired/ready/available series; per Deployment, its
+replicas and resolved maxSurge/maxUnavailable (the chart's guides); and the markers
+(ScalingReplicaSet events and user commands). Everything it needs is in the published
+deltas, so `TimelineRecorder.rebuild` over the stored TickRecords gives back the same
+timeline after a restart.
+
+`record` also returns the *patch*: only what this delta added, in the snapshot's shape
+(pods/replicasets/deployments; segments, marks and series hold only the new entries),
+which the delta carries so a viewer can extend its timeline without re-deriving states.
+"""
+from __future__ import annotations
+
+from typing import Iterable
+
+from simulator.kubectl import pod_timeline_state
+from simulator.rollout_math import max_surge, max_unavailable
+
+from rolloutviz import protocol
+
+REVISION_ANNOTATION = "deployment.kubernetes.io/revision"
+SCALING_REASON = "ScalingReplicaSet"
+UNHEALTHY_REASON = "Unhealthy"
+
+
+def _owner_name(obj: dict, kind: str) -> str | None:
+    for ref in obj.get("metadata", {}).get("ownerReferences") or []:
+        if ref.get("kind") == kind:
+            return ref.get("name")
+    return None
+
+
+def _images(template_spec: dict) -> list[str]:
+    return [c.get("image", "") for c in template_spec.get("containers") or []]
+
+
+def _restart_count(pod: dict) -> int:
+    return sum(s.get("restartCount", 0) for s in pod.get("status", {}).get("containerStatuses") or [])
+
+
+def _restart_detail(pod: dict) -> str:
+    """Which container restarted and why, from its lastState (kubelet's terminated reason)."""
+    parts = []
+    for status in pod.get("status", {}).get("containerStatuses") or []:
+        terminated = (status.get("lastState") or {}).get("terminated") or {}
+        if terminated:
+            reason = terminated.get("reason", "")
+            code = terminated.get("exitCode")
+            parts.append(f"{status.get('name', '')}: {reason} (exit code {code})")
+    return "; ".join(parts) or "container restarted"
+
+
+def _revision(rs: dict) -> int | None:
+    value = (rs.get("metadata", {}).get("annotations") or {}).get(REVISION_ANNOTATION)
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _rs_point(rs: dict) -> tuple[int, int, int]:
+    status = rs.get("status") or {}
+    return (
+        int(rs.get("spec", {}).get("replicas", 0) or 0),
+        int(status.get("readyReplicas", 0) or 0),
+        int(status.get("availableReplicas", 0) or 0),
+    )
+
+
+def _deployment_point(deployment: dict) -> tuple[int, int, int]:
+    spec = deployment.get("spec") or {}
+    replicas = int(spec.get("replicas", 0) or 0)
+    strategy = spec.get("strategy") or {}
+    kind = strategy.get("type", "RollingUpdate")
+    rolling = strategy.get("rollingUpdate") or {}
+    surge, unavailable = rolling.get("maxSurge"), rolling.get("maxUnavailable")
+    return (
+        replicas,
+        max_surge(replicas, surge, unavailable, kind),
+        max_unavailable(replicas, surge, unavailable, kind),
+    )
+
+
+class _Patch:
+    """Collects what one delta adds to the timeline."""
+
+    def __init__(self) -> None:
+        self.pods: dict[str, dict] = {}
+        self.replicasets: dict[str, dict] = {}
+        self.deployments: dict[str, dict] = {}
+
+    def pod(self, name: str, entry: dict) -> dict:
+        if name not in self.pods:
+            self.pods[name] = {"segments": [], "marks": []}
+        patch = self.pods[name]
+        patch.update(rs=entry["rs"], node=entry["node"], deleted=entry["deleted"])
+        return patch
+
+    def as_dict(self) -> dict:
+        return {"pods": self.pods, "replicasets": self.replicasets, "deployments": self.deployments}
+
+
+class TimelineRecorder:
+    """The timeline of one simulation, extended delta by delta."""
+
+    def __init__(self) -> None:
+        self.pods: dict[str, dict] = {}
+        self.replicasets: dict[str, dict] = {}
+        self.deployments: dict[str, dict] = {}
+        self.markers: list[dict] = []
+        self._live_pods: dict[str, dict] = {}  # name -> last seen object, until DELETED
+        self._pods_of_rs: dict[str, set[str]] = {}
+        self._min_ready: dict[str, int] = {}  # ReplicaSet -> spec.minReadySeconds
+
+    @classmethod
+    def rebuild(cls, payloads: Iterable[dict]) -> "TimelineRecorder":
+        """Fold stored deltas (in seq order) back into a timeline; a reset starts afresh."""
+        recorder = cls()
+        for payload in payloads:
+            recorder = recorder.fold(payload)
+        return recorder
+
+    def fold(self, payload: dict) -> "TimelineRecorder":
+        """Add one stored delta; returns the recorder to use next (a new one after a reset)."""
+        recorder = TimelineRecorder() if payload.get("cause") == "reset" else self
+        recorder.record(
+            t=payload["t"],
+            changes=payload.get("changes") or [],
+            events=payload.get("events") or [],
+            command_markers=[m for m in payload.get("markers") or [] if m.get("kind") == "command"],
+        )
+        return recorder
+
+    def record(
+        self, *, t: float, changes: list[dict], events: list[dict], command_markers: Iterable[dict] = ()
+    ) -> tuple[list[dict], dict]:
+        """Add one delta's changes; returns (the delta's markers, the timeline patch)."""
+        patch = _Patch()
+        touched_rs: set[str] = set()
+        for change in changes:
+            kind, obj = change.get("kind"), change.get("object") or {}
+            name = change.get("name") or obj.get("metadata", {}).get("name", "")
+            if kind == "Pod":
+                self._record_pod(t, change["type"], name, obj, patch)
+            elif kind == "ReplicaSet":
+                self._record_replicaset(t, change["type"], name, obj, patch)
+                touched_rs.add(name)
+            elif kind == "Deployment":
+                self._record_deployment(t, change["type"], name, obj, patch)
+        # A ReplicaSet's availableReplicas moving is when its pods become Available.
+        for rs in sorted(touched_rs):
+            for pod in sorted(self._pods_of_rs.get(rs, ())):
+                self._update_state(t, pod, patch)
+        markers = [dict(m) for m in command_markers]
+        for event in events:
+            markers.extend(self._record_event(t, event, patch))
+        self.markers.extend(markers)
+        return markers, patch.as_dict()
+
+    def _record_pod(self, t: float, change_type: str, name: str, pod: dict, patch: _Patch) -> None:
+        entry = self.pods.get(name)
+        if entry is None:
+            entry = {"rs": None, "node": None, "segments": [], "marks": [], "deleted": None}
+            self.pods[name] = entry
+        rs = _owner_name(pod, "ReplicaSet")
+        node = pod.get("spec", {}).get("nodeName") or entry["node"]
+        moved = (entry["rs"], entry["node"]) != (rs, node)
+        entry["rs"], entry["node"] = rs, node
+        previous = self._live_pods.get(name)
+        if change_type == "DELETED":
+            self._live_pods.pop(name, None)
+            self._pods_of_rs.get(rs, set()).discard(name)
+            entry["deleted"] = float(t)
+            patch.pod(name, entry)
+            return
+        self._live_pods[name] = pod
+        if rs is not None:
+            self._pods_of_rs.setdefault(rs, set()).add(name)
+        if previous is not None and _restart_count(pod) > _restart_count(previous):
+            mark = [float(t), "restart", _restart_detail(pod)]
+            entry["marks"].append(mark)
+            patch.pod(name, entry)["marks"].append(mark)
+        self._update_state(t, name, patch)
+        if moved:
+            patch.pod(name, entry)
+
+    def _update_state(self, t: float, name: str, patch: _Patch) -> None:
+        pod = self._live_pods.get(name)
+        if pod is None:
+            return
+        entry = self.pods[name]
+        state = pod_timeline_state(pod, t, self._min_ready.get(entry["rs"], 0))
+        if entry["segments"] and entry["segments"][-1][1] == state:
+            return
+        segment = [float(t), state]
+        entry["segments"].append(segment)
+        patch.pod(name, entry)["segments"].append(segment)
+
+    def _record_replicaset(self, t: float, change_type: str, name: str, rs: dict, patch: _Patch) -> None:
+        spec = rs.get("spec") or {}
+        self._min_ready[name] = int(spec.get("minReadySeconds", 0) or 0)
+        entry = self.replicasets.setdefault(name, {"series": []})
+        entry.update(
+            deployment=_owner_name(rs, "Deployment"),
+            revision=_revision(rs),
+            images=_images((spec.get("template") or {}).get("spec") or {}),
+            hash=(rs.get("metadata", {}).get("labels") or {}).get("pod-template-hash", ""),
+            deleted=float(t) if change_type == "DELETED" else None,
+        )
+        new_points = []
+        point = [float(t), *_rs_point(rs)] if change_type != "DELETED" else [float(t), 0, 0, 0]
+        if not entry["series"] or entry["series"][-1][1:] != point[1:]:
+            entry["series"].append(point)
+            new_points.append(point)
+        patch.replicasets[name] = {**{k: v for k, v in entry.items() if k != "series"}, "series": new_points}
+
+    def _record_deployment(self, t: float, change_type: str, name: str, deployment: dict, patch: _Patch) -> None:
+        entry = self.deployments.setdefault(name, {"series": []})
+        if change_type == "DELETED":
+            return
+        point = [float(t), *_deployment_point(deployment)]
+        if entry["series"] and entry["series"][-1][1:] == point[1:]:
+            return
+        entry["series"].append(point)
+        patch.deployments.setdefault(name, {"series": []})["series"].append(point)
+
+    def _record_event(self, t: float, event: dict, patch: _Patch) -> list[dict]:
+        reason = event.get("reason")
+        involved = event.get("involvedObject") or {}
+        if reason == SCALING_REASON:
+            return [protocol.marker(t=t, label=SCALING_REASON, detail=event.get("message", ""), kind="event")]
+        if reason == UNHEALTHY_REASON and involved.get("kind") == "Pod" and involved.get("name") in self.pods:
+            name = involved["name"]
+            mark = [float(t), "unhealthy", event.get("message", "")]
+            self.pods[name]["marks"].append(mark)
+            patch.pod(name, self.pods[name])["marks"].append(mark)
+        return []
+
+    def as_dict(self) -> dict:
+        """The snapshot's ``timeline`` (a deep-enough copy to serialise while ticks go on)."""
+        return {
+            "pods": {
+                name: {**entry, "segments": list(entry["segments"]), "marks": list(entry["marks"])}
+                for name, entry in self.pods.items()
+            },
+            "replicasets": {name: {**entry, "series": list(entry["series"])} for name, entry in self.replicasets.items()},
+            "deployments": {name: {"series": list(entry["series"])} for name, entry in self.deployments.items()},
+            "markers": list(self.markers),
+        }

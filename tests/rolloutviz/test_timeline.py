@@ -1,0 +1,190 @@
+"""The timeline recorder: pod segments and marks, ReplicaSet and Deployment series, markers."""
+import pytest
+
+from rolloutviz import protocol
+from rolloutviz.timeline import TimelineRecorder
+
+
+def stamp(t: float) -> str:
+    return f"2026-01-01T00:{int(t) // 60:02d}:{int(t) % 60:02d}Z"
+
+
+def pod(name, rs="web-abc", *, node=None, waiting=None, ready_since=None, restarts=0,
+        last_reason=None, deleting=False):
+    status = {"name": "app", "restartCount": restarts, "state": {"running": {}}}
+    if waiting:
+        status["state"] = {"waiting": {"reason": waiting}}
+    if last_reason:
+        status["lastState"] = {"terminated": {"reason": last_reason, "exitCode": 137}}
+    conditions = []
+    if ready_since is not None:
+        conditions.append({"type": "Ready", "status": "True", "lastTransitionTime": stamp(ready_since)})
+    metadata = {"name": name, "ownerReferences": [{"kind": "ReplicaSet", "name": rs}]}
+    if deleting:
+        metadata["deletionTimestamp"] = stamp(0)
+    return {
+        "metadata": metadata,
+        "spec": {"nodeName": node, "containers": [{"name": "app", "image": "nginx:1.14.2"}]},
+        "status": {"phase": "Pending" if waiting else "Running", "containerStatuses": [status], "conditions": conditions},
+    }
+
+
+def rs(name="web-abc", *, replicas=3, ready=0, available=0, revision="1", min_ready=0, image="nginx:1.14.2"):
+    return {
+        "metadata": {"name": name, "labels": {"pod-template-hash": name.split("-")[-1]},
+                     "annotations": {"deployment.kubernetes.io/revision": revision},
+                     "ownerReferences": [{"kind": "Deployment", "name": "web"}]},
+        "spec": {"replicas": replicas, "minReadySeconds": min_ready,
+                 "template": {"spec": {"containers": [{"name": "app", "image": image}]}}},
+        "status": {"replicas": replicas, "readyReplicas": ready, "availableReplicas": available},
+    }
+
+
+def deployment(replicas=3, surge="25%", unavailable="25%", strategy="RollingUpdate"):
+    spec = {"replicas": replicas, "strategy": {"type": strategy}}
+    if strategy == "RollingUpdate":
+        spec["strategy"]["rollingUpdate"] = {"maxSurge": surge, "maxUnavailable": unavailable}
+    return {"metadata": {"name": "web"}, "spec": spec}
+
+
+def change(kind, obj, change_type="MODIFIED"):
+    return {"type": change_type, "kind": kind, "name": obj["metadata"]["name"], "namespace": "default", "object": obj}
+
+
+def event(reason, message, kind="Pod", name="web-abc-1"):
+    return {"reason": reason, "message": message, "type": "Normal", "involvedObject": {"kind": kind, "name": name}}
+
+
+def run(ticks):
+    recorder = TimelineRecorder()
+    outputs = [recorder.record(t=t, changes=changes, events=events) for t, changes, events in ticks]
+    return recorder, outputs
+
+
+def test_pod_segments_follow_its_states_and_skip_repeats():
+    recorder, _ = run([
+        (1.0, [change("Pod", pod("web-abc-1", waiting="ContainerCreating"), "ADDED")], []),
+        (2.0, [change("Pod", pod("web-abc-1", node="node-1", waiting="ContainerCreating"))], []),
+        (5.0, [change("Pod", pod("web-abc-1", node="node-1"))], []),
+        (7.0, [change("Pod", pod("web-abc-1", node="node-1", ready_since=7.0))], []),
+        (9.0, [change("Pod", pod("web-abc-1", node="node-1", deleting=True))], []),
+        (12.0, [change("Pod", pod("web-abc-1", node="node-1", deleting=True), "DELETED")], []),
+    ])
+    entry = recorder.as_dict()["pods"]["web-abc-1"]
+    assert entry["segments"] == [[1.0, "ContainerCreating"], [5.0, "Running"], [7.0, "Available"], [9.0, "Terminating"]]
+    assert (entry["rs"], entry["node"], entry["deleted"]) == ("web-abc", "node-1", 12.0)
+
+
+def test_a_pod_becomes_available_when_its_replicaset_counts_it_after_min_ready_seconds():
+    recorder, outputs = run([
+        (1.0, [change("ReplicaSet", rs(min_ready=10), "ADDED"), change("Pod", pod("web-abc-1", ready_since=1.0), "ADDED")], []),
+        (12.0, [change("ReplicaSet", rs(min_ready=10, ready=1, available=1))], []),
+    ])
+    assert recorder.pods["web-abc-1"]["segments"] == [[1.0, "Ready"], [12.0, "Available"]]
+    assert outputs[1][1]["pods"]["web-abc-1"]["segments"] == [[12.0, "Available"]]
+
+
+@pytest.mark.parametrize(
+    "ticks, marks",
+    [
+        ([(3.0, [change("Pod", pod("web-abc-1", restarts=1, last_reason="Error"))], [])],
+         [[3.0, "restart", "app: Error (exit code 137)"]]),
+        ([(3.0, [], [event("Unhealthy", "Liveness probe failed: HTTP probe failed with statuscode: 500")])],
+         [[3.0, "unhealthy", "Liveness probe failed: HTTP probe failed with statuscode: 500"]]),
+        ([(3.0, [], [event("Unhealthy", "probe failed", name="other-pod")])], []),
+        ([(3.0, [change("Pod", pod("web-abc-1", restarts=0))], [event("Pulled", "Successfully pulled")])], []),
+    ],
+    ids=["restart-count-rises", "unhealthy-event", "event-of-unknown-pod", "no-restart"],
+)
+def test_pod_marks(ticks, marks):
+    recorder, _ = run([(1.0, [change("Pod", pod("web-abc-1"), "ADDED")], []), *ticks])
+    assert recorder.pods["web-abc-1"]["marks"] == marks
+
+
+def test_replicaset_series_records_only_changes_and_keeps_revision_moves():
+    recorder, outputs = run([
+        (1.0, [change("ReplicaSet", rs(replicas=1), "ADDED")], []),
+        (2.0, [change("ReplicaSet", rs(replicas=1))], []),
+        (3.0, [change("ReplicaSet", rs(replicas=1, ready=1, available=1))], []),
+        (4.0, [change("ReplicaSet", rs(replicas=1, ready=1, available=1, revision="3"))], []),
+        (5.0, [change("ReplicaSet", rs(replicas=0, revision="3"), "DELETED")], []),
+    ])
+    entry = recorder.replicasets["web-abc"]
+    assert entry["series"] == [[1.0, 1, 0, 0], [3.0, 1, 1, 1], [5.0, 0, 0, 0]]
+    assert (entry["revision"], entry["hash"], entry["images"], entry["deployment"], entry["deleted"]) == (
+        3, "abc", ["nginx:1.14.2"], "web", 5.0)
+    assert outputs[1][1]["replicasets"]["web-abc"]["series"] == []
+    assert outputs[3][1]["replicasets"]["web-abc"]["revision"] == 3
+
+
+@pytest.mark.parametrize(
+    "spec, point",
+    [
+        (deployment(3), [3, 1, 0]),
+        (deployment(10, 3, 2), [10, 3, 2]),
+        (deployment(10, "30%", "30%"), [10, 3, 3]),
+        (deployment(4, 0, 1), [4, 0, 1]),
+        (deployment(4, strategy="Recreate"), [4, 0, 0]),
+    ],
+    ids=["default-25%", "absolute", "percent-rounding", "no-surge", "recreate"],
+)
+def test_deployment_series_resolves_surge_and_unavailable(spec, point):
+    recorder, _ = run([(0.0, [change("Deployment", spec, "ADDED")], [])])
+    assert recorder.deployments["web"]["series"] == [[0.0, *point]]
+
+
+def test_markers_for_scaling_events_and_commands_in_order():
+    recorder = TimelineRecorder()
+    command = protocol.marker(t=4.0, label="scale", detail="deployment.apps/web scaled")
+    markers, _ = recorder.record(
+        t=4.0, changes=[], command_markers=[command],
+        events=[event("ScalingReplicaSet", "Scaled up replica set web-abc from 1 to 3", kind="Deployment", name="web")],
+    )
+    assert [(m["label"], m["kind"]) for m in markers] == [("scale", "command"), ("ScalingReplicaSet", "event")]
+    assert markers[1]["detail"] == "Scaled up replica set web-abc from 1 to 3"
+    assert recorder.as_dict()["markers"] == markers
+
+
+def test_rebuild_from_stored_deltas_equals_the_live_timeline_and_restarts_after_a_reset():
+    ticks = [
+        (1.0, [change("Deployment", deployment(), "ADDED"), change("ReplicaSet", rs(), "ADDED"),
+               change("Pod", pod("web-abc-1", waiting="ContainerCreating"), "ADDED")],
+         [event("ScalingReplicaSet", "Scaled up replica set web-abc from 0 to 3", kind="Deployment", name="web")]),
+        (4.0, [change("Pod", pod("web-abc-1", ready_since=4.0)), change("ReplicaSet", rs(ready=1, available=1))], []),
+        (6.0, [change("Pod", pod("web-abc-1", ready_since=4.0, restarts=1, last_reason="Error"))], []),
+    ]
+    recorder = TimelineRecorder()
+    payloads = []
+    for t, changes, events in ticks:
+        command = [protocol.marker(t=t, label="apply")] if t == 1.0 else []
+        markers, patch = recorder.record(t=t, changes=changes, events=events, command_markers=command)
+        payloads.append({"cause": "step", "t": t, "changes": changes, "events": events, "markers": markers,
+                         "timeline": patch})
+    assert TimelineRecorder.rebuild(payloads).as_dict() == recorder.as_dict()
+    reset = {"cause": "reset", "t": 0.0, "changes": [], "events": [], "markers": [protocol.marker(t=0, label="reset")]}
+    rebuilt = TimelineRecorder.rebuild([*payloads, reset]).as_dict()
+    assert rebuilt["pods"] == {} and [m["label"] for m in rebuilt["markers"]] == ["reset"]
+
+
+def test_patches_appended_in_order_give_the_timeline():
+    recorder = TimelineRecorder()
+    merged = {"pods": {}, "replicasets": {}, "deployments": {}}
+    for t, changes in [
+        (1.0, [change("ReplicaSet", rs(), "ADDED"), change("Pod", pod("web-abc-1", waiting="ErrImagePull"), "ADDED")]),
+        (2.0, [change("Pod", pod("web-abc-1", waiting="ImagePullBackOff", node="node-2"))]),
+        (3.0, [change("ReplicaSet", rs(ready=1)), change("Deployment", deployment(), "ADDED")]),
+    ]:
+        _, patch = recorder.record(t=t, changes=changes, events=[])
+        for section in ("pods", "replicasets", "deployments"):
+            for name, entry in patch[section].items():
+                target = merged[section].setdefault(name, {"segments": [], "marks": [], "series": []})
+                for key, value in entry.items():
+                    if key in ("segments", "marks", "series"):
+                        target[key].extend(value)
+                    else:
+                        target[key] = value
+    timeline = recorder.as_dict()
+    assert merged["pods"]["web-abc-1"]["segments"] == timeline["pods"]["web-abc-1"]["segments"]
+    assert merged["pods"]["web-abc-1"]["node"] == "node-2"
+    assert merged["replicasets"]["web-abc"]["series"] == timeline["replicasets"]["web-abc"]["series"]
+    assert merged["deployments"]["web"]["series"] == timeline["deployments"]["web"]["series"]
