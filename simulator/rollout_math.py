@@ -197,6 +197,20 @@ def reconcile_old_replica_sets(replicas: int, surge_spec, unavailable_spec, new_
     return sizes
 
 
+
+# ---------------------------------------------------------------- Recreate (recreate.go)
+
+def old_pods_running(old_rs_status_replicas: list[int], old_pod_phases: list[str]) -> bool:
+    """Whether Recreate must still wait before creating the new ReplicaSet (oldPodsRunning).
+
+    ``old_rs_status_replicas``: status.replicas of the old RSs; ``old_pod_phases``: phases of
+    every pod owned by an old RS, terminating ones included. Only Succeeded/Failed pods are
+    gone for good; Unknown counts as running.
+    """
+    if get_replica_count_for_replica_sets(old_rs_status_replicas) > 0:
+        return True
+    return any(phase not in ("Succeeded", "Failed") for phase in old_pod_phases)
+
 # ---------------------------------------------------------------- scaling events (sync.go)
 
 def round_half_away_from_zero(x: float) -> int:

@@ -1,4 +1,4 @@
-"""rolling_test.go tables ported to simulator.rollout_math (RollingUpdate reconcile steps).
+"""rolling_test.go and recreate_test.go tables ported to simulator.rollout_math (strategy steps).
 
 The Go tables of reconcileOldReplicaSets, cleanupUnhealthyReplicas and
 scaleDownOldReplicaSetsForRollingUpdate are numbered scenarios; they keep those numbers as ids.
@@ -172,3 +172,38 @@ def _rolling_walk(replicas, surge, unavailable, old_size, new_ready):
 def test_rolling_update_end_states(replicas, surge, unavailable, new_ready, expected):
     # The semantics write-up's section 4.4: a broken rollout stalls at old = minAvailable.
     assert _rolling_walk(replicas, surge, unavailable, replicas, new_ready) == expected
+
+
+# TestOldPodsRunning: (status.replicas of old RSs, phases of pods owned by old RSs)
+@pytest.mark.parametrize(
+    "status_replicas, phases, expected",
+    [
+        ([], [], False),
+        ([0, 0], ["", "", "", ""], True),
+        ([1], [], True),
+        ([0], [], False),
+        ([0], ["Failed", "Succeeded"], False),
+        ([0], ["Unknown"], True),
+        ([0], ["Pending"], True),
+        ([0], ["Running"], True),
+        ([0], ["Failed", "Succeeded", "Pending"], True),
+    ],
+    ids=[
+        "no old RSs",
+        "old RSs with running pods",
+        "old RSs without pods but with non-zero status replicas",
+        "old RSs without pods or non-zero status replicas",
+        "old RSs with zero status replicas but pods in terminal state are present",
+        "old RSs with zero status replicas but pod in unknown phase present",
+        "old RSs with zero status replicas with pending pod present",
+        "old RSs with zero status replicas with running pod present",
+        "old RSs with zero status replicas but pods in terminal state and pending are present",
+    ],
+)
+def test_old_pods_running(status_replicas, phases, expected):
+    assert rm.old_pods_running(status_replicas, phases) is expected
+
+
+def test_recreate_new_rs_goes_straight_to_replicas():
+    assert rm.new_rs_new_replicas(5, None, None, 0, [0, 0], rm.RECREATE) == 5
+    assert rm.max_unavailable(5, None, None, rm.RECREATE) == 0
