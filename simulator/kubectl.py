@@ -626,9 +626,10 @@ def rollout_history_text(cluster, name: str, revision: int | None = None) -> str
         template["metadata"] = tmeta
         # printTemplate writes through a plain PrefixWriter: the tabs stay in the output
         return f"{header} with revision #{revision}\n" + "\n".join(pod_template_lines(template)) + "\n\n"
+    # kubectl prints "<name> <operation>" with operation = "\n" + the history: hence the space
     history = sorted(cluster.rollout_history(name), key=lambda h: h["revision"])
     if not history:
-        return f"{header}\nNo rollout history found.\n"
+        return f"{header} \nNo rollout history found.\n"
     body = "REVISION\tCHANGE-CAUSE\n" + "".join(
         f"{h['revision']}\t{h.get('change_cause') or '<none>'}\n" for h in history)
-    return f"{header}\n{_tabbed([body])}\n"
+    return f"{header} \n{_tabbed([body])}\n"

@@ -173,9 +173,13 @@ def event_message(probe_type: str, outcome: str, output: str) -> str:
     return f"{probe_type.capitalize()} probe {verb}: {output}"
 
 
-def kill_message(probe_type: str, container_name: str) -> str:
-    """The Killing event message after a liveness/startup failure (restartPolicy Always)."""
-    return f"Container {container_name} failed {probe_type} probe, will be restarted"
+def kill_message(probe_type: str, container_name: str, restart: bool = True) -> str:
+    """The Killing event message after a liveness/startup failure.
+
+    `restart` False (restartPolicy Never) drops kuberuntime's ', will be restarted'.
+    """
+    message = f"Container {container_name} failed {probe_type} probe"
+    return f"{message}, will be restarted" if restart else message
 
 
 @dataclass

@@ -439,7 +439,7 @@ Events:            <none>
 
 def test_rollout_history():
     assert rollout_history_text(cluster(), "nginx-deployment") == (
-        "deployment.apps/nginx-deployment\n"
+        "deployment.apps/nginx-deployment \n"   # NamePrinter: name, space, operation
         "REVISION  CHANGE-CAUSE\n"
         "1         <none>\n"
         "2         kubectl set image deployment/nginx-deployment nginx=nginx:1.16.1\n"
@@ -471,7 +471,7 @@ def test_rollout_history_revision():
 
 def test_rollout_history_empty_and_missing():
     c = FakeCluster(deployment=[deployment()])
-    assert rollout_history_text(c, "nginx-deployment") == "deployment.apps/nginx-deployment\nNo rollout history found.\n"
+    assert rollout_history_text(c, "nginx-deployment") == "deployment.apps/nginx-deployment \nNo rollout history found.\n"
     assert rollout_history_text(c, "x") == 'Error from server (NotFound): deployments.apps "x" not found\n'
 
 

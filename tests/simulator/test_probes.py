@@ -208,6 +208,7 @@ def test_startup_failure_threshold_kills():
     assert [t for t, r in runs if r.kill] == [20]
     assert runs[0][1].event == "Startup probe failed: dial tcp 10.1.0.5:3000: connect: connection refused"
     assert kill_message(STARTUP, "app") == "Container app failed startup probe, will be restarted"
+    assert kill_message(LIVENESS, "app", restart=False) == "Container app failed liveness probe"
 
 
 def test_unknown_port_errors_are_discarded():
