@@ -119,8 +119,8 @@ def _default_template(spec: dict) -> None:
 
 def _default_container(container: dict) -> None:
     image = container.get("image")
-    if isinstance(image, str):
-        _fill(container, "imagePullPolicy", image_pull_policy(image))
+    if image is None or isinstance(image, str):
+        _fill(container, "imagePullPolicy", image_pull_policy(image or ""))
     _fill(container, "terminationMessagePath", "/dev/termination-log")
     _fill(container, "terminationMessagePolicy", "File")
     if container.get("resources") is None:
