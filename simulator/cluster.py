@@ -1,0 +1,373 @@
+"""The `Cluster` facade: kubectl-like commands, the simulated clock and `step()`, the only
+place where time moves and controllers, scheduler and kubelets are driven from."""
+from __future__ import annotations
+
+import copy
+
+from simulator import apply as apply_mod
+from simulator import (deployment_controller, kubelet, node_lifecycle, render, replicaset_controller,
+                       rollback, rollout_math, scheduler, snapshot, validation)
+from simulator.backoff import ImagePullBackoff, RestartBackoff
+from simulator.errors import ValidationError
+from simulator.images import (IMAGE_BEHAVIOR_KIND, ImageCatalogue, normalize_reference,
+                              parse_image_behavior)
+from simulator.names import new_uid
+from simulator.objects import Deployment, Node, ReplicaSet
+from simulator.revisions import REVISION_ANNOTATION, revision_number
+from simulator.store import NAMESPACE, Store
+from simulator.timers import rfc3339
+from simulator.yaml_source import load_manifests
+
+CHANGE_CAUSE = "kubernetes.io/change-cause"
+RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
+
+_KINDS = {"deployment": "Deployment", "deployments": "Deployment", "deploy": "Deployment",
+          "replicaset": "ReplicaSet", "replicasets": "ReplicaSet", "rs": "ReplicaSet",
+          "pod": "Pod", "pods": "Pod", "po": "Pod", "node": "Node", "nodes": "Node",
+          "no": "Node", "event": "Event", "events": "Event", "ev": "Event"}
+_RESOURCE = {"Deployment": "deployments.apps", "ReplicaSet": "replicasets.apps", "Pod": "pods",
+             "Node": "nodes", "Event": "events"}
+
+_CONTROLLERS = {"deployment": deployment_controller.sync,
+                "replicaset": replicaset_controller.sync,
+                "scheduler": scheduler.schedule}
+
+
+class Cluster:
+    """A simulated Kubernetes cluster: N nodes, the Deployment and ReplicaSet controllers,
+    a scheduler and kubelets, on a simulated clock; deterministic for a seed.
+
+    Times are seconds since 2026-01-01T00:00:00Z. Objects come back shaped as
+    `kubectl get -o yaml` prints them; treat them as read-only.
+    """
+
+    def __init__(self, seed: int = 0, nodes: int = 3, tick: float = 1.0):
+        if tick <= 0:
+            raise ValueError("tick must be positive")
+        self._s = Store(seed, tick, ImageCatalogue(), RestartBackoff(), ImagePullBackoff())
+        for i in range(nodes):
+            node = Node(f"node-{i + 1}", new_uid(self._s.rng), 0.0, i + 1)
+            self._s.nodes[node.name] = node
+            self._s.changed("Node", node, "ADDED")
+
+    # --- clock ---------------------------------------------------------------------------
+    @property
+    def now(self) -> float:
+        """Simulated seconds since 2026-01-01T00:00:00Z."""
+        return self._s.time
+
+    @property
+    def tick(self) -> float:
+        """Seconds one step() advances."""
+        return self._s.tick
+
+    def step(self) -> list[dict]:
+        """Advance one tick: controllers settle, then every timer due in the tick runs in
+        time order (each followed by the controllers settling again).
+
+        Returns the change records, in the order things happened (see docs/contracts.md)."""
+        s = self._s
+        end = (s.steps + 1) * s.tick
+        s.drain(_CONTROLLERS)
+        while True:
+            due = s.timers.next_due()
+            if due is None or due > end:
+                break
+            s.time = max(s.time, due)
+            while s.timers.next_due() is not None and s.timers.next_due() <= s.time:
+                self._fire(*s.timers.pop())
+            s.drain(_CONTROLLERS)
+        s.steps += 1
+        s.time = end
+        return self._records()
+
+    def advance(self, seconds: float) -> list[dict]:
+        """Step until `seconds` more have passed; all change records concatenated."""
+        target = self._s.time + seconds
+        out: list[dict] = []
+        while self._s.time < target - 1e-9:
+            out.extend(self.step())
+        return out
+
+    def _fire(self, due: float, action: str, key: str) -> None:
+        if action == "kubelet":
+            kubelet.on_timer(self._s, key, due)
+        elif action == "available":
+            kubelet.on_available_timer(self._s, key, due)
+        elif action == "evict":
+            node_lifecycle.on_evict_timer(self._s, key, due)
+        elif action == "deployment":
+            self._s.enqueue("deployment", key)
+
+    def _records(self) -> list[dict]:
+        out = []
+        for change, kind, obj in self._s.take_changes():
+            rendered = obj if isinstance(obj, dict) else render.render(self._s, kind, obj)
+            out.append({"type": "EVENT" if kind == "Event" else change, "kind": kind,
+                        "name": rendered["metadata"]["name"], "namespace": NAMESPACE,
+                        "object": rendered})
+        return out
+
+    # --- reading -------------------------------------------------------------------------
+    def get(self, kind: str, name: str) -> dict:
+        """One object as `kubectl get KIND NAME -o yaml` shows it; KeyError if absent."""
+        kind = _kind(kind)
+        obj = self._objects(kind).get(name)
+        if obj is None:
+            raise KeyError(f'{_RESOURCE[kind]} "{name}" not found')
+        return copy.deepcopy(render.render(self._s, kind, obj))
+
+    def list(self, kind: str, namespace: str = NAMESPACE) -> list[dict]:
+        """All objects of a kind (events oldest first, others by name)."""
+        kind = _kind(kind)
+        if namespace != NAMESPACE and kind != "Node":
+            return []
+        objects = self._objects(kind)
+        names = list(objects) if kind == "Event" else sorted(objects)
+        return [copy.deepcopy(render.render(self._s, kind, objects[n])) for n in names]
+
+    def _objects(self, kind: str) -> dict:
+        s = self._s
+        return {"Deployment": s.deployments, "ReplicaSet": s.replicasets, "Pod": s.pods,
+                "Node": s.nodes, "Event": s.events}[kind]
+
+    # --- apply ---------------------------------------------------------------------------
+    def apply(self, source) -> list[str]:
+        """`kubectl apply -f`: YAML text (one or more documents) or dicts.
+
+        All documents are checked first; if any is invalid a ValidationError carrying every
+        problem is raised and nothing changes. Returns kubectl's lines, e.g.
+        ["deployment.apps/web created"]."""
+        manifests = load_manifests(source)
+        planned, failures = [], []
+        for manifest in manifests:
+            try:
+                planned.append(self._plan(manifest))
+            except ValidationError as error:
+                failures.append(error)
+        if failures:
+            raise _combine(failures)
+        return [self._commit(*plan) for plan in planned]
+
+    def _plan(self, manifest):
+        obj = manifest.obj
+        if obj.get("kind") == IMAGE_BEHAVIOR_KIND:
+            behavior = parse_image_behavior(manifest)
+            return ("ImageBehavior", behavior, None)
+        failure = validation.validate_type_meta(obj)
+        if failure is not None:
+            raise failure
+        kind = obj["kind"]
+        name = (obj.get("metadata") or {}).get("name")
+        live_obj = self._objects(kind).get(name) if isinstance(name, str) else None
+        live = _stored(live_obj, kind) if live_obj is not None else None
+        stored, verb = apply_mod.prepare(manifest, live)
+        return (kind, stored, verb)
+
+    def _commit(self, kind: str, stored, verb) -> str:
+        s = self._s
+        if kind == "ImageBehavior":
+            key = normalize_reference(stored.image)
+            existing = [b for b in s.catalogue.to_dict()["custom"]
+                        if normalize_reference(b["image"]) == key]
+            if existing and existing[0] == stored.to_dict():
+                return f"imagebehavior.rolloutviz.dev/{stored.image} unchanged"
+            s.catalogue.add(stored)
+            s.forget_behaviors()
+            self._wake_all_pods()
+            verb = "configured" if existing else "created"
+            return f"imagebehavior.rolloutviz.dev/{stored.image} {verb}"
+        name = stored["metadata"]["name"]
+        resource = "deployment.apps" if kind == "Deployment" else "replicaset.apps"
+        if verb == "unchanged":
+            return f"{resource}/{name} unchanged"
+        meta = stored["metadata"]
+        if kind == "Deployment":
+            self._commit_deployment(name, meta, stored["spec"], verb)
+        else:
+            self._commit_replicaset(name, meta, stored["spec"], verb)
+        return f"{resource}/{name} {verb}"
+
+    def _commit_deployment(self, name, meta, spec, verb) -> None:
+        s = self._s
+        labels, annotations = dict(meta.get("labels") or {}), dict(meta.get("annotations") or {})
+        d = s.deployments.get(name)
+        if d is None:
+            d = Deployment(name, s.new_uid(), s.time, labels, annotations, spec)
+            s.deployments[name] = d
+            s.changed("Deployment", d, "ADDED")
+        else:
+            if spec != d.spec:
+                d.generation += 1
+            # the controller's revision annotation survives: the merge kept the live value
+            d.labels, d.spec, d.annotations = labels, spec, annotations
+            s.changed("Deployment", d)
+        s.enqueue("deployment", name)
+
+    def _commit_replicaset(self, name, meta, spec, verb) -> None:
+        s = self._s
+        labels, annotations = dict(meta.get("labels") or {}), dict(meta.get("annotations") or {})
+        rs = s.replicasets.get(name)
+        if rs is None:
+            rs = ReplicaSet(name, s.new_uid(), s.time, labels, annotations, None, None,
+                            spec.get("replicas", 1), spec.get("minReadySeconds", 0),
+                            spec["selector"], spec["template"])
+            s.replicasets[name] = rs
+            s.changed("ReplicaSet", rs, "ADDED")
+        else:
+            rs.generation += 1
+            rs.labels, rs.annotations = labels, annotations
+            rs.replicas, rs.min_ready_seconds = spec.get("replicas", 1), spec.get("minReadySeconds", 0)
+            rs.template = spec["template"]
+            s.changed("ReplicaSet", rs)
+        s.enqueue("replicaset", name)
+
+    def _wake_all_pods(self) -> None:
+        """New image behaviour: kubelets look at their pods again (cheap, and rare)."""
+        for pod in self._s.pods.values():
+            if pod.node and self._s.nodes[pod.node].ready and pod.wake is None:
+                self._s.wake_pod(pod)
+
+    # --- commands ------------------------------------------------------------------------
+    def _deployment(self, name: str) -> Deployment:
+        d = self._s.deployments.get(name)
+        if d is None:
+            raise KeyError(f'deployments.apps "{name}" not found')
+        return d
+
+    def _update_spec(self, d: Deployment, spec: dict) -> None:
+        """An update through the API: validated, generation bumped, controller woken."""
+        live = _stored(d, "Deployment")
+        new = copy.deepcopy(live)
+        new["spec"] = spec
+        errors = validation.validate_deployment(new, live)
+        if errors:
+            raise ValidationError(errors, "Deployment", d.name)
+        if spec != d.spec:
+            d.spec = spec
+            d.generation += 1
+            self._s.changed("Deployment", d)
+            self._s.enqueue("deployment", d.name)
+
+    def scale(self, name: str, replicas: int) -> str:
+        """`kubectl scale deployment/NAME --replicas=N`."""
+        d = self._deployment(name)
+        spec = copy.deepcopy(d.spec)
+        spec["replicas"] = replicas
+        self._update_spec(d, spec)
+        return f"deployment.apps/{name} scaled"
+
+    def set_image(self, name: str, container: str, image: str) -> str:
+        """`kubectl set image deployment/NAME CONTAINER=IMAGE`."""
+        d = self._deployment(name)
+        spec = copy.deepcopy(d.spec)
+        containers = spec["template"]["spec"]["containers"]
+        match = [c for c in containers if c.get("name") == container]
+        if not match:
+            raise KeyError(f'unable to find container named "{container}"')
+        match[0]["image"] = image
+        self._update_spec(d, spec)
+        return f"deployment.apps/{name} image updated"
+
+    def rollout_pause(self, name: str) -> str:
+        """`kubectl rollout pause`."""
+        d = self._deployment(name)
+        if d.spec.get("paused"):
+            raise ValueError(f'deployments.apps "{name}" is already paused')
+        self._update_spec(d, {**copy.deepcopy(d.spec), "paused": True})
+        return f"deployment.apps/{name} paused"
+
+    def rollout_resume(self, name: str) -> str:
+        """`kubectl rollout resume`."""
+        d = self._deployment(name)
+        if not d.spec.get("paused"):
+            raise ValueError(f'deployments.apps "{name}" is not paused')
+        spec = copy.deepcopy(d.spec)
+        spec.pop("paused")
+        self._update_spec(d, spec)
+        return f"deployment.apps/{name} resumed"
+
+    def rollout_restart(self, name: str) -> str:
+        """`kubectl rollout restart`: a restartedAt annotation on the pod template."""
+        d = self._deployment(name)
+        if d.spec.get("paused"):
+            raise ValueError("can't restart paused deployment (run rollout resume first)")
+        spec = copy.deepcopy(d.spec)
+        meta = spec["template"].setdefault("metadata", {})
+        meta.setdefault("annotations", {})[RESTARTED_AT] = rfc3339(self._s.time)
+        self._update_spec(d, spec)
+        return f"deployment.apps/{name} restarted"
+
+    def rollout_undo(self, name: str, to_revision: int = 0) -> str:
+        """`kubectl rollout undo [--to-revision=N]`; ValueError when kubectl refuses."""
+        return rollback.undo(self._s, self._deployment(name), to_revision)
+
+    def rollout_history(self, name: str) -> list[dict]:
+        """`kubectl rollout history`: [{"revision", "change_cause"}] ascending."""
+        d = self._deployment(name)
+        rows = []
+        for rs in deployment_controller.owned_replica_sets(self._s, d):
+            number = revision_number(rs.annotations.get(REVISION_ANNOTATION))
+            if number:
+                rows.append({"revision": number, "change_cause": rs.annotations.get(CHANGE_CAUSE)})
+        rows.sort(key=lambda r: r["revision"])
+        return rows
+
+    def rollout_status(self, name: str) -> tuple[str, bool]:
+        """kubectl rollout status: its current line (newline included) and whether done."""
+        d = self._deployment(name)
+        return rollout_math.rollout_status(name, d.generation, d.spec.get("replicas", 1),
+                                           d.status, d.status.get("conditions", ()))
+
+    def delete_pod(self, name: str) -> str:
+        """`kubectl delete pod NAME` (graceful: the pod shows Terminating first)."""
+        pod = self._s.pods.get(name)
+        if pod is None:
+            raise KeyError(f'pods "{name}" not found')
+        self._s.delete_pod(pod)
+        return f'pod "{name}" deleted'
+
+    def set_node_ready(self, node_name: str, ready: bool) -> str:
+        """Stop (False) or restart (True) a node's kubelet."""
+        if node_name not in self._s.nodes:
+            raise KeyError(f'nodes "{node_name}" not found')
+        node_lifecycle.set_ready(self._s, node_name, bool(ready))
+        return f"node/{node_name} {'Ready' if ready else 'NotReady'}"
+
+    # --- persistence ---------------------------------------------------------------------
+    def snapshot(self) -> dict:
+        """JSON-serialisable state; Cluster.restore() of it continues exactly the same way."""
+        return snapshot.dump(self._s)
+
+    @classmethod
+    def restore(cls, state: dict) -> "Cluster":
+        """A Cluster continuing from a snapshot()."""
+        cluster = cls.__new__(cls)
+        cluster._s = snapshot.load(state)
+        return cluster
+
+
+def _kind(kind: str) -> str:
+    try:
+        return _KINDS[kind.lower()]
+    except KeyError:
+        raise KeyError(f'the server doesn\'t have a resource type "{kind}"') from None
+
+
+def _stored(obj, kind: str) -> dict:
+    """The stored object without status, as apply and validation compare against."""
+    return {"apiVersion": "apps/v1", "kind": kind,
+            "metadata": {"name": obj.name, "namespace": NAMESPACE,
+                         "labels": copy.deepcopy(obj.labels),
+                         "annotations": copy.deepcopy(obj.annotations)},
+            "spec": copy.deepcopy(obj.spec) if kind == "Deployment" else {
+                "replicas": obj.replicas, "selector": copy.deepcopy(obj.selector),
+                "template": copy.deepcopy(obj.template),
+                **({"minReadySeconds": obj.min_ready_seconds} if obj.min_ready_seconds else {})}}
+
+
+def _combine(failures: list[ValidationError]) -> ValidationError:
+    if len(failures) == 1:
+        return failures[0]
+    errors = [e for f in failures for e in f.errors]
+    return ValidationError(errors, message="\n".join(str(f) for f in failures))

@@ -1,0 +1,212 @@
+"""The engine's internal objects: cheap slot classes, rendered to dicts only when asked.
+
+Every field holds plain JSON-like data (dict, list, str, number, bool, None) so a
+snapshot is a field-by-field copy.
+"""
+from __future__ import annotations
+
+import copy
+
+from simulator.probes import ProbeWorker
+
+
+class _Slotted:
+    __slots__ = ()
+    _nested: dict = {}
+
+    def to_state(self) -> dict:
+        out = {}
+        for slot in self.__slots__:
+            value = getattr(self, slot)
+            if slot in self._nested:
+                value = [item.to_state() for item in value]
+            else:
+                value = copy.deepcopy(value)
+            out[slot] = value
+        return out
+
+    @classmethod
+    def from_state(cls, state: dict):
+        obj = cls.__new__(cls)
+        for slot in cls.__slots__:
+            value = copy.deepcopy(state[slot])
+            if slot in cls._nested:
+                value = [cls._nested[slot].from_state(item) for item in value]
+            setattr(obj, slot, value)
+        return obj
+
+
+class Deployment(_Slotted):
+    """apps/v1 Deployment; `spec` is the defaulted spec dict, status keys are snake_case."""
+
+    __slots__ = ("name", "uid", "created", "generation", "labels", "annotations", "spec",
+                 "status")
+
+    def __init__(self, name, uid, created, labels, annotations, spec):
+        self.name = name
+        self.uid = uid
+        self.created = created
+        self.generation = 1
+        self.labels = labels
+        self.annotations = annotations
+        self.spec = spec
+        self.status = {"observed_generation": 0, "replicas": 0, "updated_replicas": 0,
+                       "ready_replicas": 0, "available_replicas": 0,
+                       "unavailable_replicas": 0, "conditions": []}
+
+
+class ReplicaSet(_Slotted):
+    """apps/v1 ReplicaSet with live pod counters kept up to date by the store.
+
+    `status` is what the ReplicaSet controller last wrote (what others read); the
+    `live_*` counters are the truth the controller writes it from.
+    """
+
+    __slots__ = ("name", "uid", "created", "generation", "labels", "annotations", "owner",
+                 "owner_uid", "replicas", "min_ready_seconds", "selector", "template",
+                 "status", "conditions", "pods", "live_active", "live_ready",
+                 "live_available", "deleting")
+
+    def __init__(self, name, uid, created, labels, annotations, owner, owner_uid, replicas,
+                 min_ready_seconds, selector, template):
+        self.name = name
+        self.uid = uid
+        self.created = created
+        self.generation = 1
+        self.labels = labels
+        self.annotations = annotations
+        self.owner = owner
+        self.owner_uid = owner_uid
+        self.replicas = replicas
+        self.min_ready_seconds = min_ready_seconds
+        self.selector = selector
+        self.template = template
+        self.status = {"replicas": 0, "fully_labeled_replicas": 0, "ready_replicas": 0,
+                       "available_replicas": 0, "observed_generation": 0}
+        self.conditions: list[dict] = []
+        self.pods: dict[str, None] = {}   # every pod object it owns, terminating ones too
+        self.live_active = 0
+        self.live_ready = 0
+        self.live_available = 0
+        self.deleting = False
+
+
+class Container(_Slotted):
+    """One container's status plus the kubelet's bookkeeping for it."""
+
+    __slots__ = ("name", "image", "state", "reason", "message", "started_at", "finished_at",
+                 "exit_code", "ready", "started", "restart_count", "last_state",
+                 "container_id", "due", "due_action", "probes")
+
+    def __init__(self, name: str, image: str):
+        self.name = name
+        self.image = image
+        self.state = "waiting"          # waiting | running | terminated
+        self.reason = "ContainerCreating"
+        self.message = None
+        self.started_at = None
+        self.finished_at = None
+        self.exit_code = None
+        self.ready = False
+        self.started = False
+        self.restart_count = 0
+        self.last_state = None          # {"exit_code", "reason", "started_at", "finished_at", "container_id"}
+        self.container_id = None
+        self.due = None                 # next kubelet action for this container
+        self.due_action = None
+        self.probes = {}                # probe type -> probes.ProbeWorker
+
+    def to_state(self) -> dict:
+        state = {slot: copy.deepcopy(getattr(self, slot)) for slot in self.__slots__ if slot != "probes"}
+        state["probes"] = {ptype: w.to_dict() for ptype, w in self.probes.items()}
+        return state
+
+    @classmethod
+    def from_state(cls, state: dict) -> "Container":
+        obj = cls.__new__(cls)
+        for slot in cls.__slots__:
+            if slot != "probes":
+                setattr(obj, slot, copy.deepcopy(state[slot]))
+        obj.probes = {ptype: ProbeWorker.from_dict(w) for ptype, w in state["probes"].items()}
+        return obj
+
+
+class Pod(_Slotted):
+    """core/v1 Pod owned by a ReplicaSet; the spec dict is the RS template's spec."""
+
+    __slots__ = ("name", "uid", "created", "rs", "rs_uid", "labels", "annotations", "spec",
+                 "node", "ip", "phase", "scheduled_at", "admitted_at", "initialized_at",
+                 "ready", "ready_since", "available", "deletion_time", "grace",
+                 "terminate_at", "containers", "counted", "wake", "reason", "message",
+                 "not_ready_by_node")
+    _nested = {"containers": Container}
+
+    def __init__(self, name, uid, created, rs, rs_uid, labels, annotations, spec):
+        self.name = name
+        self.uid = uid
+        self.created = created
+        self.rs = rs
+        self.rs_uid = rs_uid
+        self.labels = labels
+        self.annotations = annotations
+        self.spec = spec
+        self.node = None
+        self.ip = None
+        self.phase = "Pending"
+        self.scheduled_at = None
+        self.admitted_at = None
+        self.initialized_at = None
+        self.ready = False
+        self.ready_since = created       # lastTransitionTime of the Ready condition
+        self.available = False
+        self.deletion_time = None
+        self.grace = None
+        self.terminate_at = None
+        self.containers = [Container(c["name"], c["image"]) for c in spec["containers"]]
+        self.counted = [False, False, False]   # active, ready, available as the RS counts them
+        self.wake = None
+        self.reason = None
+        self.message = None
+        self.not_ready_by_node = False
+
+
+class Node(_Slotted):
+    """core/v1 Node: Ready, or not (its kubelet stopped posting status)."""
+
+    __slots__ = ("name", "uid", "created", "ready", "ready_since", "pods", "images",
+                 "next_ip", "index")
+
+    def __init__(self, name, uid, created, index):
+        self.name = name
+        self.uid = uid
+        self.created = created
+        self.ready = True
+        self.ready_since = created
+        self.pods: dict[str, None] = {}
+        self.images: dict[str, None] = {}
+        self.next_ip = 2
+        self.index = index
+
+
+class Event(_Slotted):
+    """core/v1 Event as the event recorder writes it (identical events aggregated)."""
+
+    __slots__ = ("name", "uid", "type", "reason", "message", "kind", "obj_name", "obj_uid",
+                 "field_path", "component", "host", "first", "last", "count")
+
+    def __init__(self, name, uid, type_, reason, message, kind, obj_name, obj_uid,
+                 field_path, component, host, now):
+        self.name = name
+        self.uid = uid
+        self.type = type_
+        self.reason = reason
+        self.message = message
+        self.kind = kind
+        self.obj_name = obj_name
+        self.obj_uid = obj_uid
+        self.field_path = field_path
+        self.component = component
+        self.host = host
+        self.first = now
+        self.last = now
+        self.count = 1

@@ -1,0 +1,252 @@
+"""Objects as `kubectl get -o yaml` prints them: JSON-like dicts rendered from the engine's
+internal objects, only when someone asks (a step's change records, get, list).
+
+Rendered dicts share no mutable state with the engine except the pod spec's nested
+container definitions, which the engine never changes; treat results as read-only.
+"""
+from __future__ import annotations
+
+import copy
+from hashlib import sha256
+
+from simulator.objects import Container, Deployment, Event, Node, Pod, ReplicaSet
+from simulator.store import NAMESPACE, Store
+from simulator.timers import rfc3339
+
+_CONDITION_KEYS = {"type": "type", "status": "status", "reason": "reason", "message": "message",
+                   "last_update_time": "lastUpdateTime",
+                   "last_transition_time": "lastTransitionTime"}
+_TIME_KEYS = ("last_update_time", "last_transition_time")
+_TOLERATIONS = [
+    {"effect": "NoExecute", "key": "node.kubernetes.io/not-ready", "operator": "Exists",
+     "tolerationSeconds": 300},
+    {"effect": "NoExecute", "key": "node.kubernetes.io/unreachable", "operator": "Exists",
+     "tolerationSeconds": 300},
+]
+
+
+def _conditions(conditions: list[dict]) -> list[dict]:
+    return [{_CONDITION_KEYS[k]: (rfc3339(v) if k in _TIME_KEYS else v) for k, v in c.items()}
+            for c in conditions]
+
+
+def _meta(obj, extra: dict | None = None) -> dict:
+    meta = {"name": obj.name, "namespace": NAMESPACE, "uid": obj.uid,
+            "creationTimestamp": rfc3339(obj.created)}
+    labels = getattr(obj, "labels", None)
+    if labels:
+        meta["labels"] = dict(labels)
+    annotations = getattr(obj, "annotations", None)
+    if annotations:
+        meta["annotations"] = dict(annotations)
+    if extra:
+        meta.update(extra)
+    return meta
+
+
+def deployment(store: Store, d: Deployment) -> dict:
+    """apps/v1 Deployment."""
+    s = d.status
+    status = {"observedGeneration": s["observed_generation"], "replicas": s["replicas"],
+              "updatedReplicas": s["updated_replicas"], "readyReplicas": s["ready_replicas"],
+              "availableReplicas": s["available_replicas"],
+              "unavailableReplicas": s["unavailable_replicas"],
+              "conditions": _conditions(s.get("conditions", []))}
+    if "collision_count" in s:
+        status["collisionCount"] = s["collision_count"]
+    # the API omits zero counts, as kubectl shows them
+    status = {k: v for k, v in status.items() if v or k == "observedGeneration"}
+    return {"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": _meta(d, {"generation": d.generation}),
+            "spec": copy.deepcopy(d.spec), "status": status}
+
+
+def replicaset(store: Store, rs: ReplicaSet) -> dict:
+    """apps/v1 ReplicaSet, with its controller ownerReference when a Deployment owns it."""
+    extra = {"generation": rs.generation}
+    if rs.owner:
+        extra["ownerReferences"] = [{"apiVersion": "apps/v1", "kind": "Deployment",
+                                     "name": rs.owner, "uid": rs.owner_uid, "controller": True,
+                                     "blockOwnerDeletion": True}]
+    spec = {"replicas": rs.replicas, "selector": copy.deepcopy(rs.selector),
+            "template": copy.deepcopy(rs.template)}
+    if rs.min_ready_seconds:
+        spec["minReadySeconds"] = rs.min_ready_seconds
+    s = rs.status
+    status = {"replicas": s["replicas"], "fullyLabeledReplicas": s["fully_labeled_replicas"],
+              "readyReplicas": s["ready_replicas"], "availableReplicas": s["available_replicas"],
+              "observedGeneration": s["observed_generation"]}
+    status = {k: v for k, v in status.items() if v or k in ("replicas", "observedGeneration")}
+    if rs.conditions:
+        status["conditions"] = _conditions(rs.conditions)
+    return {"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": _meta(rs, extra),
+            "spec": spec, "status": status}
+
+
+def pod(store: Store, p: Pod) -> dict:
+    """core/v1 Pod: spec from the ReplicaSet's template, status from the kubelet."""
+    extra = {"generateName": p.rs + "-",
+             "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": p.rs,
+                                  "uid": p.rs_uid, "controller": True,
+                                  "blockOwnerDeletion": True}]}
+    if p.deletion_time is not None:
+        extra["deletionTimestamp"] = rfc3339(p.deletion_time + (p.grace or 0))
+        extra["deletionGracePeriodSeconds"] = p.grace
+    spec = dict(p.spec)
+    spec.setdefault("tolerations", _TOLERATIONS)
+    if p.node:
+        spec["nodeName"] = p.node
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": _meta(p, extra), "spec": spec,
+            "status": _pod_status(store, p)}
+
+
+def _pod_status(store: Store, p: Pod) -> dict:
+    status: dict = {"phase": p.phase, "qosClass": "BestEffort"}
+    if p.reason:
+        status["reason"] = p.reason
+    if p.message:
+        status["message"] = p.message
+    conditions = []
+    if p.admitted_at is not None:
+        sandbox_ready = any(c.container_id for c in p.containers)
+        conditions.append(_pod_condition("PodReadyToStartContainers",
+                                         sandbox_ready, p.admitted_at))
+        conditions.append(_pod_condition("Initialized", True, p.initialized_at))
+        ready_reason = None if p.ready else "ContainersNotReady"
+        not_ready = [c.name for c in p.containers if not c.ready]
+        message = f"containers with unready status: [{' '.join(not_ready)}]" if not_ready else None
+        conditions.append(_pod_condition("Ready", p.ready, p.ready_since, ready_reason, message))
+        conditions.append(_pod_condition("ContainersReady", p.ready, p.ready_since, ready_reason,
+                                         message))
+    if p.scheduled_at is not None:
+        conditions.append(_pod_condition("PodScheduled", True, p.scheduled_at))
+    if conditions:
+        status["conditions"] = conditions
+    if p.node:
+        status["hostIP"] = _node_ip(store.nodes[p.node])
+    if p.ip:
+        status["podIP"] = p.ip
+        status["podIPs"] = [{"ip": p.ip}]
+    if p.admitted_at is not None:
+        status["startTime"] = rfc3339(p.admitted_at)
+        status["containerStatuses"] = [_container_status(c) for c in p.containers]
+    return status
+
+
+def _pod_condition(type_, ok, since, reason=None, message=None) -> dict:
+    c = {"type": type_, "status": "True" if ok else "False", "lastProbeTime": None,
+         "lastTransitionTime": rfc3339(since)}
+    if reason and not ok:
+        c["reason"] = reason
+    if message and not ok:
+        c["message"] = message
+    return c
+
+
+def _terminated(exit_code, reason, started_at, finished_at, container_id) -> dict:
+    t = {"exitCode": exit_code, "reason": reason, "startedAt": rfc3339(started_at),
+         "finishedAt": rfc3339(finished_at)}
+    if container_id:
+        t["containerID"] = container_id
+    return {"terminated": t}
+
+
+def _container_status(c: Container) -> dict:
+    if c.state == "running":
+        state = {"running": {"startedAt": rfc3339(c.started_at)}}
+    elif c.state == "terminated":
+        state = _terminated(c.exit_code, c.reason, c.started_at, c.finished_at, c.container_id)
+    else:
+        waiting = {"reason": c.reason}
+        if c.message:
+            waiting["message"] = c.message
+        state = {"waiting": waiting}
+    last = {}
+    if c.last_state:
+        ls = c.last_state
+        last = _terminated(ls["exit_code"], ls["reason"], ls["started_at"], ls["finished_at"],
+                           ls["container_id"])
+    status = {"name": c.name, "image": c.image, "imageID": "", "ready": c.ready,
+              "started": c.started, "restartCount": c.restart_count, "state": state,
+              "lastState": last}
+    if c.container_id:
+        status["containerID"] = c.container_id
+        status["imageID"] = _image_id(c.image)
+    return status
+
+
+def _image_id(image: str) -> str:
+    name = image.split(":", 1)[0]
+    if "/" not in name:
+        name = "library/" + name
+    # a stable stand-in digest (Python's hash() is salted per process)
+    return f"docker.io/{name}@sha256:" + sha256(image.encode()).hexdigest()
+
+
+def _node_ip(node: Node) -> str:
+    return f"172.18.0.{node.index + 1}"
+
+
+def node(store: Store, n: Node) -> dict:
+    """core/v1 Node: Ready, or Unknown with the unreachable taints while its kubelet is away."""
+    labels = {"kubernetes.io/arch": "amd64", "kubernetes.io/hostname": n.name,
+              "kubernetes.io/os": "linux"}
+    spec: dict = {"podCIDR": f"10.244.{n.index}.0/24"}
+    if n.ready:
+        ready = {"type": "Ready", "status": "True", "reason": "KubeletReady",
+                 "message": "kubelet is posting ready status"}
+    else:
+        ready = {"type": "Ready", "status": "Unknown", "reason": "NodeStatusUnknown",
+                 "message": "Kubelet stopped posting node status."}
+        spec["taints"] = [
+            {"key": "node.kubernetes.io/unreachable", "effect": "NoSchedule",
+             "timeAdded": rfc3339(n.ready_since)},
+            {"key": "node.kubernetes.io/unreachable", "effect": "NoExecute",
+             "timeAdded": rfc3339(n.ready_since)}]
+    ready["lastHeartbeatTime"] = rfc3339(n.ready_since)
+    ready["lastTransitionTime"] = rfc3339(n.ready_since)
+    return {"apiVersion": "v1", "kind": "Node",
+            "metadata": {"name": n.name, "uid": n.uid, "creationTimestamp": rfc3339(n.created),
+                         "labels": labels},
+            "spec": spec,
+            "status": {"conditions": [ready],
+                       "addresses": [{"type": "InternalIP", "address": _node_ip(n)},
+                                     {"type": "Hostname", "address": n.name}],
+                       "capacity": {"cpu": "4", "memory": "8Gi", "pods": "110"},
+                       "allocatable": {"cpu": "4", "memory": "8Gi", "pods": "110"},
+                       "nodeInfo": {"kubeletVersion": "v1.31.0", "operatingSystem": "linux",
+                                    "architecture": "amd64",
+                                    "containerRuntimeVersion": "containerd://1.7.18"}}}
+
+
+_API_VERSIONS = {"Deployment": "apps/v1", "ReplicaSet": "apps/v1", "Pod": "v1", "Node": "v1"}
+
+
+def event(store: Store, e: Event) -> dict:
+    """core/v1 Event as the event recorder writes it."""
+    involved = {"apiVersion": _API_VERSIONS[e.kind], "kind": e.kind, "name": e.obj_name,
+                "uid": e.obj_uid}
+    if e.kind != "Node":
+        involved["namespace"] = NAMESPACE
+    if e.field_path:
+        involved["fieldPath"] = e.field_path
+    source = {"component": e.component}
+    if e.host:
+        source["host"] = e.host
+    return {"apiVersion": "v1", "kind": "Event",
+            "metadata": {"name": e.name, "namespace": NAMESPACE, "uid": e.uid,
+                         "creationTimestamp": rfc3339(e.first)},
+            "involvedObject": involved, "reason": e.reason, "message": e.message,
+            "source": source, "firstTimestamp": rfc3339(e.first),
+            "lastTimestamp": rfc3339(e.last), "count": e.count, "type": e.type,
+            "eventTime": None, "reportingComponent": e.component,
+            "reportingInstance": e.host or ""}
+
+
+RENDERERS = {"Deployment": deployment, "ReplicaSet": replicaset, "Pod": pod, "Node": node,
+             "Event": event}
+
+
+def render(store: Store, kind: str, obj) -> dict:
+    """Render any engine object of `kind`."""
+    return RENDERERS[kind](store, obj)

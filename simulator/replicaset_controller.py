@@ -1,0 +1,84 @@
+"""The ReplicaSet controller: keeps each ReplicaSet's number of active pods at spec.replicas
+and writes its status from the live pod counters."""
+from __future__ import annotations
+
+from simulator import pod_ranking
+from simulator.names import generated_name
+from simulator.objects import Pod, ReplicaSet
+from simulator.store import Store
+
+COMPONENT = "replicaset-controller"
+BURST_REPLICAS = 500  # at most this many creates or deletes per sync, like the real controller
+
+
+def sync(store: Store, name: str) -> None:
+    """Create or delete pods towards spec.replicas, then update status."""
+    rs = store.replicasets.get(name)
+    if rs is None or rs.deleting:
+        return
+    diff = rs.live_active - rs.replicas
+    if diff < 0:
+        for _ in range(min(-diff, BURST_REPLICAS)):
+            _create_pod(store, rs)
+    elif diff > 0:
+        for pod in pod_deletion_victims(store, rs, min(diff, BURST_REPLICAS)):
+            store.record_event("ReplicaSet", rs, "Normal", "SuccessfulDelete",
+                               f"Deleted pod: {pod.name}", COMPONENT)
+            store.delete_pod(pod)
+    if abs(diff) > BURST_REPLICAS:
+        store.enqueue("replicaset", name)
+    update_status(store, rs)
+
+
+def _create_pod(store: Store, rs: ReplicaSet) -> Pod:
+    name = generated_name(rs.name + "-", store.rng)
+    while name in store.pods:
+        name = generated_name(rs.name + "-", store.rng)
+    meta = rs.template.get("metadata") or {}
+    pod = Pod(name, store.new_uid(), store.time, rs.name, rs.uid, dict(meta.get("labels") or {}),
+              dict(meta.get("annotations") or {}), rs.template["spec"])
+    store.pods[name] = pod
+    rs.pods[name] = None
+    store.changed("Pod", pod, "ADDED")
+    store.recount(pod)
+    store.record_event("ReplicaSet", rs, "Normal", "SuccessfulCreate", f"Created pod: {name}",
+                       COMPONENT)
+    store.enqueue("scheduler", name)
+    return pod
+
+
+def pod_deletion_victims(store: Store, rs: ReplicaSet, count: int) -> list[Pod]:
+    """The `count` active pods the controller deletes first (getPodsToDelete)."""
+    active = [store.pods[n] for n in rs.pods if store.pods[n].counted[0]]
+    if count >= len(active):
+        return active
+    names = pod_ranking.pods_to_delete([_ranking_view(p) for p in active], count,
+                                       _related_pods(store, rs), now=store.time)
+    return [store.pods[n] for n in names]
+
+
+def _related_pods(store: Store, rs: ReplicaSet) -> list[dict]:
+    """Active pods of every ReplicaSet of the same owner, for spreading the survivors."""
+    owners = [r for r in store.replicasets.values() if rs.owner and r.owner == rs.owner] or [rs]
+    return [{"node": store.pods[n].node} for r in owners for n in r.pods
+            if store.pods[n].counted[0]]
+
+
+def _ranking_view(pod: Pod) -> dict:
+    return {"name": pod.name, "node": pod.node, "phase": pod.phase, "ready": pod.ready,
+            "ready_since": pod.ready_since if pod.ready else None,
+            "restarts": max((c.restart_count for c in pod.containers), default=0),
+            "created": pod.created, "uid": pod.uid,
+            "deletion_cost": pod.annotations.get("controller.kubernetes.io/pod-deletion-cost")}
+
+
+def update_status(store: Store, rs: ReplicaSet) -> None:
+    """Write status from the live counters; the owner re-syncs when it changed."""
+    new = {"replicas": rs.live_active, "fully_labeled_replicas": rs.live_active,
+           "ready_replicas": rs.live_ready, "available_replicas": rs.live_available,
+           "observed_generation": rs.generation}
+    if new != rs.status:
+        rs.status = new
+        store.changed("ReplicaSet", rs)
+        if rs.owner:
+            store.enqueue("deployment", rs.owner)

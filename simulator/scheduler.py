@@ -1,0 +1,41 @@
+"""The default scheduler, reduced to what a rollout shows: bind each pending pod to a Ready
+node with the fewest pods (the spreading scores), ties broken by the seeded generator."""
+from __future__ import annotations
+
+from simulator.store import NAMESPACE, Store
+
+COMPONENT = "default-scheduler"
+
+
+def schedule(store: Store, name: str) -> None:
+    """Bind one pending pod, or report why it cannot be placed (it stays Pending)."""
+    pod = store.pods.get(name)
+    if pod is None or pod.node is not None or pod.deletion_time is not None:
+        return
+    nodes = [n for n in store.nodes.values() if n.ready]
+    if not nodes:
+        total = len(store.nodes)
+        store.record_event(
+            "Pod", pod, "Warning", "FailedScheduling",
+            f"0/{total} nodes are available: {total} node(s) had untolerated taint "
+            "{node.kubernetes.io/unreachable: }. preemption: "
+            f"0/{total} nodes are available: {total} Preemption is not helpful for scheduling.",
+            COMPONENT)
+        return
+    fewest = min(len(n.pods) for n in nodes)
+    best = [n for n in nodes if len(n.pods) == fewest]
+    node = best[0] if len(best) == 1 else best[store.rng.randrange(len(best))]
+    pod.node = node.name
+    pod.scheduled_at = store.time
+    node.pods[pod.name] = None
+    store.record_event("Pod", pod, "Normal", "Scheduled",
+                       f"Successfully assigned {NAMESPACE}/{pod.name} to {node.name}", COMPONENT)
+    store.changed("Pod", pod)
+    store.wake_pod(pod)
+
+
+def retry_pending(store: Store) -> None:
+    """A node became schedulable: try every unbound pod again."""
+    for pod in store.pods.values():
+        if pod.node is None and pod.deletion_time is None:
+            store.enqueue("scheduler", pod.name)

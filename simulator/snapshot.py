@@ -1,0 +1,69 @@
+"""Snapshot and restore of a Store as plain JSON data: restoring and stepping on gives
+exactly the future the original would have had."""
+from __future__ import annotations
+
+from collections import deque
+
+from simulator.backoff import ImagePullBackoff, RestartBackoff
+from simulator.images import ImageCatalogue
+from simulator.objects import Deployment, Event, Node, Pod, ReplicaSet
+from simulator.store import Store
+from simulator.timers import TimerQueue
+
+VERSION = 1
+_COLLECTIONS = (("deployments", Deployment), ("replicasets", ReplicaSet), ("pods", Pod),
+                ("nodes", Node), ("events", Event))
+
+
+def dump(store: Store) -> dict:
+    """Every piece of state, including the RNG, timers, queued work and unreported changes."""
+    version, internal, gauss = store.rng.getstate()
+    state = {
+        "version": VERSION, "seed": store.seed, "tick": store.tick, "steps": store.steps,
+        "time": store.time, "rng": [version, list(internal), gauss],
+        "event_keys": dict(store.event_keys), "timers": store.timers.to_state(),
+        "queue": [list(k) for k in store.queue],
+        "changes": [_change(store, c) for c in store.changes],
+        "catalogue": store.catalogue.to_dict(),
+        "restart_backoff": store.restart_backoff.to_dict(),
+        "pull_backoff": store.pull_backoff.to_dict(),
+    }
+    for attr, _ in _COLLECTIONS:
+        state[attr] = [obj.to_state() for obj in getattr(store, attr).values()]
+    return state
+
+
+def _change(store: Store, record) -> list:
+    change, kind, obj = record
+    if change == "DELETED" or isinstance(obj, dict):
+        # the object is gone from the store: keep what the record will show
+        from simulator.render import render
+        return [change, kind, obj if isinstance(obj, dict) else render(store, kind, obj)]
+    return [change, kind, obj.name]
+
+
+def load(state: dict) -> Store:
+    """Rebuild a Store from dump() output."""
+    if state.get("version") != VERSION:
+        raise ValueError(f"unsupported snapshot version {state.get('version')!r}")
+    store = Store(state["seed"], state["tick"], ImageCatalogue.from_dict(state["catalogue"]),
+                  RestartBackoff.from_dict(state["restart_backoff"]),
+                  ImagePullBackoff.from_dict(state["pull_backoff"]))
+    store.steps, store.time = state["steps"], state["time"]
+    version, internal, gauss = state["rng"]
+    store.rng.setstate((version, tuple(internal), gauss))
+    for attr, cls in _COLLECTIONS:
+        setattr(store, attr, {item["name"]: cls.from_state(item) for item in state[attr]})
+    store.event_keys = dict(state["event_keys"])
+    store.timers = TimerQueue.from_state(state["timers"])
+    store.queue = deque(tuple(k) for k in state["queue"])
+    store.queued = set(store.queue)
+    collections = {"Deployment": store.deployments, "ReplicaSet": store.replicasets,
+                   "Pod": store.pods, "Node": store.nodes, "Event": store.events}
+    for change, kind, ref in state["changes"]:
+        obj = ref if isinstance(ref, dict) else collections[kind][ref]
+        if isinstance(ref, dict):
+            store.changes.append((change, kind, ref))
+        else:
+            store.changed(kind, obj, change)
+    return store

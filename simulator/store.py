@@ -1,0 +1,184 @@
+"""The cluster's object store: objects, the work queue, the timer queue, change log, events.
+
+Controllers and the kubelet mutate objects through the store's helpers so that change
+records, RS pod counters and work-queue entries stay consistent.
+"""
+from __future__ import annotations
+
+import random
+from collections import deque
+
+from simulator.objects import Deployment, Event, Node, Pod, ReplicaSet
+from simulator.timers import EPOCH, TimerQueue
+
+NAMESPACE = "default"
+_EPOCH_NS = int(EPOCH.timestamp()) * 1_000_000_000
+_MAX_QUEUE_ROUNDS = 5_000_000  # a guard against controllers that never settle
+
+
+class Store:
+    """All state of one simulated cluster."""
+
+    def __init__(self, seed: int, tick: float, catalogue, restart_backoff, pull_backoff):
+        self.seed = seed
+        self.tick = tick
+        self.steps = 0                   # completed ticks; time = steps * tick between steps
+        self.time = 0.0
+        self.catalogue = catalogue       # images.ImageCatalogue: how each image behaves
+        self.restart_backoff = restart_backoff   # backoff.RestartBackoff (kubelet)
+        self.pull_backoff = pull_backoff         # backoff.ImagePullBackoff (kubelet)
+        self.rng = random.Random(seed)
+        self.deployments: dict[str, Deployment] = {}
+        self.replicasets: dict[str, ReplicaSet] = {}
+        self.pods: dict[str, Pod] = {}
+        self.nodes: dict[str, Node] = {}
+        self.events: dict[str, Event] = {}
+        self.event_keys: dict[str, str] = {}   # aggregation key -> event name
+        self.timers = TimerQueue()
+        self.queue: deque = deque()
+        self.queued: set = set()
+        self.changes: list = []
+        self.change_index: dict = {}
+        self._behaviors: dict = {}      # image -> ImageBehavior, a cache of catalogue lookups
+
+    def behavior(self, image: str):
+        """How `image` behaves (the catalogue's answer, cached)."""
+        found = self._behaviors.get(image)
+        if found is None:
+            found = self._behaviors[image] = self.catalogue.lookup(image)
+        return found
+
+    def forget_behaviors(self) -> None:
+        """The catalogue changed: look images up again."""
+        self._behaviors.clear()
+
+    # --- work queue -------------------------------------------------------------------
+    def enqueue(self, controller: str, name: str) -> None:
+        """Ask `controller` ("deployment", "replicaset", "scheduler") to look at `name`."""
+        key = (controller, name)
+        if key not in self.queued:
+            self.queued.add(key)
+            self.queue.append(key)
+
+    def drain(self, handlers: dict) -> None:
+        """Run queued controller work until nothing is left, as the real controllers
+        react to each other's writes within milliseconds."""
+        rounds = 0
+        while self.queue:
+            key = self.queue.popleft()
+            self.queued.discard(key)
+            handlers[key[0]](self, key[1])
+            rounds += 1
+            if rounds > _MAX_QUEUE_ROUNDS:
+                raise RuntimeError("controllers did not settle")
+
+    # --- change log -------------------------------------------------------------------
+    def changed(self, kind: str, obj, change: str = "MODIFIED") -> None:
+        """Record that `obj` changed; rendered once, at the end of the step.
+
+        An object changed several times in one step gets one record, at the place of its
+        first change, showing its final state (as a watch may coalesce updates)."""
+        key = (kind, obj.name)
+        if change == "MODIFIED" and key in self.change_index:
+            return
+        self.change_index[key] = len(self.changes)
+        self.changes.append((change, kind, obj))
+        if change == "DELETED":
+            # a later re-creation under the same name must get its own record
+            self.change_index.pop(key)
+
+    def take_changes(self) -> list:
+        """Hand over and forget the change records gathered since the last call."""
+        out, self.changes, self.change_index = self.changes, [], {}
+        return out
+
+    # --- events -----------------------------------------------------------------------
+    def record_event(self, kind: str, obj, type_: str, reason: str, message: str,
+                     component: str, host: str | None = None,
+                     field_path: str | None = None) -> Event:
+        """Emit a core/v1 Event; an identical earlier one is counted up instead."""
+        key = "\x1f".join((kind, obj.name, obj.uid, type_, reason, message, component,
+                           host or "", field_path or ""))
+        name = self.event_keys.get(key)
+        if name is not None and name in self.events:
+            ev = self.events[name]
+            ev.count += 1
+            ev.last = self.time
+            self.changed("Event", ev)
+            return ev
+        nanos = _EPOCH_NS + int(round(self.time * 1e9))
+        name = f"{obj.name}.{nanos:x}"
+        while name in self.events:
+            nanos += 1
+            name = f"{obj.name}.{nanos:x}"
+        ev = Event(name, self.new_uid(), type_, reason, message, kind, obj.name, obj.uid,
+                   field_path, component, host, self.time)
+        self.events[name] = ev
+        self.event_keys[key] = name
+        self.changed("Event", ev, "EVENT")
+        return ev
+
+    # --- ids --------------------------------------------------------------------------
+    def new_uid(self) -> str:
+        from simulator.names import new_uid
+        return new_uid(self.rng)
+
+    # --- pods and their ReplicaSet's counters -----------------------------------------
+    def recount(self, pod: Pod) -> None:
+        """Bring the owning RS's live counters in line with the pod; wake the RS if needed."""
+        active = pod.deletion_time is None and pod.phase not in ("Succeeded", "Failed")
+        ready = active and pod.ready
+        available = ready and pod.available
+        old = pod.counted
+        if old[0] == active and old[1] == ready and old[2] == available:
+            return
+        rs = self.replicasets.get(pod.rs)
+        if rs is not None:
+            rs.live_active += active - old[0]
+            rs.live_ready += ready - old[1]
+            rs.live_available += available - old[2]
+            self.enqueue("replicaset", rs.name)
+        pod.counted = [active, ready, available]
+
+    def pod_changed(self, pod: Pod) -> None:
+        """A pod's status changed: record it and update its RS's counters."""
+        self.changed("Pod", pod)
+        self.recount(pod)
+
+    def remove_pod(self, pod: Pod) -> None:
+        """The pod object is gone from the API."""
+        pod.deletion_time = pod.deletion_time if pod.deletion_time is not None else self.time
+        self.recount(pod)
+        del self.pods[pod.name]
+        rs = self.replicasets.get(pod.rs)
+        if rs is not None:
+            rs.pods.pop(pod.name, None)
+            self.enqueue("replicaset", rs.name)
+            if rs.owner:
+                # Recreate waits for the last old pod to be gone
+                self.enqueue("deployment", rs.owner)
+        node = self.nodes.get(pod.node) if pod.node else None
+        if node is not None:
+            node.pods.pop(pod.name, None)
+        self.changed("Pod", pod, "DELETED")
+
+    # --- API-side pod deletion ---------------------------------------------------------
+    def wake_pod(self, pod: Pod) -> None:
+        """Have the node's kubelet look at the pod now."""
+        pod.wake = self.time
+        self.timers.schedule(self.time, "kubelet", pod.name)
+
+    def delete_pod(self, pod: Pod, grace: float | None = None) -> None:
+        """A DELETE on the pod: graceful (Terminating) once bound to a node, else at once."""
+        if pod.deletion_time is not None:
+            return
+        if pod.node is None or pod.phase in ("Succeeded", "Failed"):
+            self.remove_pod(pod)
+            return
+        if grace is None:
+            grace = pod.spec.get("terminationGracePeriodSeconds", 30)
+        pod.deletion_time = self.time
+        pod.grace = grace
+        self.pod_changed(pod)
+        if self.nodes[pod.node].ready:
+            self.wake_pod(pod)
