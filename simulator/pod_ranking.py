@@ -31,12 +31,17 @@ _INT32 = re.compile(r"^[+-]?[0-9]+$")
 
 
 def deletion_cost(value: int | str | None) -> int:
-    """The pod-deletion-cost annotation as an int32; missing or invalid counts as 0."""
+    """The pod-deletion-cost annotation as an int32; missing or invalid counts as 0.
+
+    As GetDeletionCostFromPodAnnotations: a leading "+" or leading zeros ("008") are invalid.
+    """
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    if isinstance(value, str) and _INT32.match(value) and -(2**31) <= int(value) < 2**31:
-        return int(value)
-    return 0
+    if not isinstance(value, str) or not _INT32.match(value):
+        return 0
+    if value != "0" and value[0] not in "-123456789":
+        return 0
+    return int(value) if -(2**31) <= int(value) < 2**31 else 0
 
 
 def _after_or_zero(t1: float | None, t2: float | None) -> bool:

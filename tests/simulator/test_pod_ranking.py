@@ -77,8 +77,14 @@ def test_unequal_pods(lesser, lesser_rank, greater, greater_rank):
     assert not pr.less(P[greater], P[lesser], greater_rank, lesser_rank, NOW)
 
 
-def test_deletion_cost_parsing():
-    assert [pr.deletion_cost(v) for v in (None, "7", "-3", "x", 5, str(2**31))] == [0, 7, -3, 0, 5, 0]
+@pytest.mark.parametrize(
+    "value, expected",
+    [(None, 0), ("7", 7), ("-3", -3), ("0", 0), ("x", 0), (5, 5), (str(2**31), 0), ("+10", 0), ("008", 0), ("", 0)],
+    ids=["unset", "positive", "negative", "zero", "not a number", "int", "out of range", "plus sign",
+         "leading zeros", "empty"],
+)
+def test_deletion_cost_parsing(value, expected):
+    assert pr.deletion_cost(value) == expected
 
 
 # TestGetPodsToDelete
