@@ -1,0 +1,42 @@
+"""A rollout in progress, built the same way in the test process and in live-server processes.
+
+`prepare` applies a 4-replica Deployment, lets it become available, starts a rolling update
+to a new image, and sets the clock; the clock (or the test) carries the rollout on from there.
+"""
+from rolloutviz.models import Simulation
+from rolloutviz.services import live
+
+MANIFEST = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 4
+  selector:
+    matchLabels: {app: web}
+  strategy:
+    rollingUpdate: {maxSurge: 1, maxUnavailable: 1}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: app
+        image: nginx:1.14.2
+"""
+SEED = 7
+WARM_UP_STEPS = 15
+
+
+def prepare(*, running: bool = True, speed: float = 10.0) -> int:
+    """Create the simulation mid-rollout; returns its id."""
+    sim = Simulation.objects.create(name="rollout in progress", seed=SEED)
+    live.execute(simulation_id=sim.id, command="apply", args={"source": MANIFEST})
+    live.advance(simulation_id=sim.id, steps=WARM_UP_STEPS)
+    live.execute(
+        simulation_id=sim.id, command="set_image",
+        args={"name": "web", "container": "app", "image": "nginx:1.16.1"},
+    )
+    live.set_clock(simulation_id=sim.id, running=running, speed=speed)
+    return sim.id

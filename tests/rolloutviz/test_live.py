@@ -1,0 +1,213 @@
+"""The custodian of the authoritative cluster: records, persistence, publishing, several processes.
+
+"Another process" is played in one process by swapping the custodian's per-process cache: the
+database is the only thing processes share.
+"""
+import json
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+from live_scenario import MANIFEST, prepare
+from rolloutviz import protocol
+from rolloutviz.models import CommandRecord, Deployment, Simulation, Snapshot, TickRecord
+from rolloutviz.services import live
+from simulator import Cluster, ValidationError
+
+pytestmark = pytest.mark.django_db(transaction=True)  # on_commit publishing must run
+
+
+@pytest.fixture(autouse=True)
+def fresh_process():
+    live.forget()
+    yield
+    live.forget()
+
+
+@pytest.fixture
+def sim():
+    return Simulation.objects.create(name="t", seed=3)
+
+
+@pytest.fixture
+def published(monkeypatch):
+    sent = []
+    monkeypatch.setattr(live, "publish", lambda simulation_id, messages: sent.extend(messages))
+    return sent
+
+
+def payloads(sim_id):
+    return list(TickRecord.objects.filter(simulation_id=sim_id).order_by("seq").values_list("payload", flat=True))
+
+
+def as_other_process(action):
+    """Run ``action`` with an empty cache, then give this process its (now stale) cache back."""
+    mine = dict(live._cache)
+    live._cache.clear()
+    try:
+        return action()
+    finally:
+        live._cache.clear()
+        live._cache.update(mine)
+
+
+def test_apply_is_recorded_persisted_mirrored_and_published(sim, published):
+    result = live.execute(simulation_id=sim.id, command="apply", args={"source": MANIFEST})
+    assert result == ["deployment.apps/web created"]
+    sim.refresh_from_db()
+    assert sim.seq == 1
+    command = CommandRecord.objects.get(simulation=sim)
+    assert (command.index, command.name, command.sim_time, command.ok) == (0, "apply", 0.0, True)
+    assert command.outcome == {"result": ["deployment.apps/web created"]}
+    (delta,) = payloads(sim.id)
+    assert (delta["seq"], delta["cause"], delta["t"]) == (1, "command", 0.0)
+    assert ("ADDED", "Deployment", "web") in {(c["type"], c["kind"], c["name"]) for c in delta["changes"]}
+    assert delta["markers"] == [protocol.marker(t=0.0, label="apply", detail="deployment.apps/web created")]
+    assert delta["deployments"]["web"]["history"] == []
+    assert Snapshot.objects.filter(simulation=sim, seq=1).exists()
+    assert Deployment.objects.filter(simulation=sim, name="web").exists()
+    assert published == [protocol.layer_delta(seq=1, text=protocol.encode(delta))]
+
+
+def test_each_step_is_one_delta_and_snapshots_are_periodic(sim, published, settings):
+    settings.SNAPSHOT_EVERY = 4
+    live.execute(simulation_id=sim.id, command="apply", args={"source": MANIFEST})
+    state = live.advance(simulation_id=sim.id, steps=10)
+    assert (state.seq, state.t) == (11, 10.0)
+    recorded = payloads(sim.id)
+    assert [p["seq"] for p in recorded] == list(range(1, 12))
+    assert [p["t"] for p in recorded[1:]] == [float(t) for t in range(1, 11)]
+    assert {p["cause"] for p in recorded[1:]} == {"step"}
+    assert list(Snapshot.objects.filter(simulation=sim).values_list("seq", flat=True)) == [1, 5, 9]
+    assert [json.loads(m["text"]) for m in published] == recorded
+    history = recorded[-1]["deployments"].get("web") or next(
+        p["deployments"]["web"] for p in reversed(recorded) if "web" in p["deployments"])
+    assert history["history"] == [{"revision": 1, "change_cause": None, "images": ["nginx:1.14.2"]}]
+
+
+@pytest.mark.parametrize(
+    "command, args, error",
+    [
+        ("apply", {"source": "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec: {replicas: -1}\n"},
+         ValidationError),
+        ("scale", {"name": "nope", "replicas": 2}, KeyError),
+        ("rollout_resume", {"name": "web"}, ValueError),
+    ],
+    ids=["invalid-manifest", "unknown-deployment", "resume-not-paused"],
+)
+def test_a_refused_command_is_recorded_re_raised_and_changes_nothing(sim, published, command, args, error):
+    live.execute(simulation_id=sim.id, command="apply", args={"source": MANIFEST})
+    before = live.state(simulation_id=sim.id)
+    with pytest.raises(error) as raised:
+        live.execute(simulation_id=sim.id, command=command, args=args)
+    record = CommandRecord.objects.get(simulation=sim, index=1)
+    assert (record.name, record.ok, record.outcome["message"]) == (command, False, str(raised.value))
+    sim.refresh_from_db()
+    assert sim.seq == 1 and len(published) == 1
+    assert live.state(simulation_id=sim.id) == before
+
+
+def test_unknown_commands_are_rejected_before_anything_happens(sim):
+    with pytest.raises(ValueError, match="unknown command"):
+        live.execute(simulation_id=sim.id, command="snapshot", args={})
+    assert not CommandRecord.objects.exists()
+
+
+def test_the_database_is_the_truth_a_new_process_sees_the_same_state(sim, published, settings):
+    settings.SNAPSHOT_EVERY = 7
+    live.execute(simulation_id=sim.id, command="apply", args={"source": MANIFEST})
+    live.advance(simulation_id=sim.id, steps=12)
+    live.execute(simulation_id=sim.id, command="scale", args={"name": "web", "replicas": 6})
+    live.advance(simulation_id=sim.id, steps=9)
+    here = live.state(simulation_id=sim.id)
+    assert as_other_process(lambda: live.state(simulation_id=sim.id)) == here
+    assert here["seq"] == 23 and here["t"] == 21.0
+    assert len(here["objects"]["pods"]) == 6
+
+
+def test_a_command_at_another_process_applies_once_and_the_clock_process_catches_up(published):
+    reference = prepare(running=False)
+    live.execute(simulation_id=reference, command="scale", args={"name": "web", "replicas": 2})
+    live.advance(simulation_id=reference, steps=4)
+    live.forget()
+
+    sim_id = prepare(running=False)  # this process caches it as it goes
+    as_other_process(lambda: live.execute(simulation_id=sim_id, command="scale", args={"name": "web", "replicas": 2}))
+    live.advance(simulation_id=sim_id, steps=2)  # stale cache: must reload the command's snapshot
+    as_other_process(lambda: live.advance(simulation_id=sim_id, steps=1))
+    live.advance(simulation_id=sim_id, steps=1)  # stale by one step: replays it
+
+    assert CommandRecord.objects.filter(simulation_id=sim_id, name="scale").count() == 1
+    strip = lambda ps: [{**p, "sim": 0} for p in ps]  # noqa: E731
+    assert strip(payloads(sim_id)) == strip(payloads(reference))
+
+
+def test_only_the_lease_owner_steps_with_a_lease(sim, published):
+    Simulation.objects.filter(pk=sim.pk).update(running=True, lease_owner="other")
+    assert live.advance(simulation_id=sim.id, steps=3, lease_owner="me") is None
+    assert not TickRecord.objects.exists()
+    Simulation.objects.filter(pk=sim.pk).update(lease_owner="me")
+    state = live.advance(simulation_id=sim.id, steps=3, lease_owner="me")
+    assert (state.seq, state.t, state.running) == (3, 3.0, True)
+    sim.refresh_from_db()
+    assert sim.lease_expires is not None
+    Simulation.objects.filter(pk=sim.pk).update(running=False)
+    assert live.advance(simulation_id=sim.id, steps=1, lease_owner="me") is None
+
+
+@pytest.mark.parametrize("steps", [0, -1], ids=["zero", "negative"])
+def test_advance_needs_a_positive_step_count(sim, steps):
+    with pytest.raises(ValueError):
+        live.advance(simulation_id=sim.id, steps=steps)
+
+
+def test_set_clock_publishes_a_clock_delta(sim, published):
+    state = live.set_clock(simulation_id=sim.id, running=True, speed=50)
+    assert (state.running, state.speed, state.seq) == (True, 50.0, 1)
+    (delta,) = payloads(sim.id)
+    assert (delta["cause"], delta["clock"], delta["changes"]) == ("clock", {"running": True, "speed": 50.0}, [])
+    assert delta["markers"][0]["label"] == "clock"
+
+
+@pytest.mark.parametrize("speed", [0, 3, -1, 100], ids=["zero", "three", "negative", "hundred"])
+def test_set_clock_refuses_unsupported_speeds(sim, speed):
+    with pytest.raises(ValidationError, match="Unsupported value"):
+        live.set_clock(simulation_id=sim.id, speed=speed)
+    sim.refresh_from_db()
+    assert (sim.speed, sim.seq) == (1.0, 0)
+
+
+def test_reset_replaces_the_cluster_keeps_seq_going_and_asks_viewers_to_resync(sim, published):
+    live.execute(simulation_id=sim.id, command="apply", args={"source": MANIFEST})
+    live.advance(simulation_id=sim.id, steps=5)
+    fresh = Cluster(seed=sim.seed, tick=sim.tick)
+    seq = live.reset(simulation_id=sim.id, cluster=fresh)
+    assert seq == 7
+    assert published[-1] == protocol.layer_resync(seq=7)
+    state = live.state(simulation_id=sim.id)
+    assert (state["seq"], state["t"], state["objects"]["deployments"]) == (7, 0.0, [])
+    assert state["timeline"]["pods"] == {} and [m["label"] for m in state["timeline"]["markers"]] == ["reset"]
+    assert as_other_process(lambda: live.state(simulation_id=sim.id)) == state
+
+
+def test_cluster_for_read_is_a_private_copy(sim, published):
+    live.execute(simulation_id=sim.id, command="apply", args={"source": MANIFEST})
+    copy = live.cluster_for_read(simulation_id=sim.id)
+    copy.step()
+    assert live.state(simulation_id=sim.id)["t"] == 0.0
+
+
+def test_publish_sends_to_the_simulation_group(sim):
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(protocol.group_name(sim.id), channel)
+    live.publish(sim.id, [protocol.layer_resync(seq=4)])
+    assert async_to_sync(layer.receive)(channel) == protocol.layer_resync(seq=4)
+
+
+def test_missing_simulations_raise_does_not_exist():
+    with pytest.raises(Simulation.DoesNotExist):
+        live.state(simulation_id=999)
+    with pytest.raises(Simulation.DoesNotExist):
+        live.advance(simulation_id=999)
