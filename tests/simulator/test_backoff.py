@@ -136,3 +136,31 @@ def test_snapshot_round_trip_has_same_future(cls):
     for t in (31, 69, 70, 71):
         assert restored.in_backoff_since("k", 30, t) == live.in_backoff_since("k", 30, t)
     assert restored.next("k", 80, 80) == live.next("k", 80, 80) == 80
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=80, deadline=None)
+@given(runs=st.lists(st.integers(0, 900), min_size=1, max_size=12), split=st.integers(0, 12))
+def test_restart_backoff_bounds_and_restore(runs, split):
+    live, waits_live, waits_copy = RestartBackoff(), [], []
+    copy = None
+    started = 0.0
+    for i, run in enumerate(runs):
+        if i == split:
+            copy = RestartBackoff.from_dict(json.loads(json.dumps(live.to_dict())))
+        finished = started + run
+        wait = live.check(KEY, finished, finished)
+        if copy is not None:
+            waits_copy.append(copy.check(KEY, finished, finished))
+            copy.check(KEY, finished, finished + wait)
+        waits_live.append(wait)
+        live.check(KEY, finished, finished + wait)  # the restart itself
+        started = finished + wait
+        # never more than the cap; a container that ran > 600 s restarts at once
+        assert 0 <= wait <= 300
+        if run > 600:
+            assert wait == 0
+    assert waits_copy == waits_live[split:]

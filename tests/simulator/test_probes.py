@@ -295,3 +295,80 @@ def test_snapshot_round_trip_gives_same_future():
     a = [(t, r) for t, r in drive(live, image, started_at=8, until=60)]
     b = [(t, r) for t, r in drive(copy, image, started_at=8, until=60)]
     assert a == b and any(r.kill for _, r in a)
+
+
+# --- against the built-in image catalogue (the seed tutorials' images) ----------------------
+
+def catalogue_image(name):
+    from simulator.images import ImageCatalogue
+    return ImageCatalogue().lookup(name)
+
+
+def test_seed_liveness_image_restarts_after_15s_plus_threshold_periods():
+    # seed 000: livenessProbe httpGet /healthz :3000, initialDelaySeconds 3, periodSeconds 3
+    w = ProbeWorker(LIVENESS, http_probe(initialDelaySeconds=3, periodSeconds=3), 0)
+    runs = drive(w, catalogue_image("guangzhengli/hellok8s:liveness"), started_at=3, until=40)
+    assert [t for t, r in runs if r.attempted][0] == 6          # uptime 3 = initialDelaySeconds
+    assert [t - 3 for t, r in runs if r.event] == [15, 18, 21]  # 500 from uptime 15
+    assert [t - 3 for t, r in runs if r.kill] == [15 + (3 - 1) * 3]
+    assert {r.event for _, r in runs if r.event} == {"Liveness probe failed: HTTP probe failed with statuscode: 500"}
+
+
+def test_seed_bad_image_never_ready():
+    # seed 000: readinessProbe httpGet /healthz :3000, initialDelaySeconds 1, successThreshold 5
+    w = ProbeWorker(READINESS, http_probe(initialDelaySeconds=1, successThreshold=5), 0)
+    runs = drive(w, catalogue_image("guangzhengli/hellok8s:bad"), started_at=3, until=120)
+    assert all(r.result == FAILURE for _, r in runs if r.result is not None)
+    assert {r.event for _, r in runs if r.attempted} == {
+        "Readiness probe failed: HTTP probe failed with statuscode: 500"}
+
+
+def test_slow_fastapi_image_refuses_then_times_out():
+    # seed 004's app listens after 15 s and /version takes 15 s to answer
+    w = ProbeWorker(READINESS, http_probe(path="/version", port=8000, periodSeconds=5), 0)
+    runs = drive(w, catalogue_image("dejan1998/k8s-rollout-demo:v0.1"), started_at=0, until=30)
+    events = {t: r.event for t, r in runs if r.event}
+    assert events[10] == ('Readiness probe failed: Get "http://10.1.0.5:8000/version": '
+                          "dial tcp 10.1.0.5:8000: connect: connection refused")
+    assert events[20] == ('Readiness probe failed: Get "http://10.1.0.5:8000/version": context deadline exceeded '
+                          "(Client.Timeout exceeded while awaiting headers)")
+    assert w.result == FAILURE
+
+
+# --- properties -----------------------------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=60, deadline=None)
+@given(period=st.integers(1, 15), success=st.integers(1, 4), failure=st.integers(1, 5),
+       delay=st.integers(0, 20), flips=st.lists(st.integers(0, 200), max_size=6),
+       split=st.integers(0, 200), ptype=st.sampled_from([READINESS, LIVENESS]))
+def test_restored_worker_has_the_same_future(period, success, failure, delay, flips, split, ptype):
+    def status(uptime):  # healthy, with the answer flipping at each time in `flips`
+        return 500 if sum(1 for f in flips if uptime >= f) % 2 else 200
+
+    image = FakeImage(status=status)
+    spec = http_probe(periodSeconds=period, failureThreshold=failure, initialDelaySeconds=delay,
+                      successThreshold=success if ptype == READINESS else 1)
+    live = ProbeWorker(ptype, spec, 2)
+    drive(live, image, started_at=4, until=split)
+    copy = ProbeWorker.from_dict(json.loads(json.dumps(live.to_dict())))
+    assert drive(live, image, started_at=4, until=300) == drive(copy, image, started_at=4, until=300)
+
+
+@settings(max_examples=60, deadline=None)
+@given(period=st.integers(1, 15), failure=st.integers(1, 5), flips=st.lists(st.integers(0, 200), max_size=6))
+def test_result_changes_only_after_threshold_identical_attempts(period, failure, flips):
+    def status(uptime):
+        return 500 if sum(1 for f in flips if uptime >= f) % 2 else 200
+
+    w = ProbeWorker(READINESS, http_probe(periodSeconds=period, failureThreshold=failure), 0)
+    outcomes, previous = [], None
+    for _, run in drive(w, FakeImage(status=status), until=300):
+        outcomes.append(run.outcome)
+        if run.changed and previous is not None:  # the first run only sets the initial Failure
+            need = failure if run.result == FAILURE else 1
+            assert outcomes[-need:] == [run.result] * need
+        previous = run.result
