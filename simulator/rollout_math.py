@@ -197,7 +197,6 @@ def reconcile_old_replica_sets(replicas: int, surge_spec, unavailable_spec, new_
     return sizes
 
 
-
 # ---------------------------------------------------------------- Recreate (recreate.go)
 
 def old_pods_running(old_rs_status_replicas: list[int], old_pod_phases: list[str]) -> bool:
@@ -210,6 +209,7 @@ def old_pods_running(old_rs_status_replicas: list[int], old_pod_phases: list[str
     if get_replica_count_for_replica_sets(old_rs_status_replicas) > 0:
         return True
     return any(phase not in ("Succeeded", "Failed") for phase in old_pod_phases)
+
 
 # ---------------------------------------------------------------- scaling events (sync.go)
 
