@@ -132,13 +132,38 @@ def test_new_rs_new_replicas_unknown_strategy():
         rm.new_rs_new_replicas(3, 1, 0, 0, [3], "Canary")
 
 
+# TestGetReplicaCountForReplicaSets: rs1 1/2, rs2 2/3, rs3 3/0, rs4 1/1 (spec/status replicas);
+# the same sum serves GetReplicaCountForReplicaSets (spec) and GetActualReplicaCountForReplicaSets (status).
+RS_COUNTS = {"rs1": (1, 2), "rs2": (2, 3), "rs3": (3, 0), "rs4": (1, 1)}
+
+
 @pytest.mark.parametrize(
-    "sizes, expected",
-    [([1], 1), ([1, 2], 3), ([3, None, 4], 7), ([], 0)],
-    ids=["1:2 Replicas", "3:5 Replicas", "missing ReplicaSet skipped", "none"],
+    "names, expected_count, expected_actual",
+    [
+        (["rs1"], 1, 2),
+        (["rs1", "rs2"], 3, 5),
+        (["rs3"], 3, 0),
+        (["rs1", "rs2", "rs3"], 6, 5),
+        (["rs4"], 1, 1),
+        (["rs1", "rs2", "rs3", "rs4"], 7, 6),
+    ],
+    ids=[
+        "scaling down rs1",
+        "scaling down rs1 and rs2",
+        "scaling up rs3",
+        "scaling down rs1 and rs2 and scaling up rs3",
+        "invalid/unknown terminating status for rs4",
+        "invalid/unknown terminating status for rs4 with rs1, rs2 and rs3",
+    ],
 )
-def test_get_replica_count_for_replica_sets(sizes, expected):
-    assert rm.get_replica_count_for_replica_sets(sizes) == expected
+def test_get_replica_count_for_replica_sets(names, expected_count, expected_actual):
+    assert rm.get_replica_count_for_replica_sets([RS_COUNTS[n][0] for n in names]) == expected_count
+    assert rm.get_replica_count_for_replica_sets([RS_COUNTS[n][1] for n in names]) == expected_actual
+
+
+def test_get_replica_count_skips_missing_replica_sets():
+    assert rm.get_replica_count_for_replica_sets([3, None, 4]) == 7
+    assert rm.get_replica_count_for_replica_sets([]) == 0
 
 
 def _status(current, updated, available, ready=0, observed=0):
