@@ -400,8 +400,8 @@ def _annotation_lines(title: str, annotations: dict | None) -> list[str]:
         if len(value) + len(key) + 2 > MAX_ANNOTATION_LEN or "\n" in value:
             lines.append(f"{lead}{key}:")
             for part in value.split("\n"):
-                short = part if len(part) <= MAX_ANNOTATION_LEN - 2 else part[:MAX_ANNOTATION_LEN - 5] + "..."
-                lines.append(f"  {short}")
+                limit = MAX_ANNOTATION_LEN - 2  # kubectl's shorten(s, maxAnnotationLen-2)
+                lines.append(f"  {part[:limit] + '...' if len(part) > limit else part}")
         else:
             lines.append(f"{lead}{key}: {value}")
     return lines

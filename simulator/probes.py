@@ -55,6 +55,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from simulator.backoff import go_duration
+
 STARTUP = "startup"
 READINESS = "readiness"
 LIVENESS = "liveness"
@@ -111,10 +113,6 @@ def resolve_port(port, container: dict | None) -> int:
     return number
 
 
-def _go_seconds(seconds: float) -> str:
-    return f"{seconds:g}s"
-
-
 def run_probe(spec: dict, behavior, uptime: float, pod_ip: str, container: dict | None = None) -> tuple[str, str]:
     """One probe attempt against an image behaviour.
 
@@ -141,7 +139,7 @@ def run_probe(spec: dict, behavior, uptime: float, pod_ip: str, container: dict 
             addr = _join_host_port(pod_ip, port)
             if behavior.tcp_open(port, uptime):
                 return SUCCESS, ""
-            return FAILURE, f'timeout: failed to connect service "{addr}" within {_go_seconds(timeout)}'
+            return FAILURE, f'timeout: failed to connect service "{addr}" within {go_duration(timeout)}'
         raise ProbeError("missing probe handler")
     except ProbeError as err:
         return ERROR, str(err)
@@ -267,6 +265,8 @@ class ProbeWorker:
             self._set(FAILURE, run)
             run.keep_going = not restart_never
             return
+        if started_at is None:
+            raise ValueError("a running container needs started_at")
         if terminating and self.probe_type in (LIVENESS, STARTUP):
             self._set(SUCCESS, run)  # quiet shutdown
             run.keep_going = False

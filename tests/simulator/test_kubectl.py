@@ -490,3 +490,13 @@ def test_describe_lists_every_old_replicaset_and_aggregated_events():
     assert "NewReplicaSet:   nginx-deployment-7c5ddbdf54 (2/2 replicas created)" in lines
     assert lines[-1] == ("  Normal  ScalingReplicaSet  20s (x3 over 100s)  deployment-controller  "
                          "Scaled down replica set nginx-deployment-66b6c48dd5 from 3 to 2")
+
+
+def test_long_annotation_is_wrapped_and_shortened():
+    d = deployment()
+    d["metadata"]["annotations"]["kubernetes.io/change-cause"] = "x" * 150
+    lines = describe_deployment(FakeCluster(deployment=[d]), "nginx-deployment").splitlines()
+    # the wrapped value has no tab: it ends the column block, so the lines above align on their own
+    assert lines[3] == "Labels:             app=nginx"
+    i = lines.index("                    kubernetes.io/change-cause:")
+    assert lines[i + 1] == "  " + "x" * 138 + "..."
