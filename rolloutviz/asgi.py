@@ -18,3 +18,9 @@ application = ProtocolTypeRouter(
         "websocket": AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns)),
     }
 )
+
+# CLOCK_MODE=inprocess: advance running simulations in this server from its first moment
+# (Daphne has no lifespan events, so the clock registry is scheduled on its event loop).
+from rolloutviz.clock.hosting import start_with_server  # noqa: E402
+
+start_with_server()

@@ -1,0 +1,182 @@
+"""The WebSocket stream through Channels' WebsocketCommunicator: snapshot, deltas, re-syncs."""
+import json
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.exceptions import ChannelFull
+from channels.layers import get_channel_layer
+from channels.routing import URLRouter
+from channels.testing import WebsocketCommunicator
+
+from live_scenario import MANIFEST
+from rolloutviz import protocol
+from rolloutviz.models import Simulation, TickRecord
+from rolloutviz.routing import websocket_urlpatterns
+from rolloutviz.services import live
+
+pytestmark = pytest.mark.django_db(transaction=True)
+TIMEOUT = 5
+PUBLISH = live.publish
+
+
+@pytest.fixture(autouse=True)
+async def clean(settings):
+    settings.CLOCK_MODE = "external"  # the tests drive time themselves
+    live.forget()
+    yield
+    await get_channel_layer().flush()
+    live.forget()
+
+
+@pytest.fixture
+async def sim_id():
+    def make():
+        sim = Simulation.objects.create(name="ws", seed=5)
+        live.execute(simulation_id=sim.id, command="apply", args={"source": MANIFEST})
+        return sim.id
+
+    return await database_sync_to_async(make)()
+
+
+def communicator(simulation_id):
+    return WebsocketCommunicator(URLRouter(websocket_urlpatterns), f"/ws/simulations/{simulation_id}/")
+
+
+async def connected(simulation_id):
+    client = communicator(simulation_id)
+    ok, _ = await client.connect(timeout=TIMEOUT)
+    assert ok
+    return client
+
+
+async def receive(client):
+    return json.loads(await client.receive_from(timeout=TIMEOUT))
+
+
+async def advance(simulation_id, steps):
+    return await database_sync_to_async(live.advance)(simulation_id=simulation_id, steps=steps)
+
+
+async def recorded_text(simulation_id, seq):
+    payload = await database_sync_to_async(
+        lambda: TickRecord.objects.get(simulation_id=simulation_id, seq=seq).payload)()
+    return protocol.encode(payload)
+
+
+async def test_snapshot_on_connect_then_the_deltas_as_recorded(sim_id):
+    client = await connected(sim_id)
+    snapshot = await receive(client)
+    assert (snapshot["v"], snapshot["type"], snapshot["sim"], snapshot["seq"]) == (1, "snapshot", sim_id, 1)
+    assert [d["metadata"]["name"] for d in snapshot["state"]["objects"]["deployments"]] == ["web"]
+    assert snapshot["state"]["timeline"]["markers"][0]["label"] == "apply"
+    await advance(sim_id, 3)
+    texts = [await client.receive_from(timeout=TIMEOUT) for _ in range(3)]
+    assert [json.loads(t)["seq"] for t in texts] == [2, 3, 4]
+    assert texts == [await recorded_text(sim_id, seq) for seq in (2, 3, 4)]
+    assert await client.receive_nothing()
+    await client.disconnect()
+
+
+async def test_two_viewers_get_identical_deltas(sim_id):
+    first, second = await connected(sim_id), await connected(sim_id)
+    assert (await receive(first))["seq"] == (await receive(second))["seq"] == 1
+    await advance(sim_id, 4)
+    await database_sync_to_async(live.execute)(
+        simulation_id=sim_id, command="scale", args={"name": "web", "replicas": 2})
+    a = [await first.receive_from(timeout=TIMEOUT) for _ in range(5)]
+    b = [await second.receive_from(timeout=TIMEOUT) for _ in range(5)]
+    assert a == b
+    assert [json.loads(t)["cause"] for t in a] == ["step"] * 4 + ["command"]
+    await first.disconnect()
+    await second.disconnect()
+
+
+async def test_resync_request_gets_a_fresh_snapshot(sim_id):
+    client = await connected(sim_id)
+    await receive(client)
+    await advance(sim_id, 2)
+    await receive(client), await receive(client)
+    await client.send_to(text_data=json.dumps({"type": "resync"}))
+    snapshot = await receive(client)
+    assert (snapshot["type"], snapshot["seq"], snapshot["t"]) == ("snapshot", 3, 2.0)
+    await client.disconnect()
+
+
+@pytest.mark.parametrize("text", ["not json", json.dumps({"type": "apply"}), json.dumps([1])],
+                         ids=["not-json", "command-over-socket", "not-an-object"])
+async def test_other_client_messages_get_an_error_and_the_stream_goes_on(sim_id, text):
+    client = await connected(sim_id)
+    await receive(client)
+    await client.send_to(text_data=text)
+    error = await receive(client)
+    assert (error["type"], error["code"]) == ("error", protocol.BAD_REQUEST)
+    await advance(sim_id, 1)
+    assert (await receive(client))["seq"] == 2
+    await client.disconnect()
+
+
+async def test_a_slow_viewer_whose_channel_dropped_deltas_re_syncs(sim_id, monkeypatch):
+    layer = get_channel_layer()
+    monkeypatch.setattr(layer, "capacity", 2)  # the viewer's channel holds two pending messages
+    client = await connected(sim_id)
+    await receive(client)
+    held = []
+    monkeypatch.setattr(live, "publish", lambda simulation_id, messages: held.extend(messages))
+    await advance(sim_id, 5)  # seq 2..6, held back to arrive all at once
+    monkeypatch.setattr(live, "publish", PUBLISH)
+    (channel,) = layer.groups[protocol.group_name(sim_id)]
+    delivered = []
+    for message in held:  # what group_send does, without letting the viewer read in between
+        try:
+            await layer.send(channel, message)
+            delivered.append(message["seq"])
+        except ChannelFull:
+            pass
+    assert delivered == [2, 3]
+    assert [(await receive(client))["seq"] for _ in range(2)] == [2, 3]
+    await advance(sim_id, 1)  # seq 7 arrives after the gap
+    snapshot = await receive(client)
+    assert (snapshot["type"], snapshot["seq"]) == ("snapshot", 7)
+    await advance(sim_id, 1)
+    assert (await receive(client))["seq"] == 8
+    await client.disconnect()
+
+
+async def test_deltas_already_in_the_snapshot_are_not_sent_again(sim_id):
+    client = await connected(sim_id)
+    await receive(client)
+    text = await recorded_text(sim_id, 1)
+    await get_channel_layer().group_send(protocol.group_name(sim_id), protocol.layer_delta(seq=1, text=text))
+    assert await client.receive_nothing()
+    await client.disconnect()
+
+
+async def test_a_reset_sends_every_viewer_a_fresh_snapshot(sim_id):
+    client = await connected(sim_id)
+    await receive(client)
+    await advance(sim_id, 2)
+    await receive(client), await receive(client)
+    await database_sync_to_async(live.reset)(simulation_id=sim_id)
+    delta = await receive(client)
+    assert (delta["type"], delta["cause"], delta["seq"]) == ("delta", "reset", 4)
+    snapshot = await receive(client)
+    assert (snapshot["type"], snapshot["seq"], snapshot["state"]["objects"]["deployments"]) == ("snapshot", 4, [])
+    await client.disconnect()
+
+
+async def test_unknown_simulation_gets_an_error_and_is_closed():
+    client = communicator(424242)
+    ok, _ = await client.connect(timeout=TIMEOUT)
+    assert ok
+    error = await receive(client)
+    assert (error["type"], error["code"]) == ("error", protocol.NOT_FOUND)
+    assert (await client.receive_output(timeout=TIMEOUT))["type"] == "websocket.close"
+
+
+async def test_a_deleted_simulation_closes_its_streams(sim_id):
+    client = await connected(sim_id)
+    await receive(client)
+    await get_channel_layer().group_send(protocol.group_name(sim_id), protocol.layer_gone(simulation_id=sim_id))
+    error = await receive(client)
+    assert (error["type"], error["code"]) == ("error", protocol.NOT_FOUND)
+    assert (await client.receive_output(timeout=TIMEOUT))["type"] == "websocket.close"
