@@ -22,7 +22,8 @@ export class ActionsPanel {
   async run(name, body) {
     try {
       const answer = await this.sim.command(name, body);
-      if (answer?.result) notify(answer.result, "ok");
+      // Clock, step and reset answer with data, not a kubectl line; the page shows them anyway.
+      if (typeof answer?.result === "string") notify(answer.result, "ok");
       return true;
     } catch (error) {
       notify(error.message, "error");

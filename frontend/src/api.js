@@ -40,7 +40,7 @@ export async function api(method, path, body) {
   try {
     parsed = text ? JSON.parse(text) : null;
   } catch {
-    parsed = { message: text.slice(0, 300) };
+    parsed = { message: `HTTP ${response.status} ${response.statusText}`.trim() };
   }
   if (!response.ok) throw new ApiError(response.status, parsed);
   return parsed;

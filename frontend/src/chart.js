@@ -1,6 +1,7 @@
 // The replica chart: desired and ready replicas per ReplicaSet over time, with the Deployment's
 // `replicas + maxSurge` ceiling and `replicas − maxUnavailable` floor as guides. Same time axis
 // as the timeline; Canvas 2D, redrawn only when dirty.
+import { scaleLinear } from "d3-scale";
 import { revisionColour, OKABE_ITO } from "./palette.js";
 import { formatSimTime } from "./view.js";
 import { esc } from "./timeline.js";
@@ -104,8 +105,8 @@ export class ReplicaChart {
     ctx.textAlign = "right";
     ctx.textBaseline = "middle";
     ctx.lineWidth = 1;
-    const step = Math.max(1, Math.ceil(maxY / 6));
-    for (let v = 0; v <= maxY * 1.05; v += step) {
+    const ticks = scaleLinear().domain([0, maxY]).ticks(5).filter(Number.isInteger);
+    for (const v of ticks) {
       ctx.strokeStyle = "rgba(0,0,0,0.08)";
       ctx.beginPath();
       ctx.moveTo(sz.label, y(v));

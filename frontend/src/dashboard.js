@@ -65,7 +65,7 @@ export function initDashboard() {
     stats,
   });
   const chart = new ReplicaChart(document.getElementById("replica-chart"), store, view, { stats });
-  const status = new StatusPanel(document.getElementById("status"), store, sim, getDeployment);
+  const status = new StatusPanel(document.getElementById("dashboard"), store, sim, getDeployment);
   const actions = new ActionsPanel(document.getElementById("actions"), store, sim, getDeployment);
   const editor = new EditorPanel(document.getElementById("editor-panel"), store, sim, getDeployment);
   select.addEventListener("change", () => {
@@ -100,7 +100,7 @@ export function initDashboard() {
     },
     onError: (message) => notify(message, "error"),
   });
-  window.rolloutviz = { store, view, stats, timeline, chart, stream };
+  window.rolloutviz = { store, view, stats, timeline, chart, editor, stream };
 }
 
 function bindZoomButtons(view, store) {

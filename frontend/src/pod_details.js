@@ -1,7 +1,7 @@
 // The selected pod's details: name, ReplicaSet, node, container state, restarts, its own events,
 // and "Delete pod".
 import { esc } from "./timeline.js";
-import { containerStateText, podTimelineState, restartCount, simSeconds } from "./pod_state.js";
+import { containerStateText, restartCount, simSeconds } from "./pod_state.js";
 import { humanDuration } from "./status.js";
 import { formatSimTime } from "./view.js";
 
@@ -38,9 +38,8 @@ export class PodDetails {
     const lane = this.store.timeline.pods.get(name);
     const pod = this.store.objects.pods.get(name);
     const rsName = lane?.rs;
-    const minReady = this.store.objects.replicasets.get(rsName)?.spec?.minReadySeconds || 0;
     const now = this.store.t;
-    const state = pod ? podTimelineState(pod, now, minReady) : lane?.deleted !== null ? `deleted at ${formatSimTime(lane?.deleted)}` : "unknown";
+    const state = lane?.deleted != null ? `deleted at ${formatSimTime(lane.deleted)}` : this.store.podState(name) ?? "unknown";
     const events = this.store.eventsFor("Pod", name).slice(-50).reverse();
     const rows = events.map((e) => {
       const last = simSeconds(e.lastTimestamp) ?? now;
@@ -52,7 +51,7 @@ export class PodDetails {
       `<dt>Node</dt><dd>${esc(pod?.spec?.nodeName || lane?.node || "—")}</dd>` +
       `<dt>State</dt><dd data-pod-state>${esc(state)}</dd>` +
       `<dt>Containers</dt><dd>${esc(pod ? containerStateText(pod) : "—")}</dd>` +
-      `<dt>Restarts</dt><dd>${pod ? restartCount(pod) : lane?.restarts ?? 0}</dd></dl>` +
+      `<dt>Restarts</dt><dd>${pod ? restartCount(pod) : 0}</dd></dl>` +
       `<table class="events"><thead><tr><th>Type</th><th>Reason</th><th>Age</th><th>Message</th></tr></thead>` +
       `<tbody>${rows.join("") || '<tr><td colspan="4">&lt;none&gt;</td></tr>'}</tbody></table>`;
     const del = this.root.querySelector("[data-delete-pod]");

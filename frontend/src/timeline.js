@@ -3,6 +3,7 @@
 // It redraws on requestAnimationFrame only when something marked it dirty.
 import { stateFill, OKABE_ITO } from "./palette.js";
 import { formatSimTime } from "./view.js";
+import { restartCount } from "./pod_state.js";
 
 const SIZES = {
   normal: { axis: 40, label: 230, header: 22, lane: 14, font: 12 },
@@ -292,12 +293,14 @@ export class Timeline {
     ctx.fillText("ReplicaSet / pod", 6, sz.axis / 2);
   }
 
-  /** ScalingReplicaSet and user actions: a tick across the lanes and a label on the axis. */
+  /**
+   * ScalingReplicaSet and user actions: a line across the lanes and a label on the axis (two
+   * label rows; a label that fits in neither is left to the tooltip).
+   */
   drawMarkers(ctx, sz, width, height) {
     const [t0, t1] = this.x.domain();
     this.markerHits = [];
-    let lastLabelEnd = -Infinity;
-    let lane = 0;
+    const rowEnds = [-Infinity, -Infinity];
     ctx.textAlign = "left";
     ctx.textBaseline = "top";
     for (const marker of this.store.timeline.markers) {
@@ -313,12 +316,11 @@ export class Timeline {
       ctx.stroke();
       ctx.setLineDash([]);
       const text = user ? marker.label : "scale";
-      const w = ctx.measureText(text).width + 6;
-      lane = px < lastLabelEnd ? (lane + 1) % 2 : 0;
-      if (px >= lastLabelEnd || lane === 1) {
+      const row = rowEnds.findIndex((end) => px > end);
+      if (row >= 0) {
         ctx.fillStyle = user ? "#1b1f24" : OKABE_ITO.blue;
-        ctx.fillText(text, px + 2, 2 + lane * (sz.font - 2));
-        lastLabelEnd = Math.max(lastLabelEnd, px + w);
+        ctx.fillText(text, px + 2, 1 + row * (sz.font - 1));
+        rowEnds[row] = px + ctx.measureText(text).width + 6;
       }
       this.markerHits.push({ px, marker });
     }
@@ -387,9 +389,9 @@ export class Timeline {
     const i = segmentAt(lane.segments, t);
     const stateThen = i >= 0 && (lane.deleted === null || t <= lane.deleted) ? lane.segments[i][1] : "—";
     const pod = this.store.objects.pods.get(lane.name);
-    const restarts = lane.restarts;
+    const restarts = pod ? restartCount(pod) : lane.marks.filter((m) => m[1] === "restart").length;
     return `<b>${esc(lane.name)}</b><br>at ${formatSimTime(t)}: <b>${esc(stateThen)}</b><br>node ${esc(lane.node || "—")}` +
-      `<br>restarts ${restarts}${lane.deleted !== null ? `<br>deleted at ${formatSimTime(lane.deleted)}` : pod ? "" : ""}` +
+      `<br>restarts ${restarts}${lane.deleted !== null ? `<br>deleted at ${formatSimTime(lane.deleted)}` : ""}` +
       `<br><i>click for details and events</i>`;
   }
 
