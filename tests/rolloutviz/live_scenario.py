@@ -1,6 +1,6 @@
 """A rollout in progress, built the same way in the test process and in live-server processes.
 
-`prepare` applies a 4-replica Deployment, lets it become available, starts a rolling update
+`prepare` applies a 6-replica Deployment (one pod at a time: maxSurge 1, maxUnavailable 0), lets it become available, starts a rolling update
 to a new image, and sets the clock; the clock (or the test) carries the rollout on from there.
 """
 from rolloutviz.models import Simulation
@@ -12,11 +12,11 @@ kind: Deployment
 metadata:
   name: web
 spec:
-  replicas: 4
+  replicas: 6
   selector:
     matchLabels: {app: web}
   strategy:
-    rollingUpdate: {maxSurge: 1, maxUnavailable: 1}
+    rollingUpdate: {maxSurge: 1, maxUnavailable: 0}
   template:
     metadata:
       labels: {app: web}
@@ -24,9 +24,13 @@ spec:
       containers:
       - name: app
         image: nginx:1.14.2
+        readinessProbe:
+          httpGet: {path: /, port: 80}
+          initialDelaySeconds: 5
+          periodSeconds: 2
 """
 SEED = 7
-WARM_UP_STEPS = 15
+WARM_UP_STEPS = 20
 
 
 def prepare(*, running: bool = True, speed: float = 10.0) -> int:
