@@ -427,7 +427,12 @@ def _parse_spec(spec, path: str, errors: list[FieldError]) -> ImageBehavior | No
     if image is not None and (image != image.strip() or " " in image):
         errors.append(FieldError(r.at("image"), f"Invalid value: {_shown(image)}: must not contain "
                                                 "spaces"))
+    description = r.text("description") or ""
     pull = _Reader(r.data.get("pull") or {}, r.at("pull"), "pull", errors)
+    pull_time = pull.seconds("seconds", DEFAULT_PULL_SECONDS)
+    pull_failure = pull.choice("error", PULL_FAILURES)
+    pull_message = pull.text("message")
+    startup_time = r.seconds("startupSeconds", DEFAULT_STARTUP_SECONDS)
     http_ports: list[HttpPort] = []
     seen_ports: set[int] = set()
     for ppath, item in r.items("http"):
@@ -474,23 +479,26 @@ def _parse_spec(spec, path: str, errors: list[FieldError]) -> ImageBehavior | No
             argv = []
         steps = _steps(c, "results", "result", "exitCode", 0, 255)
         commands.append(ExecCommand(tuple(argv), steps))
+    exec_default = exec_reader.integer("defaultExitCode", 0, 0, 255)
     exit_data = r.data.get("exit")
     exit_reader = _Reader(exit_data or {}, r.at("exit"), "exit", errors)
     exit_time = exit_reader.seconds("afterSeconds", 0.0) if exit_data is not None else None
+    exit_code = exit_reader.integer("exitCode", 1, 0, 255)
+    exit_reason = exit_reader.choice("reason", EXIT_REASONS)
     behavior = ImageBehavior(
         image=image or "",
-        description=r.text("description") or "",
-        pull_time=pull.seconds("seconds", DEFAULT_PULL_SECONDS),
-        pull_failure=pull.choice("error", PULL_FAILURES),
-        pull_failure_message=pull.text("message"),
-        startup_time=r.seconds("startupSeconds", DEFAULT_STARTUP_SECONDS),
+        description=description,
+        pull_time=pull_time,
+        pull_failure=pull_failure,
+        pull_failure_message=pull_message,
+        startup_time=startup_time,
         http=tuple(http_ports),
         tcp=tuple(tcp_ports),
         exec_commands=tuple(commands),
-        exec_default=exec_reader.integer("defaultExitCode", 0, 0, 255),
+        exec_default=exec_default,
         exit_time=exit_time,
-        exit_code=exit_reader.integer("exitCode", 1, 0, 255),
-        exit_reason=exit_reader.choice("reason", EXIT_REASONS),
+        exit_code=exit_code,
+        exit_reason=exit_reason,
         shutdown_time=r.seconds("shutdownSeconds", DEFAULT_SHUTDOWN_SECONDS),
     )
     return behavior if image else None

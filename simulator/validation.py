@@ -17,6 +17,7 @@ Three stages, as a real apply meets them:
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from decimal import Decimal, InvalidOperation
@@ -433,6 +434,38 @@ def decode_errors(obj: dict) -> list[FieldError]:
     out: list[FieldError] = []
     _decode(obj, schema, "", "", schema.go_name, out)
     return out
+
+
+def _zero(node):
+    if isinstance(node, _Struct):
+        return {}
+    if isinstance(node, tuple):
+        return [] if node[0] == "list" else {}
+    return {"string": "", "bool": False, "int32": 0, "int64": 0, "intstr": 0,
+            "quantity": "0"}.get(node)
+
+
+def _fill_nulls(value, node):
+    """Null list items and map values as Go decodes them (the zero value of their type), and
+    whole-number floats as the integers they decode to."""
+    if isinstance(node, _Struct) and isinstance(value, dict):
+        for key, item in value.items():
+            if key in node.fields:
+                value[key] = _fill_nulls(item, node.fields[key])
+    elif isinstance(node, tuple) and isinstance(value, (list, dict)):
+        keys = range(len(value)) if isinstance(value, list) else list(value)
+        for key in keys:
+            item = value[key]
+            value[key] = _zero(node[1]) if item is None else _fill_nulls(item, node[1])
+    elif node in ("int32", "int64", "intstr") and isinstance(value, float):
+        return int(value)  # 3.0 decodes into an int32 as 3
+    return value
+
+
+def decoded(obj: dict) -> dict:
+    """A copy of a Deployment/ReplicaSet that decodes cleanly, as the Go structs hold it."""
+    schema = {"Deployment": _DEPLOYMENT, "ReplicaSet": _REPLICASET}[obj["kind"]]
+    return _fill_nulls(copy.deepcopy(obj), schema)
 
 
 def decode_failure(obj: dict, errors: list[FieldError]) -> ValidationError:
@@ -952,10 +985,10 @@ def admit(manifest: Manifest, old: dict | None = None) -> dict:
         raise failure
     kind = obj["kind"]
     if kind == "Deployment":
-        out = default_deployment(obj)
+        out = default_deployment(decoded(obj))
         errs = validate_deployment(out, old)
     else:
-        out = default_replicaset(obj)
+        out = default_replicaset(decoded(obj))
         errs = validate_replicaset(out, old)
     if errs:
         raise ValidationError(attach_lines(errs, manifest.lines), kind, _name_of(obj))

@@ -576,3 +576,61 @@ def test_admit_checks_selector_immutability_against_old():
 def test_identical_messages_are_reported_once():
     error = ValidationError([FieldError("a", "m"), FieldError("a", "m")], "Deployment", "x")
     assert str(error) == 'The Deployment "x" is invalid: a: m'
+
+
+# ----------------------------------------------------------------------- hostile input
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**40), 2**40) | st.floats(allow_nan=False)
+    | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner,
+                                                                 max_size=3),
+    max_leaves=8,
+)
+_PATHS = [
+    "spec", "spec.replicas", "spec.selector", "spec.selector.matchLabels", "spec.strategy",
+    "spec.strategy.type", "spec.strategy.rollingUpdate", "spec.strategy.rollingUpdate.maxSurge",
+    "spec.template", "spec.template.metadata", "spec.template.metadata.labels",
+    "spec.template.spec", "spec.template.spec.containers", "spec.template.spec.containers.0",
+    "spec.template.spec.containers.0.ports", "spec.template.spec.containers.0.readinessProbe",
+    "spec.template.spec.containers.0.resources", "metadata", "metadata.name", "metadata.labels",
+    "spec.minReadySeconds", "spec.progressDeadlineSeconds",
+]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from(_PATHS), _json), min_size=1, max_size=3))
+def test_any_mutation_is_admitted_or_refused_never_crashes(mutations):
+    obj = valid_deployment()
+    for path, value in mutations:
+        try:
+            _set(path, value)(obj)
+        except (KeyError, TypeError, IndexError):
+            pass  # the path no longer exists after an earlier mutation
+    try:
+        out = admit(load_manifests(obj)[0])
+    except ValidationError as error:
+        assert error.errors and str(error)
+    else:
+        assert validate_deployment(out) == []
+
+
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        (_set("spec.replicas", -1.0), "spec.replicas"),
+        (_set("spec.template.spec.containers", [None]), "spec.template.spec.containers[0].name"),
+        (_set("spec.template.spec.containers.0.ports", [None]),
+         "spec.template.spec.containers[0].ports[0].containerPort"),
+    ],
+    ids=["whole-float-is-an-int", "null-container-is-empty", "null-port-is-empty"],
+)
+def test_values_are_checked_as_go_decodes_them(change, field):
+    obj = valid_deployment()
+    change(obj)
+    with pytest.raises(ValidationError) as info:
+        admit(load_manifests(obj)[0])
+    assert info.value.errors[0].field == field

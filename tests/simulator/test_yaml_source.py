@@ -229,3 +229,20 @@ def test_too_many_documents_are_refused():
 def test_invalid_utf8_is_refused_with_its_line():
     error = _refusal(b"a: 1\nb: \xff\n")
     assert error.errors[0].line == 2
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_YAML_ALPHABET = st.sampled_from(list("ab:-[]{}&*!|>'\"#%@`,?\t\n ") + ["  ", "---\n", "\n- "])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_YAML_ALPHABET | st.text(max_size=3), max_size=40).map("".join))
+def test_any_text_gives_manifests_or_a_validation_error(text):
+    try:
+        manifests = load_manifests(text)
+    except ValidationError as error:
+        assert error.errors[0].field == "" and str(error)
+    else:
+        assert all(isinstance(m.obj, dict) and m.lines[""] >= 1 for m in manifests)
