@@ -99,6 +99,11 @@ class Cluster:
         elif action == "deployment":
             self._s.enqueue("deployment", key)
 
+    def take_changes(self) -> list[dict]:
+        """The change records gathered since the last step() (what commands did), which the
+        next step() then no longer reports; lets a caller publish a command's effect at once."""
+        return self._records()
+
     def _records(self) -> list[dict]:
         out = []
         for change, kind, obj in self._s.take_changes():

@@ -191,13 +191,12 @@ class Node(_Slotted):
 class Event(_Slotted):
     """core/v1 Event as the event recorder writes it (identical events aggregated)."""
 
-    __slots__ = ("name", "uid", "type", "reason", "message", "kind", "obj_name", "obj_uid",
+    __slots__ = ("name", "type", "reason", "message", "kind", "obj_name", "obj_uid",
                  "field_path", "component", "host", "first", "last", "count")
 
-    def __init__(self, name, uid, type_, reason, message, kind, obj_name, obj_uid,
+    def __init__(self, name, type_, reason, message, kind, obj_name, obj_uid,
                  field_path, component, host, now):
         self.name = name
-        self.uid = uid
         self.type = type_
         self.reason = reason
         self.message = message

@@ -7,7 +7,7 @@ container definitions, which the engine never changes; treat results as read-onl
 from __future__ import annotations
 
 import copy
-from hashlib import sha256
+from hashlib import md5, sha256
 
 from simulator.objects import Container, Deployment, Event, Node, Pod, ReplicaSet
 from simulator.store import NAMESPACE, Store
@@ -234,13 +234,19 @@ def event(store: Store, e: Event) -> dict:
     if e.host:
         source["host"] = e.host
     return {"apiVersion": "v1", "kind": "Event",
-            "metadata": {"name": e.name, "namespace": NAMESPACE, "uid": e.uid,
+            "metadata": {"name": e.name, "namespace": NAMESPACE, "uid": _event_uid(e.name),
                          "creationTimestamp": rfc3339(e.first)},
             "involvedObject": involved, "reason": e.reason, "message": e.message,
             "source": source, "firstTimestamp": rfc3339(e.first),
             "lastTimestamp": rfc3339(e.last), "count": e.count, "type": e.type,
             "eventTime": None, "reportingComponent": e.component,
             "reportingInstance": e.host or ""}
+
+
+def _event_uid(name: str) -> str:
+    """Events get a UID derived from their unique name (no draw from the cluster's RNG)."""
+    h = md5(name.encode()).hexdigest()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-8{h[17:20]}-{h[20:32]}"
 
 
 RENDERERS = {"Deployment": deployment, "ReplicaSet": replicaset, "Pod": pod, "Node": node,

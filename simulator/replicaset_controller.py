@@ -8,7 +8,7 @@ from simulator.objects import Pod, ReplicaSet
 from simulator.store import Store
 
 COMPONENT = "replicaset-controller"
-BURST_REPLICAS = 500  # at most this many creates or deletes per sync, like the real controller
+BURST_REPLICAS = 500  # at most this many creates per sync, like the real controller
 
 
 def sync(store: Store, name: str) -> None:
@@ -20,13 +20,15 @@ def sync(store: Store, name: str) -> None:
     if diff < 0:
         for _ in range(min(-diff, BURST_REPLICAS)):
             _create_pod(store, rs)
+        if -diff > BURST_REPLICAS:
+            store.enqueue("replicaset", name)
     elif diff > 0:
-        for pod in pod_deletion_victims(store, rs, min(diff, BURST_REPLICAS)):
+        # The real controller deletes at most 500 per sync, re-ranking in between; all
+        # of it happens within one instant here, so one ranking serves the whole diff.
+        for pod in pod_deletion_victims(store, rs, diff):
             store.record_event("ReplicaSet", rs, "Normal", "SuccessfulDelete",
                                f"Deleted pod: {pod.name}", COMPONENT)
             store.delete_pod(pod)
-    if abs(diff) > BURST_REPLICAS:
-        store.enqueue("replicaset", name)
     update_status(store, rs)
 
 

@@ -21,7 +21,8 @@ def dump(store: Store) -> dict:
     state = {
         "version": VERSION, "seed": store.seed, "tick": store.tick, "steps": store.steps,
         "time": store.time, "rng": [version, list(internal), gauss],
-        "event_keys": dict(store.event_keys), "timers": store.timers.to_state(),
+        "event_keys": [[list(k), v] for k, v in store.event_keys.items()],
+        "event_seq": store.event_seq, "timers": store.timers.to_state(),
         "queue": [list(k) for k in store.queue],
         "changes": [_change(store, c) for c in store.changes],
         "catalogue": store.catalogue.to_dict(),
@@ -54,7 +55,8 @@ def load(state: dict) -> Store:
     store.rng.setstate((version, tuple(internal), gauss))
     for attr, cls in _COLLECTIONS:
         setattr(store, attr, {item["name"]: cls.from_state(item) for item in state[attr]})
-    store.event_keys = dict(state["event_keys"])
+    store.event_keys = {tuple(k): v for k, v in state["event_keys"]}
+    store.event_seq = state["event_seq"]
     store.timers = TimerQueue.from_state(state["timers"])
     store.queue = deque(tuple(k) for k in state["queue"])
     store.queued = set(store.queue)

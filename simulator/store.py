@@ -8,6 +8,7 @@ from __future__ import annotations
 import random
 from collections import deque
 
+from simulator.names import new_uid
 from simulator.objects import Deployment, Event, Node, Pod, ReplicaSet
 from simulator.timers import EPOCH, TimerQueue
 
@@ -33,7 +34,8 @@ class Store:
         self.pods: dict[str, Pod] = {}
         self.nodes: dict[str, Node] = {}
         self.events: dict[str, Event] = {}
-        self.event_keys: dict[str, str] = {}   # aggregation key -> event name
+        self.event_keys: dict[tuple, str] = {}   # aggregation key -> event name
+        self.event_seq = 0
         self.timers = TimerQueue()
         self.queue: deque = deque()
         self.queued: set = set()
@@ -97,8 +99,7 @@ class Store:
                      component: str, host: str | None = None,
                      field_path: str | None = None) -> Event:
         """Emit a core/v1 Event; an identical earlier one is counted up instead."""
-        key = "\x1f".join((kind, obj.name, obj.uid, type_, reason, message, component,
-                           host or "", field_path or ""))
+        key = (kind, obj.name, obj.uid, type_, reason, message, component, host, field_path)
         name = self.event_keys.get(key)
         if name is not None and name in self.events:
             ev = self.events[name]
@@ -106,12 +107,11 @@ class Store:
             ev.last = self.time
             self.changed("Event", ev)
             return ev
-        nanos = _EPOCH_NS + int(round(self.time * 1e9))
-        name = f"{obj.name}.{nanos:x}"
-        while name in self.events:
-            nanos += 1
-            name = f"{obj.name}.{nanos:x}"
-        ev = Event(name, self.new_uid(), type_, reason, message, kind, obj.name, obj.uid,
+        # the recorder names events <object>.<UnixNano>; adding the event sequence keeps
+        # names unique for events recorded at the same simulated instant
+        self.event_seq += 1
+        name = f"{obj.name}.{_EPOCH_NS + int(round(self.time * 1e9)) + self.event_seq:x}"
+        ev = Event(name, type_, reason, message, kind, obj.name, obj.uid,
                    field_path, component, host, self.time)
         self.events[name] = ev
         self.event_keys[key] = name
@@ -120,7 +120,7 @@ class Store:
 
     # --- ids --------------------------------------------------------------------------
     def new_uid(self) -> str:
-        from simulator.names import new_uid
+        """A UID drawn from the cluster's seeded generator."""
         return new_uid(self.rng)
 
     # --- pods and their ReplicaSet's counters -----------------------------------------
