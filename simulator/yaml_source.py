@@ -20,6 +20,7 @@ from simulator.errors import FieldError, ValidationError, child_path
 MAX_MANIFEST_BYTES = 256 * 1024
 MAX_DEPTH = 64  # a real Deployment nests about 12 levels deep
 MAX_DOCUMENTS = 50
+MAX_NODES = 10_000  # a Deployment has a few hundred; bounds the slow pure-Python parse
 SOURCE_NAME = "STDIN"  # what kubectl calls text given with `apply -f -`
 
 
@@ -124,11 +125,19 @@ def _problem(exc: yaml.YAMLError, text: str) -> tuple[str, int | None]:
 
 
 def _prescan(text: str) -> None:
-    """Reject aliases, deep nesting and too many documents by streaming parser events."""
+    """Reject aliases, deep nesting, too many values and too many documents by streaming
+    parser events, before anything recursive (composing, constructing) sees the text."""
     depth = 0
     documents = 0
+    nodes = 0
     try:
         for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, (yaml.ScalarEvent, yaml.MappingStartEvent,
+                                  yaml.SequenceStartEvent)):
+                nodes += 1
+                if nodes > MAX_NODES:
+                    raise _fail(f"more than {MAX_NODES} values are not accepted",
+                                event.start_mark.line + 1)
             if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
                 depth += 1
                 if depth > MAX_DEPTH:

@@ -6,6 +6,7 @@ from simulator.errors import FieldError, ValidationError
 from simulator.yaml_source import (
     MAX_DEPTH,
     MAX_MANIFEST_BYTES,
+    MAX_NODES,
     Manifest,
     attach_lines,
     line_for,
@@ -219,6 +220,14 @@ def test_documents_that_are_not_mappings_are_refused(source, words):
 
 def test_list_input_with_a_non_dict_is_refused():
     _refusal([{"kind": "A"}, "text"])
+
+
+def test_too_many_values_are_refused_early():
+    # Parsing is pure Python; a manifest of small values up to the byte cap would take seconds.
+    item = "- {name: web, image: nginx}\n"
+    error = _refusal("items:\n" + item * (MAX_NODES // 4))
+    assert f"more than {MAX_NODES} values" in error.errors[0].message
+    assert load_manifests("items:\n" + item * 100)
 
 
 def test_too_many_documents_are_refused():
