@@ -280,3 +280,4 @@ def update_status(store: Store, d: Deployment, new_rs: ReplicaSet | None,
     if status != d.status:
         d.status = status
         store.changed("Deployment", d)
+        store.enqueue("deployment", d.name)

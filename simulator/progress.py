@@ -42,6 +42,7 @@ def sync_rollout_status(store: Store, d: Deployment, new_rs, old_rss) -> None:
         return
     d.status = status
     store.changed("Deployment", d)
+    store.enqueue("deployment", d.name)   # the controller sees its own update and syncs again
 
 
 def _requeue_stuck(store: Store, d: Deployment, status: dict) -> None:
