@@ -1,13 +1,18 @@
-"""The clock's pacing arithmetic and its database lease (exactly one owner per simulation)."""
+"""The clock: pacing arithmetic, the database lease (one owner per simulation), the registry."""
+import asyncio
 from datetime import timedelta
 
 import pytest
+from channels.db import database_sync_to_async
 from django.test import override_settings
 from django.utils import timezone
 
+from live_scenario import prepare
 from rolloutviz.clock import lease
 from rolloutviz.clock.pacing import Pacer
-from rolloutviz.models import Simulation
+from rolloutviz.clock.registry import ClockRegistry, DatabaseDriver
+from rolloutviz.models import Simulation, TickRecord
+from rolloutviz.services import live
 
 
 @pytest.mark.parametrize(
@@ -104,3 +109,129 @@ def test_running_simulations_are_listed_in_id_order(db):
 
 def test_process_identities_differ():
     assert lease.process_identity() != lease.process_identity()
+
+
+# ---------------------------------------------------------------- the registry, driving real simulations
+
+ASYNC_TIMEOUT = 20
+
+
+async def _row(sim_id):
+    return await database_sync_to_async(lambda: Simulation.objects.get(pk=sim_id))()
+
+
+async def _until(predicate, what):
+    """Poll an async predicate until true; fail after ASYNC_TIMEOUT seconds."""
+    async def poll():
+        while not await predicate():
+            await asyncio.sleep(0.02)
+
+    try:
+        await asyncio.wait_for(poll(), ASYNC_TIMEOUT)
+    except asyncio.TimeoutError:
+        raise AssertionError(f"timed out waiting for {what}") from None
+
+
+async def _seq_at_least(sim_id, seq):
+    return (await _row(sim_id)).seq >= seq
+
+
+async def _recorded(sim_id):
+    return await database_sync_to_async(
+        lambda: list(TickRecord.objects.filter(simulation_id=sim_id).order_by("seq").values_list("seq", "sim_time")))()
+
+
+def _contiguous(records):
+    seqs = [seq for seq, _ in records]
+    return seqs == list(range(1, len(seqs) + 1))
+
+
+@pytest.fixture
+async def running_sim(settings):
+    settings.CLOCK_LEASE_SECONDS = 1.0
+    live.forget()
+    sim_id = await database_sync_to_async(prepare)(running=True, speed=50)
+    yield sim_id
+    live.forget()
+
+
+def _registry(owner):
+    return ClockRegistry(DatabaseDriver(owner=owner), scan_interval=0.05, renew_interval=0.2)
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_registry_drives_a_running_simulation_and_releases_its_lease_when_stopped(running_sim):
+    start = (await _row(running_sim)).seq
+    registry = _registry("a")
+    task = asyncio.create_task(registry.run())
+    await _until(lambda: _seq_at_least(running_sim, start + 10), "ten steps")
+    assert (await _row(running_sim)).lease_owner == "a"
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    assert (await _row(running_sim)).lease_owner == ""
+    assert _contiguous(await _recorded(running_sim))
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_two_registries_never_both_drive_one_simulation(running_sim):
+    start = (await _row(running_sim)).seq
+    first, second = _registry("a"), _registry("b")
+    tasks = [asyncio.create_task(first.run())]
+    await _until(lambda: _seq_at_least(running_sim, start + 3), "the first registry to drive")
+    tasks.append(asyncio.create_task(second.run()))
+    await _until(lambda: _seq_at_least(running_sim, start + 20), "twenty steps")
+    assert running_sim in first.tasks and running_sim not in second.tasks
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    records = await _recorded(running_sim)
+    assert _contiguous(records)
+    step_times = [t for _, t in records[start:]]
+    assert step_times == sorted(set(step_times)), "a tick was repeated"
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_when_the_lease_holder_dies_another_registry_takes_over_where_it_stopped(running_sim, monkeypatch):
+    start = (await _row(running_sim)).seq
+    dying, heir = _registry("dying"), _registry("heir")
+
+    async def no_release(simulation_id):  # a killed process releases nothing
+        return None
+
+    monkeypatch.setattr(dying.driver, "release", no_release)
+    dying_task = asyncio.create_task(dying.run())
+    await _until(lambda: _seq_at_least(running_sim, start + 5), "the first holder to drive")
+    heir_task = asyncio.create_task(heir.run())
+    dying_task.cancel()
+    await asyncio.gather(dying_task, return_exceptions=True)
+    died_at = (await _row(running_sim)).seq
+    assert (await _row(running_sim)).lease_owner == "dying"
+
+    async def heir_drives():
+        row = await _row(running_sim)
+        return row.lease_owner == "heir" and row.seq >= died_at + 10
+
+    await _until(heir_drives, "the heir to take the lease over and go on")
+    heir_task.cancel()
+    await asyncio.gather(heir_task, return_exceptions=True)
+    records = await _recorded(running_sim)
+    assert _contiguous(records)
+    assert [t for _, t in records[start:]] == [float(t) for t in range(int(records[start][1]), int(records[-1][1]) + 1)]
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_pausing_stops_the_clock_and_frees_the_lease(running_sim):
+    registry = _registry("a")
+    task = asyncio.create_task(registry.run())
+    await _until(lambda: _seq_at_least(running_sim, 25), "the clock to run")
+    await database_sync_to_async(live.set_clock)(simulation_id=running_sim, running=False)
+
+    async def released():
+        return (await _row(running_sim)).lease_owner == "" and registry.tasks[running_sim].done()
+
+    await _until(released, "the clock to stop")
+    paused_at = (await _row(running_sim)).seq
+    await asyncio.sleep(0.3)  # several scans: nothing may be advanced while paused
+    assert (await _row(running_sim)).seq == paused_at
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)

@@ -1,0 +1,154 @@
+"""Two Daphne processes on one database and a real Redis channel layer.
+
+Viewers on both processes see the same stream, byte for byte, although only the process
+holding the clock lease advances the simulation; when that process is killed, the other one
+takes the lease over and the stream goes on with no tick lost or repeated.
+"""
+import asyncio
+import json
+import shutil
+import sys
+
+import pytest
+import websockets
+
+from live_servers import Database, Processes, django, free_port, listening, server_env, wait_for
+
+pytestmark = pytest.mark.redis
+REDIS = shutil.which("redis-server")
+TIMEOUT = 20
+
+
+@pytest.fixture
+def processes(tmp_path):
+    started = Processes(tmp_path)
+    yield started
+    started.kill_all()
+
+
+@pytest.fixture
+def redis_url(processes):
+    if REDIS is None:
+        pytest.skip("redis-server is not installed (make system-deps installs it)")
+    port = free_port()
+    server = processes.start("redis", [REDIS, "--bind", "127.0.0.1", "--port", str(port),
+                                       "--save", "", "--appendonly", "no"], env={})
+    wait_for(lambda: listening(port) or server.poll() is not None, timeout=15, what="redis-server")
+    assert server.poll() is None, processes.log("redis")
+    return f"redis://127.0.0.1:{port}/0"
+
+
+class Viewer:
+    """A WebSocket viewer collecting what one server streams."""
+
+    def __init__(self, port: int, sim_id: int) -> None:
+        self.url = f"ws://127.0.0.1:{port}/ws/simulations/{sim_id}/"
+        self.origin = f"http://127.0.0.1:{port}"
+        self.snapshot: dict | None = None
+        self.deltas: dict[int, str] = {}
+        self.stream: list[tuple[str, int]] = []  # (type, seq) in arrival order
+        self.closed = False
+
+    async def run(self) -> None:
+        try:
+            async with websockets.connect(self.url, origin=self.origin, open_timeout=TIMEOUT) as socket:
+                async for text in socket:
+                    message = json.loads(text)
+                    self.stream.append((message["type"], message.get("seq")))
+                    if message["type"] == "snapshot":
+                        self.snapshot = message
+                    elif message["type"] == "delta":
+                        self.deltas[message["seq"]] = text
+        except (websockets.ConnectionClosed, OSError):
+            pass
+        self.closed = True
+
+    def in_order(self) -> bool:
+        """Every delta follows the seq of the message before it (a snapshot may re-sync)."""
+        last = None
+        for kind, seq in self.stream:
+            if kind == "delta" and last is not None and seq != last + 1:
+                return False
+            last = seq if kind in ("delta", "snapshot") else last
+        return True
+
+
+async def until(predicate, what: str) -> None:
+    async def poll():
+        while not predicate():
+            await asyncio.sleep(0.05)
+
+    try:
+        await asyncio.wait_for(poll(), TIMEOUT)
+    except asyncio.TimeoutError:
+        raise AssertionError(f"timed out after {TIMEOUT}s waiting for {what}") from None
+
+
+async def test_two_servers_stream_identically_and_the_clock_fails_over(tmp_path, processes, redis_url):
+    db_path = tmp_path / "shared.sqlite3"
+    env = server_env(db_path, REDIS_URL=redis_url, CLOCK_MODE="inprocess")
+    django(env, "migrate", "--noinput")
+    out = django(env, "shell", "-c", "import live_scenario; print(live_scenario.prepare(running=True, speed=10))")
+    sim_id = int(out.strip().splitlines()[-1])
+    db = Database(db_path)
+
+    ports = [free_port(), free_port()]
+    servers = [processes.daphne(f"daphne-{i}", port, env) for i, port in enumerate(ports)]
+    owner_pid = int(wait_for(lambda: db.simulation(sim_id)["lease_owner"], timeout=TIMEOUT,
+                             what="a server to take the clock lease").split(":")[1])
+    assert owner_pid in {s.pid for s in servers}
+    owner = next(i for i, s in enumerate(servers) if s.pid == owner_pid)
+    survivor = 1 - owner
+
+    viewers = [Viewer(port, sim_id) for port in ports]
+    tasks = [asyncio.create_task(v.run()) for v in viewers]
+    try:
+        await until(lambda: all(v.snapshot for v in viewers), "both snapshots")
+        start = max(v.snapshot["seq"] for v in viewers)
+        await until(lambda: all(start + 10 in v.deltas for v in viewers), "ten deltas on both servers")
+        common = range(start + 1, start + 11)
+        assert [viewers[0].deltas[s] for s in common] == [viewers[1].deltas[s] for s in common]
+
+        processes.kill(servers[owner])
+        killed_at = db.simulation(sim_id)["seq"]
+        await until(lambda: viewers[owner].closed, "the viewer of the killed server to be disconnected")
+        await until(lambda: str(servers[survivor].pid) == db.simulation(sim_id)["lease_owner"].split(":")[1],
+                    "the other server to take the clock over")
+        await until(lambda: killed_at + 10 in viewers[survivor].deltas, "the stream to go on after the takeover")
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    assert all(v.in_order() for v in viewers), "a viewer got a delta out of order without a re-sync"
+    recorded = db.ticks(sim_id)
+    assert [p["seq"] for p in recorded] == list(range(1, len(recorded) + 1))
+    steps = [p["t"] for p in recorded if p["cause"] == "step"]
+    assert steps == [float(t) for t in range(1, len(steps) + 1)], "a tick lost or repeated in the takeover"
+    for seq, text in viewers[survivor].deltas.items():
+        assert json.loads(text) == recorded[seq - 1], "a streamed delta differs from the recorded one"
+
+
+async def test_with_a_clock_host_the_servers_only_serve(tmp_path, processes, redis_url):
+    db_path = tmp_path / "shared.sqlite3"
+    env = server_env(db_path, REDIS_URL=redis_url, CLOCK_MODE="external")
+    django(env, "migrate", "--noinput")
+    out = django(env, "shell", "-c", "import live_scenario; print(live_scenario.prepare(running=True, speed=10))")
+    sim_id = int(out.strip().splitlines()[-1])
+    db = Database(db_path)
+    port = free_port()
+    server = processes.daphne("daphne", port, env)
+    viewer = Viewer(port, sim_id)
+    task = asyncio.create_task(viewer.run())
+    try:
+        await until(lambda: viewer.snapshot is not None, "the snapshot")
+        start = viewer.snapshot["seq"]
+        assert db.simulation(sim_id)["seq"] == start and db.simulation(sim_id)["lease_owner"] == ""
+        clock = processes.start("runclock", [sys.executable, "-m", "django", "runclock"], env)
+        await until(lambda: start + 5 in viewer.deltas, "deltas from the clock host")
+        owner_pid = int(db.simulation(sim_id)["lease_owner"].split(":")[1])
+        assert owner_pid == clock.pid != server.pid
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert viewer.in_order()
