@@ -23,6 +23,9 @@ CHROMIUM_ARGS = [
     "--disable-sync", "--no-first-run",
 ]
 WAIT_MS = 60_000  # the longest any single wait in a browser test may take
+# Daphne (autobahn) also refuses to *send* a WebSocket message above its 1 MiB default, and the
+# snapshot of a 1,000-pod simulation is several MiB.
+WEBSOCKET_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 
 
 def free_port() -> int:
@@ -66,7 +69,8 @@ class LiveServer:
         self.port = free_port()
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "rolloutviz.asgi:application"],
+                [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port),
+                 "--websocket-max-message-size", str(WEBSOCKET_MAX_MESSAGE_BYTES), "rolloutviz.asgi:application"],
                 env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             )
         deadline = time.monotonic() + 30
@@ -94,7 +98,7 @@ def launch_chromium(playwright):
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory):
+def daphne_server(tmp_path_factory):
     """One Daphne for the browser tests; each test makes its own simulation."""
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
@@ -107,7 +111,7 @@ def live_server(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def browser(live_server):
+def browser(daphne_server):
     """A Chromium shared by the browser tests (the sync API: tests are plain functions)."""
     from playwright.sync_api import sync_playwright
 
