@@ -149,6 +149,7 @@ SERVESTATIC_AUTOREFRESH = DEBUG
 
 # The page reads the CSRF cookie and sends it back in the X-CSRFToken header.
 CSRF_COOKIE_HTTPONLY = False
+CSRF_FAILURE_VIEW = "rolloutviz.views.api.csrf_failure"
 
 LOGGING = {
     "version": 1,

@@ -2,7 +2,24 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from rolloutviz.views import api
+
+api_patterns = [
+    path("demos/", api.demo_list, name="demos"),
+    path("simulations/", api.simulation_collection, name="simulations"),
+    path("simulations/<int:sim_id>/", api.simulation_detail, name="simulation"),
+    path("simulations/<int:sim_id>/apply", api.simulation_apply, name="apply"),
+    path("simulations/<int:sim_id>/diff", api.simulation_diff, name="diff"),
+    path("simulations/<int:sim_id>/commands/<str:name>", api.simulation_command, name="command"),
+    path("simulations/<int:sim_id>/history/<str:deployment>/", api.simulation_history,
+         name="history"),
+    path("simulations/<int:sim_id>/timeline", api.simulation_timeline, name="timeline"),
+    path("simulations/<int:sim_id>/export", api.simulation_export, name="export"),
+    path("simulations/<int:sim_id>/kubectl", api.simulation_kubectl, name="kubectl"),
+]
+
 urlpatterns = [
+    path("api/", include((api_patterns, "api"))),
     path("admin/", admin.site.urls),
     path("", include("rolloutviz.page_urls")),
 ]

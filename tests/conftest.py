@@ -1,5 +1,44 @@
 """Shared pytest fixtures for the whole suite (kept small)."""
 import os
 
+import pytest
+
 # Playwright's sync API runs an event loop in the main thread; Django would refuse ORM calls.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture
+def web_yaml():
+    """A factory of a small Deployment manifest named "web" (nginx, 3 replicas by default)."""
+
+    def make(image: str = "nginx:1.14.2", replicas: int = 3, strategy: str = "") -> str:
+        return (
+            "apiVersion: apps/v1\n"
+            "kind: Deployment\n"
+            "metadata:\n"
+            "  name: web\n"
+            "spec:\n"
+            f"  replicas: {replicas}\n"
+            f"{strategy}"
+            "  selector:\n"
+            "    matchLabels:\n"
+            "      app: web\n"
+            "  template:\n"
+            "    metadata:\n"
+            "      labels:\n"
+            "        app: web\n"
+            "    spec:\n"
+            "      containers:\n"
+            "      - name: app\n"
+            f"        image: {image}\n"
+        )
+
+    return make
+
+
+@pytest.fixture
+def simulation(db):
+    """An empty simulation (seed 0, paused at t=0), created through the service."""
+    from rolloutviz.services.simulations import simulation_create
+
+    return simulation_create(name="test")

@@ -1,0 +1,195 @@
+"""The kubectl-like commands on a simulation: apply, scale, set image, rollout undo/pause/
+resume/restart, delete pod, node down/up.
+
+Each checks its arguments, then hands the change to the custodian of the simulation's
+`Cluster` (`services.live.execute`), which records, persists and publishes it. The Cluster's
+refusals come back as `NotFound` (404) or `Refused` (409); invalid manifests and field values
+as `simulator.ValidationError` (400). Results are the lines kubectl prints.
+"""
+from __future__ import annotations
+
+from django.db import transaction
+
+from rolloutviz.models import Deployment, Simulation
+from rolloutviz.services import live, manifests
+from rolloutviz.services.errors import InvalidInput, NotFound, Refused
+from simulator.errors import ValidationError
+
+
+def manifest_apply(*, simulation_id: int, yaml_text) -> list[str]:
+    """`kubectl apply -f`: create or configure every object in ``yaml_text``.
+
+    The text is size-capped and parsed before the cluster is touched; any invalid document
+    makes the whole apply fail with every error and its line, and nothing changes.
+    Returns kubectl's lines, e.g. ``["deployment.apps/web configured"]``.
+    """
+    parsed = manifests.manifest_load(yaml_text=yaml_text)
+    with transaction.atomic():
+        try:
+            result = _execute(simulation_id, "apply", {"source": yaml_text})
+        except (ValidationError, NotFound, Refused) as error:
+            refused = error  # raised after the commit, which keeps the refused CommandRecord
+        else:
+            refused = None
+            _keep_manifest_texts(simulation_id, yaml_text, parsed)
+    if refused is not None:
+        raise refused
+    return list(result)
+
+
+def _keep_manifest_texts(simulation_id: int, yaml_text: str, parsed) -> None:
+    """Store each applied Deployment's text as its last-applied manifest."""
+    for index, manifest in enumerate(parsed):
+        meta = manifest.obj.get("metadata") or {}
+        if manifest.obj.get("kind") == "Deployment":
+            Deployment.objects.filter(
+                simulation_id=simulation_id,
+                namespace=meta.get("namespace") or "default",
+                name=meta.get("name"),
+            ).update(manifest=manifests.document_text(yaml_text, parsed, index))
+
+
+def deployment_scale(*, simulation_id: int, deployment: str, replicas: int) -> str:
+    """`kubectl scale deployment/NAME --replicas=N`."""
+    _name(deployment, "deployment")
+    _int(replicas, "replicas")
+    result = _execute(simulation_id, "scale", {"name": deployment, "replicas": replicas})
+    return _line(result, f"deployment.apps/{deployment} scaled")
+
+
+def deployment_set_image(*, simulation_id: int, deployment: str, container: str,
+                         image: str) -> str:
+    """`kubectl set image deployment/NAME CONTAINER=IMAGE`."""
+    _name(deployment, "deployment")
+    _name(container, "container")
+    _name(image, "image")
+    result = _execute(simulation_id, "set_image",
+                      {"name": deployment, "container": container, "image": image})
+    return _line(result, f"deployment.apps/{deployment} image updated")
+
+
+def deployment_rollback(*, simulation_id: int, deployment: str, to_revision: int = 0) -> str:
+    """`kubectl rollout undo deployment/NAME [--to-revision=N]` (0: the previous revision)."""
+    _name(deployment, "deployment")
+    _int(to_revision, "to_revision")
+    result = _execute(simulation_id, "rollout_undo",
+                      {"name": deployment, "to_revision": to_revision})
+    return _line(result, f"deployment.apps/{deployment} rolled back")
+
+
+def deployment_pause(*, simulation_id: int, deployment: str) -> str:
+    """`kubectl rollout pause deployment/NAME`."""
+    _name(deployment, "deployment")
+    return _line(_execute(simulation_id, "rollout_pause", {"name": deployment}),
+                 f"deployment.apps/{deployment} paused")
+
+
+def deployment_resume(*, simulation_id: int, deployment: str) -> str:
+    """`kubectl rollout resume deployment/NAME`."""
+    _name(deployment, "deployment")
+    return _line(_execute(simulation_id, "rollout_resume", {"name": deployment}),
+                 f"deployment.apps/{deployment} resumed")
+
+
+def deployment_restart(*, simulation_id: int, deployment: str) -> str:
+    """`kubectl rollout restart deployment/NAME`."""
+    _name(deployment, "deployment")
+    return _line(_execute(simulation_id, "rollout_restart", {"name": deployment}),
+                 f"deployment.apps/{deployment} restarted")
+
+
+def pod_delete(*, simulation_id: int, pod: str | None = None,
+               deployment: str | None = None) -> str:
+    """`kubectl delete pod NAME`; with ``deployment`` instead, that Deployment's first pod.
+
+    The second form lets a demo step say "delete one of its pods" before the pod names,
+    which are random, are known.
+    """
+    if pod is None and deployment is None:
+        raise InvalidInput("pod: Required value", field="pod")
+    if pod is None:
+        _name(deployment, "deployment")
+        pod = _first_pod(simulation_id, deployment)
+    _name(pod, "pod")
+    return _line(_execute(simulation_id, "delete_pod", {"name": pod}), f'pod "{pod}" deleted')
+
+
+def node_set_ready(*, simulation_id: int, node: str, ready: bool) -> str:
+    """Take a node down (NotReady: its kubelet stops reporting) or bring it back up."""
+    _name(node, "node")
+    if not isinstance(ready, bool):
+        raise InvalidInput("ready: must be true or false", field="ready")
+    result = _execute(simulation_id, "set_node_ready", {"node_name": node, "ready": ready})
+    return _line(result, f"node/{node} {'Ready' if ready else 'NotReady'}")
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _execute(simulation_id: int, command: str, args: dict):
+    """Run a Cluster command through the custodian, turning its refusals into service errors."""
+    if not Simulation.objects.filter(pk=simulation_id).exists():
+        raise NotFound(f"simulation {simulation_id} not found")
+    try:
+        return live.execute(simulation_id=simulation_id, command=command, args=args)
+    except ValidationError:
+        raise
+    except LookupError as error:
+        raise NotFound(_message(error)) from None
+    except ValueError as error:
+        raise Refused(_message(error)) from None
+
+
+def _message(error: Exception) -> str:
+    # KeyError's str() adds quotes around its argument.
+    return str(error.args[0]) if error.args else str(error)
+
+
+def read_cluster(simulation_id: int):
+    """A private copy of the simulation's current cluster, or `NotFound`."""
+    try:
+        return live.cluster_for_read(simulation_id=simulation_id)
+    except Simulation.DoesNotExist:
+        raise NotFound(f"simulation {simulation_id} not found") from None
+
+
+def _first_pod(simulation_id: int, deployment: str) -> str:
+    cluster = read_cluster(simulation_id)
+    replicasets = {
+        rs["metadata"]["name"]
+        for rs in cluster.list("replicaset")
+        if _owner(rs, "Deployment") == deployment
+    }
+    pods = sorted(
+        pod["metadata"]["name"]
+        for pod in cluster.list("pod")
+        if _owner(pod, "ReplicaSet") in replicasets
+        and not pod["metadata"].get("deletionTimestamp")
+    )
+    if not pods:
+        raise NotFound(f'no pods found for deployment "{deployment}"')
+    return pods[0]
+
+
+def _owner(obj: dict, kind: str) -> str | None:
+    for ref in obj.get("metadata", {}).get("ownerReferences") or []:
+        if ref.get("kind") == kind:
+            return ref.get("name")
+    return None
+
+
+def _name(value, field: str) -> None:
+    if not isinstance(value, str) or not value:
+        raise InvalidInput(f"{field}: Required value: a non-empty string", field=field)
+
+
+def _int(value, field: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInput(f"{field}: must be an integer", field=field)
+
+
+def _line(result, default: str) -> str:
+    """The Cluster's own kubectl line when it returns one, else kubectl's usual wording."""
+    if isinstance(result, str) and result.strip():
+        return result.strip()
+    return default

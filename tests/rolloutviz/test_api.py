@@ -1,0 +1,192 @@
+"""The JSON API: every endpoint, its status codes, bad input and CSRF enforcement."""
+import json
+
+import pytest
+from django.test import Client
+
+from rolloutviz.models import Simulation
+from simulator.yaml_source import MAX_MANIFEST_BYTES
+
+pytestmark = pytest.mark.django_db
+
+
+def post(client, url, body=None, **extra):
+    return client.post(url, json.dumps(body) if body is not None else "",
+                       content_type="application/json", **extra)
+
+
+@pytest.fixture
+def sim_url(simulation, client, web_yaml):
+    """The URL of a simulation with the "web" Deployment applied and 20 s run."""
+    url = f"/api/simulations/{simulation.id}/"
+    assert post(client, url + "apply", {"yaml": web_yaml()}).status_code == 200
+    assert post(client, url + "commands/step", {"count": 20}).status_code == 200
+    return url
+
+
+def test_demos(client):
+    answer = client.get("/api/demos/")
+    assert answer.status_code == 200
+    keys = [d["key"] for d in answer.json()]
+    assert keys == ["hellok8s", "nginx-docs", "replicaset-practice", "k8s-in-action",
+                    "zero-downtime"]
+    assert all(d["steps"] and d["title"] and d["description"] for d in answer.json())
+
+
+def test_create_list_get_delete(client):
+    created = post(client, "/api/simulations/", {"demo": "hellok8s", "seed": 3})
+    assert created.status_code == 201
+    sim_id = created.json()["id"]
+    assert created.json()["seed"] == 3
+    listed = client.get("/api/simulations/").json()
+    assert [(s["id"], s["running"]) for s in listed] == [(sim_id, False)]
+    state = client.get(f"/api/simulations/{sim_id}/").json()
+    assert set(state) >= {"sim", "seq", "t", "clock", "objects", "events", "deployments",
+                          "timeline"}
+    assert "hellok8s-deployment" in state["deployments"]
+    assert client.delete(f"/api/simulations/{sim_id}/").status_code == 204
+    assert client.get(f"/api/simulations/{sim_id}/").status_code == 404
+    assert client.delete(f"/api/simulations/{sim_id}/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [({"seed": "x"}, "seed"), ({"demo": "nope"}, "demo"), ({"colour": "red"}, "colour")],
+    ids=["seed", "demo", "unknown-field"],
+)
+def test_create_bad_input(client, body, field):
+    answer = post(client, "/api/simulations/", body)
+    assert answer.status_code == 400
+    assert answer.json()["errors"][0]["field"] == field
+    assert not Simulation.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "raw", ["{not json", "[1, 2]", "\"text\""], ids=["malformed", "array", "string"])
+def test_body_must_be_a_json_object(client, raw):
+    answer = client.post("/api/simulations/", raw, content_type="application/json")
+    assert answer.status_code == 400
+    assert set(answer.json()["errors"][0]) == {"field", "message", "line"}
+
+
+def test_apply_errors_carry_field_and_line(client, simulation, web_yaml):
+    url = f"/api/simulations/{simulation.id}/apply"
+    assert post(client, url, {"yaml": web_yaml()}).json() == {
+        "results": ["deployment.apps/web created"]}
+    answer = post(client, url, {"yaml": web_yaml(replicas=-2)})
+    assert answer.status_code == 400
+    (error,) = answer.json()["errors"]
+    assert error["field"] == "spec.replicas" and error["line"] == 6
+    syntax = post(client, url, {"yaml": "kind: [\n"})
+    assert syntax.status_code == 400 and syntax.json()["errors"][0]["line"] is not None
+    assert post(client, url, {"yaml": "x: " + "a" * MAX_MANIFEST_BYTES}).status_code == 413
+    assert post(client, url, {}).status_code == 400
+    assert post(client, "/api/simulations/999/apply", {"yaml": web_yaml()}).status_code == 404
+
+
+def test_diff(client, sim_url, web_yaml):
+    answer = post(client, sim_url + "diff", {"yaml": web_yaml(image="nginx:1.16.1")})
+    assert answer.status_code == 200
+    assert "+    - image: nginx:1.16.1" in answer.json()["diff"]
+    assert post(client, sim_url + "diff", {"yaml": web_yaml()}).json() == {"diff": ""}
+    assert post(client, sim_url + "diff", {"yaml": ": :"}).status_code == 400
+
+
+@pytest.mark.parametrize(
+    "name, body, status, result",
+    [
+        ("scale", {"deployment": "web", "replicas": 2}, 200, "deployment.apps/web scaled"),
+        ("set-image", {"deployment": "web", "container": "app", "image": "nginx:1.16.1"}, 200,
+         "deployment.apps/web image updated"),
+        ("pause", {"deployment": "web"}, 200, "deployment.apps/web paused"),
+        ("resume", {"deployment": "web"}, 409, None),
+        ("restart", {"deployment": "web"}, 200, "deployment.apps/web restarted"),
+        ("delete-pod", {"deployment": "web"}, 200, None),
+        ("node", {"node": "__first__", "ready": False}, 200, None),
+        ("clock", {"running": True, "speed": 2}, 200, None),
+        ("step", {"count": 2}, 200, None),
+        ("reset", {}, 200, None),
+        ("undo", {"deployment": "web", "to_revision": 7}, 409, None),
+        ("scale", {"deployment": "web"}, 400, None),
+        ("scale", {"deployment": "web", "replicas": 2, "extra": 1}, 400, None),
+        ("scale", {"deployment": "nope", "replicas": 2}, 404, None),
+        ("clock", {"speed": 3}, 400, None),
+        ("explode", {}, 404, None),
+    ],
+    ids=["scale", "set-image", "pause", "resume-not-paused", "restart", "delete-pod", "node", "clock",
+         "step", "reset", "undo-missing-revision", "missing-field", "unknown-field",
+         "missing-deployment", "bad-speed", "unknown-command"],
+)
+def test_commands(client, sim_url, name, body, status, result):
+    if body.get("node") == "__first__":
+        state = client.get(sim_url).json()
+        body = {**body, "node": state["objects"]["nodes"][0]["metadata"]["name"]}
+    answer = post(client, sim_url + f"commands/{name}", body)
+    assert answer.status_code == status, answer.content
+    if status == 200 and result is not None:
+        assert answer.json() == {"result": result}
+    if status != 200:
+        assert answer.json()["errors"][0]["message"]
+
+
+def test_undo_while_paused_is_refused(client, sim_url):
+    post(client, sim_url + "commands/pause", {"deployment": "web"})
+    answer = post(client, sim_url + "commands/undo", {"deployment": "web"})
+    assert answer.status_code == 409
+    assert "paused" in answer.json()["errors"][0]["message"]
+
+
+def test_history_timeline_export_kubectl(client, sim_url):
+    found = client.get(sim_url + "history/web/")
+    assert found.status_code == 200 and found.json()["history"][0]["revision"] == 1
+    assert client.get(sim_url + "history/web/?revision=1").status_code == 200
+    assert client.get(sim_url + "history/web/?revision=9").status_code == 404
+    assert client.get(sim_url + "history/web/?revision=x").status_code == 400
+    assert client.get(sim_url + "history/nope/").status_code == 404
+    window = client.get(sim_url + "timeline?since=1&until=3").json()
+    assert [d["t"] for d in window["deltas"]] == [1.0, 2.0, 3.0]
+    assert client.get(sim_url + "timeline?since=soon").status_code == 400
+    exported = client.get(sim_url + "export")
+    assert exported["Content-Disposition"].startswith("attachment")
+    assert len(exported.json()["deltas"]) == 21
+    text = client.get(sim_url + "kubectl", {"args": "get pods"}).json()["text"]
+    assert text.startswith("NAME")
+    assert client.get(sim_url + "kubectl", {"args": "rollout undo deployment/web"}
+                      ).status_code == 400
+
+
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("put", "simulations/"),
+        ("post", "demos/"),
+        ("get", "simulations/{id}/apply"),
+        ("get", "simulations/{id}/commands/scale"),
+        ("post", "simulations/{id}/export"),
+        ("patch", "simulations/{id}/"),
+    ],
+    ids=["put-simulations", "post-demos", "get-apply", "get-command", "post-export",
+         "patch-simulation"],
+)
+def test_wrong_method_is_405(client, simulation, method, path):
+    answer = getattr(client, method)("/api/" + path.format(id=simulation.id))
+    assert answer.status_code == 405
+    assert answer["Allow"]
+
+
+def test_csrf_is_enforced_on_changes(simulation, web_yaml):
+    strict = Client(enforce_csrf_checks=True)
+    url = f"/api/simulations/{simulation.id}/"
+    refused = [
+        post(strict, "/api/simulations/", {}),
+        post(strict, url + "apply", {"yaml": web_yaml()}),
+        post(strict, url + "commands/step", {}),
+        strict.delete(url),
+    ]
+    assert [r.status_code for r in refused] == [403, 403, 403, 403]
+    assert "CSRF" in refused[0].json()["errors"][0]["message"]
+    assert Simulation.objects.get(pk=simulation.id).seq == 0
+    strict.get("/api/simulations/")  # sets the csrftoken cookie, as the page does
+    token = strict.cookies["csrftoken"].value
+    accepted = post(strict, url + "apply", {"yaml": web_yaml()}, HTTP_X_CSRFTOKEN=token)
+    assert accepted.status_code == 200
