@@ -1,5 +1,6 @@
 """Shared pytest fixtures for the whole suite (kept small)."""
 import os
+import sys
 
 import pytest
 
@@ -42,3 +43,13 @@ def simulation(db):
     from rolloutviz.services.simulations import simulation_create
 
     return simulation_create(name="test")
+
+
+@pytest.fixture(autouse=True)
+def forget_cached_clusters():
+    """Drop the process's cached simulation copies after each test: a flushed test database
+    may hand the next test's simulation an id that a cached copy still answers to."""
+    yield
+    live = sys.modules.get("rolloutviz.services.live")
+    if live is not None:
+        live.forget()

@@ -91,8 +91,9 @@ DEMO = Demo(
                    manifest(image="qinchaowhut/allen:v2", surge=1, unavailable=0,
                             min_ready=10)),
         _cmd("Start a canary release",
-             "Set a new image and pause straight away (next step): only the first new pods "
-             "are rolled out.",
+             "Set a new image, let the first new pod be created (a second or so), then pause "
+             "(next step): only that first pod is rolled out. Pausing before the controller "
+             "acts would roll out nothing.",
              f"kubectl set image deployment {NAME} nodejs=qinchaowhut/allen:v1",
              "set-image", container="nodejs", image="qinchaowhut/allen:v1"),
         _cmd("Pause the rollout",

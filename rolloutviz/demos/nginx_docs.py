@@ -91,8 +91,9 @@ DEMO = Demo(
              "kubectl", args="rollout history deployment/nginx-deployment"),
         _cmd("Undo the broken rollout",
              "`rollout undo` goes back to the previous template, nginx:1.16.1, whose "
-             "ReplicaSet becomes revision 4 (revision 2 disappears). The DeploymentRollback "
-             "event says so.",
+             "ReplicaSet becomes revision 4 (revision 2 disappears). With apps/v1, kubectl "
+             "rolls back by copying that template into the Deployment, so no "
+             "DeploymentRollback event appears (the docs' output shows the old API's).",
              "kubectl rollout undo deployment/nginx-deployment",
              "undo"),
         apply_step(

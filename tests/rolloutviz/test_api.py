@@ -7,7 +7,7 @@ from django.test import Client
 from rolloutviz.models import Simulation
 from simulator.yaml_source import MAX_MANIFEST_BYTES
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def post(client, url, body=None, **extra):

@@ -7,7 +7,7 @@ from django.core.management import call_command
 from rolloutviz import demos
 from rolloutviz.models import Deployment, Simulation
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def kubectl(*args) -> str:
@@ -47,8 +47,8 @@ def test_a_scripted_rollout(tmp_path, web_yaml):
     assert kubectl("set", "image", "deployment/web", "app=nginx:1.16.1") == (
         "deployment.apps/web image updated\n")
     kubectl("rollout", "status", "deployment/web")
-    assert kubectl("--sim", str(sim.id), "rollout", "history", "deployment/web").splitlines()[
-        :1] == ["deployment.apps/web"]
+    history = kubectl("--sim", str(sim.id), "rollout", "history", "deployment/web")
+    assert history.splitlines()[0].strip() == "deployment.apps/web"
     assert kubectl("rollout", "undo", "deployment/web", "--to-revision=1") == (
         "deployment.apps/web rolled back\n")
     assert kubectl("scale", "deployment/web", "--replicas", "4") == "deployment.apps/web scaled\n"

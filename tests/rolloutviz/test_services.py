@@ -7,7 +7,7 @@ from rolloutviz.services.errors import InvalidInput, NotFound, Refused, TooLarge
 from simulator.errors import ValidationError
 from simulator.yaml_source import MAX_MANIFEST_BYTES
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _sid(sim) -> dict:
