@@ -12,7 +12,6 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from rolloutviz import protocol
-from rolloutviz.clock import hosting
 from rolloutviz.models import Simulation
 from rolloutviz.services import live
 
@@ -23,7 +22,6 @@ class SimulationConsumer(AsyncWebsocketConsumer):
     """`/ws/simulations/<id>/`: one viewer of one simulation."""
 
     async def connect(self) -> None:
-        hosting.ensure_started()
         self.simulation_id = int(self.scope["url_route"]["kwargs"]["simulation_id"])
         self.group = protocol.group_name(self.simulation_id)
         self.last_seq: int | None = None

@@ -77,3 +77,8 @@ def renew(simulation_id: int, owner: str) -> ClockState | None:
 def release(simulation_id: int, owner: str) -> None:
     """Give the lease up (only if it is still ours), so another process may take it at once."""
     Simulation.objects.filter(pk=simulation_id, lease_owner=owner).update(lease_owner="", lease_expires=None)
+
+
+def release_all(owner: str) -> None:
+    """Give up every lease ``owner`` holds (a clock host shutting down)."""
+    Simulation.objects.filter(lease_owner=owner).update(lease_owner="", lease_expires=None)

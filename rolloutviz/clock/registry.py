@@ -40,6 +40,9 @@ class DatabaseDriver:
     async def release(self, simulation_id: int) -> None:
         await database_sync_to_async(lease.release)(simulation_id, self.owner)
 
+    async def release_all(self) -> None:
+        await database_sync_to_async(lease.release_all)(self.owner)
+
     async def advance(self, simulation_id: int, steps: int) -> ClockState | None:
         return await database_sync_to_async(live.advance)(
             simulation_id=simulation_id, steps=steps, lease_owner=self.owner
@@ -95,16 +98,19 @@ class ClockRegistry:
                 self.tasks[simulation_id] = asyncio.create_task(self._drive(simulation_id, state))
 
     async def stop(self) -> None:
-        """Cancel every driving task and release its lease."""
+        """Cancel every driving task and release every lease we hold.
+
+        All of them, not only those with a task: a lease taken by an `acquire` whose answer
+        the cancellation cut off is ours too.
+        """
         tasks = [t for t in self.tasks.values() if not t.done()]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        for simulation_id in list(self.tasks):
-            try:
-                await asyncio.shield(self.driver.release(simulation_id))
-            except Exception:
-                logger.exception("releasing the lease of simulation %s failed", simulation_id)
+        try:
+            await asyncio.shield(self.driver.release_all())
+        except Exception:
+            logger.exception("releasing the leases of %s failed", self.owner)
         self.tasks.clear()
 
     async def _drive(self, simulation_id: int, state: ClockState) -> None:

@@ -88,6 +88,7 @@ class _Live:
     cluster: Cluster
     timeline: TimelineRecorder
     snapshot_seq: int  # seq of the snapshot the cluster was last saved in
+    created: object  # the row's creation time: a reused id (a flushed database) is another simulation
 
 
 _cache: dict[int, _Live] = {}
@@ -145,6 +146,8 @@ def _replay(cluster: Cluster, payload: dict) -> None:
 def _load(sim: Simulation) -> _Live:
     """This process's copy of ``sim`` brought to ``sim.seq`` (caller holds the process lock)."""
     live = _cache.get(sim.id)
+    if live is not None and live.created != sim.created:
+        live = None
     if live is not None and live.seq == sim.seq:
         return live
     try:
@@ -156,7 +159,7 @@ def _load(sim: Simulation) -> _Live:
     except BaseException:
         _cache.pop(sim.id, None)
         raise
-    live = _Live(seq=sim.seq, cluster=cluster, timeline=timeline, snapshot_seq=snapshot_seq)
+    live = _Live(seq=sim.seq, cluster=cluster, timeline=timeline, snapshot_seq=snapshot_seq, created=sim.created)
     _cache[sim.id] = live
     return live
 
@@ -346,7 +349,7 @@ class _Mutation:
 def _committed(simulation_id: int, live: _Live, messages: list[dict]) -> None:
     with _lock(simulation_id):
         current = _cache.get(simulation_id)
-        if current is None or current.seq < live.seq:
+        if current is None or current.created != live.created or current.seq < live.seq:
             _cache[simulation_id] = live
         publish(simulation_id, messages)
 

@@ -102,6 +102,12 @@ class Processes:
             os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
 
+    @staticmethod
+    def terminate(process: subprocess.Popen, timeout: float = 20) -> int:
+        """SIGTERM, as a supervisor stops a server; its exit code."""
+        process.send_signal(signal.SIGTERM)
+        return process.wait(timeout=timeout)
+
     def kill_all(self) -> None:
         for process in self.started:
             try:

@@ -199,6 +199,7 @@ async def test_when_the_lease_holder_dies_another_registry_takes_over_where_it_s
         return None
 
     monkeypatch.setattr(dying.driver, "release", no_release)
+    monkeypatch.setattr(dying.driver, "release_all", lambda: no_release(None))
     dying_task = asyncio.create_task(dying.run())
     await _until(lambda: _seq_at_least(running_sim, start + 5), "the first holder to drive")
     heir_task = asyncio.create_task(heir.run())
@@ -235,3 +236,10 @@ async def test_pausing_stops_the_clock_and_frees_the_lease(running_sim):
     assert (await _row(running_sim)).seq == paused_at
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
+
+
+def test_release_all_frees_only_the_owners_leases(db):
+    ids = [Simulation.objects.create(running=True).id for _ in range(3)]
+    lease.acquire(ids[0], "a"), lease.acquire(ids[1], "a"), lease.acquire(ids[2], "b")
+    lease.release_all("a")
+    assert [Simulation.objects.get(pk=i).lease_owner for i in ids] == ["", "", "b"]
