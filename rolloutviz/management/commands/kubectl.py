@@ -48,7 +48,10 @@ class Command(BaseCommand):
         except NotFound as error:
             self._fail(error.message if error.message.startswith(("error", "Error"))
                        else f"Error from server (NotFound): {error.message}")
-        except (ServiceError, ValidationError) as error:
+        except ServiceError as error:
+            self._fail(error.message if error.message.startswith("error")
+                       else f"error: {error.message}")
+        except ValidationError as error:
             self._fail(str(error))
         self.stdout.write(text.rstrip("\n"))
 
