@@ -42,10 +42,12 @@ COMMANDS: dict[str, tuple[set, set, Callable[[int, dict], object]]] = {
 
 
 def run_named_command(*, simulation_id: int, name: str, args: dict):
-    """Run the command called ``name`` with ``args`` (checked against its argument names)."""
+    """Run the command called ``name`` with ``args`` (checked against its argument names;
+    a null value counts as not given)."""
     if name not in COMMANDS:
         raise NotFound(f'unknown command "{name}"; one of {", ".join(sorted(COMMANDS))}')
     allowed, required, call = COMMANDS[name]
+    args = {k: v for k, v in args.items() if v is not None}  # null means "not given"
     for key in sorted(set(args) - allowed):
         raise InvalidInput(f"{key}: unknown field", field=key)
     for key in sorted(required - set(args)):

@@ -66,8 +66,8 @@ def json_body(request: HttpRequest) -> dict:
     """The request's JSON object (an empty body counts as ``{}``)."""
     try:
         raw = request.body
-    except RawPostDataException:  # pragma: no cover - the body was already read as a form
-        raw = b""
+    except RawPostDataException:  # a multipart form was parsed (and its stream consumed)
+        raise InvalidInput("request body: must be JSON (Content-Type: application/json)") from None
     if not raw.strip():
         return {}
     try:

@@ -105,6 +105,7 @@ def test_diff(client, sim_url, web_yaml):
         ("node", {"node": "__first__", "ready": False}, 200, None),
         ("clock", {"running": True, "speed": 2}, 200, None),
         ("step", {"count": 2}, 200, None),
+        ("undo", {"deployment": "web", "to_revision": None}, 409, None),
         ("reset", {}, 200, None),
         ("undo", {"deployment": "web", "to_revision": 7}, 409, None),
         ("scale", {"deployment": "web"}, 400, None),
@@ -114,7 +115,7 @@ def test_diff(client, sim_url, web_yaml):
         ("explode", {}, 404, None),
     ],
     ids=["scale", "set-image", "pause", "resume-not-paused", "restart", "delete-pod", "node", "clock",
-         "step", "reset", "undo-missing-revision", "missing-field", "unknown-field",
+         "step", "undo-null-revision-no-history", "reset", "undo-missing-revision", "missing-field", "unknown-field",
          "missing-deployment", "bad-speed", "unknown-command"],
 )
 def test_commands(client, sim_url, name, body, status, result):
@@ -190,3 +191,9 @@ def test_csrf_is_enforced_on_changes(simulation, web_yaml):
     token = strict.cookies["csrftoken"].value
     accepted = post(strict, url + "apply", {"yaml": web_yaml()}, HTTP_X_CSRFTOKEN=token)
     assert accepted.status_code == 200
+
+
+def test_a_form_body_is_refused(client, simulation):
+    answer = client.post(f"/api/simulations/{simulation.id}/commands/step", {"count": "1"})
+    assert answer.status_code == 400
+    assert answer.json()["errors"][0]["message"].startswith("request body: ")
