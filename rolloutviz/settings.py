@@ -18,6 +18,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -38,12 +39,16 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+LOOPBACK_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
 DEBUG = env_bool("DJANGO_DEBUG", False)
-# The fallback key only serves the embedded default; a real deployment sets its own.
-SECRET_KEY = os.environ.get(
-    "DJANGO_SECRET_KEY", "rolloutviz-insecure-development-key-set-DJANGO_SECRET_KEY"
-)
-ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", LOOPBACK_HOSTS)
+# The fallback key only serves the embedded default on loopback; anything reachable from
+# elsewhere must set its own.
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
+if not SECRET_KEY:
+    if not DEBUG and set(ALLOWED_HOSTS) - set(LOOPBACK_HOSTS) - {"testserver"}:
+        raise ImproperlyConfigured("set DJANGO_SECRET_KEY when serving hosts beyond loopback")
+    SECRET_KEY = "rolloutviz-insecure-development-key-set-DJANGO_SECRET_KEY"
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [

@@ -197,3 +197,31 @@ def test_a_form_body_is_refused(client, simulation):
     answer = client.post(f"/api/simulations/{simulation.id}/commands/step", {"count": "1"})
     assert answer.status_code == 400
     assert answer.json()["errors"][0]["message"].startswith("request body: ")
+
+
+def test_apply_returns_every_error_with_its_line(client, simulation):
+    text = (
+        "apiVersion: apps/v1\n"
+        "kind: Deployment\n"
+        "metadata:\n"
+        "  name: Web_1\n"
+        "spec:\n"
+        "  replicas: -1\n"
+        "  selector:\n"
+        "    matchLabels:\n"
+        "      app: web\n"
+        "  template:\n"
+        "    metadata:\n"
+        "      labels:\n"
+        "        app: web\n"
+        "    spec:\n"
+        "      containers:\n"
+        "      - name: app\n"
+    )
+    answer = post(client, f"/api/simulations/{simulation.id}/apply", {"yaml": text})
+    assert answer.status_code == 400
+    found = {e["field"]: e["line"] for e in answer.json()["errors"]}
+    assert found["metadata.name"] == 4
+    assert found["spec.replicas"] == 6
+    assert found["spec.template.spec.containers[0].image"] == 16
+    assert client.get(f"/api/simulations/{simulation.id}/").json()["objects"]["deployments"] == []

@@ -63,3 +63,17 @@ def test_json_fields_round_trip():
     payload = {"v": 1, "changes": [{"type": "ADDED", "object": {"a": [1, 2.5, None, "x"]}}]}
     TickRecord.objects.create(simulation=sim, seq=1, sim_time=1.0, payload=payload)
     assert TickRecord.objects.get(simulation=sim, seq=1).payload == payload
+
+
+@pytest.mark.parametrize(
+    "model", ["simulation", "deployment", "revision", "commandrecord", "snapshot", "tickrecord"])
+def test_admin_lists_every_model(admin_client, model):
+    sim = Simulation.objects.create(name="listed")
+    dep = Deployment.objects.create(simulation=sim, name="web")
+    Revision.objects.create(deployment=dep, revision=1, replicaset="web-5d4f", images=["nginx"])
+    CommandRecord.objects.create(simulation=sim, index=0, sim_time=0, name="apply")
+    Snapshot.objects.create(simulation=sim, sim_time=0, seq=0, state={})
+    TickRecord.objects.create(simulation=sim, seq=1, sim_time=1, payload={})
+    answer = admin_client.get(f"/admin/rolloutviz/{model}/")
+    assert answer.status_code == 200
+    assert b"1 " in answer.content  # "1 <model>" in the result count
