@@ -207,23 +207,29 @@ class ImageCatalogue:
 
     def __init__(self, custom: dict[str, ImageBehavior] | None = None):
         self._custom: dict[str, ImageBehavior] = {}
+        self._resolved: dict[str, ImageBehavior] = {}  # lookups are per probe run: keep them cheap
         for behavior in (custom or {}).values():
             self.add(behavior)
 
     def lookup(self, image: str) -> ImageBehavior:
         """The behaviour of ``image`` (``nginx:1.14.2`` and ``docker.io/library/nginx:1.14.2``
         are the same image)."""
-        key = normalize_reference(image)
-        if key in self._custom:
-            return dataclasses.replace(self._custom[key], image=image)
-        if key in _BUILTIN_BY_REFERENCE:
-            # Same image, maybe written differently: messages quote the pod's spelling.
-            return dataclasses.replace(_BUILTIN_BY_REFERENCE[key], image=image)
-        return ImageBehavior(image=image, description="healthy default")
+        behavior = self._resolved.get(image)
+        if behavior is None:
+            key = normalize_reference(image)
+            behavior = self._custom.get(key) or _BUILTIN_BY_REFERENCE.get(key)
+            if behavior is None:
+                behavior = ImageBehavior(image=image, description="healthy default")
+            elif behavior.image != image:
+                # Same image written differently: messages quote the pod's spelling.
+                behavior = dataclasses.replace(behavior, image=image)
+            self._resolved[image] = behavior
+        return behavior
 
     def add(self, behavior: ImageBehavior) -> None:
         """Describe (or re-describe) an image; later documents replace earlier ones."""
         self._custom[normalize_reference(behavior.image)] = behavior
+        self._resolved.clear()
 
     def to_dict(self) -> dict:
         return {"custom": [b.to_dict() for b in self._custom.values()]}

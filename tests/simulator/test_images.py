@@ -329,3 +329,34 @@ def test_docs_examples_parse():
     behaviors = [parse_image_behavior(m) for block in blocks for m in load_manifests(block)
                  if m.obj.get("kind") == IMAGE_BEHAVIOR_KIND]
     assert len(behaviors) >= 4
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**40), 2**40) | st.floats(allow_nan=False)
+    | st.text(max_size=6),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+        st.sampled_from(["port", "paths", "path", "responses", "fromSeconds", "status", "seconds",
+                         "error", "commands", "command", "results", "exitCode", "x"]),
+        inner, max_size=3),
+    max_leaves=10,
+)
+_SPEC_KEYS = ["image", "pull", "startupSeconds", "http", "tcp", "exec", "exit",
+              "shutdownSeconds", "description", "bogus"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(_SPEC_KEYS), _json, max_size=5))
+def test_any_spec_is_parsed_or_refused_never_crashes(spec):
+    manifest = load_manifests({"apiVersion": IMAGE_BEHAVIOR_API_VERSION, "kind": IMAGE_BEHAVIOR_KIND,
+                               "metadata": {"name": "x"}, "spec": spec})[0]
+    try:
+        behavior = parse_image_behavior(manifest)
+    except ValidationError as error:
+        assert error.errors
+    else:
+        assert ImageBehavior.from_dict(behavior.to_dict()) == behavior
+        behavior.http_status(80, "/", 10.0)
+        behavior.exec_exit_code(["true"], 10.0)
