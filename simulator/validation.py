@@ -726,10 +726,10 @@ def _validate_resources(resources, path: str) -> list[FieldError]:
             qpath = f"{path}.{group}[{name}]"
             if name not in ("cpu", "memory", "ephemeral-storage") and "/" not in name \
                     and not name.startswith("hugepages-"):
-                errs.append(invalid(qpath, go_value(name), "must be a standard resource type or "
-                                                           "fully qualified"))
+                errs.append(invalid(qpath, go_value(name),
+                                    "must be a standard resource for containers"))
             if quantity is not None and quantity < 0:
-                errs.append(invalid(qpath, str(raw), IS_NEGATIVE))
+                errs.append(invalid(qpath, go_value(str(raw)), IS_NEGATIVE))
     for name, raw in requests.items():
         if name in limits:
             request, limit = parse_quantity(str(raw)), parse_quantity(str(limits[name]))

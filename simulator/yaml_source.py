@@ -40,7 +40,14 @@ def line_for(lines: dict[str, int], field: str) -> int | None:
             return lines[path]
         if not path:
             return None
-        path = _parent_path(path)
+        parent = _parent_path(path)
+        key = path[len(parent) + 1:-1] if path.endswith("]") else ""
+        # Kubernetes writes map keys as [key] (`resources.limits[cpu]`); the text says `cpu:`.
+        if key and not key.isdigit():
+            dotted = f"{parent}.{key}" if parent else key
+            if dotted in lines:
+                return lines[dotted]
+        path = parent
 
 
 def attach_lines(errors: list[FieldError], lines: dict[str, int]) -> list[FieldError]:

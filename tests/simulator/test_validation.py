@@ -203,6 +203,13 @@ DEPLOYMENT_ERROR_CASES = [
                                  {"limits": {"cpu": "500m"}, "requests": {"cpu": "1"}}),
      "spec.template.spec.containers[0].resources.requests",
      'Invalid value: "1": must be less than or equal to cpu limit of 500m'),
+    ("negative-quantity", _set("spec.template.spec.containers.0.resources",
+                               {"requests": {"memory": "-64Mi"}}),
+     "spec.template.spec.containers[0].resources.requests[memory]",
+     'Invalid value: "-64Mi": must be greater than or equal to 0'),
+    ("unknown-resource", _set("spec.template.spec.containers.0.resources", {"limits": {"gpu": 1}}),
+     "spec.template.spec.containers[0].resources.limits[gpu]",
+     'Invalid value: "gpu": must be a standard resource for containers'),
     ("dns-policy", _set("spec.template.spec.dnsPolicy", "Google"),
      "spec.template.spec.dnsPolicy",
      'Unsupported value: "Google": supported values: "ClusterFirstWithHostNet", "ClusterFirst", '

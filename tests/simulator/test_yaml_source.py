@@ -58,10 +58,12 @@ def test_one_document_gives_data_and_lines():
         ("spec.strategy.rollingUpdate.maxSurge", 7),  # absent: falls back to `spec:`
         ("spec.template.spec.containers[3].name", 17),  # no such item: the list's line
         ("metadata.labels[app.kubernetes.io/name]", 6),
+        ("spec.selector.matchLabels[app]", 11),  # field.Path.Key spelling of `app:`
         ("nothing.here", 1),  # the document's first line
         ("", 1),
     ],
-    ids=["exact", "absent-child", "absent-index", "bracket-key", "unknown-top", "document"],
+    ids=["exact", "absent-child", "absent-index", "bracket-key", "key-spelling", "unknown-top",
+         "document"],
 )
 def test_line_for_walks_up_to_the_nearest_known_ancestor(field, line):
     [manifest] = load_manifests(DEPLOYMENT)
