@@ -243,7 +243,10 @@ class ImageCatalogue:
 
 
 def normalize_reference(image: str) -> str:
-    """The fully qualified reference containerd pulls: ``nginx`` → ``docker.io/library/nginx:latest``."""
+    """The fully qualified reference containerd pulls.
+
+    ``nginx`` → ``docker.io/library/nginx:latest``; ``user/app:1`` → ``docker.io/user/app:1``.
+    """
     name, digest = (image.split("@", 1) + [""])[:2]
     last = name.rsplit("/", 1)[-1]
     tag = ""
@@ -350,7 +353,8 @@ class _Reader:
             errors.append(FieldError(path, f"Invalid value: {_shown(data)}: must be an object"))
         for key in self.data:
             if key not in _FIELDS[fields]:
-                errors.append(FieldError(child_path(path, key), f'unknown field "{child_path(path, key)}"'))
+                unknown = child_path(path, key)
+                errors.append(FieldError(unknown, f'unknown field "{unknown}"'))
 
     def at(self, key: str) -> str:
         return child_path(self.path, key)
@@ -409,7 +413,9 @@ class _Reader:
         return [(child_path(self.at(key), i), item) for i, item in enumerate(value)]
 
 
-def _steps(reader: _Reader, key: str, kind: str, value_key: str, low: int, high: int) -> tuple[Step, ...]:
+def _steps(reader: _Reader, key: str, kind: str, value_key: str, low: int,
+           high: int) -> tuple[Step, ...]:
+    """A list of ``{fromSeconds, <value_key>}`` steps in ascending order."""
     steps: list[Step] = []
     items = reader.items(key)
     if not items:
@@ -463,7 +469,8 @@ def _parse_spec(spec, path: str, errors: list[FieldError]) -> ImageBehavior | No
                 routes.append(HttpRoute(route_path, steps))
         other = h.integer("otherPaths", 200, 100, 599)
         if port is not None:
-            http_ports.append(HttpPort(port, tuple(routes), other, h.seconds("openAfterSeconds", None)))
+            opens = h.seconds("openAfterSeconds", None)
+            http_ports.append(HttpPort(port, tuple(routes), other, opens))
     tcp_ports: list[TcpPort] = []
     for tpath, item in r.items("tcp"):
         t = _Reader(item, tpath, "tcp", errors)

@@ -247,9 +247,8 @@ def validate_type_meta(obj: dict) -> ValidationError | None:
     if (api_version, kind) in SUPPORTED_KINDS:
         return None
     detail = f'no matches for kind "{kind}" in version "{api_version}"'
-    name = (obj.get("metadata") or {}).get("name", "") if isinstance(obj.get("metadata"), dict) else ""
     return ValidationError([FieldError("kind", detail)], message=(
-        f'error: resource mapping not found for name: "{name}" namespace: "" from "STDIN": '
+        f'error: resource mapping not found for name: "{_name_of(obj)}" namespace: "" from "STDIN": '
         f"{detail}\nensure CRDs are installed first"))
 
 
@@ -420,7 +419,8 @@ def _decode(value, node, path: str, go_path: str, owner: str, out: list[FieldErr
             out.append(FieldError(path, f"json: cannot unmarshal number {value} into Go value "
                                         "of type int32"))
     elif node == "quantity":
-        text = str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        text = str(value) if number else value
         if not isinstance(text, str) or parse_quantity(text) is None:
             out.append(FieldError(path, "quantities must match the regular expression "
                                         f"'{_QUANTITY_FMT}'"))
@@ -821,14 +821,15 @@ def validate_pod_spec(spec: dict, path: str) -> list[FieldError]:
     return errs
 
 
-def validate_pod_template(template, selector, selector_ok: bool, path: str) -> list[FieldError]:
+def validate_pod_template(template, selector, path: str) -> list[FieldError]:
     """``ValidatePodTemplateSpecForReplicaSet``: selector match, pod spec, restartPolicy Always."""
     if template is None:
         return [required(path)]
     errs: list[FieldError] = []
     meta = template.get("metadata") or {}
     labels = meta.get("labels")
-    if selector_ok and not (selector is not None and _selector_is_empty(selector)):
+    # An empty selector selects everything (no check); a missing one selects nothing.
+    if not (selector is not None and _selector_is_empty(selector)):
         if not selector_matches(selector, labels):
             errs.append(invalid(f"{path}.metadata.labels", go_string_map(labels),
                                 "`selector` does not match template `labels`"))
@@ -862,7 +863,7 @@ def _validate_selector_and_template(spec: dict, path: str) -> list[FieldError]:
         errs.append(invalid(f"{path}.selector", go_label_selector(selector),
                             "invalid label selector"))
     else:
-        errs += validate_pod_template(spec.get("template"), selector, True, f"{path}.template")
+        errs += validate_pod_template(spec.get("template"), selector, f"{path}.template")
     return errs
 
 
@@ -906,8 +907,10 @@ def validate_strategy(strategy: dict, path: str) -> list[FieldError]:
         if isinstance(unavailable, str) and _int_or_percent_value(unavailable) > 100:
             errs.append(invalid(upath, unavailable, "must not be greater than 100%"))
         return errs
-    shown = (f'apps.DeploymentStrategy{{Type:{go_value(kind)}, RollingUpdate:'
-             f'{"(*apps.RollingUpdateDeployment)(nil)" if rolling is None else "&apps.RollingUpdateDeployment{...}"}}}')
+    # %#v of the internal struct; a set pointer would print its (random) address: elided.
+    pointer = "(nil)" if rolling is None else "(0x...)"
+    shown = (f"apps.DeploymentStrategy{{Type:{go_value(kind)}, "
+             f"RollingUpdate:(*apps.RollingUpdateDeployment){pointer}}}")
     return [not_supported(path, shown, ["Recreate", "RollingUpdate"])]
 
 
@@ -916,8 +919,9 @@ def _semantically_equal_selectors(a, b) -> bool:
     def normal(selector):
         if selector is None:
             return None
-        return ({k: v for k, v in (selector.get("matchLabels") or {}).items()},
-                [dict(e, values=e.get("values") or []) for e in selector.get("matchExpressions") or []])
+        expressions = selector.get("matchExpressions") or []
+        return (dict(selector.get("matchLabels") or {}),
+                [dict(e, values=e.get("values") or []) for e in expressions])
     return normal(a) == normal(b)
 
 
