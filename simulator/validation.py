@@ -234,22 +234,81 @@ def nonnegative(value, path: str) -> list[FieldError]:
 
 
 def validate_type_meta(obj: dict) -> ValidationError | None:
-    """An error as kubectl reports a manifest it cannot map to a served kind, else None."""
+    """What kubectl itself refuses before anything reaches the API server, else None.
+
+    A manifest without apiVersion/kind, of a kind no API serves, or (Deployment, ReplicaSet)
+    whose metadata kubectl cannot read: not an object, no name, labels or annotations that
+    are not objects.
+    """
     api_version, kind = obj.get("apiVersion"), obj.get("kind")
     missing = [f"{name} not set" for name, value in (("apiVersion", api_version), ("kind", kind))
-               if not value]
+               if not value or not isinstance(value, str)]
     if missing:
         errors = [FieldError(name.split()[0], "Required value") for name in missing]
         body = missing[0] if len(missing) == 1 else "[" + ", ".join(missing) + "]"
         return ValidationError(errors, message=(
             f'error: error validating "STDIN": error validating data: {body}; if you choose to '
             "ignore these errors, turn validation off with --validate=false"))
-    if (api_version, kind) in SUPPORTED_KINDS:
+    if (api_version, kind) not in SUPPORTED_KINDS:
+        detail = f'no matches for kind "{kind}" in version "{api_version}"'
+        return ValidationError([FieldError("kind", detail)], message=(
+            f'error: resource mapping not found for name: "{_name_of(obj)}" namespace: "" from '
+            f'"STDIN": {detail}\nensure CRDs are installed first'))
+    if kind in ("Deployment", "ReplicaSet"):
+        return _unreadable_metadata(obj)
+    return None
+
+
+def _go_type_name(value) -> str:
+    """Go's %T of a decoded JSON value."""
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int64"
+    if isinstance(value, float):
+        return "float64"
+    if isinstance(value, str):
+        return "string"
+    return "[]interface {}" if isinstance(value, list) else "map[string]interface {}"
+
+
+def _go_print(value) -> str:
+    """Go's %v of a decoded JSON value."""
+    if value is None:
+        return "<nil>"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + " ".join(_go_print(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "map[" + " ".join(f"{k}:{_go_print(v)}" for k, v in sorted(value.items())) + "]"
+    return str(value)
+
+
+def _unreadable_metadata(obj: dict) -> ValidationError | None:
+    """kubectl reads metadata through unstructured accessors; these are their refusals."""
+    meta = obj.get("metadata")
+    for path, value in (("metadata", meta),
+                        *((f"metadata.{k}", meta.get(k)) for k in ("labels", "annotations")
+                          if isinstance(meta, dict))):
+        if value is not None and not isinstance(value, dict):
+            detail = (f".{path} accessor error: {_go_print(value)} is of the type "
+                      f"{_go_type_name(value)}, expected map[string]interface{{}}")
+            return ValidationError([FieldError(path, detail)],
+                                   message=f'error: unable to decode "STDIN": {detail}')
+    name = meta.get("name") if isinstance(meta, dict) else None
+    if isinstance(name, str) and name:
         return None
-    detail = f'no matches for kind "{kind}" in version "{api_version}"'
-    return ValidationError([FieldError("kind", detail)], message=(
-        f'error: resource mapping not found for name: "{_name_of(obj)}" namespace: "" from "STDIN": '
-        f"{detail}\nensure CRDs are installed first"))
+    resource = "deployments" if obj["kind"] == "Deployment" else "replicasets"
+    message = (
+        "error: error when retrieving current configuration of:\n"
+        f'Resource: "apps/v1, Resource={resource}", GroupVersionKind: "apps/v1, '
+        f'Kind={obj["kind"]}"\nName: "", Namespace: "default"\n'
+        'from server for: "STDIN": resource name may not be empty')
+    if name is not None and not isinstance(name, str):
+        message = (f'error: unable to decode "STDIN": .metadata.name accessor error: '
+                   f"{_go_print(name)} is of the type {_go_type_name(name)}, expected string")
+    return ValidationError([FieldError("metadata.name", "Required value")], message=message)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -428,7 +428,40 @@ def test_unknown_kinds_as_kubectl_reports_them(obj, message):
                           ("rolloutviz.dev/v1", "ImageBehavior")],
                          ids=["deployment", "replicaset", "image-behavior"])
 def test_known_kinds(api_version, kind):
-    assert validate_type_meta({"apiVersion": api_version, "kind": kind}) is None
+    obj = {"apiVersion": api_version, "kind": kind, "metadata": {"name": "x"}}
+    assert validate_type_meta(obj) is None
+
+
+@pytest.mark.parametrize(
+    "metadata, field, message",
+    [
+        ("x", "metadata", 'error: unable to decode "STDIN": .metadata accessor error: x is of '
+                          "the type string, expected map[string]interface{}"),
+        ({"name": "web", "annotations": [1]}, "metadata.annotations",
+         'error: unable to decode "STDIN": .metadata.annotations accessor error: [1] is of the '
+         "type []interface {}, expected map[string]interface{}"),
+        ({"name": "web", "labels": 5}, "metadata.labels",
+         'error: unable to decode "STDIN": .metadata.labels accessor error: 5 is of the type '
+         "int64, expected map[string]interface{}"),
+        ({"name": 5}, "metadata.name",
+         'error: unable to decode "STDIN": .metadata.name accessor error: 5 is of the type '
+         "int64, expected string"),
+        (None, "metadata.name",
+         'error: error when retrieving current configuration of:\nResource: "apps/v1, '
+         'Resource=deployments", GroupVersionKind: "apps/v1, Kind=Deployment"\nName: "", '
+         'Namespace: "default"\nfrom server for: "STDIN": resource name may not be empty'),
+    ],
+    ids=["metadata-string", "annotations-list", "labels-number", "name-number", "no-name"],
+)
+def test_metadata_kubectl_cannot_read(metadata, field, message):
+    error = validate_type_meta({"apiVersion": "apps/v1", "kind": "Deployment",
+                                "metadata": metadata})
+    assert [e.field for e in error.errors] == [field]
+    assert str(error) == message
+
+
+def test_non_string_kind_is_not_set():
+    assert "kind not set" in str(validate_type_meta({"apiVersion": "apps/v1", "kind": [1]}))
 
 
 @pytest.mark.parametrize(
