@@ -7,7 +7,7 @@ const PROTOCOL_VERSION = 1;
  * a gap asks the server for a fresh snapshot, unknown message types are ignored.
  * onStatus(text, kind) reports the connection state; onError(message) server errors.
  */
-export function connectStream(simId, store, { onStatus = () => {}, onError = () => {} } = {}) {
+export function connectStream(simId, store, { onStatus = () => {}, onError = () => {}, stats = null } = {}) {
   let socket = null;
   let awaitingSnapshot = true;
   let retryDelay = 500;
@@ -22,7 +22,11 @@ export function connectStream(simId, store, { onStatus = () => {}, onError = () 
       retryDelay = 500;
       onStatus("live", "ok");
     });
-    socket.addEventListener("message", (event) => receive(event.data));
+    socket.addEventListener("message", (event) => {
+      const started = performance.now();
+      receive(event.data);
+      stats?.recordMessage(performance.now() - started, event.data.length);
+    });
     socket.addEventListener("close", () => {
       if (closedByUs) return;
       onStatus("reconnecting…", "bad");

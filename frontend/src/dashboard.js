@@ -13,18 +13,29 @@ import { confirmDialog, notify } from "./dialogs.js";
 import { legendHtml } from "./palette.js";
 import { bindShortcuts } from "./keyboard.js";
 
-/** Draw-time statistics, read by the browser tests and the benchmark. */
+/** Canvas draw and message handling times, read by the browser tests and the benchmark. */
 class FrameStats {
   constructor() {
     this.draws = 0;
     this.totalMs = 0;
     this.maxMs = 0;
+    this.messages = 0;
+    this.messageMs = 0;
+    this.maxMessageMs = 0;
+    this.messageBytes = 0;
   }
 
   record(ms) {
     this.draws++;
     this.totalMs += ms;
     this.maxMs = Math.max(this.maxMs, ms);
+  }
+
+  recordMessage(ms, bytes) {
+    this.messages++;
+    this.messageMs += ms;
+    this.maxMessageMs = Math.max(this.maxMessageMs, ms);
+    this.messageBytes += bytes;
   }
 }
 
@@ -99,6 +110,7 @@ export function initDashboard() {
       connectionLabel.dataset.state = kind;
     },
     onError: (message) => notify(message, "error"),
+    stats,
   });
   window.rolloutviz = { store, view, stats, timeline, chart, editor, stream };
 }

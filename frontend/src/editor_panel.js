@@ -38,7 +38,7 @@ export class EditorPanel {
     this.store = store;
     this.sim = sim;
     this.getDeployment = getDeployment;
-    this.loadedManifest = null; // the running manifest the editor text started from
+    this.loadedManifest = undefined; // the running manifest the editor text started from (null: none)
     this.errorList = root.querySelector("#editor-errors");
     this.editor = createEditor(root.querySelector("#editor"), {
       onApply: () => this.review(),
@@ -57,15 +57,15 @@ export class EditorPanel {
 
   /** Show the running manifest; keep the user's unsaved edits unless `force`. */
   load(force) {
-    const manifest = this.store.meta[this.getDeployment()]?.manifest ?? null;
-    const text = this.editor.getText();
-    const untouched = this.loadedManifest === null ? text === "" : text === (this.loadedManifest || STARTER);
-    if (force || untouched) {
+    const manifest = this.store.meta[this.getDeployment()]?.manifest || null;
+    const first = this.loadedManifest === undefined;
+    const edited = !first && this.editor.getText() !== (this.loadedManifest || STARTER);
+    if (force || first || (!edited && manifest !== this.loadedManifest)) {
       this.editor.setText(manifest || STARTER);
       this.loadedManifest = manifest;
       this.editor.clearErrors();
       this.renderErrors([]);
-    } else if (manifest !== this.loadedManifest) {
+    } else if (edited && manifest !== this.loadedManifest) {
       this.root.querySelector("#editor-hint").textContent = "The running spec changed since you started editing (Revert loads it).";
       return;
     }

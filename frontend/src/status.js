@@ -96,10 +96,7 @@ export class StatusPanel {
   /** Events as `kubectl describe` lists them: Type, Reason, Age, From, Message. */
   renderEvents() {
     const name = this.getDeployment();
-    let events = [...this.store.events.values()];
-    if (this.eventsScope === "deployment") {
-      events = events.filter((e) => e.involvedObject?.kind === "Deployment" && e.involvedObject?.name === name);
-    }
+    const events = this.eventsScope === "deployment" ? this.store.eventsFor("Deployment", name) : this.store.allEvents();
     events.sort((a, b) => (simSeconds(a.lastTimestamp) ?? 0) - (simSeconds(b.lastTimestamp) ?? 0));
     const now = this.store.t;
     const rows = events.slice(-300).map((e) => {

@@ -3,7 +3,7 @@
 // each delta's `timeline` patch carries the new segments, marks and series, so the browser
 // never re-derives pod states itself.
 
-const MAX_EVENTS = 20000;
+const MAX_EVENTS = 20000; // per group (pod events / the others)
 const KIND_KEYS = { Deployment: "deployments", ReplicaSet: "replicasets", Pod: "pods", Node: "nodes" };
 
 function emptyTimeline() {
@@ -22,7 +22,10 @@ export class SimStore {
     this.t = 0;
     this.clock = { running: false, speed: 1 };
     this.objects = { deployments: new Map(), replicasets: new Map(), pods: new Map(), nodes: new Map() };
-    this.events = new Map(); // event name -> core/v1 Event, in arrival order
+    // Event name -> core/v1 Event, in arrival order. Pod events are kept apart so the cap drops
+    // them first and describe's Deployment events never have to be searched for among them.
+    this.podEvents = new Map();
+    this.otherEvents = new Map();
     this.meta = {}; // deployment name -> {manifest, rollout_status, history, describe}
     this.timeline = emptyTimeline();
     this.structureVersion = 0; // bumps when lanes appear, move or are reordered (timeline relayout)
@@ -130,28 +133,25 @@ export class SimStore {
   /** Store an Event (a repeat of a known one replaces it); true when something new arrived. */
   addEvent(event) {
     if (!event) return false;
+    const events = event.involvedObject?.kind === "Pod" ? this.podEvents : this.otherEvents;
     const key = event.metadata?.name || `${event.reason}/${event.involvedObject?.name}/${event.lastTimestamp}`;
-    const previous = this.events.get(key);
+    const previous = events.get(key);
     if (previous && previous.count === event.count && previous.lastTimestamp === event.lastTimestamp) return false;
-    this.events.delete(key);
-    this.events.set(key, event);
-    if (this.events.size > MAX_EVENTS) this.forgetOldestPodEvent();
+    events.delete(key);
+    events.set(key, event);
+    if (events.size > MAX_EVENTS) events.delete(events.keys().next().value);
     return true;
   }
 
-  /** Over the cap, drop the oldest pod event: Deployment and ReplicaSet events stay for describe. */
-  forgetOldestPodEvent() {
-    for (const [key, event] of this.events) {
-      if (event.involvedObject?.kind === "Pod") {
-        this.events.delete(key);
-        return;
-      }
-    }
+  /** Every stored event (Deployment and ReplicaSet ones first, then pods'), for the events list. */
+  allEvents() {
+    return [...this.otherEvents.values(), ...this.podEvents.values()];
   }
 
   /** Events about one object, oldest first. */
   eventsFor(kind, name) {
-    return [...this.events.values()].filter((e) => e.involvedObject?.kind === kind && e.involvedObject?.name === name);
+    const events = kind === "Pod" ? this.podEvents : this.otherEvents;
+    return [...events.values()].filter((e) => e.involvedObject?.kind === kind && e.involvedObject?.name === name);
   }
 
   deploymentNames() {

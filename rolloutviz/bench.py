@@ -1,0 +1,217 @@
+"""Dashboard benchmark: page load time and frames per second during a 1,000-pod rollout.
+
+Run: ``python -m rolloutviz.bench`` (needs Debian's chromium and Playwright). It starts its own
+Daphne on a free loopback port with a temporary SQLite file, drives Chromium headless, prints a
+Markdown table, and stops everything it started. A measurement, not a test: nothing is asserted.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+# Daphne refuses to send WebSocket messages above 1 MiB by default; a 1,000-pod snapshot is larger.
+WEBSOCKET_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+SETTINGS = """import os
+from rolloutviz.settings import *  # noqa
+from rolloutviz.settings import SQLITE_DEFAULT
+DATABASES = {"default": {**SQLITE_DEFAULT, "NAME": os.environ["ROLLOUTVIZ_BENCH_DB"]}}
+"""
+MANIFEST = """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: big
+spec:
+  replicas: {replicas}
+  selector:
+    matchLabels:
+      app: big
+  template:
+    metadata:
+      labels:
+        app: big
+    spec:
+      containers:
+      - name: app
+        image: {image}
+"""
+FPS_JS = """(seconds) => new Promise((resolve) => {
+  const intervals = [];
+  const stats = window.rolloutviz.stats;
+  const before = {draws: stats.draws, drawMs: stats.totalMs, messages: stats.messages,
+                  messageMs: stats.messageMs, bytes: stats.messageBytes, pods: window.rolloutviz.store.timeline.pods.size};
+  stats.maxMessageMs = 0;
+  const start = performance.now();
+  let last = start;
+  function frame(now) {
+    intervals.push(now - last);
+    last = now;
+    if (now - start < seconds * 1000) requestAnimationFrame(frame);
+    else resolve({elapsed: now - start, intervals, draws: stats.draws - before.draws,
+                  drawMs: stats.totalMs - before.drawMs, messages: stats.messages - before.messages,
+                  messageMs: stats.messageMs - before.messageMs, maxMessageMs: stats.maxMessageMs,
+                  bytes: stats.messageBytes - before.bytes,
+                  newPods: window.rolloutviz.store.timeline.pods.size - before.pods});
+  }
+  requestAnimationFrame(frame);
+})"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """A Daphne subprocess on a private SQLite file in `workdir`."""
+
+    def __init__(self, workdir: Path) -> None:
+        (workdir / "bench_settings.py").write_text(SETTINGS)
+        self.env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL", "CLOCK_MODE")}
+        self.env.update(DJANGO_SETTINGS_MODULE="bench_settings", ROLLOUTVIZ_BENCH_DB=str(workdir / "bench.sqlite3"),
+                        PYTHONPATH=os.pathsep.join([str(ROOT), str(workdir)]))
+        self.log = open(workdir / "daphne.log", "ab")
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen | None = None
+
+    def __enter__(self) -> "Server":
+        subprocess.run([sys.executable, "-m", "django", "migrate", "--noinput"], env=self.env, cwd=ROOT,
+                       check=True, capture_output=True, timeout=180)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port),
+             "--websocket-max-message-size", str(WEBSOCKET_MAX_MESSAGE_BYTES), "rolloutviz.asgi:application"],
+            env=self.env, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + 30
+        while True:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return self
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("Daphne did not start")
+            time.sleep(0.1)
+
+    def __exit__(self, *exc) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+        self.log.close()
+
+
+class Api:
+    """JSON calls through the browser context (its CSRF cookie, sent back as X-CSRFToken)."""
+
+    def __init__(self, context, base_url: str) -> None:
+        self.context, self.base = context, base_url
+
+    def call(self, method: str, path: str, body: dict | None = None):
+        token = next((c["value"] for c in self.context.cookies() if c["name"] == "csrftoken"), "")
+        response = self.context.request.fetch(
+            f"{self.base}/api/{path}", method=method, data=json.dumps(body) if body is not None else None,
+            headers={"Content-Type": "application/json", "X-CSRFToken": token, "Origin": self.base}, timeout=300_000)
+        if not response.ok:
+            raise RuntimeError(f"{method} {path}: {response.status} {response.text()[:300]}")
+        return response.json()
+
+
+def page_load_ms(context, url: str, runs: int) -> float:
+    """Median time from navigation start to the first snapshot drawn (timeline rendered)."""
+    times = []
+    for _ in range(runs):
+        page = context.new_page()
+        page.goto(url)
+        page.wait_for_function("document.body.dataset.lastSeq !== undefined && window.rolloutviz.stats.draws > 0",
+                               timeout=120_000)
+        times.append(page.evaluate("performance.now()"))
+        page.close()
+    return statistics.median(times)
+
+
+def fps_during_rollout(page, api: Api, sim: int, image: str, speed: float, seconds: float) -> dict:
+    """Start a rolling update of every pod at `speed` and measure animation frames for `seconds`."""
+    api.call("POST", f"simulations/{sim}/commands/clock", {"speed": speed, "running": True})
+    api.call("POST", f"simulations/{sim}/commands/set-image", {"deployment": "big", "container": "app", "image": image})
+    m = page.evaluate(FPS_JS, seconds)
+    api.call("POST", f"simulations/{sim}/commands/clock", {"running": False})
+    intervals = sorted(m["intervals"][1:])
+    elapsed = m["elapsed"] / 1000
+    return {
+        "fps": round(len(m["intervals"]) / elapsed, 1),
+        "p95_frame_ms": round(intervals[int(0.95 * (len(intervals) - 1))], 1),
+        "worst_frame_ms": round(intervals[-1], 1),
+        "deltas": m["messages"],
+        "new_pods": m["newPods"],
+        "mb_received": round(m["bytes"] / 1e6, 1),
+        "mean_message_ms": round(m["messageMs"] / max(m["messages"], 1), 1),
+        "worst_message_ms": round(m["maxMessageMs"], 1),
+        "mean_draw_ms": round(m["drawMs"] / max(m["draws"], 1), 2),
+    }
+
+
+def run(replicas: int, seconds: float, runs: int) -> list[tuple[str, str]]:
+    from playwright.sync_api import sync_playwright
+
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="rolloutviz-bench-") as tmp, Server(Path(tmp)) as server, \
+            sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1600, "height": 1000})
+        page = context.new_page()
+        page.goto(server.url + "/")
+        api = Api(context, server.url)
+        small = api.call("POST", "simulations/", {"demo": "nginx-docs"})["id"]
+        api.call("POST", f"simulations/{small}/commands/step", {"count": 20})
+        rows.append(("page load, 3-pod demo (median of %d)" % runs,
+                     f"{page_load_ms(context, f'{server.url}/simulations/{small}/', runs):.0f} ms"))
+        big = api.call("POST", "simulations/", {"name": "bench"})["id"]
+        api.call("POST", f"simulations/{big}/apply", {"yaml": MANIFEST.format(replicas=replicas, image="nginx:1.14.2")})
+        api.call("POST", f"simulations/{big}/commands/step", {"count": 20})
+        rows.append((f"page load, {replicas} pods Ready (median of {runs})",
+                     f"{page_load_ms(context, f'{server.url}/simulations/{big}/', runs):.0f} ms"))
+        page.goto(f"{server.url}/simulations/{big}/")
+        page.wait_for_function("document.body.dataset.lastSeq !== undefined && window.rolloutviz.stats.draws > 0",
+                               timeout=120_000)
+        for speed, image in ((10.0, "nginx:1.16.1"), (50.0, "nginx:latest")):
+            f = fps_during_rollout(page, api, big, image, speed, seconds)
+            rows.append((f"rolling update of {replicas} pods at {speed:g}× for {seconds:g} s: frames per second", f"{f['fps']}"))
+            rows.append(("  … 95th percentile / worst frame interval", f"{f['p95_frame_ms']} / {f['worst_frame_ms']} ms"))
+            rows.append(("  … deltas received (new pods, data)", f"{f['deltas']} ({f['new_pods']} pods, {f['mb_received']} MB)"))
+            rows.append(("  … mean / worst time to parse and apply one delta", f"{f['mean_message_ms']} / {f['worst_message_ms']} ms"))
+            rows.append(("  … mean canvas draw (timeline or chart)", f"{f['mean_draw_ms']} ms"))
+        browser.close()
+    return rows
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--replicas", type=int, default=1000)
+    parser.add_argument("--seconds", type=float, default=20.0, help="how long to count frames per speed")
+    parser.add_argument("--runs", type=int, default=3, help="page loads per measurement")
+    args = parser.parse_args(argv)
+    if not os.path.exists(CHROMIUM):
+        sys.exit(f"{CHROMIUM} is missing: apt-get install chromium")
+    rows = run(args.replicas, args.seconds, args.runs)
+    print("| measurement | value |\n|---|---|")
+    for name, value in rows:
+        print(f"| {name} | {value} |")
+
+
+if __name__ == "__main__":
+    main()
