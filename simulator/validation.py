@@ -817,8 +817,14 @@ def validate_container(container: dict, path: str) -> list[FieldError]:
                                   ["File", "FallbackToLogsOnError"]))
     errs += _validate_ports(container.get("ports"), f"{path}.ports")
     for i, env in enumerate(container.get("env") or []):
-        if not env.get("name"):
+        name = env.get("name") or ""
+        if not name:
             errs.append(required(f"{path}.env[{i}].name"))
+        elif "=" in name or not all(" " <= c <= "~" for c in name):
+            # RelaxedEnvironmentVariableValidation (GA): any printable ASCII but '='.
+            errs.append(invalid(f"{path}.env[{i}].name", go_value(name),
+                                "a valid environment variable name must consist only of printable "
+                                "ASCII characters other than '='"))
     pull = container.get("imagePullPolicy") or ""
     if not pull:
         errs.append(required(f"{path}.imagePullPolicy"))

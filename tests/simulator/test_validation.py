@@ -210,6 +210,12 @@ DEPLOYMENT_ERROR_CASES = [
     ("unknown-resource", _set("spec.template.spec.containers.0.resources", {"limits": {"gpu": 1}}),
      "spec.template.spec.containers[0].resources.limits[gpu]",
      'Invalid value: "gpu": must be a standard resource for containers'),
+    ("env-name", _set("spec.template.spec.containers.0.env", [{"name": "A=B", "value": "1"}]),
+     "spec.template.spec.containers[0].env[0].name",
+     "Invalid value: \"A=B\": a valid environment variable name must consist only of printable "
+     "ASCII characters other than '='"),
+    ("env-without-name", _set("spec.template.spec.containers.0.env", [{"value": "1"}]),
+     "spec.template.spec.containers[0].env[0].name", "Required value"),
     ("dns-policy", _set("spec.template.spec.dnsPolicy", "Google"),
      "spec.template.spec.dnsPolicy",
      'Unsupported value: "Google": supported values: "ClusterFirstWithHostNet", "ClusterFirst", '
