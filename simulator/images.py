@@ -159,7 +159,7 @@ class ImageBehavior:
     # -- (de)serialisation -------------------------------------------------------------------
 
     def to_dict(self) -> dict:
-        """The ``spec`` of the equivalent ImageBehavior document (defaults omitted)."""
+        """The ``spec`` of the equivalent ImageBehavior document (JSON-serialisable)."""
         spec: dict = {"image": self.image}
         if self.description:
             spec["description"] = self.description
