@@ -1,0 +1,662 @@
+"""Fidelity audit: the scenario traces of k8s-semantics §14 and the pitfalls of §15, run
+through the public `Cluster` API and compared with what the Kubernetes source does.
+
+Expected values come from pkg/controller/deployment (rolling.go, sync.go, recreate.go,
+progress.go, util/deployment_util.go) and kubectl (polymorphichelpers/rollout_status.go,
+rollback.go); docs/fidelity.md lists each check with its source. Cases the engine gets wrong
+stay asserted with the correct value and are marked xfail(strict=True) with the reason.
+"""
+from __future__ import annotations
+
+import re
+import signal
+from datetime import datetime, timezone
+
+import pytest
+
+from simulator import Cluster, ValidationError
+
+REVISION = "deployment.kubernetes.io/revision"
+REVISION_HISTORY = "deployment.kubernetes.io/revision-history"
+DESIRED = "deployment.kubernetes.io/desired-replicas"
+MAX = "deployment.kubernetes.io/max-replicas"
+CHANGE_CAUSE = "kubernetes.io/change-cause"
+SCALED = re.compile(r"^Scaled (up|down) replica set (\S+) from (\d+) to (\d+)$")
+EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)
+NEVER_READY = "guangzhengli/hellok8s:bad"   # /healthz answers 500 for ever (seed 003)
+HEALTHZ_READINESS = {"readinessProbe": {"httpGet": {"path": "/healthz", "port": 3000}}}
+
+
+@pytest.fixture(autouse=True)
+def hang_guard():
+    """Fail (instead of hanging the suite) if the engine never settles; not a speed check."""
+    def expired(signum, frame):
+        raise RuntimeError("the simulation did not return within 120 s of wall time")
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(120)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)
+
+
+# --- manifests and read-outs --------------------------------------------------------------
+def deployment(image: str = "nginx:1.14.2", replicas: int | None = 3, *, name: str = "web",
+               surge=None, unavailable=None, strategy_type: str | None = None,
+               container: dict | None = None, annotations: dict | None = None,
+               **spec_extra) -> dict:
+    """An apps/v1 Deployment manifest as a dict; spec_extra uses the API's field names."""
+    spec: dict = {"selector": {"matchLabels": {"app": name}},
+                  "template": {"metadata": {"labels": {"app": name}},
+                               "spec": {"containers": [{"name": "app", "image": image,
+                                                        **(container or {})}]}}}
+    if replicas is not None:
+        spec["replicas"] = replicas
+    if strategy_type or surge is not None or unavailable is not None:
+        spec["strategy"] = {"type": strategy_type or "RollingUpdate"}
+        if surge is not None or unavailable is not None:
+            spec["strategy"]["rollingUpdate"] = {
+                k: v for k, v in (("maxSurge", surge), ("maxUnavailable", unavailable))
+                if v is not None}
+    spec.update(spec_extra)
+    meta = {"name": name, **({"annotations": annotations} if annotations else {})}
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta, "spec": spec}
+
+
+def run(c: Cluster, seconds: float) -> list[dict]:
+    """Step `seconds` on; the change records, including what commands did before."""
+    records = c.take_changes()
+    target = c.now + seconds
+    while c.now < target - 1e-9:
+        records.extend(c.step())
+    return records
+
+
+def run_until(c: Cluster, done, limit: float = 300) -> list[dict]:
+    """Step until done(c) holds; fails the test after `limit` simulated seconds."""
+    records = c.take_changes()
+    start = c.now
+    while not done(c):
+        assert c.now - start < limit, f"not reached within {limit} s"
+        records.extend(c.step())
+    return records
+
+
+def rolled_out(name: str = "web"):
+    return lambda c: c.rollout_status(name)[1]
+
+
+def scaling_messages(records: list[dict]) -> list[str]:
+    """ScalingReplicaSet event messages, in the order they were emitted."""
+    return [r["object"]["message"] for r in records
+            if r["type"] == "EVENT" and r["object"]["reason"] == "ScalingReplicaSet"]
+
+
+def sizes_after_each(messages: list[str], start: dict[str, int], order: list[str]) -> list[tuple]:
+    """Replay ScalingReplicaSet messages: the RS sizes (in `order`) after each decision.
+
+    Each message's "from" must equal the size the previous decisions left, so a wrong or
+    missing event shows up here too."""
+    sizes = dict(start)
+    out = []
+    for message in messages:
+        match = SCALED.match(message)
+        assert match, message
+        direction, rs, old, new = match.group(1), match.group(2), int(match.group(3)), int(match.group(4))
+        assert sizes.get(rs, 0) == old, (message, sizes)
+        assert direction == ("up" if new > old else "down"), message
+        sizes[rs] = new
+        out.append(tuple(sizes.get(n, 0) for n in order))
+    return out
+
+
+def rs_by_revision(c: Cluster, name: str = "web") -> dict[int, dict]:
+    """The Deployment's ReplicaSets by revision number."""
+    return {int(rs["metadata"]["annotations"][REVISION]): rs for rs in c.list("replicaset")
+            if rs["metadata"]["ownerReferences"][0]["name"] == name}
+
+
+def rs_name(c: Cluster, revision: int, name: str = "web") -> str:
+    return rs_by_revision(c, name)[revision]["metadata"]["name"]
+
+
+def condition(c: Cluster, type_: str, name: str = "web") -> dict | None:
+    conditions = c.get("deployment", name)["status"].get("conditions", [])
+    return next((x for x in conditions if x["type"] == type_), None)
+
+
+def brief(cond: dict | None) -> tuple | None:
+    return None if cond is None else (cond["status"], cond["reason"], cond["message"])
+
+
+def sim_seconds(rfc3339: str) -> float:
+    return (datetime.strptime(rfc3339, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+            - EPOCH).total_seconds()
+
+
+def watch_status(c: Cluster, seconds: float, name: str = "web") -> tuple[list[str], list[dict]]:
+    """`kubectl rollout status` as a watcher sees it (each new line, sampled every tick)
+    until done or `seconds` passed; also the change records of those steps."""
+    records = c.take_changes()
+    lines = [c.rollout_status(name)[0]]
+    target = c.now + seconds
+    while c.now < target - 1e-9 and not c.rollout_status(name)[1]:
+        records.extend(c.step())
+        line = c.rollout_status(name)[0]
+        if line != lines[-1]:
+            lines.append(line)
+    return lines, records
+
+
+def waiting(name: str, text: str) -> str:
+    return f'Waiting for deployment "{name}" rollout to finish: {text}\n'
+
+
+def done(name: str = "web") -> str:
+    return f'deployment "{name}" successfully rolled out\n'
+
+
+AVAILABLE_TRUE = ("True", "MinimumReplicasAvailable", "Deployment has minimum availability.")
+AVAILABLE_FALSE = ("False", "MinimumReplicasUnavailable", "Deployment does not have minimum availability.")
+
+
+def started(replicas: int = 3, *, seed: int = 0, **kw) -> Cluster:
+    """A cluster whose Deployment `web` (nginx:1.14.2) finished its first rollout."""
+    c = Cluster(seed=seed)
+    assert c.apply(deployment(replicas=replicas, **kw)) == ["deployment.apps/web created"]
+    run_until(c, rolled_out())
+    return c
+
+
+# --- §14 (a), (b), (c): healthy image updates ------------------------------------------------
+HEALTHY_TRACES = [
+    pytest.param("25%", "25%",
+                 [("new", 0, 1), ("old", 3, 2), ("new", 1, 2), ("old", 2, 1), ("new", 2, 3), ("old", 1, 0)],
+                 [(3, 1), (2, 1), (2, 2), (1, 2), (1, 3), (0, 3)],
+                 ["1 out of 3 new replicas have been updated...",
+                  "2 out of 3 new replicas have been updated...",
+                  "1 old replicas are pending termination..."],
+                 "4", id="a-25%/25%-resolves-to-1/0"),
+    pytest.param(1, 0,
+                 [("new", 0, 1), ("old", 3, 2), ("new", 1, 2), ("old", 2, 1), ("new", 2, 3), ("old", 1, 0)],
+                 [(3, 1), (2, 1), (2, 2), (1, 2), (1, 3), (0, 3)],
+                 ["1 out of 3 new replicas have been updated...",
+                  "2 out of 3 new replicas have been updated...",
+                  "1 old replicas are pending termination..."],
+                 "4", id="b-surge1-unavailable0"),
+    # (c): the first three decisions need no readiness; both early new pods start at the same
+    # instant, so one RS status update shows both available and old goes 2 -> 0 at once
+    pytest.param(1, 1,
+                 [("new", 0, 1), ("old", 3, 2), ("new", 1, 2), ("old", 2, 0), ("new", 2, 3)],
+                 [(3, 1), (2, 1), (2, 2), (0, 2), (0, 3)],
+                 ["2 out of 3 new replicas have been updated...",
+                  "2 of 3 updated replicas are available..."],
+                 "4", id="c-surge1-unavailable1"),
+]
+
+
+@pytest.mark.parametrize("surge, unavailable, decisions, sizes, lines, max_replicas", HEALTHY_TRACES)
+def test_healthy_rolling_update_trace(surge, unavailable, decisions, sizes, lines, max_replicas):
+    c = started(surge=surge, unavailable=unavailable)
+    old = rs_name(c, 1)
+    assert c.set_image("web", "app", "nginx:1.16.1") == "deployment.apps/web image updated"
+    seen, records = watch_status(c, 120)
+    records += run(c, 5)
+    new = rs_name(c, 2)
+    names = {"old": old, "new": new}
+    expected_messages = [f"Scaled {'up' if b > a else 'down'} replica set {names[w]} from {a} to {b}"
+                         for w, a, b in decisions]
+    assert scaling_messages(records) == expected_messages
+    assert sizes_after_each(scaling_messages(records), {old: 3}, [old, new]) == sizes
+    # the watcher first sees the spec change before the controller observed it
+    assert seen == (["Waiting for deployment spec update to be observed...\n"]
+                    + [waiting("web", line) for line in lines] + [done()])
+    # revisions and the replica annotations (desired = replicas, max = replicas + surge)
+    rss = rs_by_revision(c)
+    assert sorted(rss) == [1, 2]
+    assert c.get("deployment", "web")["metadata"]["annotations"][REVISION] == "2"
+    for rs in rss.values():
+        assert rs["metadata"]["annotations"][DESIRED] == "3"
+        assert rs["metadata"]["annotations"][MAX] == max_replicas
+    assert [rss[1]["spec"]["replicas"], rss[2]["spec"]["replicas"]] == [0, 3]
+    status = c.get("deployment", "web")["status"]
+    assert (status["replicas"], status["updatedReplicas"], status["readyReplicas"],
+            status["availableReplicas"], status.get("unavailableReplicas", 0)) == (3, 3, 3, 3, 0)
+    assert brief(condition(c, "Available")) == AVAILABLE_TRUE
+    assert brief(condition(c, "Progressing")) == (
+        "True", "NewReplicaSetAvailable", f'ReplicaSet "{new}" has successfully progressed.')
+    assert condition(c, "ReplicaFailure") is None
+
+
+def test_progressing_reasons_during_a_rollout():
+    """NewReplicaSetCreated when the RS is made, ReplicaSetUpdated on progress (messages name
+    the new RS), NewReplicaSetAvailable at the end (progress.go syncRolloutStatus)."""
+    c = Cluster(seed=3)
+    c.apply(deployment(surge=1, unavailable=0))
+    assert condition(c, "Progressing") is None          # no controller has run yet
+    assert c.rollout_status("web") == ("Waiting for deployment spec update to be observed...\n", False)
+    c.step()
+    # the very first sync: the RS is created and reported before any pod exists
+    assert brief(condition(c, "Progressing"))[:2] in {("True", "NewReplicaSetCreated"),
+                                                       ("True", "ReplicaSetUpdated")}
+    run_until(c, rolled_out())
+    c.set_image("web", "app", "nginx:1.16.1")
+    seen = []
+    while not c.rollout_status("web")[1]:
+        c.step()
+        current = brief(condition(c, "Progressing"))
+        if not seen or seen[-1] != current:
+            seen.append(current)
+    new = rs_name(c, 2)
+    assert seen == [("True", "ReplicaSetUpdated", f'ReplicaSet "{new}" is progressing.'),
+                    ("True", "NewReplicaSetAvailable", f'ReplicaSet "{new}" has successfully progressed.')]
+
+
+# --- §14 (d): 10 replicas 3/2, new image never ready, then scale to 15 -----------------------
+def test_stalled_rollout_then_proportional_scale_to_15():
+    c = started(10, surge=3, unavailable=2)
+    old = rs_name(c, 1)
+    c.apply(deployment(NEVER_READY, 10, surge=3, unavailable=2, container=HEALTHZ_READINESS))
+    records = run(c, 60)
+    new = rs_name(c, 2)
+    assert scaling_messages(records) == [
+        f"Scaled up replica set {new} from 0 to 3",
+        f"Scaled down replica set {old} from 10 to 8",
+        f"Scaled up replica set {new} from 3 to 5",
+    ]
+    assert sizes_after_each(scaling_messages(records), {old: 10}, [old, new]) == [(10, 3), (8, 3), (8, 5)]
+    status = c.get("deployment", "web")["status"]
+    assert (status["replicas"], status["updatedReplicas"], status["readyReplicas"],
+            status["availableReplicas"], status["unavailableReplicas"]) == (13, 5, 8, 8, 5)
+    assert brief(condition(c, "Available")) == AVAILABLE_TRUE          # 8 >= 10 - 2
+    assert brief(condition(c, "Progressing")) == (
+        "True", "ReplicaSetUpdated", f'ReplicaSet "{new}" is progressing.')
+    assert c.rollout_status("web") == (waiting("web", "5 out of 10 new replicas have been updated..."), False)
+
+    assert c.scale("web", 15) == "deployment.apps/web scaled"
+    records = run(c, 60)
+    # proportional: allowed 18, +5; larger (old) first: round(8*18/13)=11, round(5*18/13)=7
+    assert scaling_messages(records) == [f"Scaled up replica set {old} from 8 to 11",
+                                         f"Scaled up replica set {new} from 5 to 7"]
+    rss = rs_by_revision(c)
+    assert [rss[1]["spec"]["replicas"], rss[2]["spec"]["replicas"]] == [11, 7]
+    for rs in rss.values():
+        assert (rs["metadata"]["annotations"][DESIRED], rs["metadata"]["annotations"][MAX]) == ("15", "18")
+    status = c.get("deployment", "web")["status"]
+    assert (status["replicas"], status["updatedReplicas"], status["availableReplicas"]) == (18, 7, 11)
+    # minAvailable is now 13 and only the 11 old pods are available
+    assert brief(condition(c, "Available")) == AVAILABLE_FALSE
+    assert c.rollout_status("web") == (waiting("web", "7 out of 15 new replicas have been updated..."), False)
+    assert rss[1]["metadata"]["annotations"][REVISION] == "1"
+    assert c.get("deployment", "web")["metadata"]["annotations"][REVISION] == "2"
+
+
+# --- §14 (e): readiness always fails, then the progress deadline --------------------------------
+def test_readiness_never_passes_stalls_then_exceeds_deadline():
+    c = started(surge=1, unavailable=1)
+    old = rs_name(c, 1)
+    c.apply(deployment(NEVER_READY, surge=1, unavailable=1, container=HEALTHZ_READINESS))
+    records = run(c, 60)
+    new = rs_name(c, 2)
+    assert scaling_messages(records) == [f"Scaled up replica set {new} from 0 to 1",
+                                         f"Scaled down replica set {old} from 3 to 2",
+                                         f"Scaled up replica set {new} from 1 to 2"]
+    status = c.get("deployment", "web")["status"]
+    assert (status["replicas"], status["updatedReplicas"], status["readyReplicas"],
+            status["availableReplicas"], status["unavailableReplicas"]) == (4, 2, 2, 2, 2)
+    assert brief(condition(c, "Available")) == AVAILABLE_TRUE
+    progressing = condition(c, "Progressing")
+    assert brief(progressing) == ("True", "ReplicaSetUpdated", f'ReplicaSet "{new}" is progressing.')
+    assert c.rollout_status("web") == (waiting("web", "2 out of 3 new replicas have been updated..."), False)
+    new_pods = [p for p in c.list("pod") if p["metadata"]["name"].startswith(new + "-")]
+    assert len(new_pods) == 2
+    for pod in new_pods:
+        status_ = pod["status"]["containerStatuses"][0]
+        assert (pod["status"]["phase"], status_["ready"], "running" in status_["state"]) == ("Running", False, True)
+    unhealthy = [e for e in c.list("event") if e["reason"] == "Unhealthy"]
+    # before the port opens the probe is refused; afterwards /healthz answers 500
+    assert "Readiness probe failed: HTTP probe failed with statuscode: 500" in {e["message"] for e in unhealthy}
+    assert all(e["type"] == "Warning" and e["message"].startswith("Readiness probe failed: ")
+               for e in unhealthy)
+
+    # progress.go: timed out once lastUpdateTime + progressDeadlineSeconds is strictly before
+    # now; the controller re-checks about a second after that
+    deadline = sim_seconds(progressing["lastUpdateTime"]) + 600
+    run(c, deadline - c.now)
+    assert condition(c, "Progressing")["reason"] == "ReplicaSetUpdated"
+    run(c, 3)
+    assert brief(condition(c, "Progressing")) == (
+        "False", "ProgressDeadlineExceeded", f'ReplicaSet "{new}" has timed out progressing.')
+    assert brief(condition(c, "Available")) == AVAILABLE_TRUE
+    assert c.rollout_status("web") == (f'error: deployment "web" exceeded its progress deadline\n', False)
+    # informational only: nothing is rolled back, restarts never happen (readiness only)
+    rss = rs_by_revision(c)
+    assert [rss[1]["spec"]["replicas"], rss[2]["spec"]["replicas"]] == [2, 2]
+    assert all(p["status"]["containerStatuses"][0]["restartCount"] == 0 for p in c.list("pod"))
+
+
+# --- §14 (f): rollback when history is 1, 2, 3 --------------------------------------------------
+def history_123() -> Cluster:
+    c = Cluster(seed=5)
+    for image in ("nginx:1.14.2", "nginx:1.16.1", "nginx:1.17.0"):
+        c.apply(deployment(image, annotations={CHANGE_CAUSE: f"image {image}"}))
+        run_until(c, rolled_out())
+    assert [h["revision"] for h in c.rollout_history("web")] == [1, 2, 3]
+    return c
+
+
+def test_rollback_renumbers_the_old_replica_set():
+    c = history_123()
+    rs2, rs3 = rs_name(c, 2), rs_name(c, 3)
+    assert c.rollout_undo("web") == "deployment.apps/web rolled back"
+    records = run_until(c, rolled_out())
+    rss = rs_by_revision(c)
+    assert sorted(rss) == [1, 3, 4]
+    assert rss[4]["metadata"]["name"] == rs2
+    assert rss[4]["metadata"]["annotations"][REVISION_HISTORY] == "2"
+    d = c.get("deployment", "web")
+    assert d["metadata"]["annotations"][REVISION] == "4"
+    assert d["metadata"]["annotations"][CHANGE_CAUSE] == "image nginx:1.16.1"
+    assert d["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:1.16.1"
+    assert "pod-template-hash" not in d["spec"]["template"]["metadata"]["labels"]
+    assert c.rollout_history("web") == [
+        {"revision": 1, "change_cause": "image nginx:1.14.2"},
+        {"revision": 3, "change_cause": "image nginx:1.17.0"},
+        {"revision": 4, "change_cause": "image nginx:1.16.1"}]
+    # an ordinary rolling update towards the re-used RS: same trace as (a), no rollback event
+    assert scaling_messages(records) == [
+        f"Scaled up replica set {rs2} from 0 to 1", f"Scaled down replica set {rs3} from 3 to 2",
+        f"Scaled up replica set {rs2} from 1 to 2", f"Scaled down replica set {rs3} from 2 to 1",
+        f"Scaled up replica set {rs2} from 2 to 3", f"Scaled down replica set {rs3} from 1 to 0"]
+    assert not [e for e in c.list("event") if e["reason"].startswith("DeploymentRollback")]
+    # a second undo goes to the second-highest revision, 3
+    assert c.rollout_undo("web") == "deployment.apps/web rolled back"
+    run_until(c, rolled_out())
+    rss = rs_by_revision(c)
+    assert sorted(rss) == [1, 4, 5]
+    assert rss[5]["metadata"]["name"] == rs3
+    assert rss[5]["metadata"]["annotations"][REVISION_HISTORY] == "3"
+
+
+def test_rollback_to_revision_and_refusals():
+    c = history_123()
+    assert c.rollout_undo("web", to_revision=1) == "deployment.apps/web rolled back"
+    run_until(c, rolled_out())
+    assert [h["revision"] for h in c.rollout_history("web")] == [2, 3, 4]
+    with pytest.raises(ValueError, match=r"^unable to find specified revision 1 in history$"):
+        c.rollout_undo("web", to_revision=1)
+    assert (c.rollout_undo("web", to_revision=4)
+            == "deployment.apps/web skipped rollback (current template already matches revision 4)")
+    assert [h["revision"] for h in c.rollout_history("web")] == [2, 3, 4]
+
+
+def test_rollback_with_no_history():
+    c = started()
+    with pytest.raises(ValueError, match=r'^no rollout history found for deployment "web"$'):
+        c.rollout_undo("web")
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "kubectl (pkg/polymorphichelpers/rollback.go DeploymentRollbacker.Rollback) REPLACES "
+    "metadata.annotations with the skip-list values plus the target RS's annotations, so a "
+    "change-cause the target revision never had is dropped; simulator/rollback.py undo() only "
+    "overwrites keys and keeps the Deployment's newer change-cause, which then lands on the "
+    "re-used ReplicaSet and in `rollout history`"))
+def test_rollback_replaces_the_deployment_annotations():
+    c = Cluster(seed=6)
+    c.apply(deployment("nginx:1.14.2"))
+    run_until(c, rolled_out())
+    c.apply(deployment("nginx:1.16.1", annotations={CHANGE_CAUSE: "update to 1.16.1"}))
+    run_until(c, rolled_out())
+    c.rollout_undo("web")
+    run_until(c, rolled_out())
+    assert CHANGE_CAUSE not in c.get("deployment", "web")["metadata"]["annotations"]
+    assert c.rollout_history("web") == [{"revision": 2, "change_cause": "update to 1.16.1"},
+                                        {"revision": 3, "change_cause": None}]
+
+
+PAUSED_MESSAGE = ("you cannot rollback a paused deployment; resume it first with "
+                  "'kubectl rollout resume' and try again")
+
+
+def test_rollback_refused_while_paused_changes_nothing():
+    c = history_123()
+    c.rollout_pause("web")
+    before = c.get("deployment", "web")
+    with pytest.raises(ValueError) as refused:
+        c.rollout_undo("web")
+    assert str(refused.value) == PAUSED_MESSAGE
+    run(c, 5)
+    after = c.get("deployment", "web")
+    assert after["spec"] == before["spec"] and after["metadata"] == before["metadata"]
+    assert [h["revision"] for h in c.rollout_history("web")] == [1, 2, 3]
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "kubectl rollback.go DeploymentRollbacker.Rollback looks the revision up "
+    "(deploymentRevision) before it checks spec.paused, so a missing revision is reported as "
+    "'unable to find specified revision N in history' even when paused; "
+    "simulator/rollback.py undo() checks paused first"))
+def test_missing_revision_reported_before_paused():
+    c = history_123()
+    c.rollout_pause("web")
+    with pytest.raises(ValueError, match=r"^unable to find specified revision 9 in history$"):
+        c.rollout_undo("web", to_revision=9)
+
+
+# --- §15: rounding of percentages ------------------------------------------------------------
+ROUNDING = [
+    # replicas, maxSurge, maxUnavailable -> first decisions, stall (old, new), max-replicas
+    pytest.param(10, "25%", "25%", [("new", 0, 3), ("old", 10, 8), ("new", 3, 5)], (8, 5), "13",
+                 id="10-25%/25%-surge-up-3-unavailable-down-2"),
+    pytest.param(10, "39%", "39%", [("new", 0, 4), ("old", 10, 7), ("new", 4, 7)], (7, 7), "14",
+                 id="10-39%/39%-gives-4/3"),
+    pytest.param(5, "10%", "10%", [("new", 0, 1)], (5, 1), "6",
+                 id="5-10%/10%-surge-0.5-up-to-1-unavailable-0.5-down-to-0"),
+    pytest.param(3, 0, "10%", [("old", 3, 2), ("new", 0, 1)], (2, 1), "3",
+                 id="3-0/10%-both-resolve-to-0-unavailable-becomes-1"),
+    pytest.param(4, "0%", "20%", [("old", 4, 3), ("new", 0, 1)], (3, 1), "4",
+                 id="4-0%/20%-both-resolve-to-0-unavailable-becomes-1"),
+]
+
+
+@pytest.mark.parametrize("replicas, surge, unavailable, decisions, stall, max_replicas", ROUNDING)
+def test_percentages_round_surge_up_and_unavailable_down(replicas, surge, unavailable,
+                                                         decisions, stall, max_replicas):
+    c = started(replicas, surge=surge, unavailable=unavailable)
+    old = rs_name(c, 1)
+    c.apply(deployment(NEVER_READY, replicas, surge=surge, unavailable=unavailable,
+                       container=HEALTHZ_READINESS))
+    records = run(c, 60)
+    new = rs_name(c, 2)
+    names = {"old": old, "new": new}
+    assert scaling_messages(records) == [
+        f"Scaled {'up' if b > a else 'down'} replica set {names[w]} from {a} to {b}" for w, a, b in decisions]
+    rss = rs_by_revision(c)
+    assert (rss[1]["spec"]["replicas"], rss[2]["spec"]["replicas"]) == stall
+    assert rss[2]["metadata"]["annotations"][MAX] == max_replicas
+    # stuck at exactly minAvailable: the Available condition still holds
+    assert brief(condition(c, "Available")) == AVAILABLE_TRUE
+
+
+# --- §15: apply semantics ----------------------------------------------------------------------
+def test_paused_survives_an_apply_that_does_not_mention_it():
+    c = started()
+    assert c.rollout_pause("web") == "deployment.apps/web paused"
+    assert c.apply(deployment("nginx:1.16.1")) == ["deployment.apps/web configured"]
+    records = run(c, 30)
+    d = c.get("deployment", "web")
+    assert d["spec"]["paused"] is True
+    assert scaling_messages(records) == []
+    assert sorted(rs_by_revision(c)) == [1]                      # no new RS while paused
+    assert d["status"].get("updatedReplicas", 0) == 0            # the template changed (omitempty)
+    assert brief(condition(c, "Progressing")) == ("Unknown", "DeploymentPaused", "Deployment is paused")
+    assert c.rollout_status("web") == (waiting("web", "0 out of 3 new replicas have been updated..."), False)
+    assert c.rollout_resume("web") == "deployment.apps/web resumed"
+    run_until(c, rolled_out())
+    assert sorted(rs_by_revision(c)) == [1, 2]
+
+
+def test_manifest_replicas_override_an_earlier_scale():
+    c = started()
+    c.scale("web", 5)
+    run_until(c, rolled_out())
+    assert c.apply(deployment(replicas=3)) == ["deployment.apps/web configured"]
+    records = run_until(c, rolled_out())
+    assert c.get("deployment", "web")["spec"]["replicas"] == 3
+    assert scaling_messages(records) == [f"Scaled down replica set {rs_name(c, 1)} from 5 to 3"]
+
+
+def test_scale_survives_an_apply_without_replicas():
+    c = Cluster(seed=7)
+    c.apply(deployment(replicas=None))
+    run_until(c, rolled_out())
+    assert c.get("deployment", "web")["spec"]["replicas"] == 1      # defaulted
+    c.scale("web", 4)
+    run_until(c, rolled_out())
+    assert c.apply(deployment(replicas=None)) == ["deployment.apps/web unchanged"]
+    assert c.get("deployment", "web")["spec"]["replicas"] == 4
+
+
+NO_NEW_REVISION = [
+    pytest.param(dict(replicas=5), id="replicas"),
+    pytest.param(dict(surge=2, unavailable=1), id="strategy"),
+    pytest.param(dict(minReadySeconds=1), id="minReadySeconds"),
+    pytest.param(dict(annotations={CHANGE_CAUSE: "only metadata"}), id="deployment-annotation"),
+]
+
+
+@pytest.mark.parametrize("change", NO_NEW_REVISION)
+def test_new_revision_only_when_the_pod_template_changes(change):
+    c = started()
+    rs1 = rs_name(c, 1)
+    assert c.apply(deployment(**change)) == ["deployment.apps/web configured"]
+    run_until(c, rolled_out())
+    assert list(rs_by_revision(c)) == [1]
+    assert rs_name(c, 1) == rs1
+    assert c.get("deployment", "web")["metadata"]["annotations"][REVISION] == "1"
+    # a template change does make revision 2
+    c.apply(deployment("nginx:1.16.1", **change))
+    run_until(c, rolled_out())
+    assert sorted(rs_by_revision(c)) == [1, 2]
+
+
+def test_deployment_annotations_are_copied_to_the_new_replica_set():
+    c = started()
+    c.apply(deployment(annotations={CHANGE_CAUSE: "kubectl annotate"}))
+    run(c, 2)
+    assert c.rollout_history("web") == [{"revision": 1, "change_cause": "kubectl annotate"}]
+
+
+def test_reapplying_an_old_template_reuses_its_replica_set():
+    c = started()
+    rs1 = rs_name(c, 1)
+    c.apply(deployment("nginx:1.16.1"))
+    run_until(c, rolled_out())
+    c.apply(deployment("nginx:1.14.2"))
+    run_until(c, rolled_out())
+    rss = rs_by_revision(c)
+    assert sorted(rss) == [2, 3]
+    assert rss[3]["metadata"]["name"] == rs1
+    assert rss[3]["metadata"]["annotations"][REVISION_HISTORY] == "1"
+
+
+# --- §15: revisionHistoryLimit ------------------------------------------------------------------
+def test_history_limit_keeps_the_newest_scaled_down_replica_sets():
+    c = started(revisionHistoryLimit=1)
+    for image in ("nginx:1.16.1", "nginx:1.17.0", "nginx:1.18.0"):
+        c.apply(deployment(image, revisionHistoryLimit=1))
+        run_until(c, rolled_out())
+        run(c, 40)      # old pods finish terminating; cleanup runs once the rollout is complete
+    rss = rs_by_revision(c)
+    assert sorted(rss) == [3, 4]
+    assert rss[3]["spec"]["replicas"] == 0
+    deleted = [r for r in c.take_changes() if r["kind"] == "ReplicaSet" and r["type"] == "DELETED"]
+    assert deleted == []
+
+
+def test_history_limit_never_deletes_a_replica_set_with_pods():
+    """cleanupDeployment skips RSs with spec or status replicas; while paused it runs on every
+    sync, even mid-rollout (sync.go sync)."""
+    c = started(surge=1, unavailable=1, revisionHistoryLimit=0)
+    c.apply(deployment(NEVER_READY, surge=1, unavailable=1, revisionHistoryLimit=0,
+                       container=HEALTHZ_READINESS))
+    run(c, 30)
+    c.rollout_pause("web")
+    run(c, 30)
+    rss = rs_by_revision(c)
+    assert sorted(rss) == [1, 2]
+    assert rss[1]["spec"]["replicas"] == 2
+    # resume and fix the image: once complete, the emptied old RSs go (limit 0)
+    c.rollout_resume("web")
+    c.apply(deployment("nginx:1.16.1", surge=1, unavailable=1, revisionHistoryLimit=0))
+    run_until(c, rolled_out())
+    run(c, 40)
+    assert sorted(rs_by_revision(c)) == [3]
+
+
+# --- §15: Recreate ------------------------------------------------------------------------------
+def slow_stop(image: str, seconds: float = 5) -> dict:
+    """An ImageBehavior whose process needs `seconds` to exit after SIGTERM."""
+    return {"apiVersion": "rolloutviz.dev/v1", "kind": "ImageBehavior",
+            "metadata": {"name": image.replace("/", "-").replace(":", "-").replace(".", "-")},
+            "spec": {"image": image, "shutdownSeconds": seconds}}
+
+
+def test_recreate_waits_for_every_old_pod_to_be_gone():
+    """recreate.go: old RSs to 0, then nothing until oldPodsRunning is false (terminating pods
+    count), then the new RS at full size; MaxUnavailable is 0, so Available is False meanwhile."""
+    v1, v2 = "example.com/shop:1", "example.com/shop:2"
+    c = Cluster(seed=9)
+    c.apply([slow_stop(v1), slow_stop(v2), deployment(v1, strategy_type="Recreate")])
+    run_until(c, rolled_out())
+    old = rs_name(c, 1)
+    c.apply(deployment(v2, strategy_type="Recreate"))
+    records = c.take_changes()
+    terminating_seen = False
+    while not c.rollout_status("web")[1]:
+        records += c.step()
+        old_pods = [p for p in c.list("pod") if p["metadata"]["name"].startswith(old + "-")]
+        if old_pods:
+            terminating_seen = terminating_seen or all("deletionTimestamp" in p["metadata"] for p in old_pods)
+            # no new RS (hence no new pod) while any old pod, even a terminating one, exists
+            assert [rs["metadata"]["name"] for rs in c.list("replicaset")] == [old]
+            assert brief(condition(c, "Available")) == AVAILABLE_FALSE
+        assert c.now < 300
+    assert terminating_seen
+    new = rs_name(c, 2)
+    assert scaling_messages(records) == [f"Scaled down replica set {old} from 3 to 0",
+                                         f"Scaled up replica set {new} from 0 to 3"]
+    assert brief(condition(c, "Available")) == AVAILABLE_TRUE
+
+
+# --- §15: minReadySeconds ------------------------------------------------------------------------
+def test_min_ready_seconds_delays_availability():
+    c = Cluster(seed=8)
+    c.apply(deployment(replicas=1, minReadySeconds=10))
+    run_until(c, lambda c: c.list("pod") and c.list("pod")[0]["status"].get("containerStatuses")
+              and c.list("pod")[0]["status"]["containerStatuses"][0]["ready"])
+    pod = c.list("pod")[0]
+    ready_at = sim_seconds(next(x for x in pod["status"]["conditions"] if x["type"] == "Ready")["lastTransitionTime"])
+    rs = c.list("replicaset")[0]
+    assert (rs["status"].get("readyReplicas"), rs["status"].get("availableReplicas", 0)) == (1, 0)
+    assert c.rollout_status("web") == (waiting("web", "0 of 1 updated replicas are available..."), False)
+    assert brief(condition(c, "Available")) == AVAILABLE_FALSE
+    # IsPodAvailable: ready for minReadySeconds (lastTransitionTime is whole seconds)
+    run(c, ready_at + 9 - c.now)
+    assert c.list("replicaset")[0]["status"].get("availableReplicas", 0) == 0
+    run(c, 3)
+    assert c.list("replicaset")[0]["status"]["availableReplicas"] == 1
+    assert c.rollout_status("web") == (done(), True)
+    assert brief(condition(c, "Available")) == AVAILABLE_TRUE
+
+
+# --- validation pitfalls the traces depend on ------------------------------------------------------
+def test_both_zero_is_rejected_on_max_unavailable():
+    c = started()
+    before = c.get("deployment", "web")
+    with pytest.raises(ValidationError) as refused:
+        c.apply(deployment(surge=0, unavailable=0))
+    fields = [e.field for e in refused.value.errors]
+    assert fields == ["spec.strategy.rollingUpdate.maxUnavailable"]
+    assert "may not be 0 when `maxSurge` is 0" in refused.value.errors[0].message
+    assert c.get("deployment", "web")["spec"] == before["spec"]
