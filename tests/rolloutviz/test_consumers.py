@@ -10,6 +10,7 @@ from channels.testing import WebsocketCommunicator
 
 from live_scenario import MANIFEST
 from rolloutviz import protocol
+from rolloutviz.consumers import GAP_GRACE_SECONDS
 from rolloutviz.models import Simulation, TickRecord
 from rolloutviz.routing import websocket_urlpatterns
 from rolloutviz.services import live
@@ -134,11 +135,26 @@ async def test_a_slow_viewer_whose_channel_dropped_deltas_re_syncs(sim_id, monke
             pass
     assert delivered == [2, 3]
     assert [(await receive(client))["seq"] for _ in range(2)] == [2, 3]
-    await advance(sim_id, 1)  # seq 7 arrives after the gap
+    await advance(sim_id, 1)  # seq 7 arrives after the gap, which is never filled
     snapshot = await receive(client)
     assert (snapshot["type"], snapshot["seq"]) == ("snapshot", 7)
     await advance(sim_id, 1)
     assert (await receive(client))["seq"] == 8
+    await client.disconnect()
+
+
+async def test_deltas_from_two_publishers_arriving_out_of_order_are_sent_in_order(sim_id, monkeypatch):
+    client = await connected(sim_id)
+    await receive(client)
+    held = []
+    monkeypatch.setattr(live, "publish", lambda simulation_id, messages: held.extend(messages))
+    await advance(sim_id, 3)
+    monkeypatch.setattr(live, "publish", PUBLISH)
+    group = protocol.group_name(sim_id)
+    for message in (held[2], held[0], held[1]):  # seq 4 overtakes 2 and 3
+        await get_channel_layer().group_send(group, message)
+    assert [(await receive(client))["seq"] for _ in range(3)] == [2, 3, 4]
+    assert await client.receive_nothing(timeout=2 * GAP_GRACE_SECONDS)
     await client.disconnect()
 
 
