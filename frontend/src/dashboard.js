@@ -12,6 +12,7 @@ import { PodDetails } from "./pod_details.js";
 import { confirmDialog, notify } from "./dialogs.js";
 import { legendHtml } from "./palette.js";
 import { bindShortcuts } from "./keyboard.js";
+import { showDemoSteps } from "./demo_steps.js";
 
 /** Canvas draw and message handling times, read by the browser tests and the benchmark. */
 class FrameStats {
@@ -88,6 +89,7 @@ export function initDashboard() {
   document.getElementById("legend").innerHTML = legendHtml();
 
   bindZoomButtons(view, store);
+  showDemoSteps(document.getElementById("demo-steps"), simId, sim).catch((error) => notify(error.message, "error"));
   bindCatalogue(editor);
   const large = setupLargeMode([timeline, chart]);
   const shortcuts = bindShortcuts({
