@@ -38,7 +38,8 @@ export class EditorPanel {
     this.store = store;
     this.sim = sim;
     this.getDeployment = getDeployment;
-    this.loadedManifest = undefined; // the running manifest the editor text started from (null: none)
+    this.loadedManifest = undefined; // the text the editor started from (null: the starter)
+    this.serverManifest = undefined; // the last manifest the server sent
     this.errorList = root.querySelector("#editor-errors");
     this.editor = createEditor(root.querySelector("#editor"), {
       onApply: () => this.review(),
@@ -55,17 +56,22 @@ export class EditorPanel {
     });
   }
 
-  /** Show the running manifest; keep the user's unsaved edits unless `force`. */
+  /**
+   * Show the running manifest when it changes (snapshots carry it; deltas do not), keeping the
+   * user's unsaved edits unless `force`.
+   */
   load(force) {
     const manifest = this.store.meta[this.getDeployment()]?.manifest || null;
+    const changed = manifest !== this.serverManifest;
+    this.serverManifest = manifest;
     const first = this.loadedManifest === undefined;
     const edited = !first && this.editor.getText() !== (this.loadedManifest || STARTER);
-    if (force || first || (!edited && manifest !== this.loadedManifest)) {
+    if (force || first || (changed && !edited)) {
       this.editor.setText(manifest || STARTER);
       this.loadedManifest = manifest;
       this.editor.clearErrors();
       this.renderErrors([]);
-    } else if (edited && manifest !== this.loadedManifest) {
+    } else if (changed && edited) {
       this.root.querySelector("#editor-hint").textContent = "The running spec changed since you started editing (Revert loads it).";
       return;
     }

@@ -286,10 +286,6 @@ export class Timeline {
       ctx.lineTo(nowX, height);
       ctx.stroke();
       ctx.lineWidth = 1;
-      ctx.fillStyle = OKABE_ITO.vermillion;
-      ctx.textAlign = "right";
-      ctx.textBaseline = "top";
-      ctx.fillText("now " + formatSimTime(now), nowX - 3, 2);
     }
     ctx.textAlign = "left";
     ctx.fillStyle = "#1b1f24";

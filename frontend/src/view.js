@@ -3,9 +3,10 @@ import { scaleLinear } from "d3-scale";
 
 export class TimeView {
   constructor() {
-    this.span = 120; // seconds visible
+    this.span = 120; // seconds visible once the user zooms
     this.end = 120;
     this.follow = true; // keep "now" at the right edge
+    this.autoSpan = true; // until the user zooms: grow with the history, from 30 s up to 120 s
     this.listeners = new Set();
   }
 
@@ -19,6 +20,7 @@ export class TimeView {
 
   /** [start, end] of the visible window for the current sim time. */
   window(now) {
+    if (this.autoSpan) this.span = Math.min(Math.max(now * 1.1, 30), 120);
     if (this.follow) this.end = Math.max(now + this.span * 0.05, this.span);
     return [this.end - this.span, this.end];
   }
@@ -33,6 +35,7 @@ export class TimeView {
     const [start, end] = this.window(now);
     const at = anchor ?? (start + end) / 2;
     const span = Math.min(Math.max(this.span * factor, 2), 86400);
+    this.autoSpan = false;
     const ratio = (at - start) / (end - start);
     this.end = at + (1 - ratio) * span;
     this.span = span;
@@ -43,6 +46,7 @@ export class TimeView {
   /** Scroll by `dt` seconds; scrolling back leaves follow mode, reaching now re-enters it. */
   pan(dt, now) {
     this.window(now);
+    this.autoSpan = false;
     this.end += dt;
     this.follow = this.end >= now + this.span * 0.05;
     this.changed();
@@ -55,6 +59,7 @@ export class TimeView {
 
   /** Show everything from `start` to now. */
   fit(start, now) {
+    this.autoSpan = false;
     this.span = Math.max(now - start, 10) * 1.08;
     this.follow = true;
     this.changed();
