@@ -4,6 +4,9 @@ VENV    ?= .venv
 BIN     := $(VENV)/bin
 HOST    ?= 127.0.0.1
 PORT    ?= 8000
+# Daphne also refuses to *send* WebSocket messages over its 1 MiB default; a snapshot of a
+# simulation with a few hundred pods is larger (1,000 pods: about 7 MB).
+WS_MAX_BYTES ?= 67108864
 
 .PHONY: setup system-deps run test test-fast bench frontend clean
 
@@ -21,7 +24,7 @@ system-deps:  ## Debian packages the browser and multi-process tests need (root)
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium redis-server; }
 
 run: setup  ## one Daphne, in-process clock, in-memory channel layer, SQLite
-	$(BIN)/daphne -b $(HOST) -p $(PORT) rolloutviz.asgi:application
+	$(BIN)/daphne -b $(HOST) -p $(PORT) --websocket-max-message-size $(WS_MAX_BYTES) rolloutviz.asgi:application
 
 test: system-deps setup  ## the whole suite: simulator, web app, websockets, redis, browser
 	$(BIN)/python -m pytest -q
