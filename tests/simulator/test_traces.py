@@ -660,3 +660,131 @@ def test_both_zero_is_rejected_on_max_unavailable():
     assert fields == ["spec.strategy.rollingUpdate.maxUnavailable"]
     assert "may not be 0 when `maxSurge` is 0" in refused.value.errors[0].message
     assert c.get("deployment", "web")["spec"] == before["spec"]
+
+
+# --- rollover, pause with several edits, restart ------------------------------------------------
+def test_rollover_drains_the_stalled_replica_set_first():
+    """rolling.go: the third RS is created at 0 (old RSs fill maxTotal), cleanupUnhealthyReplicas
+    empties the unavailable middle RS, then the healthy oldest RS goes as new pods come up."""
+    c = started(surge=1, unavailable=1)
+    rs1 = rs_name(c, 1)
+    c.apply(deployment(NEVER_READY, surge=1, unavailable=1, container=HEALTHZ_READINESS))
+    run(c, 30)
+    rs2 = rs_name(c, 2)
+    c.apply(deployment("nginx:1.16.1", surge=1, unavailable=1))
+    records = run_until(c, rolled_out())
+    rs3 = rs_name(c, 3)
+    assert scaling_messages(records) == [f"Scaled down replica set {rs2} from 2 to 0",
+                                         f"Scaled up replica set {rs3} from 0 to 2",
+                                         f"Scaled down replica set {rs1} from 2 to 0",
+                                         f"Scaled up replica set {rs3} from 2 to 3"]
+    assert c.get("deployment", "web")["metadata"]["annotations"][REVISION] == "3"
+
+
+def test_pause_several_edits_resume_is_one_rollout():
+    c = started()
+    c.rollout_pause("web")
+    with pytest.raises(ValueError) as twice:
+        c.rollout_pause("web")
+    assert str(twice.value) == 'deployments.apps "web" is already paused'
+    with pytest.raises(ValueError) as restart:
+        c.rollout_restart("web")
+    assert str(restart.value) == "can't restart paused deployment (run rollout resume first)"
+    c.set_image("web", "app", "nginx:1.16.1")
+    run(c, 5)
+    c.scale("web", 4)                       # scaling works while paused
+    run(c, 20)
+    assert [rs["spec"]["replicas"] for rs in rs_by_revision(c).values()] == [4]
+    c.set_image("web", "app", "nginx:1.17.0")
+    run(c, 5)
+    assert c.rollout_resume("web") == "deployment.apps/web resumed"
+    assert "paused" not in c.get("deployment", "web")["spec"]
+    # resuming marks Progressing Unknown/DeploymentResumed before the rollout starts
+    run_until(c, rolled_out())
+    rss = rs_by_revision(c)
+    assert sorted(rss) == [1, 2]
+    assert rss[2]["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:1.17.0"
+    assert rss[2]["spec"]["replicas"] == 4
+    with pytest.raises(ValueError) as not_paused:
+        c.rollout_resume("web")
+    assert str(not_paused.value) == 'deployments.apps "web" is not paused'
+
+
+def test_resume_sets_progressing_unknown_resumed():
+    c = started()
+    c.rollout_pause("web")
+    run(c, 2)
+    c.rollout_resume("web")
+    c.step()
+    # checkPausedConditions writes Unknown/DeploymentResumed; the rollout sync that follows
+    # finds the Deployment complete again and reports NewReplicaSetAvailable
+    assert brief(condition(c, "Progressing"))[:2] in {("Unknown", "DeploymentResumed"),
+                                                       ("True", "NewReplicaSetAvailable")}
+    run(c, 2)
+    assert condition(c, "Progressing")["reason"] == "NewReplicaSetAvailable"
+
+
+def test_rollout_restart_makes_a_new_revision():
+    c = started()
+    assert c.rollout_restart("web") == "deployment.apps/web restarted"
+    template = c.get("deployment", "web")["spec"]["template"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ",
+                        template["metadata"]["annotations"]["kubectl.kubernetes.io/restartedAt"])
+    run_until(c, rolled_out())
+    assert sorted(rs_by_revision(c)) == [1, 2]
+
+
+# --- the ReplicaSet controller: self-healing ------------------------------------------------------
+def test_deleted_pod_is_replaced_while_it_terminates():
+    """Terminating pods do not count for the ReplicaSet (controller_utils FilterActivePods),
+    so the replacement is created at once, next to the Terminating pod."""
+    image = "example.com/shop:1"
+    c = Cluster(seed=12)
+    c.apply([slow_stop(image, 10), deployment(image)])
+    run_until(c, rolled_out())
+    victim = c.list("pod")[0]["metadata"]["name"]
+    assert c.delete_pod(victim) == f'pod "{victim}" deleted'
+    records = run(c, 1)
+    pods = {p["metadata"]["name"]: p for p in c.list("pod")}
+    assert len(pods) == 4 and "deletionTimestamp" in pods[victim]["metadata"]
+    created = [r["object"]["message"] for r in records
+               if r["type"] == "EVENT" and r["object"]["reason"] == "SuccessfulCreate"]
+    assert len(created) == 1
+    rs = c.list("replicaset")[0]
+    assert rs["status"]["replicas"] == 3
+    assert scaling_messages(records) == []
+    run(c, 15)
+    assert victim not in {p["metadata"]["name"] for p in c.list("pod")}
+    assert c.rollout_status("web") == (done(), True)
+
+
+# --- the kubelet: restart back-off ---------------------------------------------------------------
+def test_crash_loop_back_off_doubles_from_10s_to_300s():
+    """kuberuntime doBackOff: the first restart is immediate (the PLEG notices the exit within
+    its 1 s relist), then 10 s, doubling, capped at 300 s, measured from the exit."""
+    image = "example.com/crasher:1"
+    c = Cluster(seed=13)
+    c.apply([{"apiVersion": "rolloutviz.dev/v1", "kind": "ImageBehavior",
+              "metadata": {"name": "crasher"},
+              "spec": {"image": image, "exit": {"afterSeconds": 3, "exitCode": 1}}},
+             deployment(image, 1)])
+    waits, messages, restarts = [], [], 0
+    while len(waits) < 7:
+        c.step()
+        assert c.now < 900
+        status = c.list("pod")[0]["status"]["containerStatuses"][0]
+        waiting_state = status["state"].get("waiting", {})
+        if waiting_state.get("reason") == "CrashLoopBackOff" and waiting_state["message"] not in messages:
+            messages.append(waiting_state["message"])
+        if status["restartCount"] != restarts:
+            restarts = status["restartCount"]
+            finished = sim_seconds(status["lastState"]["terminated"]["finishedAt"])
+            waits.append(sim_seconds(status["state"]["running"]["startedAt"]) - finished)
+            assert status["lastState"]["terminated"]["reason"] == "Error"
+    nominal = [0, 10, 20, 40, 80, 160, 300]
+    assert all(n <= w <= n + 2 for n, w in zip(nominal, waits)), waits
+    pod = c.list("pod")[0]
+    suffix = f"container=app pod={pod['metadata']['name']}_default({pod['metadata']['uid']})"
+    assert messages == [f"back-off {d} restarting failed {suffix}"
+                        for d in ("10s", "20s", "40s", "1m20s", "2m40s", "5m0s")]
+    assert pod["status"]["phase"] == "Running"
