@@ -25,7 +25,10 @@ const TEXT_VIEWS = {
   describe: (dep) => `describe deployment ${dep}`,
   history: (dep) => `rollout history deployment/${dep}`,
 };
+// The kubectl text is fetched at most once a second, and less often when the server is slow to
+// answer (a 1,000-pod `get pods` costs the server too), so viewers never pile up requests.
 const TEXT_REFRESH_MS = 1000;
+const TEXT_BACKOFF = 5;
 
 export class StatusPanel {
   constructor(root, store, sim, getDeployment) {
@@ -120,10 +123,11 @@ export class StatusPanel {
     this.scheduleText();
   }
 
-  /** Refresh the kubectl text at most once a second, only while something changed. */
+  /** Refresh the kubectl text only while something changed, at the pace above. */
   scheduleText() {
     if (this.textTimer || this.textBusy) return;
-    const wait = Math.max(0, this.lastText + TEXT_REFRESH_MS - performance.now());
+    const interval = Math.max(TEXT_REFRESH_MS, TEXT_BACKOFF * (this.lastTextMs || 0));
+    const wait = Math.max(0, this.lastText + interval - performance.now());
     this.textTimer = setTimeout(() => {
       this.textTimer = 0;
       this.loadText();
@@ -140,7 +144,9 @@ export class StatusPanel {
     this.lastText = performance.now();
     const pre = this.root.querySelector("#kubectl-text");
     try {
+      const started = performance.now();
       const answer = await this.sim.kubectl(view(name));
+      this.lastTextMs = performance.now() - started;
       pre.textContent = answer.text;
       pre.dataset.command = "kubectl " + view(name);
     } catch (error) {
