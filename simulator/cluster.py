@@ -28,6 +28,7 @@ _KINDS = {"deployment": "Deployment", "deployments": "Deployment", "deploy": "De
 _RESOURCE = {"Deployment": "deployments.apps", "ReplicaSet": "replicasets.apps", "Pod": "pods",
              "Node": "nodes", "Event": "events"}
 
+_MAX_TIMERS_PER_STEP = 10_000_000  # a guard against a timer that re-arms itself for "now"
 _CONTROLLERS = {"deployment": deployment_controller.sync,
                 "replicaset": replicaset_controller.sync,
                 "scheduler": scheduler.schedule}
@@ -69,6 +70,7 @@ class Cluster:
         s = self._s
         end = (s.steps + 1) * s.tick
         s.drain(_CONTROLLERS)
+        fired = 0
         while True:
             due = s.timers.next_due()
             if due is None or due > end:
@@ -76,6 +78,9 @@ class Cluster:
             s.time = max(s.time, due)
             while s.timers.next_due() is not None and s.timers.next_due() <= s.time:
                 self._fire(*s.timers.pop())
+                fired += 1
+                if fired > _MAX_TIMERS_PER_STEP:
+                    raise RuntimeError(f"timers keep firing at t={s.time}")
             s.drain(_CONTROLLERS)
         s.steps += 1
         s.time = end

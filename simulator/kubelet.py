@@ -15,6 +15,11 @@ COMPONENT = "kubelet"
 SANDBOX_SECONDS = 1.0      # pod sandbox + network set-up before the first container action
 PLEG_SECONDS = 1.0         # the pod lifecycle event generator notices a dead container
 ERROR_RESYNC_SECONDS = 10.0  # a pod worker retries a failed sync after this long
+# a back-off window that ends "now" may still read as open through float rounding: look
+# again this much later instead of spinning at the same instant
+RETRY_SECONDS = 0.001
+# timers keep whole microseconds, so a due time may sit a rounding error past the clock
+EPS = 1e-6
 _MAX_ACTIONS_PER_SYNC = 64
 
 
@@ -62,7 +67,7 @@ def _admit(store: Store, pod: Pod) -> None:
 def _run_due(store: Store, pod: Pod, now: float) -> bool:
     """Run one due container action or probe; False when nothing is due."""
     for i, c in enumerate(pod.containers):
-        if c.due is not None and c.due <= now:
+        if c.due is not None and c.due <= now + EPS:
             action, c.due, c.due_action = c.due_action, None, None
             _ACTIONS[action](store, pod, c, pod.spec["containers"][i])
             store.changed("Pod", pod)
@@ -72,8 +77,8 @@ def _run_due(store: Store, pod: Pod, now: float) -> bool:
             continue
         for ptype, worker in c.probes.items():
             due = worker.next_run_at()
-            if due is not None and due <= now:
-                _probe(store, pod, c, pod.spec["containers"][i], ptype, worker)
+            if due is not None and due <= now + EPS:
+                _probe(store, pod, c, pod.spec["containers"][i], ptype, worker, max(now, due))
                 return True
     return False
 
@@ -99,7 +104,8 @@ def _start(store: Store, pod: Pod, c: Container, spec: dict) -> None:
         _event(store, pod, c, "Normal", "BackOff", message)
         _event(store, pod, c, "Warning", "Failed", "Error: ImagePullBackOff")
         release = store.pull_backoff.release_at(key)
-        c.due, c.due_action = min(release, store.time + ERROR_RESYNC_SECONDS), "start"
+        due = min(release, store.time + ERROR_RESYNC_SECONDS)
+        c.due, c.due_action = max(due, store.time + RETRY_SECONDS), "start"
         return
     _event(store, pod, c, "Normal", "Pulling", f'Pulling image "{c.image}"')
     if c.state == "waiting" and c.reason in ("ErrImagePull", "ImagePullBackOff"):
@@ -173,7 +179,8 @@ def _restart(store: Store, pod: Pod, c: Container, spec: dict) -> None:
     c.message = backoff_math.crash_loop_message(delay, c.name, pod.name, NAMESPACE, pod.uid)
     _event(store, pod, c, "Warning", "BackOff",
            backoff_math.crash_loop_event_message(c.name, pod.name, NAMESPACE, pod.uid))
-    c.due, c.due_action = store.time + min(wait, ERROR_RESYNC_SECONDS), "restart"
+    c.due = store.time + max(min(wait, ERROR_RESYNC_SECONDS), RETRY_SECONDS)
+    c.due_action = "restart"
 
 
 _ACTIONS = {"start": _start, "pulled": _pulled, "exit": _exit, "restart": _restart}
@@ -198,8 +205,9 @@ def _terminated(c: Container, now: float, code: int, reason: str) -> None:
 
 
 # --- probes ----------------------------------------------------------------------------
-def _probe(store: Store, pod: Pod, c: Container, spec: dict, ptype: str, worker) -> None:
-    run = worker.run(store.time, container_id=c.container_id, running=c.state == "running",
+def _probe(store: Store, pod: Pod, c: Container, spec: dict, ptype: str, worker,
+           at: float) -> None:
+    run = worker.run(at, container_id=c.container_id, running=c.state == "running",
                      started_at=c.started_at, started=c.started,
                      terminating=pod.deletion_time is not None, pod_ip=pod.ip,
                      behavior=store.behavior(c.image), container=spec)
@@ -245,7 +253,7 @@ def _terminate(store: Store, pod: Pod) -> None:
         stop = max((store.behavior(c.image).shutdown_seconds() for c in running), default=0.0)
         stop = min(float(pod.grace), stop)
         pod.terminate_at = now + stop
-    if now < pod.terminate_at:
+    if now + EPS < pod.terminate_at:
         return
     for c in pod.containers:
         if c.state == "running":
@@ -292,7 +300,7 @@ def on_available_timer(store: Store, name: str, due: float) -> None:
         return
     rs = store.replicasets.get(pod.rs)
     min_ready = rs.min_ready_seconds if rs is not None else 0
-    if pod.ready_since + min_ready <= store.time:
+    if pod.ready_since + min_ready <= store.time + EPS:
         pod.available = True
         store.recount(pod)
     elif rs is not None:
@@ -311,6 +319,5 @@ def _arm(store: Store, pod: Pod) -> None:
                     wake = due
     if pod.terminate_at is not None and pod.deletion_time is not None:
         wake = pod.terminate_at if wake is None else min(wake, pod.terminate_at)
-    if wake is not None and wake != pod.wake:
-        pod.wake = wake
-        store.timers.schedule(wake, "kubelet", pod.name)
+    if wake is not None and round(wake, 6) != pod.wake:
+        pod.wake = store.timers.schedule(wake, "kubelet", pod.name)

@@ -39,7 +39,7 @@ def set_ready(store: Store, name: str, ready: bool) -> None:
 def on_evict_timer(store: Store, name: str, due: float) -> None:
     """The pods' toleration ran out: delete them (they stay Terminating while the node is down)."""
     node = store.nodes.get(name)
-    if node is None or node.ready or node.ready_since + EVICTION_SECONDS != due:
+    if node is None or node.ready or abs(node.ready_since + EVICTION_SECONDS - due) > 1e-6:
         return
     for pod_name in list(node.pods):
         pod = store.pods[pod_name]

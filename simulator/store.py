@@ -165,8 +165,7 @@ class Store:
     # --- API-side pod deletion ---------------------------------------------------------
     def wake_pod(self, pod: Pod) -> None:
         """Have the node's kubelet look at the pod now."""
-        pod.wake = self.time
-        self.timers.schedule(self.time, "kubelet", pod.name)
+        pod.wake = self.timers.schedule(self.time, "kubelet", pod.name)
 
     def delete_pod(self, pod: Pod, grace: float | None = None) -> None:
         """A DELETE on the pod: graceful (Terminating) once bound to a node, else at once."""

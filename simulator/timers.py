@@ -37,16 +37,19 @@ class TimerQueue:
     def __len__(self) -> int:
         return len(self._heap)
 
-    def schedule(self, due: float, action: str, key: str) -> None:
-        """Run `action` for `key` at simulated time `due`."""
+    def schedule(self, due: float, action: str, key: str) -> float:
+        """Run `action` for `key` at simulated time `due` (kept to whole microseconds, so
+        sums like 13.4 + 1.2 do not drift)."""
+        due = round(due, 6)
         self._seq += 1
         heapq.heappush(self._heap, [due, self._seq, action, key])
         entry = (due, action, key)
         self._pending[entry] = self._pending.get(entry, 0) + 1
+        return due
 
     def schedule_once(self, due: float, action: str, key: str) -> None:
         """Like schedule(), unless the very same timer is already pending."""
-        if (due, action, key) not in self._pending:
+        if (round(due, 6), action, key) not in self._pending:
             self.schedule(due, action, key)
 
     def next_due(self) -> float | None:
