@@ -110,9 +110,13 @@ def daphne_server(tmp_path_factory):
         server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def browser(daphne_server):
-    """A Chromium shared by the browser tests (the sync API: tests are plain functions)."""
+    """A Chromium for one test (the sync API: tests are plain functions).
+
+    Per test, not per session: while the sync API is started its event loop counts as running in
+    this thread, which would break every later test that calls async_to_sync.
+    """
     from playwright.sync_api import sync_playwright
 
     playwright = sync_playwright().start()
