@@ -289,6 +289,25 @@ def test_stalled_rollout_then_proportional_scale_to_15():
     assert rss[1]["metadata"]["annotations"][REVISION] == "1"
     assert c.get("deployment", "web")["metadata"]["annotations"][REVISION] == "2"
 
+    # back to 10: allowed 13, -5; larger (old) first on the way down too:
+    # round(11*13/18)=8 (-3), round(7*13/18)=5 (-2); then stuck again (13 - 8 - 5 = 0)
+    c.scale("web", 10)
+    records = run(c, 60)
+    assert scaling_messages(records) == [f"Scaled down replica set {old} from 11 to 8",
+                                         f"Scaled down replica set {new} from 7 to 5"]
+    rss = rs_by_revision(c)
+    assert [rss[1]["spec"]["replicas"], rss[2]["spec"]["replicas"]] == [8, 5]
+    assert brief(condition(c, "Available")) == AVAILABLE_TRUE
+
+    # to 0: every active RS goes to 0 (fraction = -size when replicas is 0), and a Deployment
+    # of 0 replicas is complete
+    c.scale("web", 0)
+    records = run(c, 60)
+    assert scaling_messages(records) == [f"Scaled down replica set {old} from 8 to 0",
+                                         f"Scaled down replica set {new} from 5 to 0"]
+    assert c.rollout_status("web") == (done(), True)
+    assert brief(condition(c, "Progressing"))[:2] == ("True", "NewReplicaSetAvailable")
+
 
 # --- §14 (e): readiness always fails, then the progress deadline --------------------------------
 def test_readiness_never_passes_stalls_then_exceeds_deadline():
@@ -788,3 +807,60 @@ def test_crash_loop_back_off_doubles_from_10s_to_300s():
     assert messages == [f"back-off {d} restarting failed {suffix}"
                         for d in ("10s", "20s", "40s", "1m20s", "2m40s", "5m0s")]
     assert pod["status"]["phase"] == "Running"
+
+
+def test_deadline_cannot_expire_while_paused_and_restarts_at_resume():
+    """checkPausedConditions: Progressing Unknown/DeploymentPaused while paused (never timed out),
+    Unknown/DeploymentResumed at resume, whose lastUpdateTime restarts the deadline clock."""
+    c = started(surge=1, unavailable=1, progressDeadlineSeconds=60)
+    c.apply(deployment(NEVER_READY, surge=1, unavailable=1, container=HEALTHZ_READINESS,
+                       progressDeadlineSeconds=60))
+    run(c, 20)
+    c.rollout_pause("web")
+    run(c, 200)
+    assert brief(condition(c, "Progressing")) == ("Unknown", "DeploymentPaused", "Deployment is paused")
+    assert c.rollout_status("web") == (waiting("web", "2 out of 3 new replicas have been updated..."), False)
+    c.rollout_resume("web")
+    run(c, 1)
+    resumed = condition(c, "Progressing")
+    assert brief(resumed) == ("Unknown", "DeploymentResumed", "Deployment is resumed")
+    run(c, sim_seconds(resumed["lastUpdateTime"]) + 60 - c.now)
+    assert condition(c, "Progressing")["reason"] == "DeploymentResumed"
+    run(c, 3)
+    assert brief(condition(c, "Progressing"))[:2] == ("False", "ProgressDeadlineExceeded")
+    # pausing again does not overwrite ProgressDeadlineExceeded
+    c.rollout_pause("web")
+    run(c, 2)
+    assert condition(c, "Progressing")["reason"] == "ProgressDeadlineExceeded"
+
+
+# --- node down (seed 002) --------------------------------------------------------------------------
+def test_node_down_pods_evicted_after_toleration_and_replaced():
+    """Pods on a NotReady node lose readiness at once (node lifecycle MarkPodsNotReady), are
+    deleted when their 300 s not-ready/unreachable toleration (DefaultTolerationSeconds) ends
+    (taint eviction: "Marking for deletion Pod default/NAME"), and stay Terminating until the
+    kubelet is back; their replacements go to Ready nodes."""
+    c = started()
+    pods = {p["metadata"]["name"]: p["spec"]["nodeName"] for p in c.list("pod")}
+    victim_node = sorted(pods.values())[0]
+    victims = sorted(n for n, node in pods.items() if node == victim_node)
+    c.set_node_ready(victim_node, False)
+    run(c, 2)
+    assert c.list("replicaset")[0]["status"].get("availableReplicas", 0) == 3 - len(victims)
+    assert brief(condition(c, "Available")) == AVAILABLE_FALSE          # 25% of 3 -> 0 unavailable
+    run(c, 295)
+    assert {p["metadata"]["name"] for p in c.list("pod")} == set(pods)   # not yet evicted
+    run(c, 10)
+    now_pods = {p["metadata"]["name"]: p for p in c.list("pod")}
+    for name in victims:
+        assert "deletionTimestamp" in now_pods[name]["metadata"]
+    evictions = [e["message"] for e in c.list("event") if e["reason"] == "TaintManagerEviction"]
+    assert evictions == [f"Marking for deletion Pod default/{name}" for name in victims]
+    replacements = [p for n, p in now_pods.items() if n not in pods]
+    assert len(replacements) == len(victims)
+    assert all(p["spec"]["nodeName"] != victim_node for p in replacements)
+    run_until(c, lambda c: brief(condition(c, "Available")) == AVAILABLE_TRUE, limit=60)
+    c.set_node_ready(victim_node, True)
+    run(c, 40)
+    assert not set(victims) & {p["metadata"]["name"] for p in c.list("pod")}
+    assert c.rollout_status("web") == (done(), True)
