@@ -95,8 +95,9 @@ TEMPLATES = [
 SQLITE_DEFAULT = {
     "ENGINE": "django.db.backends.sqlite3",
     "NAME": BASE_DIR / "db.sqlite3",
-    # A file, not :memory:, so a live Daphne test server (another process) sees the test data.
-    "TEST": {"NAME": BASE_DIR / "test_db.sqlite3"},
+    # A file, not :memory:, so a live Daphne test server (a forked process) sees the test
+    # data; one per test run, so test runs side by side never drop each other's tables.
+    "TEST": {"NAME": BASE_DIR / f"test_db.sqlite3.{os.getpid()}"},
     "OPTIONS": {
         # Writers queue for the lock instead of failing with "database is locked".
         "transaction_mode": "IMMEDIATE",
