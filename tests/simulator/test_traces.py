@@ -864,3 +864,21 @@ def test_node_down_pods_evicted_after_toleration_and_replaced():
     run(c, 40)
     assert not set(victims) & {p["metadata"]["name"] for p in c.list("pod")}
     assert c.rollout_status("web") == (done(), True)
+
+
+def test_apply_keeps_restarted_at_and_drops_what_the_manifest_no_longer_sets():
+    """Three-way merge: a template annotation set by `rollout restart` is in neither manifest,
+    so it stays (apply reports unchanged); strategy is retainKeys, so switching to Recreate
+    drops rollingUpdate; a field removed from the manifest goes back to its default."""
+    c = started()
+    c.rollout_restart("web")
+    run_until(c, rolled_out())
+    assert c.apply(deployment()) == ["deployment.apps/web unchanged"]
+    assert "kubectl.kubernetes.io/restartedAt" in \
+        c.get("deployment", "web")["spec"]["template"]["metadata"]["annotations"]
+    assert c.apply(deployment(strategy_type="Recreate")) == ["deployment.apps/web configured"]
+    assert c.get("deployment", "web")["spec"]["strategy"] == {"type": "Recreate"}
+    assert c.apply(deployment()) == ["deployment.apps/web configured"]
+    assert c.get("deployment", "web")["spec"]["strategy"] == {
+        "type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}}
+    assert sorted(rs_by_revision(c)) == [1, 2]       # none of this touched the template
