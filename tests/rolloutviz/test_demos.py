@@ -7,6 +7,7 @@ from rolloutviz.models import TickRecord
 from rolloutviz.services import commands, simulations
 from rolloutviz.services.named_commands import COMMANDS, run_demo_step
 from simulator import Cluster
+from simulator.kubectl import parse_time
 
 REVISION = "deployment.kubernetes.io/revision"
 
@@ -14,9 +15,17 @@ REVISION = "deployment.kubernetes.io/revision"
 class View:
     """Questions about one simulation's current cluster."""
 
-    def __init__(self, sim_id: int, deployment: str):
-        self.sim_id, self.name = sim_id, deployment
+    def __init__(self, sim_id: int, deployment: str, since_seq: int = 0):
+        self.sim_id, self.name, self.since_seq = sim_id, deployment, since_seq
         self.cluster = commands.read_cluster(sim_id)
+
+    def status_during(self, key: str) -> list[int]:
+        """The Deployment's ``status[key]`` in every recorded change since the step began."""
+        payloads = TickRecord.objects.filter(simulation_id=self.sim_id, seq__gt=self.since_seq)
+        return [change["object"].get("status", {}).get(key, 0)
+                for payload in payloads.order_by("seq").values_list("payload", flat=True)
+                for change in payload["changes"]
+                if change["kind"] == "Deployment" and change["name"] == self.name]
 
     def deployment(self) -> dict:
         return self.cluster.get("deployment", self.name)
@@ -64,6 +73,18 @@ def counts(view: View, image: str) -> tuple[int, int]:
     return rs["replicas"], rs["ready"]
 
 
+def ready_after_start(view: View, image: str) -> list[float]:
+    """Seconds from container start to Ready, for the live pods running ``image``."""
+    delays = []
+    for pod in view.live_pods():
+        if pod["spec"]["containers"][0]["image"] != image:
+            continue
+        started = pod["status"]["containerStatuses"][0]["state"]["running"]["startedAt"]
+        ready = next(c for c in pod["status"]["conditions"] if c["type"] == "Ready")
+        delays.append(parse_time(ready["lastTransitionTime"]) - parse_time(started))
+    return delays
+
+
 def on_nodes(view: View, terminating: bool = False) -> list[str]:
     """Nodes of the ReplicaSet practice's pods, live ones or only those Terminating."""
     return sorted(p["spec"].get("nodeName") for p in view.cluster.list("pod")
@@ -86,6 +107,7 @@ def scaling_of(view: View) -> list[str]:
 # Each demo: (deployment name, seconds to run after creation, check of the start,
 # then per step: (seconds to run after it, check(view, result))).
 HELLO = "guangzhengli/hellok8s"
+ZD = "dejan1998/k8s-rollout-demo"
 CASES = {
     "hellok8s": ("hellok8s-deployment", 30, lambda v: v.done() and len(v.live_pods()) == 1, [
         (60, lambda v, r: len(v.live_pods()) == 1 and v.done()),
@@ -161,8 +183,12 @@ CASES = {
         (0, lambda v, r: "kubectl create --filename=deployment-v1.yaml --record=true" in r),
         (120, lambda v, r: v.done() and v.revisions() == [2, 3]
          and v.images() == {"qinchaowhut/allen:v1"}),
-        (120, lambda v, r: v.done() and v.revisions() == [3, 4]),
-        (120, lambda v, r: v.done() and v.revisions() == [4, 5]),
+        (120, lambda v, r: v.done() and v.revisions() == [3, 4]
+         and min(v.status_during("availableReplicas")) == 3
+         and max(v.status_during("replicas")) == 4),
+        (120, lambda v, r: v.done() and v.revisions() == [4, 5]
+         and min(v.status_during("availableReplicas")) == 2
+         and max(v.status_during("replicas")) <= 4),
         (180, lambda v, r: v.done() and v.deployment()["spec"]["minReadySeconds"] == 10),
         (1, lambda v, r: v.replicasets()["qinchaowhut/allen:v1"]["replicas"] == 1),
         (60, lambda v, r: not v.done()
@@ -171,10 +197,13 @@ CASES = {
         (180, lambda v, r: v.done() and v.images() == {"qinchaowhut/allen:v1"}),
     ]),
     "zero-downtime": ("k8s-rollout-demo", 60, lambda v: v.done(), [
-        (120, lambda v, r: v.done() and len(v.live_pods()) == 3),
+        (120, lambda v, r: v.done() and len(ready_after_start(v, f"{ZD}:v0.2")) == 3
+         and min(ready_after_start(v, f"{ZD}:v0.2")) >= 15
+         and min(v.status_during("availableReplicas")) == 3),
         (0, lambda v, r: "successfully rolled out" in r),
-        (120, lambda v, r: v.done()),
-        (120, lambda v, r: v.done()),
+        (120, lambda v, r: v.done() and len(ready_after_start(v, f"{ZD}:v0.1")) == 3
+         and max(ready_after_start(v, f"{ZD}:v0.1")) < 15),
+        (120, lambda v, r: v.done() and min(ready_after_start(v, f"{ZD}:v0.2")) >= 15),
     ]),
 }
 
@@ -211,25 +240,8 @@ def test_demo_runs_to_the_tutorials_outcome(key):
     simulations.clock_step(simulation_id=sim.id, count=start_seconds)
     assert start_check(View(sim.id, deployment))
     for step, (seconds, check) in zip(demo.steps, checks):
+        since_seq = simulations.simulation_get(simulation_id=sim.id).seq
         result = run_demo_step(simulation_id=sim.id, command=step.command, args=step.args)
         if seconds:
             simulations.clock_step(simulation_id=sim.id, count=seconds)
-        assert check(View(sim.id, deployment), result), step.title
-
-
-@pytest.mark.django_db(transaction=True)
-def test_zero_downtime_keeps_three_available():
-    demo = demos.get_demo("zero-downtime")
-    sim = simulations.simulation_create(demo="zero-downtime")
-    simulations.clock_step(simulation_id=sim.id, count=60)
-    start_seq = TickRecord.objects.filter(simulation=sim).count()
-    first = demo.steps[0]
-    run_demo_step(simulation_id=sim.id, command=first.command, args=first.args)
-    simulations.clock_step(simulation_id=sim.id, count=120)
-    available = [
-        change["object"]["status"].get("availableReplicas", 0)
-        for payload in TickRecord.objects.filter(simulation=sim, seq__gt=start_seq)
-        .values_list("payload", flat=True)
-        for change in payload["changes"] if change["kind"] == "Deployment"
-    ]
-    assert available and min(available) >= 3
+        assert check(View(sim.id, deployment, since_seq), result), step.title
