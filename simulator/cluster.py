@@ -3,6 +3,8 @@ place where time moves and controllers, scheduler and kubelets are driven from."
 from __future__ import annotations
 
 import copy
+import gc
+from contextlib import contextmanager
 
 from simulator import apply as apply_mod
 from simulator import (deployment_controller, kubelet, node_lifecycle, render, replicaset_controller,
@@ -67,6 +69,10 @@ class Cluster:
         time order (each followed by the controllers settling again).
 
         Returns the change records, in the order things happened (see docs/contracts.md)."""
+        with _no_cyclic_gc():
+            return self._step()
+
+    def _step(self) -> list[dict]:
         s = self._s
         end = (s.steps + 1) * s.tick
         s.drain(_CONTROLLERS)
@@ -355,6 +361,24 @@ class Cluster:
         cluster = cls.__new__(cls)
         cluster._s = snapshot.load(state)
         return cluster
+
+
+@contextmanager
+def _no_cyclic_gc():
+    """Pause the cyclic garbage collector for one step.
+
+    A big step allocates hundreds of thousands of small dicts, and each generation-2 pass
+    rescans every live object: that made a 10,000-pod step several times slower. The
+    engine builds no reference cycles (plain refcounting frees its garbage); whatever
+    cycles other code makes meanwhile are collected after the step."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def _kind(kind: str) -> str:

@@ -90,6 +90,19 @@ class ReplicaSet(_Slotted):
         self.live_available = 0
         self.deleting = False
 
+    def to_state(self) -> dict:
+        state = super().to_state()
+        # `pods` is an ordered set; JSON objects are not ordered (PostgreSQL's jsonb sorts
+        # their keys), so it is stored as a list to keep its order through a database.
+        state["pods"] = list(self.pods)
+        return state
+
+    @classmethod
+    def from_state(cls, state: dict):
+        rs = super().from_state(state)
+        rs.pods = dict.fromkeys(state["pods"])
+        return rs
+
 
 class Container(_Slotted):
     """One container's status plus the kubelet's bookkeeping for it."""
@@ -191,12 +204,13 @@ class Node(_Slotted):
 class Event(_Slotted):
     """core/v1 Event as the event recorder writes it (identical events aggregated)."""
 
-    __slots__ = ("name", "type", "reason", "message", "kind", "obj_name", "obj_uid",
+    __slots__ = ("name", "seq", "type", "reason", "message", "kind", "obj_name", "obj_uid",
                  "field_path", "component", "host", "first", "last", "count")
 
-    def __init__(self, name, type_, reason, message, kind, obj_name, obj_uid,
+    def __init__(self, name, seq, type_, reason, message, kind, obj_name, obj_uid,
                  field_path, component, host, now):
         self.name = name
+        self.seq = seq
         self.type = type_
         self.reason = reason
         self.message = message

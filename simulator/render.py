@@ -7,7 +7,8 @@ container definitions, which the engine never changes; treat results as read-onl
 from __future__ import annotations
 
 import copy
-from hashlib import md5, sha256
+from functools import lru_cache
+from hashlib import sha256
 
 from simulator.objects import Container, Deployment, Event, Node, Pod, ReplicaSet
 from simulator.store import NAMESPACE, Store
@@ -85,19 +86,36 @@ def replicaset(store: Store, rs: ReplicaSet) -> dict:
 
 def pod(store: Store, p: Pod) -> dict:
     """core/v1 Pod: spec from the ReplicaSet's template, status from the kubelet."""
-    extra = {"generateName": p.rs + "-",
-             "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": p.rs,
-                                  "uid": p.rs_uid, "controller": True,
-                                  "blockOwnerDeletion": True}]}
+    meta = {"name": p.name, "generateName": p.rs + "-", "namespace": NAMESPACE, "uid": p.uid,
+            "creationTimestamp": rfc3339(p.created), "labels": dict(p.labels),
+            "ownerReferences": _owner_references(p.rs, p.rs_uid)}
+    if p.annotations:
+        meta["annotations"] = dict(p.annotations)
     if p.deletion_time is not None:
-        extra["deletionTimestamp"] = rfc3339(p.deletion_time + (p.grace or 0))
-        extra["deletionGracePeriodSeconds"] = p.grace
+        meta["deletionTimestamp"] = rfc3339(p.deletion_time + (p.grace or 0))
+        meta["deletionGracePeriodSeconds"] = p.grace
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": meta,
+            "spec": _pod_spec(store, p), "status": _pod_status(store, p)}
+
+
+@lru_cache(maxsize=1024)
+def _owner_references(rs: str, rs_uid: str) -> list:
+    return [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": rs, "uid": rs_uid,
+             "controller": True, "blockOwnerDeletion": True}]
+
+
+def _pod_spec(store: Store, p: Pod) -> dict:
+    # pods of one ReplicaSet on one node have the same spec: render it once
+    key = (p.rs, p.node)
+    cached = store.render_cache.get(key)
+    if cached is not None and cached[0] is p.spec:
+        return cached[1]
     spec = dict(p.spec)
     spec.setdefault("tolerations", _TOLERATIONS)
     if p.node:
         spec["nodeName"] = p.node
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": _meta(p, extra), "spec": spec,
-            "status": _pod_status(store, p)}
+    store.render_cache[key] = (p.spec, spec)
+    return spec
 
 
 def _pod_status(store: Store, p: Pod) -> dict:
@@ -109,15 +127,12 @@ def _pod_status(store: Store, p: Pod) -> dict:
     conditions = []
     if p.admitted_at is not None:
         sandbox_ready = any(c.container_id for c in p.containers)
-        conditions.append(_pod_condition("PodReadyToStartContainers",
-                                         sandbox_ready, p.admitted_at))
-        conditions.append(_pod_condition("Initialized", True, p.initialized_at))
-        ready_reason = None if p.ready else "ContainersNotReady"
-        not_ready = [c.name for c in p.containers if not c.ready]
-        message = f"containers with unready status: [{' '.join(not_ready)}]" if not_ready else None
-        conditions.append(_pod_condition("Ready", p.ready, p.ready_since, ready_reason, message))
-        conditions.append(_pod_condition("ContainersReady", p.ready, p.ready_since, ready_reason,
-                                         message))
+        not_ready = " ".join(c.name for c in p.containers if not c.ready)
+        conditions += [
+            _pod_condition("PodReadyToStartContainers", sandbox_ready, p.admitted_at),
+            _pod_condition("Initialized", True, p.initialized_at),
+            _pod_condition("Ready", p.ready, p.ready_since, not_ready),
+            _pod_condition("ContainersReady", p.ready, p.ready_since, not_ready)]
     if p.scheduled_at is not None:
         conditions.append(_pod_condition("PodScheduled", True, p.scheduled_at))
     if conditions:
@@ -133,13 +148,14 @@ def _pod_status(store: Store, p: Pod) -> dict:
     return status
 
 
-def _pod_condition(type_, ok, since, reason=None, message=None) -> dict:
+@lru_cache(maxsize=8192)
+def _pod_condition(type_: str, ok: bool, since: float, not_ready: str = "") -> dict:
+    """One pod condition; identical ones are shared between renders (read-only)."""
     c = {"type": type_, "status": "True" if ok else "False", "lastProbeTime": None,
          "lastTransitionTime": rfc3339(since)}
-    if reason and not ok:
-        c["reason"] = reason
-    if message and not ok:
-        c["message"] = message
+    if not ok and type_ in ("Ready", "ContainersReady"):
+        c["reason"] = "ContainersNotReady"
+        c["message"] = f"containers with unready status: [{not_ready}]"
     return c
 
 
@@ -175,6 +191,7 @@ def _container_status(c: Container) -> dict:
     return status
 
 
+@lru_cache(maxsize=1024)
 def _image_id(image: str) -> str:
     name = image.split(":", 1)[0]
     if "/" not in name:
@@ -234,7 +251,7 @@ def event(store: Store, e: Event) -> dict:
     if e.host:
         source["host"] = e.host
     return {"apiVersion": "v1", "kind": "Event",
-            "metadata": {"name": e.name, "namespace": NAMESPACE, "uid": _event_uid(e.name),
+            "metadata": {"name": e.name, "namespace": NAMESPACE, "uid": _event_uid(e.seq),
                          "creationTimestamp": rfc3339(e.first)},
             "involvedObject": involved, "reason": e.reason, "message": e.message,
             "source": source, "firstTimestamp": rfc3339(e.first),
@@ -243,9 +260,9 @@ def event(store: Store, e: Event) -> dict:
             "reportingInstance": e.host or ""}
 
 
-def _event_uid(name: str) -> str:
-    """Events get a UID derived from their unique name (no draw from the cluster's RNG)."""
-    h = md5(name.encode()).hexdigest()
+def _event_uid(seq: int) -> str:
+    """Events get a UID spread from their sequence number (no draw from the cluster's RNG)."""
+    h = f"{(seq * 0x9E3779B97F4A7C15F39CC0605CEDC835) & ((1 << 128) - 1):032x}"
     return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-8{h[17:20]}-{h[20:32]}"
 
 

@@ -22,7 +22,8 @@ def dump(store: Store) -> dict:
         "version": VERSION, "seed": store.seed, "tick": store.tick, "steps": store.steps,
         "time": store.time, "rng": [version, list(internal), gauss],
         "event_keys": [[list(k), v] for k, v in store.event_keys.items()],
-        "event_seq": store.event_seq, "timers": store.timers.to_state(),
+        "event_seq": store.event_seq,
+        "similar_events": [[list(k), v] for k, v in store.similar_events.items()], "timers": store.timers.to_state(),
         "queue": [list(k) for k in store.queue],
         "changes": [_change(store, c) for c in store.changes],
         "catalogue": store.catalogue.to_dict(),
@@ -57,6 +58,7 @@ def load(state: dict) -> Store:
         setattr(store, attr, {item["name"]: cls.from_state(item) for item in state[attr]})
     store.event_keys = {tuple(k): v for k, v in state["event_keys"]}
     store.event_seq = state["event_seq"]
+    store.similar_events = {tuple(k): v for k, v in state["similar_events"]}
     store.timers = TimerQueue.from_state(state["timers"])
     store.queue = deque(tuple(k) for k in state["queue"])
     store.queued = set(store.queue)

@@ -14,6 +14,8 @@ from simulator.timers import EPOCH, TimerQueue
 
 NAMESPACE = "default"
 _EPOCH_NS = int(EPOCH.timestamp()) * 1_000_000_000
+AGGREGATE_MAX_EVENTS = 10          # client-go EventAggregator: maxEvents
+AGGREGATE_INTERVAL_SECONDS = 600   # ... and its 10-minute window
 _MAX_QUEUE_ROUNDS = 5_000_000  # a guard against controllers that never settle
 
 
@@ -36,12 +38,14 @@ class Store:
         self.events: dict[str, Event] = {}
         self.event_keys: dict[tuple, str] = {}   # aggregation key -> event name
         self.event_seq = 0
+        self.similar_events: dict[tuple, list] = {}   # aggregation key -> [messages, last seen]
         self.timers = TimerQueue()
         self.queue: deque = deque()
         self.queued: set = set()
         self.changes: list = []
         self.change_index: dict = {}
         self._behaviors: dict = {}      # image -> ImageBehavior, a cache of catalogue lookups
+        self.render_cache: dict = {}    # render.py's shared read-only pieces (not state)
 
     def behavior(self, image: str):
         """How `image` behaves (the catalogue's answer, cached)."""
@@ -98,25 +102,47 @@ class Store:
     def record_event(self, kind: str, obj, type_: str, reason: str, message: str,
                      component: str, host: str | None = None,
                      field_path: str | None = None) -> Event:
-        """Emit a core/v1 Event; an identical earlier one is counted up instead."""
-        key = (kind, obj.name, obj.uid, type_, reason, message, component, host, field_path)
+        """Emit a core/v1 Event as client-go's event correlator does: an identical earlier
+        event is counted up; from the 10th distinct message with the same source, object,
+        type and reason within 10 minutes on, they are combined into one event
+        ("(combined from similar events): ...") that is counted up."""
+        similar = (kind, obj.name, obj.uid, type_, reason, component, host, field_path)
+        if self._similar_count(similar, message) >= AGGREGATE_MAX_EVENTS:
+            message = "(combined from similar events): " + message
+            key = similar
+        else:
+            key = (*similar, message)
         name = self.event_keys.get(key)
         if name is not None and name in self.events:
             ev = self.events[name]
             ev.count += 1
             ev.last = self.time
+            ev.message = message
             self.changed("Event", ev)
             return ev
         # the recorder names events <object>.<UnixNano>; adding the event sequence keeps
         # names unique for events recorded at the same simulated instant
         self.event_seq += 1
         name = f"{obj.name}.{_EPOCH_NS + int(round(self.time * 1e9)) + self.event_seq:x}"
-        ev = Event(name, type_, reason, message, kind, obj.name, obj.uid,
+        ev = Event(name, self.event_seq, type_, reason, message, kind, obj.name, obj.uid,
                    field_path, component, host, self.time)
         self.events[name] = ev
         self.event_keys[key] = name
         self.changed("Event", ev, "EVENT")
         return ev
+
+    def _similar_count(self, similar: tuple, message: str) -> int:
+        """Distinct messages seen for `similar` in the current 10-minute window (up to the
+        aggregation threshold; more need not be remembered)."""
+        record = self.similar_events.get(similar)
+        if record is None or self.time - record[1] > AGGREGATE_INTERVAL_SECONDS:
+            record = [[], self.time]
+            self.similar_events[similar] = record
+        messages = record[0]
+        if len(messages) < AGGREGATE_MAX_EVENTS and message not in messages:
+            messages.append(message)
+        record[1] = self.time
+        return len(messages)
 
     # --- ids --------------------------------------------------------------------------
     def new_uid(self) -> str:
