@@ -118,8 +118,13 @@ def _fresh_cluster(sim: Simulation) -> Cluster:
 
 
 def _payloads(sim_id: int, after: int, upto: int) -> list[dict]:
+    return list(_stream_payloads(sim_id, after, upto))
+
+
+def _stream_payloads(sim_id: int, after: int, upto: int):
+    """Stored deltas in seq order, fetched in chunks (a long simulation has many)."""
     rows = TickRecord.objects.filter(simulation_id=sim_id, seq__gt=after, seq__lte=upto).order_by("seq")
-    return list(rows.values_list("payload", flat=True))
+    return rows.values_list("payload", flat=True).iterator(chunk_size=500)
 
 
 def _restore(sim: Simulation) -> tuple[Cluster, int]:
@@ -129,7 +134,7 @@ def _restore(sim: Simulation) -> tuple[Cluster, int]:
     )
     cluster = Cluster.restore(snapshot.state) if snapshot else _fresh_cluster(sim)
     base = snapshot.seq if snapshot else 0
-    for payload in _payloads(sim.id, base, sim.seq):
+    for payload in _stream_payloads(sim.id, base, sim.seq):
         _replay(cluster, payload)
     return cluster, base
 
@@ -155,7 +160,7 @@ def _load(sim: Simulation) -> _Live:
             _catch_up(sim, live)
             return live
         cluster, snapshot_seq = _restore(sim)
-        timeline = TimelineRecorder.rebuild(_payloads(sim.id, 0, sim.seq))
+        timeline = TimelineRecorder.rebuild(_stream_payloads(sim.id, 0, sim.seq))
     except BaseException:
         _cache.pop(sim.id, None)
         raise
