@@ -152,8 +152,11 @@ CASES = {
         (180, lambda v, r: v.done() and v.images() == {"nginx:1.16.1"}
          and len(v.live_pods()) == 15),
         (5, lambda v, r: v.deployment()["spec"].get("paused") is True),
-        (60, lambda v, r: "nginx:1.14.2" not in v.replicasets() or
-         v.replicasets()["nginx:1.14.2"]["replicas"] == 0),
+        (60, lambda v, r: not any(
+            (c.get("resources") or {}).get("limits")
+            for rs in v.cluster.list("replicaset")
+            for c in rs["spec"]["template"]["spec"]["containers"])
+         and v.replicasets()["nginx:1.14.2"]["replicas"] == 0),
         (300, lambda v, r: v.done() and v.images() == {"nginx:1.14.2"}
          and v.live_pods()[0]["spec"]["containers"][0]["resources"]["limits"]["cpu"] == "200m"),
         (120, lambda v, r: v.status() ==

@@ -389,3 +389,25 @@ def test_kubectl_parse(line, verb, name, extra):
 def test_kubectl_parse_errors(line):
     with pytest.raises(InvalidInput):
         kubectl.parse(line)
+
+
+def test_apply_several_documents_with_an_image_behavior(simulation, web_yaml):
+    behavior = (
+        "apiVersion: rolloutviz.dev/v1\n"
+        "kind: ImageBehavior\n"
+        "metadata:\n"
+        "  name: slow-app\n"
+        "spec:\n"
+        "  image: example/slow-app:1\n"
+        "  pull: {seconds: 2}\n"
+        "  startupSeconds: 3\n"
+        "  http:\n"
+        "  - port: 8080\n"
+    )
+    text = web_yaml(image="example/slow-app:1") + "---\n" + behavior
+    results = commands.manifest_apply(**_sid(simulation), yaml_text=text)
+    assert results[0] == "deployment.apps/web created" and len(results) == 2
+    stored = Deployment.objects.get(simulation=simulation).manifest
+    assert "example/slow-app:1" in stored and "ImageBehavior" not in stored
+    _settle(simulation, 30)
+    assert commands.read_cluster(simulation.id).rollout_status("web")[1] is True
