@@ -411,3 +411,19 @@ def test_apply_several_documents_with_an_image_behavior(simulation, web_yaml):
     assert "example/slow-app:1" in stored and "ImageBehavior" not in stored
     _settle(simulation, 30)
     assert commands.read_cluster(simulation.id).rollout_status("web")[1] is True
+
+
+def test_mirror_follows_history_limit_cleanup(simulation, web_yaml):
+    sid = _sid(simulation)
+    limit = "  revisionHistoryLimit: 1\n"
+    commands.manifest_apply(**sid, yaml_text=web_yaml(strategy=limit))
+    _settle(simulation, 30)
+    for tag in ("1.16.1", "1.17", "1.18"):
+        commands.deployment_set_image(**sid, deployment="web", container="app",
+                                      image=f"nginx:{tag}")
+        _settle(simulation, 60)
+    rows = list(Revision.objects.order_by("revision").values_list("revision", "images"))
+    assert rows == [(3, ["nginx:1.17"]), (4, ["nginx:1.18"])]
+    newest = Revision.objects.get(revision=4)
+    assert newest.created_sim_time == 150.0 and newest.template_hash
+    assert newest.replicaset == f"web-{newest.template_hash}"
