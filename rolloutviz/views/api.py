@@ -9,9 +9,9 @@ from __future__ import annotations
 import functools
 import json
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.request import RawPostDataException
-from django.core.exceptions import RequestDataTooBig
 from django.views.decorators.csrf import ensure_csrf_cookie
 
 from rolloutviz import demos
