@@ -96,3 +96,14 @@ def test_errors_print_kubectl_wording(simulation, tmp_path, web_yaml):
     assert kubectl_fails("scale", "deployment/nope", "--replicas=1").startswith(
         "Error from server (NotFound)")
     assert "unknown command" in kubectl_fails("frobnicate")
+    kubectl("apply", "-f", str(_write(tmp_path, web_yaml())))
+    assert kubectl_fails("set", "image", "deployment/web", "nope=nginx") == (
+        'error: unable to find container named "nope"\n')
+    assert kubectl_fails("delete", "pod", "nope") == (
+        'Error from server (NotFound): pods "nope" not found\n')
+
+
+def _write(tmp_path, text: str):
+    path = tmp_path / "manifest.yaml"
+    path.write_text(text)
+    return path

@@ -28,6 +28,14 @@ def read_file(path: str) -> str:
         raise NotFound(f'error: the path "{path}" does not exist ({error.strerror})') from None
 
 
+def error_line(message: str, server: bool = False) -> str:
+    """kubectl's wording: the API server's NotFound answers (they end in "not found") get
+    "Error from server (NotFound): ", kubectl's own refusals "error: "."""
+    if message.startswith(("error", "Error")):
+        return message
+    return f"Error from server (NotFound): {message}" if server else f"error: {message}"
+
+
 class Command(BaseCommand):
     help = "Run a kubectl command (get, describe, apply, scale, set image, rollout ...) on a simulation."
 
@@ -46,11 +54,9 @@ class Command(BaseCommand):
             text = kubectl.kubectl_run(simulation_id=simulation_id, args=list(kubectl_args),
                                        read_file=read_file)
         except NotFound as error:
-            self._fail(error.message if error.message.startswith(("error", "Error"))
-                       else f"Error from server (NotFound): {error.message}")
+            self._fail(error_line(error.message, server=error.message.endswith("not found")))
         except ServiceError as error:
-            self._fail(error.message if error.message.startswith("error")
-                       else f"error: {error.message}")
+            self._fail(error_line(error.message))
         except ValidationError as error:
             self._fail(str(error))
         self.stdout.write(text.rstrip("\n"))
