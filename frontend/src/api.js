@@ -50,7 +50,6 @@ export async function api(method, path, body) {
 export function simApi(simId) {
   const base = `simulations/${simId}/`;
   return {
-    snapshot: () => api("GET", base),
     apply: (yaml) => api("POST", base + "apply", { yaml }),
     diff: (yaml) => api("POST", base + "diff", { yaml }),
     command: (name, body = {}) => api("POST", base + "commands/" + name, body),

@@ -49,3 +49,20 @@ def test_keyboard_selects_a_pod_and_deletes_it(page, daphne_server):
     assert selected not in [p["name"] for p in replacements]
     assert "Killing" in page.locator("#pod-details").inner_text() or dash.js(
         "(name) => window.rolloutviz.store.eventsFor('Pod', name).some((e) => e.reason === 'Killing')", selected)
+
+
+def test_node_down_and_up_from_the_page(page, daphne_server):
+    dash = Dashboard.from_demo(page, daphne_server.url, "nginx-docs")
+    dash.set_speed(10)
+    dash.play()
+    dash.wait_pods(1, 3)
+    node = page.locator("#nodes li").first
+    name = node.locator("[data-node]").get_attribute("data-node")
+
+    node.locator("button", has_text="Take down").click()
+    page.locator("#nodes li", has_text=name).locator(".node-state.down").wait_for()
+    assert dash.js("(n) => window.rolloutviz.store.objects.nodes.get(n).status.conditions"
+                   ".find((c) => c.type === 'Ready').status", name) != "True"
+
+    page.locator("#nodes li", has_text=name).locator("button", has_text="Bring up").click()
+    page.locator("#nodes li", has_text=name).locator(".node-state.up").wait_for()
