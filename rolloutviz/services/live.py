@@ -46,6 +46,7 @@ from simulator.kubectl import describe_deployment
 from rolloutviz import protocol
 from rolloutviz.clock.lease import ClockState, lease_seconds
 from rolloutviz.models import CommandRecord, Deployment, Simulation, Snapshot, TickRecord
+from rolloutviz.services.mirror import sync_from_cluster
 from rolloutviz.timeline import REVISION_ANNOTATION, TimelineRecorder
 
 logger = logging.getLogger(__name__)
@@ -344,8 +345,6 @@ class _Mutation:
             setattr(self.sim, field, value)
         self.sim.seq, self.sim.sim_time = self.live.seq, self.live.cluster.now
         if self.mirror:
-            from rolloutviz.services.mirror import sync_from_cluster
-
             sync_from_cluster(simulation=self.sim, cluster=self.live.cluster)
         live, sim_id, messages = self.live, self.sim.id, self.messages
         transaction.on_commit(lambda: _committed(sim_id, live, messages))
