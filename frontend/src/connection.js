@@ -1,6 +1,7 @@
 // The live stream: one WebSocket per page, versioned messages, seq checking, resync, reconnect.
 
 const PROTOCOL_VERSION = 1;
+const CLOSE_NOT_FOUND = 4404; // the server's close code for a simulation that does not exist
 
 /**
  * Connect the store to /ws/simulations/<id>/. Deltas with seq <= the last seen are dropped,
@@ -11,7 +12,6 @@ export function connectStream(simId, store, { onStatus = () => {}, onError = () 
   let socket = null;
   let awaitingSnapshot = true;
   let retryDelay = 500;
-  let closedByUs = false;
 
   function open() {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
@@ -27,8 +27,11 @@ export function connectStream(simId, store, { onStatus = () => {}, onError = () 
       receive(event.data);
       stats?.recordMessage(performance.now() - started, event.data.length);
     });
-    socket.addEventListener("close", () => {
-      if (closedByUs) return;
+    socket.addEventListener("close", (event) => {
+      if (event.code === CLOSE_NOT_FOUND) {
+        onStatus("not found", "bad");
+        return;
+      }
       onStatus("reconnecting…", "bad");
       setTimeout(open, retryDelay);
       retryDelay = Math.min(retryDelay * 2, 5000);
@@ -72,11 +75,4 @@ export function connectStream(simId, store, { onStatus = () => {}, onError = () 
   }
 
   open();
-  return {
-    resync,
-    close() {
-      closedByUs = true;
-      socket?.close();
-    },
-  };
 }

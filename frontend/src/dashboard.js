@@ -106,7 +106,7 @@ export function initDashboard() {
   document.getElementById("help-open").addEventListener("click", () => document.getElementById("help-dialog").showModal());
 
   const connectionLabel = document.getElementById("connection");
-  const stream = connectStream(simId, store, {
+  connectStream(simId, store, {
     onStatus: (text, kind) => {
       connectionLabel.textContent = text;
       connectionLabel.dataset.state = kind;
@@ -114,7 +114,7 @@ export function initDashboard() {
     onError: (message) => notify(message, "error"),
     stats,
   });
-  window.rolloutviz = { store, view, stats, timeline, chart, editor, stream };
+  window.rolloutviz = { store, view, stats, timeline, chart, editor };
 }
 
 function bindZoomButtons(view, store) {

@@ -1,0 +1,78 @@
+"""The page's side of the wire protocol, against a scripted WebSocket server (Playwright routes the
+socket): snapshots replace the state, deltas apply in seq order, old ones are dropped, a gap asks
+for a resync, unknown types and versions are ignored."""
+import json
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+SIM = 4242
+
+
+def pod(name: str, rs: str) -> dict:
+    return {"metadata": {"name": name, "ownerReferences": [{"kind": "ReplicaSet", "name": rs, "controller": True}]},
+            "spec": {"nodeName": "node-1"}, "status": {"phase": "Pending"}}
+
+
+def state(seq: int, t: float, pods: dict) -> dict:
+    return {
+        "sim": SIM, "seq": seq, "t": t, "clock": {"running": False, "speed": 1.0},
+        "objects": {"deployments": [], "replicasets": [], "pods": [pod(n, "web-1") for n in pods], "nodes": []},
+        "events": [], "deployments": {},
+        "timeline": {"pods": {n: {"rs": "web-1", "node": "node-1", "segments": segs, "marks": [], "deleted": None}
+                              for n, segs in pods.items()},
+                     "replicasets": {"web-1": {"revision": 1, "images": ["nginx"], "hash": "1", "series": [[0.0, 1, 0, 0]]}},
+                     "deployments": {}, "markers": []},
+    }
+
+
+def delta(seq: int, t: float, name: str, segment_state: str) -> dict:
+    return {"v": 1, "type": "delta", "sim": SIM, "seq": seq, "t": t, "cause": "step", "changes": [], "events": [],
+            "deployments": {}, "clock": {"running": True, "speed": 1.0}, "markers": [],
+            "timeline": {"pods": {name: {"rs": "web-1", "node": "node-1", "deleted": None,
+                                         "segments": [[t, segment_state]], "marks": []}}}}
+
+
+def segments(page, name: str) -> list:
+    return page.evaluate("(n) => window.rolloutviz.store.timeline.pods.get(n)?.segments", name)
+
+
+def test_the_page_follows_the_protocol_rules(page, daphne_server):
+    sockets, received = [], []
+
+    def handler(ws):
+        sockets.append(ws)
+        ws.on_message(lambda message: received.append(json.loads(message)))
+        ws.send(json.dumps({"v": 1, "type": "snapshot", "sim": SIM, "seq": 10, "t": 5.0,
+                            "state": state(10, 5.0, {"web-1-a": [[0.0, "Pending"]]})}))
+
+    page.route_web_socket(f"**/ws/simulations/{SIM}/", handler)
+    page.route(f"**/api/**", lambda route: route.fulfill(json=[]))  # no demo steps for this simulation
+    page.goto(f"{daphne_server.url}/simulations/{SIM}/")
+    page.wait_for_function("document.body.dataset.lastSeq === '10'")
+    ws = sockets[0]
+
+    ws.send(json.dumps(delta(11, 6.0, "web-1-a", "ContainerCreating")))
+    page.wait_for_function("document.body.dataset.lastSeq === '11'")
+    ws.send(json.dumps(delta(11, 6.0, "web-1-a", "Running")))  # a repeat: dropped
+    ws.send(json.dumps({"v": 1, "type": "fireworks", "seq": 12}))  # unknown type: ignored
+    ws.send(json.dumps({**delta(12, 7.0, "web-1-a", "Error"), "v": 2}))  # unknown version: ignored
+    ws.send(json.dumps(delta(12, 7.0, "web-1-a", "Ready")))
+    page.wait_for_function("document.body.dataset.lastSeq === '12'")
+    assert segments(page, "web-1-a") == [[0.0, "Pending"], [6.0, "ContainerCreating"], [7.0, "Ready"]]
+
+    ws.send(json.dumps(delta(15, 9.0, "web-1-a", "Terminating")))  # 13 and 14 are missing
+    page.wait_for_function("document.body.dataset.lastSeq === '12'")
+    assert received == [{"type": "resync"}]
+    ws.send(json.dumps(delta(16, 10.0, "web-1-a", "Terminating")))  # waiting for the snapshot: dropped
+    ws.send(json.dumps({"v": 1, "type": "snapshot", "sim": SIM, "seq": 16, "t": 10.0,
+                        "state": state(16, 10.0, {"web-1-a": [[0.0, "Pending"], [6.0, "Available"]],
+                                                  "web-1-b": [[9.0, "Pending"]]})}))
+    page.wait_for_function("document.body.dataset.lastSeq === '16'")
+    assert segments(page, "web-1-a") == [[0.0, "Pending"], [6.0, "Available"]]
+    assert segments(page, "web-1-b") == [[9.0, "Pending"]]
+    ws.send(json.dumps(delta(17, 11.0, "web-1-b", "ContainerCreating")))
+    page.wait_for_function("document.body.dataset.lastSeq === '17'")
+    assert segments(page, "web-1-b") == [[9.0, "Pending"], [11.0, "ContainerCreating"]]
+    assert page.locator("#connection").inner_text() == "live"
