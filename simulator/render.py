@@ -239,8 +239,13 @@ def node(store: Store, n: Node) -> dict:
 _API_VERSIONS = {"Deployment": "apps/v1", "ReplicaSet": "apps/v1", "Pod": "v1", "Node": "v1"}
 
 
-def event(store: Store, e: Event) -> dict:
-    """core/v1 Event as the event recorder writes it."""
+def event(store: Store, e) -> dict:
+    """core/v1 Event as the event recorder writes it; `e` may also be an
+    (event, count, last, message) record of one write of it."""
+    if isinstance(e, tuple):
+        e, count, last, message = e
+    else:
+        count, last, message = e.count, e.last, e.message
     involved = {"apiVersion": _API_VERSIONS[e.kind], "kind": e.kind, "name": e.obj_name,
                 "uid": e.obj_uid}
     if e.kind != "Node":
@@ -253,9 +258,9 @@ def event(store: Store, e: Event) -> dict:
     return {"apiVersion": "v1", "kind": "Event",
             "metadata": {"name": e.name, "namespace": NAMESPACE, "uid": _event_uid(e.seq),
                          "creationTimestamp": rfc3339(e.first)},
-            "involvedObject": involved, "reason": e.reason, "message": e.message,
+            "involvedObject": involved, "reason": e.reason, "message": message,
             "source": source, "firstTimestamp": rfc3339(e.first),
-            "lastTimestamp": rfc3339(e.last), "count": e.count, "type": e.type,
+            "lastTimestamp": rfc3339(last), "count": count, "type": e.type,
             "eventTime": None, "reportingComponent": e.component,
             "reportingInstance": e.host or ""}
 

@@ -37,7 +37,7 @@ def dump(store: Store) -> dict:
 
 def _change(store: Store, record) -> list:
     change, kind, obj = record
-    if change == "DELETED" or isinstance(obj, dict):
+    if change in ("DELETED", "EVENT") or isinstance(obj, dict):
         # the object is gone from the store: keep what the record will show
         from simulator.render import render
         return [change, kind, obj if isinstance(obj, dict) else render(store, kind, obj)]

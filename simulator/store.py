@@ -83,7 +83,8 @@ class Store:
         """Record that `obj` changed; rendered once, at the end of the step.
 
         An object changed several times in one step gets one record, at the place of its
-        first change, showing its final state (as a watch may coalesce updates)."""
+        first change, showing its final state (as a watch may coalesce updates). Events
+        are recorded by record_event, one record per write."""
         key = (kind, obj.name)
         if change == "MODIFIED" and key in self.change_index:
             return
@@ -118,7 +119,7 @@ class Store:
             ev.count += 1
             ev.last = self.time
             ev.message = message
-            self.changed("Event", ev)
+            self._event_record(ev)
             return ev
         # the recorder names events <object>.<UnixNano>; adding the event sequence keeps
         # names unique for events recorded at the same simulated instant
@@ -128,8 +129,13 @@ class Store:
                    field_path, component, host, self.time)
         self.events[name] = ev
         self.event_keys[key] = name
-        self.changed("Event", ev, "EVENT")
+        self._event_record(ev)
         return ev
+
+    def _event_record(self, ev: Event) -> None:
+        # a watch delivers every write of an event (count updates included), so event
+        # records are not coalesced: each keeps the values of its moment
+        self.changes.append(("EVENT", "Event", (ev, ev.count, ev.last, ev.message)))
 
     def _similar_count(self, similar: tuple, message: str) -> int:
         """Distinct messages seen for `similar` in the current 10-minute window (up to the

@@ -27,11 +27,14 @@ def rolling(surge, unavailable) -> str:
     return f"strategy:\n  rollingUpdate:\n    maxSurge: {surge}\n    maxUnavailable: {unavailable}\n"
 
 
+COMBINED = "(combined from similar events): "
+
+
 def scaling_messages(records: list[dict]) -> list[str]:
-    """ScalingReplicaSet messages among step records, in order."""
-    return [r["object"]["message"] for r in records
-            if r["type"] == "EVENT" and r["object"]["reason"] == "ScalingReplicaSet"
-            and r["object"]["count"] == 1]
+    """ScalingReplicaSet messages among step records, in order (the event correlator's
+    "(combined from similar events): " prefix removed)."""
+    return [r["object"]["message"].removeprefix(COMBINED) for r in records
+            if r["type"] == "EVENT" and r["object"]["reason"] == "ScalingReplicaSet"]
 
 
 def event_messages(cluster: Cluster, reason: str, kind: str | None = None) -> list[str]:

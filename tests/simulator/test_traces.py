@@ -86,9 +86,14 @@ def rolled_out(name: str = "web"):
 
 
 def scaling_messages(records: list[dict]) -> list[str]:
-    """ScalingReplicaSet event messages, in the order they were emitted."""
-    return [r["object"]["message"] for r in records
+    """ScalingReplicaSet event messages, in the order they were emitted (client-go's event
+    correlator prefixes the 10th and later similar messages within 10 minutes with
+    "(combined from similar events): "; the decision is the text after it)."""
+    return [r["object"]["message"].removeprefix(COMBINED) for r in records
             if r["type"] == "EVENT" and r["object"]["reason"] == "ScalingReplicaSet"]
+
+
+COMBINED = "(combined from similar events): "
 
 
 def sizes_after_each(messages: list[str], start: dict[str, int], order: list[str]) -> list[tuple]:
