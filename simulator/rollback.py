@@ -28,11 +28,13 @@ def target_replica_set(store: Store, d: Deployment, to_revision: int) -> Replica
 
 
 def undo(store: Store, d: Deployment, to_revision: int = 0) -> str:
-    """Patch the Deployment back to a revision's template; returns kubectl's line."""
+    """Patch the Deployment back to a revision's template; returns kubectl's line.
+
+    As kubectl: the revision is looked up first, then a paused Deployment is refused."""
+    rs = target_replica_set(store, d, to_revision)
     if d.spec.get("paused"):
         raise ValueError("you cannot rollback a paused deployment; resume it first with "
                          "'kubectl rollout resume' and try again")
-    rs = target_replica_set(store, d, to_revision)
     if templates_equal_ignoring_hash(rs.template, d.spec["template"]):
         number = rs.annotations.get(revisions.REVISION_ANNOTATION)
         return (f"deployment.apps/{d.name} skipped rollback "
@@ -41,9 +43,10 @@ def undo(store: Store, d: Deployment, to_revision: int = 0) -> str:
     labels = template.get("metadata", {}).get("labels", {})
     labels.pop(POD_TEMPLATE_HASH_LABEL, None)
     d.spec["template"] = template
-    for key, value in rs.annotations.items():
-        if key not in dc.ANNOTATIONS_TO_SKIP:
-            d.annotations[key] = value
+    # kubectl's patch replaces metadata.annotations: the kept keys plus the target's own
+    annotations = {k: v for k, v in d.annotations.items() if k in dc.ANNOTATIONS_TO_SKIP}
+    annotations.update({k: v for k, v in rs.annotations.items() if k not in dc.ANNOTATIONS_TO_SKIP})
+    d.annotations = annotations
     d.generation += 1
     store.changed("Deployment", d)
     store.enqueue("deployment", d.name)

@@ -419,12 +419,6 @@ def test_rollback_with_no_history():
         c.rollout_undo("web")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "kubectl (pkg/polymorphichelpers/rollback.go DeploymentRollbacker.Rollback) REPLACES "
-    "metadata.annotations with the skip-list values plus the target RS's annotations, so a "
-    "change-cause the target revision never had is dropped; simulator/rollback.py undo() only "
-    "overwrites keys and keeps the Deployment's newer change-cause, which then lands on the "
-    "re-used ReplicaSet and in `rollout history`"))
 def test_rollback_replaces_the_deployment_annotations():
     c = Cluster(seed=6)
     c.apply(deployment("nginx:1.14.2"))
@@ -455,11 +449,6 @@ def test_rollback_refused_while_paused_changes_nothing():
     assert [h["revision"] for h in c.rollout_history("web")] == [1, 2, 3]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "kubectl rollback.go DeploymentRollbacker.Rollback looks the revision up "
-    "(deploymentRevision) before it checks spec.paused, so a missing revision is reported as "
-    "'unable to find specified revision N in history' even when paused; "
-    "simulator/rollback.py undo() checks paused first"))
 def test_missing_revision_reported_before_paused():
     c = history_123()
     c.rollout_pause("web")
