@@ -237,3 +237,17 @@ def test_stored_snapshots_do_not_depend_on_json_key_order(published):
     live.advance(simulation_id=sim_id, steps=40)
     strip = lambda ps: [{**p, "sim": 0} for p in ps]  # noqa: E731
     assert strip(payloads(sim_id)) == strip(payloads(reference))
+
+
+@pytest.mark.parametrize("snapshot_every", [1, 3, 20], ids=["snapshot-each-step", "replay-up-to-2", "replay-up-to-19"])
+def test_a_process_restarted_before_every_step_records_the_same_deltas(published, settings, snapshot_every):
+    settings.SNAPSHOT_EVERY = snapshot_every
+    reference = prepare(running=False)
+    live.advance(simulation_id=reference, steps=40)
+    live.forget()
+    sim_id = prepare(running=False)
+    for _ in range(40):
+        live.forget()  # every step starts from the database alone
+        live.advance(simulation_id=sim_id, steps=1)
+    strip = lambda ps: [{**p, "sim": 0} for p in ps]  # noqa: E731
+    assert strip(payloads(sim_id)) == strip(payloads(reference))
