@@ -929,3 +929,35 @@ def test_event_writes_about_one_object_are_rate_limited():
               and r["object"]["involvedObject"]["name"] == pod
               and r["object"]["source"]["component"] == "kubelet"]
     assert len(writes) <= 25 + seconds // 300 + 1
+
+
+# --- the kubelet: liveness restarts (seed: hellok8s:liveness) --------------------------------------
+def test_liveness_failures_restart_the_container():
+    """prober worker: failureThreshold (default 3) consecutive failures, then kuberuntime
+    computePodActions kills the container ("Container app failed liveness probe, will be
+    restarted") and starts a new one; the first restart is immediate, the second waits for the
+    10 s back-off (doBackOff)."""
+    c = Cluster(seed=15)
+    c.apply(deployment("guangzhengli/hellok8s:liveness", 1, container={"livenessProbe": {
+        "httpGet": {"path": "/healthz", "port": 3000}, "initialDelaySeconds": 3, "periodSeconds": 3}}))
+    records = run(c, 100)
+    pod_events = [(sim_seconds(r["object"]["lastTimestamp"]), r["object"]) for r in records
+                  if r["type"] == "EVENT" and r["object"]["involvedObject"]["kind"] == "Pod"
+                  and r["object"]["reason"] in ("Unhealthy", "Killing", "Started")]
+    kinds = [e["reason"] for _, e in pod_events]
+    first_kill = kinds.index("Killing")
+    assert kinds[:first_kill] == ["Started", "Unhealthy", "Unhealthy", "Unhealthy"]
+    failures = [t for t, e in pod_events[1:first_kill]]
+    assert failures[1] - failures[0] == failures[2] - failures[1] == 3      # periodSeconds
+    started = pod_events[0][0]
+    assert failures[0] - started >= 15          # /healthz answers 200 for the first 15 s
+    for _, e in pod_events[1:first_kill]:
+        assert (e["type"], e["message"]) == ("Warning", "Liveness probe failed: HTTP probe failed with statuscode: 500")
+    kill_time, kill = pod_events[first_kill]
+    assert (kill["type"], kill["message"], kill_time) == (
+        "Normal", "Container app failed liveness probe, will be restarted", failures[2])
+    restarts = [t for t, e in pod_events if e["reason"] == "Started"]
+    kills = [t for t, e in pod_events if e["reason"] == "Killing"]
+    assert restarts[1] - kills[0] <= 2                    # first restart: no back-off
+    assert 10 <= restarts[2] - kills[1] <= 12             # second: the 10 s back-off
+    assert c.list("pod")[0]["status"]["containerStatuses"][0]["restartCount"] >= 2
