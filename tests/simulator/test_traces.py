@@ -961,3 +961,45 @@ def test_liveness_failures_restart_the_container():
     assert restarts[1] - kills[0] <= 2                    # first restart: no back-off
     assert 10 <= restarts[2] - kills[1] <= 12             # second: the 10 s back-off
     assert c.list("pod")[0]["status"]["containerStatuses"][0]["restartCount"] >= 2
+
+
+# --- names and defaults ----------------------------------------------------------------------------
+def test_names_follow_kubernetes_alphabets():
+    """RS = deployment + pod-template-hash (a decimal FNV hash re-encoded through
+    rand.SafeEncodeString: only 'bcdf' and '4-9'); pod = RS + '-' + 5 characters of the API
+    server's generateName alphabet (apiserver names.simpleNameGenerator)."""
+    c = started()
+    rs = c.list("replicaset")[0]
+    template_hash = rs["metadata"]["labels"]["pod-template-hash"]
+    assert rs["metadata"]["name"] == f"web-{template_hash}"
+    assert re.fullmatch(r"[bcdf4-9]{1,10}", template_hash)
+    assert rs["spec"]["selector"]["matchLabels"] == {"app": "web", "pod-template-hash": template_hash}
+    assert rs["metadata"]["ownerReferences"][0]["kind"] == "Deployment"
+    for pod in c.list("pod"):
+        assert re.fullmatch(rf"web-{template_hash}-[bcdfghjklmnpqrstvwxz2456789]{{5}}", pod["metadata"]["name"])
+        assert pod["metadata"]["labels"]["pod-template-hash"] == template_hash
+    scaling = [e for e in c.list("event") if e["reason"] == "ScalingReplicaSet"]
+    assert [(e["involvedObject"]["kind"], e["source"]["component"], e["type"]) for e in scaling] == [
+        ("Deployment", "deployment-controller", "Normal")]
+
+
+def test_default_revision_history_limit_keeps_ten_old_replica_sets():
+    c = started(1)
+    images = [f"nginx:1.{minor}.0" for minor in range(15, 27)]      # 12 more revisions
+    for image in images:
+        c.apply(deployment(image, 1))
+        run_until(c, rolled_out())
+    run(c, 40)
+    rss = rs_by_revision(c)
+    assert sorted(rss) == list(range(3, 14))                     # 10 old + the current one
+    assert [h["revision"] for h in c.rollout_history("web")] == list(range(3, 14))
+
+
+def test_zero_replicas_is_complete_at_once():
+    c = Cluster(seed=17)
+    c.apply(deployment(replicas=0))
+    records = run(c, 2)
+    assert scaling_messages(records) == []                        # created at 0: no event
+    assert c.rollout_status("web") == (done(), True)
+    assert brief(condition(c, "Available")) == AVAILABLE_TRUE
+    assert brief(condition(c, "Progressing"))[:2] == ("True", "NewReplicaSetAvailable")
