@@ -246,23 +246,31 @@ def event(store: Store, e) -> dict:
         e, count, last, message = e
     else:
         count, last, message = e.count, e.last, e.message
-    involved = {"apiVersion": _API_VERSIONS[e.kind], "kind": e.kind, "name": e.obj_name,
-                "uid": e.obj_uid}
-    if e.kind != "Node":
-        involved["namespace"] = NAMESPACE
-    if e.field_path:
-        involved["fieldPath"] = e.field_path
-    source = {"component": e.component}
-    if e.host:
-        source["host"] = e.host
+    first = rfc3339(e.first)
     return {"apiVersion": "v1", "kind": "Event",
             "metadata": {"name": e.name, "namespace": NAMESPACE, "uid": _event_uid(e.seq),
-                         "creationTimestamp": rfc3339(e.first)},
-            "involvedObject": involved, "reason": e.reason, "message": message,
-            "source": source, "firstTimestamp": rfc3339(e.first),
-            "lastTimestamp": rfc3339(last), "count": count, "type": e.type,
-            "eventTime": None, "reportingComponent": e.component,
+                         "creationTimestamp": first},
+            "involvedObject": _involved(e.kind, e.obj_name, e.obj_uid, e.field_path),
+            "reason": e.reason, "message": message, "source": _source(e.component, e.host),
+            "firstTimestamp": first, "lastTimestamp": rfc3339(last), "count": count,
+            "type": e.type, "eventTime": None, "reportingComponent": e.component,
             "reportingInstance": e.host or ""}
+
+
+@lru_cache(maxsize=4096)
+def _involved(kind: str, name: str, uid: str, field_path: str | None) -> dict:
+    # shared read-only between the records of one object's events
+    involved = {"apiVersion": _API_VERSIONS[kind], "kind": kind, "name": name, "uid": uid}
+    if kind != "Node":
+        involved["namespace"] = NAMESPACE
+    if field_path:
+        involved["fieldPath"] = field_path
+    return involved
+
+
+@lru_cache(maxsize=256)
+def _source(component: str, host: str | None) -> dict:
+    return {"component": component, "host": host} if host else {"component": component}
 
 
 def _event_uid(seq: int) -> str:
