@@ -1003,3 +1003,29 @@ def test_zero_replicas_is_complete_at_once():
     assert c.rollout_status("web") == (done(), True)
     assert brief(condition(c, "Available")) == AVAILABLE_TRUE
     assert brief(condition(c, "Progressing"))[:2] == ("True", "NewReplicaSetAvailable")
+
+
+def test_scale_down_deletes_pending_pods_before_running_ones():
+    """replicaset controller getPodsToDelete / controller.ActivePods ordering: pending before
+    running, not ready before ready; the pods still pulling their image go first."""
+    image = "example.com/slow-pull:1"
+    c = Cluster(seed=18)
+    c.apply([{"apiVersion": "rolloutviz.dev/v1", "kind": "ImageBehavior", "metadata": {"name": "slow-pull"},
+              "spec": {"image": image, "pull": {"seconds": 30}}},
+             deployment(image, 1)])
+    run_until(c, rolled_out(), limit=120)
+    (first,) = [p["metadata"]["name"] for p in c.list("pod")]
+    c.scale("web", 3)
+    run(c, 5)
+    pods = {p["metadata"]["name"]: p for p in c.list("pod")}
+    assert len(pods) == 3
+    # a node that already has the image starts at once, so compare phase as the controller does
+    pending = sorted(n for n, p in pods.items() if p["status"]["phase"] == "Pending")
+    assert pending, "the new pods should still be pulling"
+    c.scale("web", 3 - len(pending))
+    run(c, 1)
+    survivors = {p["metadata"]["name"] for p in c.list("pod") if "deletionTimestamp" not in p["metadata"]}
+    assert first in survivors
+    assert not survivors & set(pending)
+    deleted = [e["message"] for e in c.list("event") if e["reason"] == "SuccessfulDelete"]
+    assert sorted(deleted) == [f"Deleted pod: {n}" for n in pending]
