@@ -72,6 +72,11 @@ SPEEDS = (0.5, 1.0, 2.0, 5.0, 10.0, 50.0)
 BULKY_ARGS = frozenset({"yaml", "source", "yaml_text_or_dicts", "manifest", "manifests"})
 
 
+def cache_size() -> int:
+    """Simulations a process keeps in memory (setting ``LIVE_CACHE_SIZE``); the rest reload on use."""
+    return int(getattr(settings, "LIVE_CACHE_SIZE", 32))
+
+
 def snapshot_every() -> int:
     """Steps between periodic snapshots (setting ``SNAPSHOT_EVERY``; replay after a restart is at most this)."""
     return int(getattr(settings, "SNAPSHOT_EVERY", 50))
@@ -109,6 +114,15 @@ def forget(simulation_id: int | None = None) -> None:
             _cache.clear()
         else:
             _cache.pop(simulation_id, None)
+
+
+def _keep(simulation_id: int, live: _Live) -> None:
+    """Cache ``live`` as the most recently used copy, dropping the least recently used ones."""
+    with _locks_guard:  # the cache is shared by the threads of every simulation
+        _cache.pop(simulation_id, None)
+        _cache[simulation_id] = live
+        while len(_cache) > cache_size():
+            _cache.pop(next(iter(_cache)))
 
 
 # ---------------------------------------------------------------- loading
@@ -155,6 +169,7 @@ def _load(sim: Simulation) -> _Live:
     if live is not None and live.created != sim.created:
         live = None
     if live is not None and live.seq == sim.seq:
+        _keep(sim.id, live)
         return live
     try:
         if live is not None and live.seq < sim.seq:
@@ -166,7 +181,7 @@ def _load(sim: Simulation) -> _Live:
         _cache.pop(sim.id, None)
         raise
     live = _Live(seq=sim.seq, cluster=cluster, timeline=timeline, snapshot_seq=snapshot_seq, created=sim.created)
-    _cache[sim.id] = live
+    _keep(sim.id, live)
     return live
 
 
@@ -354,7 +369,7 @@ def _committed(simulation_id: int, live: _Live, messages: list[dict]) -> None:
     with _lock(simulation_id):
         current = _cache.get(simulation_id)
         if current is None or current.created != live.created or current.seq < live.seq:
-            _cache[simulation_id] = live
+            _keep(simulation_id, live)
         publish(simulation_id, messages)
 
 

@@ -251,3 +251,14 @@ def test_a_process_restarted_before_every_step_records_the_same_deltas(published
         live.advance(simulation_id=sim_id, steps=1)
     strip = lambda ps: [{**p, "sim": 0} for p in ps]  # noqa: E731
     assert strip(payloads(sim_id)) == strip(payloads(reference))
+
+
+def test_a_process_keeps_only_the_most_recently_used_simulations(published, settings):
+    settings.LIVE_CACHE_SIZE = 2
+    ids = [Simulation.objects.create(seed=i).id for i in range(3)]
+    for sim_id in ids:
+        live.advance(simulation_id=sim_id, steps=1)
+    assert list(live._cache) == ids[1:]
+    live.state(simulation_id=ids[0])  # reloaded from the database, evicting the oldest
+    assert list(live._cache) == [ids[2], ids[0]]
+    assert live.state(simulation_id=ids[1])["t"] == 1.0
