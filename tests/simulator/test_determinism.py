@@ -180,3 +180,18 @@ def test_restoring_does_not_disturb_the_original():
     reference = Cluster(seed=SEED)
     drive(reference, 45)
     assert drive(c, 120) == drive(reference, 120)
+
+
+@pytest.mark.parametrize("when", [20.0, 90.0, 150.0, 200.0], ids=["set-image", "bad-image", "undo", "delete-pod"])
+def test_snapshot_between_a_command_and_the_next_step(when):
+    """Changes a command made but no step has reported yet travel with the snapshot."""
+    original = Cluster(seed=SEED)
+    drive(original, when)
+    for command in SCENARIO[when]:
+        command(original)
+    copy = Cluster.restore(json.loads(json.dumps(original.snapshot())))
+    first = [json.dumps(r, sort_keys=True) for r in copy.step()]
+    assert first == [json.dumps(r, sort_keys=True) for r in original.step()]
+    assert first                     # the command's effect is reported by this step
+    until = when + 60
+    assert drive(copy, until) == drive(original, until)
