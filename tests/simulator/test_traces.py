@@ -399,6 +399,12 @@ def test_rollback_renumbers_the_old_replica_set():
     assert sorted(rss) == [1, 4, 5]
     assert rss[5]["metadata"]["name"] == rs3
     assert rss[5]["metadata"]["annotations"][REVISION_HISTORY] == "3"
+    # a third undo re-uses RS-2 again: its earlier numbers accumulate, oldest first
+    c.rollout_undo("web")
+    run_until(c, rolled_out())
+    rss = rs_by_revision(c)
+    assert sorted(rss) == [1, 5, 6]
+    assert (rss[6]["metadata"]["name"], rss[6]["metadata"]["annotations"][REVISION_HISTORY]) == (rs2, "2,4")
 
 
 def test_rollback_to_revision_and_refusals():
