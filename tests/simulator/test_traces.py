@@ -21,6 +21,7 @@ REVISION_HISTORY = "deployment.kubernetes.io/revision-history"
 DESIRED = "deployment.kubernetes.io/desired-replicas"
 MAX = "deployment.kubernetes.io/max-replicas"
 CHANGE_CAUSE = "kubernetes.io/change-cause"
+COMBINED = "(combined from similar events): "   # client-go EventAggregatorByReasonMessageFunc
 SCALED = re.compile(r"^Scaled (up|down) replica set (\S+) from (\d+) to (\d+)$")
 EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)
 NEVER_READY = "guangzhengli/hellok8s:bad"   # /healthz answers 500 for ever (seed 003)
@@ -91,9 +92,6 @@ def scaling_messages(records: list[dict]) -> list[str]:
     "(combined from similar events): "; the decision is the text after it)."""
     return [r["object"]["message"].removeprefix(COMBINED) for r in records
             if r["type"] == "EVENT" and r["object"]["reason"] == "ScalingReplicaSet"]
-
-
-COMBINED = "(combined from similar events): "
 
 
 def sizes_after_each(messages: list[str], start: dict[str, int], order: list[str]) -> list[tuple]:
