@@ -1033,3 +1033,46 @@ def test_scale_down_deletes_pending_pods_before_running_ones():
     assert not survivors & set(pending)
     deleted = [e["message"] for e in c.list("event") if e["reason"] == "SuccessfulDelete"]
     assert sorted(deleted) == [f"Deleted pod: {n}" for n in pending]
+
+
+def test_surge_zero_trace_removes_before_it_adds():
+    """maxSurge 0 / maxUnavailable 1, 4 replicas: the new RS is created at 0 (no event), every
+    step first removes an old pod, then adds a new one (rolling.go)."""
+    c = started(4, surge=0, unavailable=1)
+    old = rs_name(c, 1)
+    c.set_image("web", "app", "nginx:1.16.1")
+    seen, records = watch_status(c, 200)
+    new = rs_name(c, 2)
+    assert scaling_messages(records) == [
+        f"Scaled down replica set {old} from 4 to 3", f"Scaled up replica set {new} from 0 to 1",
+        f"Scaled down replica set {old} from 3 to 2", f"Scaled up replica set {new} from 1 to 2",
+        f"Scaled down replica set {old} from 2 to 1", f"Scaled up replica set {new} from 2 to 3",
+        f"Scaled down replica set {old} from 1 to 0", f"Scaled up replica set {new} from 3 to 4"]
+    assert seen == ["Waiting for deployment spec update to be observed...\n",
+                    waiting("web", "1 out of 4 new replicas have been updated..."),
+                    waiting("web", "2 out of 4 new replicas have been updated..."),
+                    waiting("web", "3 out of 4 new replicas have been updated..."),
+                    waiting("web", "3 of 4 updated replicas are available..."),
+                    done()]
+
+
+def test_min_ready_seconds_holds_back_the_rollout():
+    """Old pods go only once new ones are *available*: Ready for minReadySeconds."""
+    c = started(1, surge=1, unavailable=0, minReadySeconds=10)
+    old = rs_name(c, 1)
+    c.set_image("web", "app", "nginx:1.16.1")
+    def new_pod_ready(c: Cluster) -> bool:
+        rss = rs_by_revision(c)
+        return 2 in rss and any(
+            p["metadata"]["name"].startswith(rss[2]["metadata"]["name"] + "-")
+            and (p["status"].get("containerStatuses") or [{}])[0].get("ready") for p in c.list("pod"))
+
+    records = run_until(c, new_pod_ready)
+    new = rs_name(c, 2)
+    pod = next(p for p in c.list("pod") if p["metadata"]["name"].startswith(new + "-"))
+    ready_at = sim_seconds(next(x for x in pod["status"]["conditions"] if x["type"] == "Ready")["lastTransitionTime"])
+    records += run(c, ready_at + 9 - c.now)
+    assert scaling_messages(records) == [f"Scaled up replica set {new} from 0 to 1"]
+    records += run(c, 3)
+    assert scaling_messages(records) == [f"Scaled up replica set {new} from 0 to 1",
+                                         f"Scaled down replica set {old} from 1 to 0"]
