@@ -1076,3 +1076,21 @@ def test_min_ready_seconds_holds_back_the_rollout():
     records += run(c, 3)
     assert scaling_messages(records) == [f"Scaled up replica set {new} from 0 to 1",
                                          f"Scaled down replica set {old} from 1 to 0"]
+
+
+def test_fixing_a_timed_out_rollout_completes_it():
+    """Timing out is informational: a new template creates a new RS (Progressing True again,
+    a new transition) and the rollout completes; kubectl stops reporting the deadline."""
+    c = started(surge=1, unavailable=1, progressDeadlineSeconds=30)
+    c.apply(deployment(NEVER_READY, surge=1, unavailable=1, container=HEALTHZ_READINESS,
+                       progressDeadlineSeconds=30))
+    run(c, 60)
+    timed_out = condition(c, "Progressing")
+    assert (timed_out["status"], timed_out["reason"]) == ("False", "ProgressDeadlineExceeded")
+    c.apply(deployment("nginx:1.16.1", surge=1, unavailable=1, progressDeadlineSeconds=30))
+    run_until(c, rolled_out())
+    final = condition(c, "Progressing")
+    assert brief(final) == ("True", "NewReplicaSetAvailable",
+                            f'ReplicaSet "{rs_name(c, 3)}" has successfully progressed.')
+    assert sim_seconds(final["lastTransitionTime"]) > sim_seconds(timed_out["lastTransitionTime"])
+    assert [rs["spec"]["replicas"] for rs in rs_by_revision(c).values()] == [0, 0, 3]
