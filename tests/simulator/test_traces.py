@@ -1094,3 +1094,24 @@ def test_fixing_a_timed_out_rollout_completes_it():
                             f'ReplicaSet "{rs_name(c, 3)}" has successfully progressed.')
     assert sim_seconds(final["lastTransitionTime"]) > sim_seconds(timed_out["lastTransitionTime"])
     assert [rs["spec"]["replicas"] for rs in rs_by_revision(c).values()] == [0, 0, 3]
+
+
+def test_recreate_rollback_keeps_the_previous_progressing_message():
+    """A quirk of progress.go syncRolloutStatus: with Recreate the old pods are gone before new
+    ones exist, so status.replicas == updatedReplicas (0, then 3) throughout and the rollout
+    counts as already complete while the reason is NewReplicaSetAvailable; a rollback re-uses
+    an existing RS, so no NewReplicaSetCreated condition replaces it either. The condition
+    keeps naming the previous ReplicaSet."""
+    c = started(strategy_type="Recreate")
+    rs1 = rs_name(c, 1)
+    c.apply(deployment("nginx:1.16.1", strategy_type="Recreate"))
+    run_until(c, rolled_out())
+    rs2 = rs_name(c, 2)
+    assert brief(condition(c, "Progressing"))[2] == f'ReplicaSet "{rs2}" has successfully progressed.'
+    c.rollout_undo("web")
+    records = run_until(c, rolled_out())
+    assert scaling_messages(records) == [f"Scaled down replica set {rs2} from 3 to 0",
+                                         f"Scaled up replica set {rs1} from 0 to 3"]
+    assert [h["revision"] for h in c.rollout_history("web")] == [2, 3]
+    assert brief(condition(c, "Progressing")) == (
+        "True", "NewReplicaSetAvailable", f'ReplicaSet "{rs2}" has successfully progressed.')
