@@ -1115,3 +1115,16 @@ def test_recreate_rollback_keeps_the_previous_progressing_message():
     assert [h["revision"] for h in c.rollout_history("web")] == [2, 3]
     assert brief(condition(c, "Progressing")) == (
         "True", "NewReplicaSetAvailable", f'ReplicaSet "{rs2}" has successfully progressed.')
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "kubectl pkg/cmd/set/set_image.go SetImageOptions.Run skips objects whose patch is empty "
+    "(`if string(patch.Patch) == \"{}\" ... continue`), so setting the image a container "
+    "already has prints nothing; simulator/cluster.py Cluster.set_image always returns "
+    "'deployment.apps/NAME image updated'"))
+def test_set_image_to_the_current_image_prints_nothing():
+    c = started()
+    generation = c.get("deployment", "web")["metadata"]["generation"]
+    printed = c.set_image("web", "app", "nginx:1.14.2")
+    assert c.get("deployment", "web")["metadata"]["generation"] == generation     # no update
+    assert printed == ""
