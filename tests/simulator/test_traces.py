@@ -259,10 +259,17 @@ def test_progressing_reasons_during_a_rollout():
 
 
 # --- §14 (d): 10 replicas 3/2, new image never ready, then scale to 15 -----------------------
-def test_stalled_rollout_then_proportional_scale_to_15():
+NEVER_AVAILABLE = [
+    pytest.param(NEVER_READY, HEALTHZ_READINESS, id="readiness-always-fails"),
+    pytest.param("nginx:1.161", None, id="image-typo-ImagePullBackOff"),
+]
+
+
+@pytest.mark.parametrize("image, container", NEVER_AVAILABLE)
+def test_stalled_rollout_then_proportional_scale_to_15(image, container):
     c = started(10, surge=3, unavailable=2)
     old = rs_name(c, 1)
-    c.apply(deployment(NEVER_READY, 10, surge=3, unavailable=2, container=HEALTHZ_READINESS))
+    c.apply(deployment(image, 10, surge=3, unavailable=2, container=container))
     records = run(c, 60)
     new = rs_name(c, 2)
     assert scaling_messages(records) == [
