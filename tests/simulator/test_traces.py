@@ -1169,3 +1169,19 @@ def test_second_restart_in_the_same_second_is_refused():
     assert str(refused.value) == ("failed to create patch for web: if restart has already been "
                                   "triggered within the past second, please wait before "
                                   "attempting to trigger another")
+
+
+def test_proportional_scaling_while_paused_mid_rollout():
+    """Paused Deployments go through sync.go sync: scaling still spreads proportionally, and
+    nothing else moves."""
+    c = started(10, surge=3, unavailable=2)
+    old = rs_name(c, 1)
+    c.apply(deployment(NEVER_READY, 10, surge=3, unavailable=2, container=HEALTHZ_READINESS))
+    run(c, 30)
+    new = rs_name(c, 2)
+    c.rollout_pause("web")
+    c.scale("web", 15)
+    records = run(c, 60)
+    assert scaling_messages(records) == [f"Scaled up replica set {old} from 8 to 11",
+                                         f"Scaled up replica set {new} from 5 to 7"]
+    assert brief(condition(c, "Progressing")) == ("Unknown", "DeploymentPaused", "Deployment is paused")
