@@ -72,12 +72,62 @@ def main() -> None:
             page.screenshot(path=OUT / "large-mode.png")
             page.click("#large-mode")
 
+            liveness_failures(page, server.url)
+            page.locator("#timeline").screenshot(path=OUT / "probe-failures.png")
+
+            thousand_pods(page, server.url)
+            page.screenshot(path=OUT / "thousand-pods.png")
+
             page.goto(server.url + "/")
             page.wait_for_selector("body[data-ready=true]")
             page.screenshot(path=OUT / "home.png", full_page=True)
             browser.close()
         finally:
             server.stop()
+
+
+def liveness_failures(page, base: str) -> Dashboard:
+    """hellok8s with its liveness probe failing after 15 s: restarts, probe failures, back-off."""
+    dash = Dashboard.from_demo(page, base, "hellok8s")
+    dash.set_speed(10)
+    dash.play()
+    dash.wait_pods(1, 1)
+    page.click('#demo-steps [data-run-step="6"]')  # "A liveness probe that fails after 15 s"
+    page.locator('#demo-steps li[data-step="6"].done').wait_for()
+    dash.wait("""() => [...window.rolloutviz.store.timeline.pods.values()]
+      .some((l) => l.marks.filter((m) => m[1] === "restart").length >= 2)""")
+    dash.pause_clock()
+    page.click("#fit-all")
+    return dash
+
+
+def thousand_pods(page, base: str) -> Dashboard:
+    """A 1,000-replica Deployment half-way through a rolling update."""
+    dash = Dashboard.new_empty(page, base)
+    dash.set_yaml(dash.yaml().replace("replicas: 3", "replicas: 1000").replace("maxSurge: 1", "maxSurge: 25%")
+                  .replace("maxUnavailable: 0", "maxUnavailable: 25%"))
+    dash.apply()
+    dash.set_speed(10)
+    dash.play()
+    dash.wait_pods(1, 1000)
+    dash.set_speed(1)
+    dash.use_image("nginx:1.16.1")
+    dash.apply()
+    dash.wait("""() => {
+      const tl = window.rolloutviz.store.timeline;
+      const live = (rev) => { const rs = [...tl.replicasets.values()].find((r) => r.revision === rev);
+        return rs ? [...tl.pods.values()].filter((l) => l.rs === rs.name && l.deleted === null).length : 0; };
+      return live(2) >= 250 && live(1) >= 250;
+    }""")
+    dash.advance(5)  # let the first new pods pull and start
+    dash.pause_clock()
+    page.click("#fit-all")
+    page.locator("#catalogue summary").click()
+    # Scroll the lanes to where the new ReplicaSet's pods end and the old one's begin.
+    dash.js("""() => { const tl = window.rolloutviz.timeline;
+      const header = tl.rows.find((r) => r.kind === "rs" && r.rs.revision === 1);
+      tl.scroller.scrollTop = header.y - 200; }""")
+    return dash
 
 
 def hover_point(page, dash: Dashboard) -> tuple[float, float]:
