@@ -5,8 +5,11 @@ How the state is kept, correct with any number of processes:
 * **The database is the truth.** The state of a simulation at ``seq`` S is
   ``Cluster.restore(latest Snapshot with seq <= S)`` followed by one ``step()`` for each
   step TickRecord after that snapshot (commands and resets always write a snapshot; clock
-  changes leave the cluster as it is). Without a snapshot the start is ``Cluster(seed=sim.seed, tick=sim.tick)``. The
-  simulator is deterministic, so this is exactly the state that produced those deltas.
+  changes leave the cluster as it is). Without a snapshot the start is
+  ``Cluster(seed=sim.seed, tick=sim.tick)``. The simulator is deterministic, so this is
+  exactly the state that produced those deltas. A snapshot that no longer loads (another
+  simulator version) is replaced by replaying the whole history: seed, steps and the
+  accepted CommandRecords in order.
 * **One change = one mutation = one new seq.** A step, a command, a clock change or a reset
   runs inside one transaction that holds the Simulation row's write lock
   (``select_for_update`` on PostgreSQL; SQLite's ``BEGIN IMMEDIATE``, set in settings). In
@@ -147,11 +150,39 @@ def _restore(sim: Simulation) -> tuple[Cluster, int]:
     snapshot = (
         Snapshot.objects.filter(simulation_id=sim.id, seq__lte=sim.seq).order_by("-seq", "-id").first()
     )
-    cluster = Cluster.restore(snapshot.state) if snapshot else _fresh_cluster(sim)
-    base = snapshot.seq if snapshot else 0
+    if snapshot is None:
+        cluster, base = _fresh_cluster(sim), 0
+    else:
+        try:
+            cluster, base = Cluster.restore(snapshot.state), snapshot.seq
+        except (ValueError, KeyError, TypeError) as error:  # e.g. written by an older simulator
+            logger.warning("simulation %s: snapshot at seq %s does not load (%r); replaying its history",
+                           sim.id, snapshot.seq, error)
+            return _replay_history(sim), 0
     for payload in _stream_payloads(sim.id, base, sim.seq):
         _replay(cluster, payload)
     return cluster, base
+
+
+def _replay_history(sim: Simulation) -> Cluster:
+    """The cluster rebuilt from the seed, every step and every accepted command, in seq order.
+
+    Accepted commands and command deltas correspond one to one, in order (a refused command
+    has no delta). A reset's cluster came from its caller, so history before it cannot be redone.
+    """
+    cluster = _fresh_cluster(sim)
+    commands = iter(CommandRecord.objects.filter(simulation_id=sim.id, ok=True).order_by("index"))
+    for payload in _stream_payloads(sim.id, 0, sim.seq):
+        cause = payload.get("cause")
+        if cause == "command":
+            command = next(commands)
+            getattr(cluster, command.name)(**command.args)
+            cluster.take_changes()
+        elif cause == "reset":
+            raise StateMoved(f"simulation {sim.id}: no loadable snapshot after its reset at seq {payload['seq']}")
+        else:
+            _replay(cluster, payload)
+    return cluster
 
 
 def _replay(cluster: Cluster, payload: dict) -> None:

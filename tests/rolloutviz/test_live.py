@@ -263,3 +263,18 @@ def test_a_process_keeps_only_the_most_recently_used_simulations(published, sett
     live.state(simulation_id=ids[0])  # reloaded from the database, evicting the oldest
     assert list(live._cache) == [ids[2], ids[0]]
     assert live.state(simulation_id=ids[1])["t"] == 1.0
+
+
+def test_a_snapshot_that_no_longer_loads_is_replaced_by_replaying_the_whole_history(published, settings):
+    settings.SNAPSHOT_EVERY = 10
+    sim_id = prepare(running=False)
+    with pytest.raises(ValueError):  # a refused command: recorded, no delta, not replayed
+        live.execute(simulation_id=sim_id, command="rollout_resume", args={"name": "web"})
+    live.execute(simulation_id=sim_id, command="scale", args={"name": "web", "replicas": 3})
+    live.advance(simulation_id=sim_id, steps=15)
+    expected = live.state(simulation_id=sim_id)
+    Snapshot.objects.filter(simulation_id=sim_id).update(state={"version": 999})  # an unknown format
+    live.forget()
+    assert live.state(simulation_id=sim_id) == expected
+    live.advance(simulation_id=sim_id, steps=1)  # and it goes on, with a fresh snapshot soon
+    assert Snapshot.objects.filter(simulation_id=sim_id).exclude(state={"version": 999}).exists()
