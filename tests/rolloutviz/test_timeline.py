@@ -188,3 +188,74 @@ def test_patches_appended_in_order_give_the_timeline():
     assert merged["pods"]["web-abc-1"]["node"] == "node-2"
     assert merged["replicasets"]["web-abc"]["series"] == timeline["replicasets"]["web-abc"]["series"]
     assert merged["deployments"]["web"]["series"] == timeline["deployments"]["web"]["series"]
+
+
+# ---------------------------------------------------------------- fed by the real simulator
+
+LIVENESS = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - name: app
+        image: guangzhengli/hellok8s:liveness
+        livenessProbe:
+          httpGet: {path: /healthz, port: 3000}
+          initialDelaySeconds: 3
+          periodSeconds: 3
+"""
+
+
+def simulate(manifest, seconds, then=None, more=0):
+    """Feed a real Cluster's records into a recorder, as the custodian does."""
+    from simulator import Cluster
+
+    cluster, recorder = Cluster(seed=11), TimelineRecorder()
+
+    def feed(records):
+        changes = [r for r in records if r["type"] != "EVENT"]
+        recorder.record(t=cluster.now, changes=changes, events=[r["object"] for r in records if r["type"] == "EVENT"])
+
+    cluster.apply(manifest)
+    feed(cluster.take_changes())
+    for _ in range(seconds):
+        feed(cluster.step())
+    if then:
+        then(cluster)
+        feed(cluster.take_changes())
+        for _ in range(more):
+            feed(cluster.step())
+    return cluster, recorder.as_dict()
+
+
+def test_liveness_failures_leave_unhealthy_and_restart_marks_on_each_pod():
+    cluster, timeline = simulate(LIVENESS, 60)
+    assert len(timeline["pods"]) == 2
+    for name, lane in timeline["pods"].items():
+        kinds = [mark[1] for mark in lane["marks"]]
+        assert "unhealthy" in kinds and "restart" in kinds, name
+        restarts = sum(s["restartCount"] for s in cluster.get("pod", name)["status"]["containerStatuses"])
+        assert kinds.count("restart") == restarts
+        states = [state for _, state in lane["segments"]]
+        assert states[0] in ("Pending", "ContainerCreating") and "Available" in states
+
+
+def test_a_rolling_update_gives_scaling_markers_and_replicaset_series():
+    manifest = LIVENESS.replace("guangzhengli/hellok8s:liveness", "nginx:1.14.2").replace(
+        "        livenessProbe:\n          httpGet: {path: /healthz, port: 3000}\n"
+        "          initialDelaySeconds: 3\n          periodSeconds: 3\n", "")
+    _, timeline = simulate(manifest, 20, then=lambda c: c.set_image("web", "app", "nginx:1.16.1"), more=40)
+    scaling = [m["detail"] for m in timeline["markers"] if m["label"] == "ScalingReplicaSet"]
+    assert scaling[0].startswith("Scaled up replica set web-") and scaling[0].endswith("from 0 to 2")
+    assert any(d.startswith("Scaled down") for d in scaling)
+    by_revision = {rs["revision"]: rs for rs in timeline["replicasets"].values()}
+    assert by_revision[1]["series"][-1][1:] == [0, 0, 0]
+    assert by_revision[2]["series"][-1][1:] == [2, 2, 2]
+    assert by_revision[2]["images"] == ["nginx:1.16.1"]
+    assert timeline["deployments"]["web"]["series"] == [[0.0, 2, 1, 0]]
