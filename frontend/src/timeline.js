@@ -194,7 +194,9 @@ export class Timeline {
     ctx.font = `600 ${sz.font}px system-ui, sans-serif`;
     const last = rs.series?.[rs.series.length - 1];
     const counts = last ? `  ${last[2]}/${last[1]} ready` : "";
-    const text = `rev ${rs.revision || "?"} · ${(rs.images || []).join(", ")} · ${rs.hash || rs.name}${counts}`;
+    // With several Deployments, revision numbers repeat: name the owner too.
+    const owner = this.store.timeline.deployments.size > 1 && rs.deployment ? `${rs.deployment} ` : "";
+    const text = `${owner}rev ${rs.revision || "?"} · ${(rs.images || []).join(", ")} · ${rs.hash || rs.name}${counts}`;
     ctx.fillText(text, 6, y + row.h / 2, width - 12);
     ctx.font = `${sz.font}px system-ui, sans-serif`;
   }
