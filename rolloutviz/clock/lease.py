@@ -43,9 +43,14 @@ def process_identity() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-def running_simulation_ids() -> list[int]:
-    """Every simulation whose clock should be running, in id order."""
-    return list(Simulation.objects.filter(running=True).order_by("id").values_list("id", flat=True))
+def _free(owner: str, now) -> Q:
+    return Q(lease_owner="") | Q(lease_owner=owner) | Q(lease_expires__isnull=True) | Q(lease_expires__lt=now)
+
+
+def claimable_simulation_ids(owner: str) -> list[int]:
+    """Running simulations whose lease is free, expired or ``owner``'s, in id order (a read only)."""
+    rows = Simulation.objects.filter(_free(owner, timezone.now()), running=True).order_by("id")
+    return list(rows.values_list("id", flat=True))
 
 
 def _state(simulation_id: int) -> ClockState | None:
@@ -58,9 +63,8 @@ def _state(simulation_id: int) -> ClockState | None:
 def acquire(simulation_id: int, owner: str) -> ClockState | None:
     """Take the lease if the simulation is running and the lease is free, expired or already ours."""
     now = timezone.now()
-    free = Q(lease_owner="") | Q(lease_owner=owner) | Q(lease_expires__isnull=True) | Q(lease_expires__lt=now)
     taken = (
-        Simulation.objects.filter(free, pk=simulation_id, running=True)
+        Simulation.objects.filter(_free(owner, now), pk=simulation_id, running=True)
         .update(lease_owner=owner, lease_expires=now + timedelta(seconds=lease_seconds()))
     )
     return _state(simulation_id) if taken else None

@@ -28,8 +28,8 @@ class DatabaseDriver:
 
     owner: str = field(default_factory=lease.process_identity)
 
-    async def running(self) -> list[int]:
-        return await database_sync_to_async(lease.running_simulation_ids)()
+    async def claimable(self) -> list[int]:
+        return await database_sync_to_async(lease.claimable_simulation_ids)(self.owner)
 
     async def acquire(self, simulation_id: int) -> ClockState | None:
         return await database_sync_to_async(lease.acquire)(simulation_id, self.owner)
@@ -88,7 +88,7 @@ class ClockRegistry:
     async def scan(self) -> None:
         """Start a driving task for each running simulation whose lease we can take."""
         now = asyncio.get_running_loop().time()
-        for simulation_id in await self.driver.running():
+        for simulation_id in await self.driver.claimable():
             task = self.tasks.get(simulation_id)
             if (task is not None and not task.done()) or self._failed_until.get(simulation_id, 0) > now:
                 continue

@@ -102,9 +102,13 @@ def test_a_paused_simulation_is_not_leased_and_its_lease_is_not_renewed(sim):
     assert lease.acquire(sim.id, "a") is None
 
 
-def test_running_simulations_are_listed_in_id_order(db):
-    ids = [Simulation.objects.create(running=running).id for running in (True, False, True)]
-    assert lease.running_simulation_ids() == [ids[0], ids[2]]
+def test_claimable_simulations_are_running_ones_with_a_free_expired_or_own_lease(db):
+    ids = [Simulation.objects.create(running=running).id for running in (True, False, True, True, True)]
+    lease.acquire(ids[2], "b")
+    lease.acquire(ids[3], "a")
+    lease.acquire(ids[4], "b")
+    _expire(Simulation.objects.get(pk=ids[4]))
+    assert lease.claimable_simulation_ids("a") == [ids[0], ids[3], ids[4]]
 
 
 def test_process_identities_differ():
