@@ -1185,3 +1185,38 @@ def test_proportional_scaling_while_paused_mid_rollout():
     assert scaling_messages(records) == [f"Scaled up replica set {old} from 8 to 11",
                                          f"Scaled up replica set {new} from 5 to 7"]
     assert brief(condition(c, "Progressing")) == ("Unknown", "DeploymentPaused", "Deployment is paused")
+
+
+def test_generation_moves_on_spec_changes_not_on_controller_writes():
+    """pkg/registry/apps/deployment/strategy.go PrepareForUpdate bumps metadata.generation when
+    spec or annotations change; the controller's own revision annotation goes through the
+    status subresource (deploymentStatusStrategy: no bump)."""
+    c = started()
+    generation = lambda: c.get("deployment", "web")["metadata"]["generation"]
+    assert generation() == 1                     # the controller set the revision annotation
+    manifest = deployment()
+    manifest["metadata"]["labels"] = {"team": "a"}
+    assert c.apply(manifest) == ["deployment.apps/web configured"]
+    # the manifest changed, so did last-applied-configuration: an annotation update
+    labelled = generation()
+    c.scale("web", 4)
+    assert generation() == labelled + 1
+    c.rollout_pause("web")
+    assert generation() == labelled + 2
+    run(c, 2)
+    assert c.get("deployment", "web")["status"]["observedGeneration"] == labelled + 2
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "pkg/registry/apps/deployment/strategy.go deploymentStrategy.PrepareForUpdate bumps "
+    "metadata.generation when the annotations change too ('annotation updates bump the "
+    "generation because annotations are copied from deployments to their replica sets'); "
+    "every apply that changes the manifest changes kubectl.kubernetes.io/last-applied-"
+    "configuration. simulator/cluster.py Cluster._commit_deployment bumps only when the spec "
+    "changes"))
+def test_annotation_only_apply_bumps_the_generation():
+    c = started()
+    c.apply(deployment(annotations={CHANGE_CAUSE: "metadata only"}))
+    assert c.get("deployment", "web")["metadata"]["generation"] == 2
+    run(c, 2)
+    assert c.get("deployment", "web")["status"]["observedGeneration"] == 2
