@@ -3,6 +3,7 @@ place where time moves and controllers, scheduler and kubelets are driven from."
 from __future__ import annotations
 
 import copy
+import functools
 import gc
 from contextlib import contextmanager
 
@@ -34,6 +35,20 @@ _MAX_TIMERS_PER_STEP = 10_000_000  # a guard against a timer that re-arms itself
 _CONTROLLERS = {"deployment": deployment_controller.sync,
                 "replicaset": replicaset_controller.sync,
                 "scheduler": scheduler.schedule}
+
+
+def _controllers_react(command):
+    """After a command, the controllers react at the same instant (the real ones do within
+    milliseconds), so back-to-back commands see each other's effects, e.g. the ReplicaSet of
+    a `set image` exists before a `rollout undo`. Their change records come with the next
+    step(); kubelet work waits for its timers."""
+    @functools.wraps(command)
+    def run(self, *args, **kwargs):
+        result = command(self, *args, **kwargs)
+        with _no_cyclic_gc():
+            self._s.drain(_CONTROLLERS)
+        return result
+    return run
 
 
 class Cluster:
@@ -129,7 +144,7 @@ class Cluster:
         """One object as `kubectl get KIND NAME -o yaml` shows it; KeyError if absent."""
         kind = _kind(kind)
         obj = self._objects(kind).get(name)
-        if obj is None:
+        if obj is None or (kind == "Event" and obj.written is None):
             raise KeyError(f'{_RESOURCE[kind]} "{name}" not found')
         return copy.deepcopy(render.render(self._s, kind, obj))
 
@@ -139,7 +154,10 @@ class Cluster:
         if namespace != NAMESPACE and kind != "Node":
             return []
         objects = self._objects(kind)
-        names = list(objects) if kind == "Event" else sorted(objects)
+        if kind == "Event":   # events the spam filter never let through do not exist
+            names = [n for n, e in objects.items() if e.written is not None]
+        else:
+            names = sorted(objects)
         return [copy.deepcopy(render.render(self._s, kind, objects[n])) for n in names]
 
     def _objects(self, kind: str) -> dict:
@@ -148,6 +166,7 @@ class Cluster:
                 "Node": s.nodes, "Event": s.events}[kind]
 
     # --- apply ---------------------------------------------------------------------------
+    @_controllers_react
     def apply(self, source) -> list[str]:
         """`kubectl apply -f`: YAML text (one or more documents) or dicts.
 
@@ -265,6 +284,7 @@ class Cluster:
             self._s.changed("Deployment", d)
             self._s.enqueue("deployment", d.name)
 
+    @_controllers_react
     def scale(self, name: str, replicas: int) -> str:
         """`kubectl scale deployment/NAME --replicas=N`."""
         d = self._deployment(name)
@@ -273,6 +293,7 @@ class Cluster:
         self._update_spec(d, spec)
         return f"deployment.apps/{name} scaled"
 
+    @_controllers_react
     def set_image(self, name: str, container: str, image: str) -> str:
         """`kubectl set image deployment/NAME CONTAINER=IMAGE`."""
         d = self._deployment(name)
@@ -281,10 +302,13 @@ class Cluster:
         match = [c for c in containers if c.get("name") == container]
         if not match:
             raise KeyError(f'unable to find container named "{container}"')
+        if match[0].get("image") == image:
+            return ""   # kubectl skips an empty patch and prints nothing
         match[0]["image"] = image
         self._update_spec(d, spec)
         return f"deployment.apps/{name} image updated"
 
+    @_controllers_react
     def rollout_pause(self, name: str) -> str:
         """`kubectl rollout pause`."""
         d = self._deployment(name)
@@ -293,6 +317,7 @@ class Cluster:
         self._update_spec(d, {**copy.deepcopy(d.spec), "paused": True})
         return f"deployment.apps/{name} paused"
 
+    @_controllers_react
     def rollout_resume(self, name: str) -> str:
         """`kubectl rollout resume`."""
         d = self._deployment(name)
@@ -303,17 +328,25 @@ class Cluster:
         self._update_spec(d, spec)
         return f"deployment.apps/{name} resumed"
 
+    @_controllers_react
     def rollout_restart(self, name: str) -> str:
         """`kubectl rollout restart`: a restartedAt annotation on the pod template."""
         d = self._deployment(name)
         if d.spec.get("paused"):
-            raise ValueError("can't restart paused deployment (run rollout resume first)")
+            raise ValueError(f'deployments.apps "{name}" can\'t restart paused deployment '
+                             "(run rollout resume first)")
         spec = copy.deepcopy(d.spec)
-        meta = spec["template"].setdefault("metadata", {})
-        meta.setdefault("annotations", {})[RESTARTED_AT] = rfc3339(self._s.time)
+        annotations = spec["template"].setdefault("metadata", {}).setdefault("annotations", {})
+        stamp = rfc3339(self._s.time)
+        if annotations.get(RESTARTED_AT) == stamp:   # same second: kubectl's patch is empty
+            raise ValueError(f"failed to create patch for {name}: if restart has already been "
+                             "triggered within the past second, please wait before attempting "
+                             "to trigger another")
+        annotations[RESTARTED_AT] = stamp
         self._update_spec(d, spec)
         return f"deployment.apps/{name} restarted"
 
+    @_controllers_react
     def rollout_undo(self, name: str, to_revision: int = 0) -> str:
         """`kubectl rollout undo [--to-revision=N]`; ValueError when kubectl refuses."""
         return rollback.undo(self._s, self._deployment(name), to_revision)
@@ -335,6 +368,7 @@ class Cluster:
         return rollout_math.rollout_status(name, d.generation, d.spec.get("replicas", 1),
                                            d.status, d.status.get("conditions", ()))
 
+    @_controllers_react
     def delete_pod(self, name: str) -> str:
         """`kubectl delete pod NAME` (graceful: the pod shows Terminating first)."""
         pod = self._s.pods.get(name)
@@ -343,6 +377,7 @@ class Cluster:
         self._s.delete_pod(pod)
         return f'pod "{name}" deleted'
 
+    @_controllers_react
     def set_node_ready(self, node_name: str, ready: bool) -> str:
         """Stop (False) or restart (True) a node's kubelet."""
         if node_name not in self._s.nodes:

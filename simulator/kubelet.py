@@ -308,16 +308,22 @@ def on_available_timer(store: Store, name: str, due: float) -> None:
 
 
 def _arm(store: Store, pod: Pod) -> None:
-    wake = None
-    for c in pod.containers:
-        if c.due is not None and (wake is None or c.due < wake):
-            wake = c.due
-        if c.state == "running":
-            for worker in c.probes.values():
-                due = worker.next_run_at()
-                if due is not None and (wake is None or due < wake):
-                    wake = due
-    if pod.terminate_at is not None and pod.deletion_time is not None:
-        wake = pod.terminate_at if wake is None else min(wake, pod.terminate_at)
-    if wake is not None and round(wake, 6) != pod.wake:
+    """Schedule the pod's next wake-up: its earliest container action or probe, or, once
+    it is being deleted, the end of its shutdown."""
+    if pod.deletion_time is not None:
+        wake = pod.terminate_at
+    else:
+        wake = None
+        for c in pod.containers:
+            if c.due is not None and (wake is None or c.due < wake):
+                wake = c.due
+            if c.state == "running":
+                for worker in c.probes.values():
+                    due = worker.next_run_at()
+                    if due is not None and (wake is None or due < wake):
+                        wake = due
+    if wake is None:
+        return
+    wake = max(wake, store.time)   # something overdue runs now, never "in the past"
+    if round(wake, 6) != pod.wake:
         pod.wake = store.timers.schedule(wake, "kubelet", pod.name)

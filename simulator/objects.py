@@ -205,7 +205,7 @@ class Event(_Slotted):
     """core/v1 Event as the event recorder writes it (identical events aggregated)."""
 
     __slots__ = ("name", "seq", "type", "reason", "message", "kind", "obj_name", "obj_uid",
-                 "field_path", "component", "host", "first", "last", "count")
+                 "field_path", "component", "host", "first", "last", "count", "written")
 
     def __init__(self, name, seq, type_, reason, message, kind, obj_name, obj_uid,
                  field_path, component, host, now):
@@ -223,3 +223,4 @@ class Event(_Slotted):
         self.first = now
         self.last = now
         self.count = 1
+        self.written = None   # [count, last, message] as last written to the API (None: never)

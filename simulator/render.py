@@ -245,7 +245,7 @@ def event(store: Store, e) -> dict:
     if isinstance(e, tuple):
         e, count, last, message = e
     else:
-        count, last, message = e.count, e.last, e.message
+        count, last, message = e.written
     first = rfc3339(e.first)
     return {"apiVersion": "v1", "kind": "Event",
             "metadata": {"name": e.name, "namespace": NAMESPACE, "uid": _event_uid(e.seq),

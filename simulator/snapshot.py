@@ -23,7 +23,8 @@ def dump(store: Store) -> dict:
         "time": store.time, "rng": [version, list(internal), gauss],
         "event_keys": [[list(k), v] for k, v in store.event_keys.items()],
         "event_seq": store.event_seq,
-        "similar_events": [[list(k), v] for k, v in store.similar_events.items()], "timers": store.timers.to_state(),
+        "similar_events": [[list(k), v] for k, v in store.similar_events.items()],
+        "spam_buckets": [[list(k), v] for k, v in store.spam_buckets.items()], "timers": store.timers.to_state(),
         "queue": [list(k) for k in store.queue],
         "changes": [_change(store, c) for c in store.changes],
         "catalogue": store.catalogue.to_dict(),
@@ -59,6 +60,7 @@ def load(state: dict) -> Store:
     store.event_keys = {tuple(k): v for k, v in state["event_keys"]}
     store.event_seq = state["event_seq"]
     store.similar_events = {tuple(k): v for k, v in state["similar_events"]}
+    store.spam_buckets = {tuple(k): v for k, v in state["spam_buckets"]}
     store.timers = TimerQueue.from_state(state["timers"])
     store.queue = deque(tuple(k) for k in state["queue"])
     store.queued = set(store.queue)

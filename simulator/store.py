@@ -16,6 +16,8 @@ NAMESPACE = "default"
 _EPOCH_NS = int(EPOCH.timestamp()) * 1_000_000_000
 AGGREGATE_MAX_EVENTS = 10          # client-go EventAggregator: maxEvents
 AGGREGATE_INTERVAL_SECONDS = 600   # ... and its 10-minute window
+SPAM_BURST = 25                    # client-go EventSourceObjectSpamFilter: burst ...
+SPAM_REFILL_SECONDS = 300.0        # ... and one token per 5 minutes
 _MAX_QUEUE_ROUNDS = 5_000_000  # a guard against controllers that never settle
 
 
@@ -39,6 +41,7 @@ class Store:
         self.event_keys: dict[tuple, str] = {}   # aggregation key -> event name
         self.event_seq = 0
         self.similar_events: dict[tuple, list] = {}   # aggregation key -> [messages, last seen]
+        self.spam_buckets: dict[tuple, list] = {}     # source + object -> [tokens, last update]
         self.timers = TimerQueue()
         self.queue: deque = deque()
         self.queued: set = set()
@@ -106,7 +109,9 @@ class Store:
         """Emit a core/v1 Event as client-go's event correlator does: an identical earlier
         event is counted up; from the 10th distinct message with the same source, object,
         type and reason within 10 minutes on, they are combined into one event
-        ("(combined from similar events): ...") that is counted up."""
+        ("(combined from similar events): ...") that is counted up. Writes about one object
+        from one source are then rate limited (burst 25, one more every 5 minutes); a dropped
+        write leaves the API object as it was, but its count keeps growing for the next."""
         similar = (kind, obj.name, obj.uid, type_, reason, component, host, field_path)
         if self._similar_count(similar, message) >= AGGREGATE_MAX_EVENTS:
             message = "(combined from similar events): " + message
@@ -119,7 +124,7 @@ class Store:
             ev.count += 1
             ev.last = self.time
             ev.message = message
-            self._event_record(ev)
+            self._write_event(ev)
             return ev
         # the recorder names events <object>.<UnixNano>; adding the event sequence keeps
         # names unique for events recorded at the same simulated instant
@@ -129,13 +134,29 @@ class Store:
                    field_path, component, host, self.time)
         self.events[name] = ev
         self.event_keys[key] = name
-        self._event_record(ev)
+        self._write_event(ev)
         return ev
 
-    def _event_record(self, ev: Event) -> None:
-        # a watch delivers every write of an event (count updates included), so event
-        # records are not coalesced: each keeps the values of its moment
+    def _write_event(self, ev: Event) -> None:
+        """Write the event to the API unless the spam filter drops it; a watch delivers
+        every write (count updates included), so each gets its own change record."""
+        if not self._spam_filter_accepts((ev.component, ev.host, ev.kind, ev.obj_name, ev.obj_uid)):
+            return
+        ev.written = [ev.count, ev.last, ev.message]
         self.changes.append(("EVENT", "Event", (ev, ev.count, ev.last, ev.message)))
+
+    def _spam_filter_accepts(self, key: tuple) -> bool:
+        """EventSourceObjectSpamFilter: a token bucket per source and object."""
+        bucket = self.spam_buckets.get(key)
+        if bucket is None:
+            bucket = self.spam_buckets[key] = [float(SPAM_BURST), self.time]
+        tokens = min(float(SPAM_BURST), bucket[0] + (self.time - bucket[1]) / SPAM_REFILL_SECONDS)
+        bucket[1] = self.time
+        if tokens < 1.0:
+            bucket[0] = tokens
+            return False
+        bucket[0] = tokens - 1.0
+        return True
 
     def _similar_count(self, similar: tuple, message: str) -> int:
         """Distinct messages seen for `similar` in the current 10-minute window (up to the

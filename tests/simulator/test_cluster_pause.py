@@ -71,7 +71,7 @@ def test_pausing_mid_rollout_freezes_both_replica_sets():
 
 @pytest.mark.parametrize("command, message", [
     ("rollout_pause", 'deployments.apps "web" is already paused'),
-    ("rollout_restart", "can't restart paused deployment (run rollout resume first)"),
+    ("rollout_restart", 'deployments.apps "web" can\'t restart paused deployment (run rollout resume first)'),
 ], ids=["pause-twice", "restart-while-paused"])
 def test_refusals_while_paused(command, message):
     c = _paused()
