@@ -232,9 +232,10 @@ class Cluster:
             s.deployments[name] = d
             s.changed("Deployment", d, "ADDED")
         else:
-            if spec != d.spec:
+            # the API server bumps generation on spec and on annotation changes (they are
+            # copied onto the ReplicaSets); the revision annotation survives the merge
+            if spec != d.spec or annotations != d.annotations:
                 d.generation += 1
-            # the controller's revision annotation survives: the merge kept the live value
             d.labels, d.spec, d.annotations = labels, spec, annotations
             s.changed("Deployment", d)
         s.enqueue("deployment", name)

@@ -920,13 +920,6 @@ def test_similar_events_are_combined():
     assert (last["message"], last["count"]) == (f"Scaled down replica set {rs} from 9 to 3", 1)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "client-go tools/record/events_cache.go EventSourceObjectSpamFilter (defaultSpamBurst=25, "
-    "defaultSpamQPS=1/300, keyed by source component+host and involved object) drops event "
-    "writes past 25 per object until a token refills every 5 min (the correlator's counts keep "
-    "accumulating, so the next accepted write carries the full count); "
-    "simulator/store.py Store.record_event has no spam filter, so a crash-looping pod's "
-    "kubelet writes every BackOff count update"))
 def test_event_writes_about_one_object_are_rate_limited():
     image = "example.com/crasher:1"
     c = Cluster(seed=14)
@@ -1124,11 +1117,6 @@ def test_recreate_rollback_keeps_the_previous_progressing_message():
         "True", "NewReplicaSetAvailable", f'ReplicaSet "{rs2}" has successfully progressed.')
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "kubectl pkg/cmd/set/set_image.go SetImageOptions.Run skips objects whose patch is empty "
-    "(`if string(patch.Patch) == \"{}\" ... continue`), so setting the image a container "
-    "already has prints nothing; simulator/cluster.py Cluster.set_image always returns "
-    "'deployment.apps/NAME image updated'"))
 def test_set_image_to_the_current_image_prints_nothing():
     c = started()
     generation = c.get("deployment", "web")["metadata"]["generation"]
@@ -1139,12 +1127,6 @@ def test_set_image_to_the_current_image_prints_nothing():
 
 # kubectl prints `error: ` before these; the engine's messages leave that prefix out, as its
 # `deployments.apps "web" is already paused` does
-@pytest.mark.xfail(strict=True, reason=(
-    "kubectl pkg/cmd/rollout/rollout_restart.go wraps the restarter's error as "
-    "fmt.Errorf(\"error: %s %q %v\", resource, name, err), i.e. 'error: deployments.apps \"web\" "
-    "can't restart paused deployment (run rollout resume first)'; simulator/cluster.py "
-    "Cluster.rollout_restart raises the bare \"can't restart paused deployment ...\" without "
-    "'deployments.apps \"NAME\" ' (compare its rollout_pause message)"))
 def test_restart_while_paused_names_the_deployment():
     c = started()
     c.rollout_pause("web")
@@ -1153,12 +1135,6 @@ def test_restart_while_paused_names_the_deployment():
     assert str(refused.value) == 'deployments.apps "web" can\'t restart paused deployment (run rollout resume first)'
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "kubectl pkg/cmd/rollout/rollout_restart.go: a restart within the same second gives the "
-    "same restartedAt, an empty patch, and the error 'failed to create patch for web: if restart "
-    "has already been triggered within the past second, please wait before attempting to "
-    "trigger another'; simulator/cluster.py Cluster.rollout_restart reports 'restarted' and "
-    "changes nothing"))
 def test_second_restart_in_the_same_second_is_refused():
     c = started()
     assert c.rollout_restart("web") == "deployment.apps/web restarted"
@@ -1207,13 +1183,6 @@ def test_generation_moves_on_spec_changes_not_on_controller_writes():
     assert c.get("deployment", "web")["status"]["observedGeneration"] == labelled + 2
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "pkg/registry/apps/deployment/strategy.go deploymentStrategy.PrepareForUpdate bumps "
-    "metadata.generation when the annotations change too ('annotation updates bump the "
-    "generation because annotations are copied from deployments to their replica sets'); "
-    "every apply that changes the manifest changes kubectl.kubernetes.io/last-applied-"
-    "configuration. simulator/cluster.py Cluster._commit_deployment bumps only when the spec "
-    "changes"))
 def test_annotation_only_apply_bumps_the_generation():
     c = started()
     c.apply(deployment(annotations={CHANGE_CAUSE: "metadata only"}))
