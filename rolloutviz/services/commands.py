@@ -8,9 +8,7 @@ as `simulator.ValidationError` (400). Results are the lines kubectl prints.
 """
 from __future__ import annotations
 
-from django.db import transaction
-
-from rolloutviz.models import Deployment, Simulation
+from rolloutviz.models import Simulation
 from rolloutviz.services import live, manifests
 from rolloutviz.services.errors import InvalidInput, NotFound, Refused
 from simulator.errors import ValidationError
@@ -23,30 +21,10 @@ def manifest_apply(*, simulation_id: int, yaml_text) -> list[str]:
     makes the whole apply fail with every error and its line, and nothing changes.
     Returns kubectl's lines, e.g. ``["deployment.apps/web configured"]``.
     """
-    parsed = manifests.manifest_load(yaml_text=yaml_text)
-    with transaction.atomic():
-        try:
-            result = _execute(simulation_id, "apply", {"source": yaml_text})
-        except (ValidationError, NotFound, Refused) as error:
-            refused = error  # raised after the commit, which keeps the refused CommandRecord
-        else:
-            refused = None
-            _keep_manifest_texts(simulation_id, yaml_text, parsed)
-    if refused is not None:
-        raise refused
-    return list(result)
-
-
-def _keep_manifest_texts(simulation_id: int, yaml_text: str, parsed) -> None:
-    """Store each applied Deployment's text as its last-applied manifest."""
-    for index, manifest in enumerate(parsed):
-        meta = manifest.obj.get("metadata") or {}
-        if manifest.obj.get("kind") == "Deployment":
-            Deployment.objects.filter(
-                simulation_id=simulation_id,
-                namespace=meta.get("namespace") or "default",
-                name=meta.get("name"),
-            ).update(manifest=manifests.document_text(yaml_text, parsed, index))
+    manifests.manifest_load(yaml_text=yaml_text)
+    # The custodian keeps each applied Deployment's text (its running manifest) and sends it
+    # to every viewer in the command's delta.
+    return list(_execute(simulation_id, "apply", {"source": yaml_text}))
 
 
 def deployment_scale(*, simulation_id: int, deployment: str, replicas: int) -> str:

@@ -49,6 +49,7 @@ from simulator.kubectl import describe_deployment
 from rolloutviz import protocol
 from rolloutviz.clock.lease import ClockState, lease_seconds
 from rolloutviz.models import CommandRecord, Deployment, Simulation, Snapshot, TickRecord
+from rolloutviz.services import running_manifest
 from rolloutviz.services.mirror import sync_from_cluster
 from rolloutviz.timeline import REVISION_ANNOTATION, TimelineRecorder
 
@@ -343,7 +344,9 @@ class _Mutation:
         self.ticks: list[TickRecord] = []
         self.mirror = False
 
-    def delta(self, *, cause: str, records: list[dict], command_markers: list[dict] = (), all_deployments=False) -> None:
+    def delta(self, *, cause: str, records: list[dict], command_markers: list[dict] = (), all_deployments=False,
+              manifests: dict[str, dict] | None = None) -> None:
+        """Record and queue one delta; ``manifests`` (name -> manifest facts) only when a command changed them."""
         cluster, live = self.live.cluster, self.live
         changes, events = _split(records)
         markers, patch = live.timeline.record(
@@ -362,7 +365,7 @@ class _Mutation:
             cause=cause,
             changes=changes,
             events=events,
-            deployments={name: deployment_info(cluster, name) for name in names},
+            deployments={name: {**deployment_info(cluster, name), **(manifests or {}).get(name, {})} for name in names},
             clock=protocol.clock_info(running=self.sim.running, speed=self.sim.speed),
             markers=markers,
             timeline=patch,
@@ -457,6 +460,34 @@ def _refusal(error: Exception) -> dict:
     return {"message": str(error)}
 
 
+def _manifest_changes(simulation_id: int, cluster: Cluster, command: str, args: dict,
+                      before: dict[str, dict]) -> dict[str, str]:
+    """Deployment name -> its new manifest text, for each Deployment whose text ``command`` changed."""
+    stored = dict(Deployment.objects.filter(simulation_id=simulation_id).values_list("name", "manifest"))
+    after = {d["metadata"]["name"]: d for d in cluster.list("deployment")}
+    if command == "apply":
+        new = {name: text for name, text in running_manifest.applied_texts(args["source"]).items() if name in after}
+    else:
+        new = {
+            name: running_manifest.follow_command(stored.get(name, ""), before[name], obj)
+            for name, obj in after.items() if name in before
+        }
+    return {name: text for name, text in new.items() if text != stored.get(name, "")}
+
+
+def _manifest_facts(cluster: Cluster, name: str, text: str, command: str) -> dict:
+    """The delta's additive keys for a changed manifest: the text and what changed it."""
+    annotations = cluster.get("deployment", name).get("metadata", {}).get("annotations") or {}
+    revision = annotations.get(REVISION_ANNOTATION)
+    return {
+        "manifest": text,
+        "manifest_change": {
+            "command": running_manifest.KUBECTL_COMMANDS.get(command, command),
+            "revision": int(revision) if revision else None,
+        },
+    }
+
+
 def execute(*, simulation_id: int, command: str, args: dict):
     """Run a `Cluster` command on the authoritative state, exactly once, and return its result.
 
@@ -471,6 +502,7 @@ def execute(*, simulation_id: int, command: str, args: dict):
     def change(m: _Mutation):
         cluster = m.live.cluster
         index = CommandRecord.objects.filter(simulation_id=m.sim.id).count()
+        before = {d["metadata"]["name"]: d for d in cluster.list("deployment")}
         try:
             result = getattr(cluster, command)(**args)
         except Exception as error:  # recorded, then re-raised unchanged after the commit
@@ -485,10 +517,14 @@ def execute(*, simulation_id: int, command: str, args: dict):
             args=_jsonable(args), outcome={"result": _jsonable(result)}, ok=True,
         )
         marker = protocol.marker(t=cluster.now, label=command, detail=_command_detail(args, result))
-        m.delta(cause="command", records=cluster.take_changes(), command_markers=[marker], all_deployments=True)
+        texts = _manifest_changes(m.sim.id, cluster, command, args, before)
+        m.delta(cause="command", records=cluster.take_changes(), command_markers=[marker], all_deployments=True,
+                manifests={name: _manifest_facts(cluster, name, text, command) for name, text in texts.items()})
         m.snapshot()
         m.mirror = True
         m.commit()
+        for name, text in texts.items():  # the rows exist now: commit() mirrored new Deployments
+            Deployment.objects.filter(simulation_id=m.sim.id, name=name).update(manifest=text)
         return result
 
     result = _mutate(simulation_id, change)

@@ -6,7 +6,7 @@ from django.db import transaction
 
 from rolloutviz import demos, protocol
 from rolloutviz.models import Deployment, Simulation
-from rolloutviz.services import commands, live
+from rolloutviz.services import commands, live, running_manifest
 from rolloutviz.services.errors import InvalidInput, NotFound
 from simulator import Cluster
 
@@ -101,7 +101,8 @@ def simulation_reset(*, simulation_id: int) -> int:
     with transaction.atomic():
         seq = live.reset(simulation_id=simulation_id, cluster=cluster)
         if chosen:
-            Deployment.objects.filter(simulation_id=simulation_id).update(manifest=chosen.manifest)
+            for name, text in running_manifest.applied_texts(chosen.manifest).items():
+                Deployment.objects.filter(simulation_id=simulation_id, name=name).update(manifest=text)
     return seq
 
 

@@ -13,7 +13,7 @@ from rolloutviz import protocol
 from rolloutviz.consumers import GAP_GRACE_SECONDS
 from rolloutviz.models import Simulation, TickRecord
 from rolloutviz.routing import websocket_urlpatterns
-from rolloutviz.services import live
+from rolloutviz.services import commands, live
 
 pytestmark = pytest.mark.django_db(transaction=True)
 TIMEOUT = 5
@@ -196,3 +196,69 @@ async def test_a_deleted_simulation_closes_its_streams(sim_id):
     error = await receive(client)
     assert (error["type"], error["code"]) == ("error", protocol.NOT_FOUND)
     assert (await client.receive_output(timeout=TIMEOUT))["type"] == "websocket.close"
+
+
+def _apply(sid, text):
+    return commands.manifest_apply(simulation_id=sid, yaml_text=text)
+
+
+MANIFEST_CHANGES = [
+    # (command run through the services, the manifest text the delta must carry, change)
+    (lambda sid: _apply(sid, MANIFEST.replace("nginx:1.14.2", "nginx:1.16.1")),
+     MANIFEST.replace("nginx:1.14.2", "nginx:1.16.1"), {"command": "kubectl apply", "revision": 2}),
+    (lambda sid: commands.deployment_set_image(simulation_id=sid, deployment="web", container="app",
+                                               image="nginx:1.17"),
+     MANIFEST.replace("nginx:1.14.2", "nginx:1.17"), {"command": "kubectl set image", "revision": 2}),
+    (lambda sid: commands.deployment_scale(simulation_id=sid, deployment="web", replicas=4),
+     MANIFEST.replace("replicas: 6", "replicas: 4"), {"command": "kubectl scale", "revision": 1}),
+]
+
+
+@pytest.mark.parametrize("run, manifest, change", MANIFEST_CHANGES, ids=["apply", "set-image", "scale"])
+async def test_a_delta_that_changes_the_manifest_carries_it_and_a_tick_does_not(sim_id, run, manifest, change):
+    client = await connected(sim_id)
+    snapshot = await receive(client)
+    assert snapshot["state"]["deployments"]["web"]["manifest"] == MANIFEST
+    await database_sync_to_async(run)(sim_id)
+    delta = await receive(client)
+    assert delta["cause"] == "command"
+    assert delta["deployments"]["web"]["manifest"] == manifest
+    assert delta["deployments"]["web"]["manifest_change"] == change
+    await advance(sim_id, 1)
+    tick = await receive(client)
+    assert tick["cause"] == "step" and tick["seq"] == delta["seq"] + 1
+    assert "manifest" not in json.dumps(tick)
+    await client.disconnect()
+    late = await connected(sim_id)  # a page opened now starts from the same text
+    assert (await receive(late))["state"]["deployments"]["web"]["manifest"] == manifest
+    await late.disconnect()
+
+
+@pytest.mark.parametrize("run", [
+    lambda sid: _apply(sid, MANIFEST),
+    lambda sid: commands.pod_delete(simulation_id=sid, deployment="web"),
+    lambda sid: commands.node_set_ready(simulation_id=sid, node="node-1", ready=False),
+], ids=["same-text-again", "delete-pod", "node-down"])
+async def test_a_command_that_leaves_the_manifest_alone_does_not_carry_it(sim_id, run):
+    await advance(sim_id, 5)
+    client = await connected(sim_id)
+    await receive(client)
+    await database_sync_to_async(run)(sim_id)
+    delta = await receive(client)
+    assert delta["cause"] == "command" and delta["deployments"]["web"]["rollout_status"]
+    assert "manifest" not in delta["deployments"]["web"]
+    assert "manifest_change" not in delta["deployments"]["web"]
+    await client.disconnect()
+
+
+async def test_a_rollback_carries_the_earlier_template_back_into_the_manifest(sim_id):
+    await database_sync_to_async(commands.deployment_set_image)(
+        simulation_id=sim_id, deployment="web", container="app", image="nginx:1.16.1")
+    client = await connected(sim_id)
+    assert (await receive(client))["state"]["deployments"]["web"]["manifest"] == MANIFEST.replace(
+        "nginx:1.14.2", "nginx:1.16.1")
+    await database_sync_to_async(commands.deployment_rollback)(simulation_id=sim_id, deployment="web")
+    web = (await receive(client))["deployments"]["web"]
+    assert web["manifest"] == MANIFEST
+    assert web["manifest_change"] == {"command": "kubectl rollout undo", "revision": 3}
+    await client.disconnect()
