@@ -131,6 +131,10 @@ def test_commands(client, sim_url, name, body, status, result):
 
 
 def test_undo_while_paused_is_refused(client, sim_url):
+    # kubectl looks the target revision up before refusing a paused Deployment, so there
+    # must be an earlier revision to go back to
+    post(client, sim_url + "commands/set-image",
+         {"deployment": "web", "container": "app", "image": "nginx:1.16.1"})
     post(client, sim_url + "commands/pause", {"deployment": "web"})
     answer = post(client, sim_url + "commands/undo", {"deployment": "web"})
     assert answer.status_code == 409

@@ -181,6 +181,9 @@ def test_scale_pause_resume_restart(simulation, web_yaml):
     assert commands.deployment_scale(**sid, deployment="web", replicas=5).endswith("scaled")
     _settle(simulation, 30)
     assert len(_pods(simulation)) == 5
+    # kubectl looks the target revision up before it refuses a paused Deployment, so
+    # there must be an earlier revision to go back to
+    commands.deployment_set_image(**sid, deployment="web", container="app", image="nginx:1.16.1")
     assert commands.deployment_pause(**sid, deployment="web").endswith("paused")
     assert Deployment.objects.get(simulation=simulation).paused is True
     with pytest.raises(Refused) as caught:
@@ -189,7 +192,7 @@ def test_scale_pause_resume_restart(simulation, web_yaml):
     assert commands.deployment_resume(**sid, deployment="web").endswith("resumed")
     assert commands.deployment_restart(**sid, deployment="web").endswith("restarted")
     _settle(simulation, 120)
-    assert Revision.objects.filter(deployment__name="web").count() == 2
+    assert Revision.objects.filter(deployment__name="web").count() == 3
 
 
 @pytest.mark.parametrize(
