@@ -40,17 +40,6 @@ def manifest_load(*, yaml_text) -> list[Manifest]:
     return manifests
 
 
-def document_text(yaml_text: str, manifests: list[Manifest], index: int) -> str:
-    """The text to keep as one object's last-applied manifest.
-
-    A single document keeps the user's text as typed; one document of several is dumped
-    from its data, since the split points of the original text are not kept.
-    """
-    if len(manifests) == 1:
-        return yaml_text
-    return yaml.safe_dump(manifests[index].obj, sort_keys=False, default_flow_style=False)
-
-
 def spec_diff(*, manifest: Manifest, resource: str, name: str, running: dict | None) -> str:
     """Unified diff of a running object's spec against the spec applying ``manifest`` stores.
 

@@ -15,7 +15,6 @@ import re
 
 import yaml
 
-from rolloutviz.services.manifests import document_text
 from simulator.errors import ValidationError, child_path
 from simulator.yaml_source import load_manifests
 
@@ -41,21 +40,24 @@ _SCALAR_LINE = re.compile(
 
 
 def applied_texts(source) -> dict[str, str]:
-    """Deployment name -> the text an apply of ``source`` keeps as that Deployment's manifest."""
+    """Deployment name -> the text an apply of ``source`` keeps as that Deployment's manifest.
+
+    The text is the whole source as typed, every document included, so the editor of the
+    page that applied it already holds exactly the running manifest; dicts are dumped.
+    """
     parsed = load_manifests(source)
-    text = source if isinstance(source, str) else ""
-    return {
-        manifest.obj["metadata"]["name"]: document_text(text, parsed, index)
-        if text else yaml.safe_dump(manifest.obj, sort_keys=False, default_flow_style=False)
-        for index, manifest in enumerate(parsed)
-        if manifest.obj.get("kind") == "Deployment"
-    }
+    if isinstance(source, str):
+        text = source
+    else:
+        text = yaml.safe_dump_all([m.obj for m in parsed], sort_keys=False, default_flow_style=False)
+    return {m.obj["metadata"]["name"]: text for m in parsed if m.obj.get("kind") == "Deployment"}
 
 
 def follow_command(text: str, before: dict, after: dict) -> str:
     """``text`` with the fields a command changed (``before`` -> ``after`` Deployment objects).
 
-    Returns ``text`` itself when the command changed nothing the text holds or could hold.
+    Only the document of that Deployment changes. Returns ``text`` itself when the command
+    changed nothing the text holds or could hold.
     """
     operations = _differences(_editable(before), _editable(after), ())
     if not operations or not text.strip():
@@ -64,16 +66,18 @@ def follow_command(text: str, before: dict, after: dict) -> str:
         documents = load_manifests(text)
     except ValidationError:
         return text  # not ours to repair: the user applied it, so this does not happen
-    if len(documents) != 1:
+    name = after.get("metadata", {}).get("name")
+    index = next((i for i, d in enumerate(documents)
+                  if d.obj.get("kind") == "Deployment" and (d.obj.get("metadata") or {}).get("name") == name), None)
+    if index is None:
         return text
-    document = documents[0]
-    expected = copy.deepcopy(document.obj)
+    expected = [copy.deepcopy(d.obj) for d in documents]
     for path, value in operations:
-        _put(expected, path, value)
-    patched = _rewrite_lines(text, document.lines, document.obj, operations)
+        _put(expected[index], path, value)
+    patched = _rewrite_lines(text, documents[index].lines, documents[index].obj, operations)
     if patched is not None and _holds(patched, expected):
         return patched
-    return yaml.safe_dump(expected, sort_keys=False, default_flow_style=False)
+    return yaml.safe_dump_all(expected, sort_keys=False, default_flow_style=False)
 
 
 def _editable(obj: dict) -> dict:
@@ -166,9 +170,9 @@ def _rewrite_lines(text: str, lines: dict[str, int], obj: dict, operations) -> s
     return "\n".join(out)
 
 
-def _holds(text: str, expected: dict) -> bool:
+def _holds(text: str, expected: list[dict]) -> bool:
     try:
         documents = load_manifests(text)
     except ValidationError:
         return False
-    return len(documents) == 1 and documents[0].obj == expected
+    return [d.obj for d in documents] == expected

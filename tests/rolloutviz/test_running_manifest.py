@@ -86,11 +86,27 @@ def test_a_block_scalar_value_falls_back_to_a_dump():
     assert data(result) == data(TEXT.replace("nginx:1.14.2", "nginx:1.16.1"))
 
 
+TWO = TEXT + "---\n" + TEXT.replace("name: web ", "name: api ")
+
+
 @pytest.mark.parametrize("source, expected", [
     (TEXT, {"web": TEXT}),
-    (TEXT + "---\n" + TEXT.replace("name: web ", "name: api "),
-     {"web": yaml.safe_dump(data(TEXT), sort_keys=False), "api": yaml.safe_dump(
-         {**data(TEXT), "metadata": {"name": "api"}}, sort_keys=False)}),
-], ids=["one-document-as-typed", "several-documents-dumped"])
+    (TWO, {"web": TWO, "api": TWO}),
+    ([data(TEXT)], {"web": yaml.safe_dump(data(TEXT), sort_keys=False)}),
+], ids=["one-document-as-typed", "several-documents-as-typed", "dicts-dumped"])
 def test_applied_texts(source, expected):
     assert applied_texts(source) == expected
+
+
+@pytest.mark.parametrize("command, args, expected", [
+    ("set_image", {"container": "app", "image": "nginx:1.16.1"},
+     TEXT.replace('"nginx:1.14.2"', "nginx:1.16.1") + "---\n" + TEXT.replace("name: web ", "name: api ")),
+    ("rollout_pause", {}, None),
+], ids=["in-place", "re-dumped"])
+def test_only_the_commanded_deployments_document_changes(command, args, expected):
+    result = follow_command(TWO, *run(command, **args))
+    if expected is not None:
+        assert result == expected
+    web, api = [d.obj for d in load_manifests(result)]
+    assert api == data(TEXT.replace("name: web ", "name: api "))
+    assert web["spec"].get("paused", False) is (command == "rollout_pause")
