@@ -84,7 +84,7 @@ export function initDashboard() {
     deployment = select.value;
     status.refresh();
     actions.render();
-    editor.load(true);
+    editor.load();
   });
   document.getElementById("legend").innerHTML = legendHtml();
 

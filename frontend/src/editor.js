@@ -25,8 +25,19 @@ export function createEditor(parent, { onApply = () => {}, onChange = () => {} }
     ],
   });
 
+  /**
+   * Replace the text by changing only the span that differs, so the cursor, the selection and
+   * the scroll position stay where they were relative to the unchanged lines.
+   */
   function setText(text) {
-    view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: text } });
+    const old = view.state.doc.toString();
+    if (old === text) return;
+    let start = 0;
+    while (start < old.length && start < text.length && old[start] === text[start]) start++;
+    let end = 0;
+    while (end < old.length - start && end < text.length - start &&
+           old[old.length - 1 - end] === text[text.length - 1 - end]) end++;
+    view.dispatch({ changes: { from: start, to: old.length - end, insert: text.slice(start, text.length - end) } });
   }
 
   /** Put each {field, message, line} error on its line (line 1 when the server gave none). */

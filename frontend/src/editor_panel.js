@@ -1,8 +1,10 @@
-// The editor panel's workflow: load the running manifest, review the diff, apply, and show the
-// server's validation errors inline and as a list (nothing is applied then).
+// The editor panel's workflow: show the running manifest and follow its changes (an unsaved edit
+// is never replaced: a notice offers "Load it" / "Keep my edit"), review the diff, apply, and show
+// the server's validation errors inline and as a list (nothing is applied then).
 import { createEditor } from "./editor.js";
 import { confirmDialog, diffHtml, notify } from "./dialogs.js";
 import { esc } from "./timeline.js";
+import { revisionOf } from "./pod_state.js";
 
 const STARTER = `apiVersion: apps/v1
 kind: Deployment
@@ -38,49 +40,96 @@ export class EditorPanel {
     this.store = store;
     this.sim = sim;
     this.getDeployment = getDeployment;
-    this.loadedManifest = undefined; // the text the editor started from (null: the starter)
-    this.serverManifest = undefined; // the last manifest the server sent
+    this.baseline = undefined; // the running manifest the editor's text started from (null: the starter)
+    this.serverManifest = undefined; // the last running manifest seen, of the selected Deployment
     this.errorList = root.querySelector("#editor-errors");
+    this.notice = root.querySelector("#manifest-notice");
     this.editor = createEditor(root.querySelector("#editor"), {
       onApply: () => this.review(),
       onChange: () => this.updateDirtyHint(),
     });
     root.querySelector("#apply").addEventListener("click", () => this.review());
-    root.querySelector("#revert").addEventListener("click", () => this.load(true));
+    root.querySelector("#revert").addEventListener("click", () => this.load());
+    root.querySelector("#manifest-load").addEventListener("click", () => this.load());
+    root.querySelector("#manifest-keep").addEventListener("click", () => this.keepEdit());
     this.errorList.addEventListener("click", (e) => {
       const item = e.target.closest("[data-line]");
       if (item) this.goToLine(parseInt(item.dataset.line, 10));
     });
     store.subscribe((topics) => {
-      if (topics.has("meta") || topics.has("snapshot")) this.load(false);
+      if (topics.has("meta") || topics.has("snapshot")) this.follow();
     });
   }
 
-  /**
-   * Show the running manifest when it changes (snapshots carry it; deltas do not), keeping the
-   * user's unsaved edits unless `force`.
-   */
-  load(force) {
-    const manifest = this.store.meta[this.getDeployment()]?.manifest || null;
-    const changed = manifest !== this.serverManifest;
-    this.serverManifest = manifest;
-    const first = this.loadedManifest === undefined;
-    const edited = !first && this.editor.getText() !== (this.loadedManifest || STARTER);
-    if (force || first || (changed && !edited)) {
-      this.editor.setText(manifest || STARTER);
-      this.loadedManifest = manifest;
-      this.editor.clearErrors();
-      this.renderErrors([]);
-    } else if (changed && edited) {
-      this.root.querySelector("#editor-hint").textContent = "The running spec changed since you started editing (Revert loads it).";
-      return;
-    }
+  runningManifest() {
+    return this.store.meta[this.getDeployment()]?.manifest || null;
+  }
+
+  /** True when the text differs from the running manifest it started from. */
+  edited() {
+    return this.editor.getText() !== (this.baseline || STARTER);
+  }
+
+  /** Show the running manifest, dropping unsaved edits (first snapshot, Revert, "Load it", another Deployment). */
+  load() {
+    const manifest = this.runningManifest();
+    this.serverManifest = this.baseline = manifest;
+    this.editor.setText(manifest || STARTER);
+    this.editor.clearErrors();
+    this.renderErrors([]);
+    this.hideNotice();
     this.updateDirtyHint();
   }
 
+  /**
+   * Follow the running manifest when it changes (a delta carries it when a command changed
+   * it; a snapshot always does): replace an unedited text, never an edited one — ask instead.
+   */
+  follow() {
+    if (this.baseline === undefined) {
+      this.load();
+      return;
+    }
+    const manifest = this.runningManifest();
+    if (manifest === this.serverManifest) return;
+    this.serverManifest = manifest;
+    if (this.editor.getText() === (manifest || STARTER)) {
+      this.baseline = manifest; // the editor already holds it (e.g. this page applied it)
+      this.hideNotice();
+      this.updateDirtyHint();
+    } else if (!this.edited()) {
+      this.load();
+    } else {
+      this.showNotice();
+    }
+  }
+
+  showNotice() {
+    const name = this.getDeployment();
+    const change = this.store.meta[name]?.manifest_change;
+    const dep = this.store.objects.deployments.get(name);
+    const revision = change?.revision ?? (dep ? revisionOf(dep) : null);
+    const facts = [revision ? `revision ${revision}` : "", change?.command ? `by ${change.command}` : ""].filter(Boolean);
+    this.notice.querySelector(".manifest-notice-text").textContent =
+      `The running manifest changed${facts.length ? ` (${facts.join(", ")})` : ""}. Your unsaved edit is kept.`;
+    this.notice.hidden = false;
+    this.updateDirtyHint();
+  }
+
+  hideNotice() {
+    this.notice.hidden = true;
+  }
+
+  /** Keep the unsaved edit: it is now an edit of the new running manifest (Apply diffs against it). */
+  keepEdit() {
+    this.baseline = this.serverManifest;
+    this.hideNotice();
+    this.updateDirtyHint();
+    this.editor.view.focus();
+  }
+
   updateDirtyHint() {
-    const edited = this.editor.getText() !== (this.loadedManifest || STARTER);
-    this.root.querySelector("#editor-hint").textContent = edited ? "Edited: Apply shows the diff first (Ctrl+Enter)." : "";
+    this.root.querySelector("#editor-hint").textContent = this.edited() ? "Edited: Apply shows the diff first (Ctrl+Enter)." : "";
   }
 
   /** Ask the server for the diff; errors go inline, otherwise confirm and apply. */
@@ -99,7 +148,10 @@ export class EditorPanel {
     try {
       const answer = await this.sim.apply(yaml);
       notify((answer.results || []).join("\n"), "ok");
-      this.loadedManifest = yaml;
+      if (this.editor.getText() === yaml) {
+        this.baseline = yaml; // what this page applied is running now
+        this.hideNotice();
+      }
       this.updateDirtyHint();
     } catch (error) {
       this.fail(error);

@@ -30,3 +30,46 @@ def test_two_pages_see_the_same_rollout(browser, page, daphne_server):
         assert viewer.history_rows() == presenter.history_rows() == [(2, "nginx:1.16.1"), (1, "nginx:1.14.2")]
     finally:
         other_context.close()
+
+
+def test_a_viewers_editor_follows_the_running_manifest_and_keeps_an_unsaved_edit(browser, page, daphne_server):
+    presenter = Dashboard.from_demo(page, daphne_server.url, "nginx-docs")
+    other_context = browser.new_context(viewport={"width": 1280, "height": 900})
+    other_context.set_default_timeout(60_000)
+    try:
+        viewer = Dashboard.open(other_context.new_page(), daphne_server.url, presenter.sim_id)
+        original = viewer.yaml()
+        assert original == presenter.yaml() and "image: nginx:1.14.2" in original
+        cursor = original.index("replicas:")  # the viewer's cursor, above the line that changes
+        viewer.js("(at) => window.rolloutviz.editor.editor.view.dispatch({selection: {anchor: at}})", cursor)
+
+        presenter.use_image("nginx:1.16.1")
+        presenter.apply()
+        applied = presenter.yaml()
+        # no reload, nothing pressed: the viewer's editor now shows what the presenter applied
+        viewer.wait("(text) => window.rolloutviz.editor.editor.getText() === text", applied)
+        assert "image: nginx:1.16.1" in viewer.yaml()
+        assert viewer.js("window.rolloutviz.editor.editor.view.state.selection.main.head") == cursor
+        assert viewer.page.locator("#manifest-notice").is_hidden()
+
+        # the viewer starts an edit of their own and does not apply it
+        viewer.page.locator("#editor .cm-content").click()
+        viewer.page.keyboard.press("Control+Home")
+        viewer.page.keyboard.type("# my question for the class\n")
+        edited = viewer.yaml()
+        assert edited == "# my question for the class\n" + applied
+
+        presenter.use_image("nginx:latest")
+        presenter.apply()
+        reapplied = presenter.yaml()
+        notice = viewer.page.locator("#manifest-notice")
+        notice.wait_for(state="visible")
+        assert "The running manifest changed (revision 3, by kubectl apply)" in notice.inner_text()
+        assert viewer.yaml() == edited  # the unsaved edit is kept
+
+        viewer.page.get_by_role("button", name="Load it").click()
+        assert viewer.yaml() == reapplied and "image: nginx:latest" in reapplied
+        assert notice.is_hidden()
+        assert viewer.page.locator("#editor-hint").inner_text() == ""
+    finally:
+        other_context.close()
