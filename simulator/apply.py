@@ -7,7 +7,6 @@ import copy
 import json
 
 from simulator import validation
-from simulator.errors import ValidationError
 from simulator.yaml_source import Manifest
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
@@ -92,5 +91,3 @@ def _same(a: dict, b: dict) -> bool:
     return a.get("spec") == b.get("spec") and all(
         (meta_a.get(k) or {}) == (meta_b.get(k) or {}) for k in ("labels", "annotations"))
 
-
-__all__ = ["ValidationError", "prepare", "three_way_merge", "last_applied_text"]

@@ -4,7 +4,6 @@ condition arithmetic itself lives in simulator.conditions."""
 from __future__ import annotations
 
 from simulator import conditions as cond
-from simulator import rollout_math as rm
 from simulator.objects import Deployment
 from simulator.store import Store
 
@@ -54,5 +53,3 @@ def _requeue_stuck(store: Store, d: Deployment, status: dict) -> None:
     # the real controller re-queues `after` + 1 s later (rate-limited when under a second)
     store.timers.schedule_once(store.time + (after + 1.0 if after else 1.0), "deployment", d.name)
 
-
-__all__ = ["check_paused_condition", "set_progressing", "sync_rollout_status", "rm"]

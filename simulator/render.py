@@ -10,7 +10,7 @@ import copy
 from functools import lru_cache
 from hashlib import sha256
 
-from simulator.objects import Container, Deployment, Event, Node, Pod, ReplicaSet
+from simulator.objects import Container, Deployment, Node, Pod, ReplicaSet
 from simulator.store import NAMESPACE, Store
 from simulator.timers import rfc3339
 
