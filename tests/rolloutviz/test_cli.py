@@ -2,6 +2,7 @@
 from io import StringIO
 
 import pytest
+import yaml
 from django.core.management import call_command
 
 from rolloutviz import demos
@@ -42,10 +43,12 @@ def test_a_scripted_rollout(tmp_path, web_yaml):
     sim = Simulation.objects.get()
     status = kubectl("rollout", "status", "deployment/web").splitlines()
     assert status[-1] == 'deployment "web" successfully rolled out'
-    assert status[0] == "Waiting for deployment spec update to be observed..."
-    assert status[1].startswith('Waiting for deployment "web" rollout to finish')
+    # the controller observed the new spec inside the apply, as a real one does within milliseconds
+    assert status[0] == 'Waiting for deployment "web" rollout to finish: 0 of 3 updated replicas are available...'
     assert kubectl("set", "image", "deployment/web", "app=nginx:1.16.1") == (
         "deployment.apps/web image updated\n")
+    # the editor's manifest follows the command, on the image's own line
+    assert Deployment.objects.get(simulation=sim).manifest == web_yaml(image="nginx:1.16.1")
     kubectl("rollout", "status", "deployment/web")
     history = kubectl("--sim", str(sim.id), "rollout", "history", "deployment/web")
     assert history.splitlines()[0].strip() == "deployment.apps/web"
@@ -59,7 +62,11 @@ def test_a_scripted_rollout(tmp_path, web_yaml):
     assert "Replicas:" in kubectl("describe", "deployment", "web")
     pod = kubectl("get", "pods").splitlines()[1].split()[0]
     assert kubectl("delete", "pod", pod) == f'pod "{pod}" deleted\n'
-    assert Deployment.objects.get(simulation=sim).manifest == web_yaml()
+    # back to revision 1's image, scaled, paused and resumed, restarted: the manifest says so
+    manifest = yaml.safe_load(Deployment.objects.get(simulation=sim).manifest)
+    restarted = manifest["spec"]["template"]["metadata"].pop("annotations")
+    assert list(restarted) == ["kubectl.kubernetes.io/restartedAt"]
+    assert manifest == yaml.safe_load(web_yaml(replicas=4))
 
 
 def test_rollout_status_once_and_deadline(tmp_path, web_yaml):
@@ -68,7 +75,7 @@ def test_rollout_status_once_and_deadline(tmp_path, web_yaml):
         "  selector:", "  progressDeadlineSeconds: 30\n  selector:"))
     kubectl("apply", "-f", str(manifest))
     once = kubectl("rollout", "status", "deployment/web", "--watch=false")
-    assert once == "Waiting for deployment spec update to be observed...\n"
+    assert once == 'Waiting for deployment "web" rollout to finish: 0 of 3 updated replicas are available...\n'
     err = StringIO()
     out = StringIO()
     with pytest.raises(SystemExit):
