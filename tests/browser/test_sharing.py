@@ -71,5 +71,19 @@ def test_a_viewers_editor_follows_the_running_manifest_and_keeps_an_unsaved_edit
         assert viewer.yaml() == reapplied and "image: nginx:latest" in reapplied
         assert notice.is_hidden()
         assert viewer.page.locator("#editor-hint").inner_text() == ""
+
+        # a command from the Rollout panel changes the manifest too; this time keep the edit
+        viewer.page.locator("#editor .cm-content").click()
+        viewer.page.keyboard.press("Control+End")
+        viewer.page.keyboard.type("# note\n")
+        kept = viewer.yaml()
+        presenter.page.fill("#scale-replicas", "5")
+        presenter.page.click("#scale-submit")
+        notice.wait_for(state="visible")
+        assert "The running manifest changed (revision 3, by kubectl scale)" in notice.inner_text()
+        viewer.page.get_by_role("button", name="Keep my edit").click()
+        assert notice.is_hidden() and viewer.yaml() == kept
+        assert "replicas: 3" in kept and "replicas: 5" in viewer.js("window.rolloutviz.store.meta['nginx-deployment'].manifest")
+        assert viewer.page.locator("#editor-hint").inner_text().startswith("Edited")
     finally:
         other_context.close()
