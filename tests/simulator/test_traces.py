@@ -1189,3 +1189,19 @@ def test_annotation_only_apply_bumps_the_generation():
     assert c.get("deployment", "web")["metadata"]["generation"] == 2
     run(c, 2)
     assert c.get("deployment", "web")["status"]["observedGeneration"] == 2
+
+
+def test_max_unavailable_above_replicas_is_capped():
+    """deployment_util.go MaxUnavailable caps the resolved value at spec.replicas: with 2
+    replicas and maxUnavailable 5 every old pod goes at once, and a Deployment with no
+    available pod still reports minimum availability (0 >= 2 - 2)."""
+    c = started(2, surge=0, unavailable=5)
+    old = rs_name(c, 1)
+    c.apply(deployment(NEVER_READY, 2, surge=0, unavailable=5, container=HEALTHZ_READINESS))
+    records = run(c, 30)
+    new = rs_name(c, 2)
+    assert scaling_messages(records) == [f"Scaled down replica set {old} from 2 to 0",
+                                         f"Scaled up replica set {new} from 0 to 2"]
+    status = c.get("deployment", "web")["status"]
+    assert status.get("availableReplicas", 0) == 0 and status["unavailableReplicas"] == 2
+    assert brief(condition(c, "Available")) == AVAILABLE_TRUE
