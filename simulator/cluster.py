@@ -105,6 +105,7 @@ class Cluster:
             s.drain(_CONTROLLERS)
         s.steps += 1
         s.time = end
+        s.expire_events()
         return self._records()
 
     def advance(self, seconds: float) -> list[dict]:

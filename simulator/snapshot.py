@@ -24,7 +24,8 @@ def dump(store: Store) -> dict:
         "event_keys": [[list(k), v] for k, v in store.event_keys.items()],
         "event_seq": store.event_seq,
         "similar_events": [[list(k), v] for k, v in store.similar_events.items()],
-        "spam_buckets": [[list(k), v] for k, v in store.spam_buckets.items()], "timers": store.timers.to_state(),
+        "spam_buckets": [[list(k), v] for k, v in store.spam_buckets.items()],
+        "event_expiry": [list(e) for e in store.event_expiry], "timers": store.timers.to_state(),
         "queue": [list(k) for k in store.queue],
         "changes": [_change(store, c) for c in store.changes],
         "catalogue": store.catalogue.to_dict(),
@@ -61,6 +62,7 @@ def load(state: dict) -> Store:
     store.event_seq = state["event_seq"]
     store.similar_events = {tuple(k): v for k, v in state["similar_events"]}
     store.spam_buckets = {tuple(k): v for k, v in state["spam_buckets"]}
+    store.event_expiry = deque(list(e) for e in state["event_expiry"])
     store.timers = TimerQueue.from_state(state["timers"])
     store.queue = deque(tuple(k) for k in state["queue"])
     store.queued = set(store.queue)

@@ -16,6 +16,8 @@ NAMESPACE = "default"
 _EPOCH_NS = int(EPOCH.timestamp()) * 1_000_000_000
 AGGREGATE_MAX_EVENTS = 10          # client-go EventAggregator: maxEvents
 AGGREGATE_INTERVAL_SECONDS = 600   # ... and its 10-minute window
+EVENT_TTL_SECONDS = 3600.0         # kube-apiserver --event-ttl default
+CORRELATOR_CACHE_SIZE = 4096       # client-go's LRU caches (maxLruCacheEntries)
 SPAM_BURST = 25                    # client-go EventSourceObjectSpamFilter: burst ...
 SPAM_REFILL_SECONDS = 300.0        # ... and one token per 5 minutes
 _MAX_QUEUE_ROUNDS = 5_000_000  # a guard against controllers that never settle
@@ -42,6 +44,7 @@ class Store:
         self.event_seq = 0
         self.similar_events: dict[tuple, list] = {}   # aggregation key -> [messages, last seen]
         self.spam_buckets: dict[tuple, list] = {}     # source + object -> [tokens, last update]
+        self.event_expiry: deque = deque()            # [expiry time, event name], time order
         self.timers = TimerQueue()
         self.queue: deque = deque()
         self.queued: set = set()
@@ -133,7 +136,7 @@ class Store:
         ev = Event(name, self.event_seq, type_, reason, message, kind, obj.name, obj.uid,
                    field_path, component, host, self.time)
         self.events[name] = ev
-        self.event_keys[key] = name
+        _bounded_put(self.event_keys, key, name)
         self._write_event(ev)
         return ev
 
@@ -143,13 +146,24 @@ class Store:
         if not self._spam_filter_accepts((ev.component, ev.host, ev.kind, ev.obj_name, ev.obj_uid)):
             return
         ev.written = [ev.count, ev.last, ev.message]
+        self.event_expiry.append([ev.last + EVENT_TTL_SECONDS, ev.name])
         self.changes.append(("EVENT", "Event", (ev, ev.count, ev.last, ev.message)))
+
+    def expire_events(self) -> None:
+        """The API server deletes events an hour after their last write (--event-ttl)."""
+        expiry = self.event_expiry
+        while expiry and expiry[0][0] <= self.time:
+            _, name = expiry.popleft()
+            ev = self.events.get(name)
+            if ev is not None and ev.written is not None and ev.written[1] + EVENT_TTL_SECONDS <= self.time:
+                del self.events[name]
 
     def _spam_filter_accepts(self, key: tuple) -> bool:
         """EventSourceObjectSpamFilter: a token bucket per source and object."""
         bucket = self.spam_buckets.get(key)
         if bucket is None:
-            bucket = self.spam_buckets[key] = [float(SPAM_BURST), self.time]
+            bucket = [float(SPAM_BURST), self.time]
+            _bounded_put(self.spam_buckets, key, bucket)
         tokens = min(float(SPAM_BURST), bucket[0] + (self.time - bucket[1]) / SPAM_REFILL_SECONDS)
         bucket[1] = self.time
         if tokens < 1.0:
@@ -164,7 +178,7 @@ class Store:
         record = self.similar_events.get(similar)
         if record is None or self.time - record[1] > AGGREGATE_INTERVAL_SECONDS:
             record = [[], self.time]
-            self.similar_events[similar] = record
+            _bounded_put(self.similar_events, similar, record)
         messages = record[0]
         if len(messages) < AGGREGATE_MAX_EVENTS and message not in messages:
             messages.append(message)
@@ -234,3 +248,11 @@ class Store:
         self.pod_changed(pod)
         if self.nodes[pod.node].ready:
             self.wake_pod(pod)
+
+
+def _bounded_put(cache: dict, key, value) -> None:
+    """Insert into one of the correlator's caches, dropping the oldest entry when full
+    (client-go keeps them in LRU caches of 4096 entries)."""
+    if key not in cache and len(cache) >= CORRELATOR_CACHE_SIZE:
+        del cache[next(iter(cache))]
+    cache[key] = value

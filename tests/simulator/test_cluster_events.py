@@ -42,3 +42,19 @@ def test_identical_events_are_counted_up_with_first_and_last_time():
     assert unhealthy["firstTimestamp"] < unhealthy["lastTimestamp"]
     assert unhealthy["involvedObject"]["fieldPath"] == "spec.containers{app}"
     assert unhealthy["source"]["host"] == "node-1"
+
+
+def test_events_expire_an_hour_after_their_last_write():
+    c = Cluster(seed=4)
+    c.apply(deployment_yaml(replicas=1))
+    c.advance(10)
+    first = {e["metadata"]["name"] for e in c.list("event")}
+    assert first
+    c.advance(3580)   # t = 3590: the pod's events (written at 0-4 s) are still there
+    assert {e["metadata"]["name"] for e in c.list("event")} == first
+    c.advance(20)
+    assert c.list("event") == []
+    # the cluster goes on as before: new events appear as usual
+    c.scale("web", 2)
+    c.advance(10)
+    assert any(e["reason"] == "ScalingReplicaSet" for e in c.list("event"))
