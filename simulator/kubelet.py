@@ -56,7 +56,9 @@ def _admit(store: Store, pod: Pod) -> None:
     node = store.nodes[pod.node]
     pod.admitted_at = store.time
     pod.initialized_at = store.time
-    pod.ip = f"10.244.{node.index}.{node.next_ip}"
+    # addresses of the node's /24, handed out in turn (a real node runs at most 110 pods,
+    # so wrapping around never reuses a live pod's address there)
+    pod.ip = f"10.244.{node.index}.{2 + (node.next_ip - 2) % 253}"
     node.next_ip += 1
     for c, spec in zip(pod.containers, pod.spec["containers"]):
         c.probes = probes.workers_for_container(spec, store.time)
