@@ -138,7 +138,8 @@ def test_undo_while_paused_is_refused(client, sim_url):
     post(client, sim_url + "commands/pause", {"deployment": "web"})
     answer = post(client, sim_url + "commands/undo", {"deployment": "web"})
     assert answer.status_code == 409
-    assert "paused" in answer.json()["errors"][0]["message"]
+    assert answer.json()["errors"][0]["message"] == (
+        "you cannot rollback a paused deployment; resume it first with 'kubectl rollout resume deployment/web' and try again")
 
 
 def test_history_timeline_export_kubectl(client, sim_url):

@@ -188,7 +188,8 @@ def test_scale_pause_resume_restart(simulation, web_yaml):
     assert Deployment.objects.get(simulation=simulation).paused is True
     with pytest.raises(Refused) as caught:
         commands.deployment_rollback(**sid, deployment="web")
-    assert "paused" in caught.value.message
+    assert caught.value.message == (
+        "you cannot rollback a paused deployment; resume it first with 'kubectl rollout resume deployment/web' and try again")
     assert commands.deployment_resume(**sid, deployment="web").endswith("resumed")
     assert commands.deployment_restart(**sid, deployment="web").endswith("restarted")
     _settle(simulation, 120)
