@@ -492,7 +492,8 @@ def execute(*, simulation_id: int, command: str, args: dict):
     """Run a `Cluster` command on the authoritative state, exactly once, and return its result.
 
     The command is recorded (CommandRecord at the current sim time, a delta, a snapshot),
-    published, and mirrored into Deployment/Revision rows. A refusal (`ValidationError` or the
+    published, and mirrored into Deployment/Revision rows. Each Deployment whose running
+    manifest text it changed (`running_manifest`) gets the new text in its row and in the delta. A refusal (`ValidationError` or the
     Cluster's own error) is recorded with ``ok=False`` and re-raised unchanged; it changes nothing.
     """
     if command not in COMMANDS:
