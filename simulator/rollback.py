@@ -34,7 +34,7 @@ def undo(store: Store, d: Deployment, to_revision: int = 0) -> str:
     rs = target_replica_set(store, d, to_revision)
     if d.spec.get("paused"):
         raise ValueError("you cannot rollback a paused deployment; resume it first with "
-                         "'kubectl rollout resume' and try again")
+                         f"'kubectl rollout resume deployment/{d.name}' and try again")
     if templates_equal_ignoring_hash(rs.template, d.spec["template"]):
         number = rs.annotations.get(revisions.REVISION_ANNOTATION)
         return (f"deployment.apps/{d.name} skipped rollback "

@@ -62,7 +62,7 @@ def test_undo_to_a_given_revision():
     ("one-revision", {}, 'no rollout history found for deployment "web"'),
     ("three", {"to_revision": 7}, "unable to find specified revision 7 in history"),
     ("paused", {}, "you cannot rollback a paused deployment; resume it first with "
-                   "'kubectl rollout resume' and try again"),
+                   "'kubectl rollout resume deployment/web' and try again"),
 ], ids=["no-history", "missing-revision", "paused"])
 def test_undo_refusals(setup, args, message):
     if setup == "one-revision":

@@ -448,7 +448,7 @@ def test_rollback_replaces_the_deployment_annotations():
 
 
 PAUSED_MESSAGE = ("you cannot rollback a paused deployment; resume it first with "
-                  "'kubectl rollout resume' and try again")
+                  "'kubectl rollout resume deployment/web' and try again")
 
 
 def test_rollback_refused_while_paused_changes_nothing():
