@@ -7,7 +7,7 @@ from collections import deque
 from simulator.backoff import ImagePullBackoff, RestartBackoff
 from simulator.images import ImageCatalogue
 from simulator.objects import Deployment, Event, Node, Pod, ReplicaSet
-from simulator.store import Store
+from simulator.store import CorrelatorCache, Store
 from simulator.timers import TimerQueue
 
 VERSION = 1
@@ -58,10 +58,10 @@ def load(state: dict) -> Store:
     store.rng.setstate((version, tuple(internal), gauss))
     for attr, cls in _COLLECTIONS:
         setattr(store, attr, {item["name"]: cls.from_state(item) for item in state[attr]})
-    store.event_keys = {tuple(k): v for k, v in state["event_keys"]}
+    store.event_keys = CorrelatorCache((tuple(k), v) for k, v in state["event_keys"])
     store.event_seq = state["event_seq"]
-    store.similar_events = {tuple(k): v for k, v in state["similar_events"]}
-    store.spam_buckets = {tuple(k): v for k, v in state["spam_buckets"]}
+    store.similar_events = CorrelatorCache((tuple(k), v) for k, v in state["similar_events"])
+    store.spam_buckets = CorrelatorCache((tuple(k), v) for k, v in state["spam_buckets"])
     store.event_expiry = deque(list(e) for e in state["event_expiry"])
     store.timers = TimerQueue.from_state(state["timers"])
     store.queue = deque(tuple(k) for k in state["queue"])

@@ -6,7 +6,7 @@ records, RS pod counters and work-queue entries stay consistent.
 from __future__ import annotations
 
 import random
-from collections import deque
+from collections import OrderedDict, deque
 
 from simulator.names import new_uid
 from simulator.objects import Deployment, Event, Node, Pod, ReplicaSet
@@ -40,10 +40,10 @@ class Store:
         self.pods: dict[str, Pod] = {}
         self.nodes: dict[str, Node] = {}
         self.events: dict[str, Event] = {}
-        self.event_keys: dict[tuple, str] = {}   # aggregation key -> event name
+        self.event_keys = CorrelatorCache()       # aggregation key -> event name
         self.event_seq = 0
-        self.similar_events: dict[tuple, list] = {}   # aggregation key -> [messages, last seen]
-        self.spam_buckets: dict[tuple, list] = {}     # source + object -> [tokens, last update]
+        self.similar_events = CorrelatorCache()   # aggregation key -> [messages, last seen]
+        self.spam_buckets = CorrelatorCache()     # source + object -> [tokens, last update]
         self.event_expiry: deque = deque()            # [expiry time, event name], time order
         self.timers = TimerQueue()
         self.queue: deque = deque()
@@ -136,7 +136,7 @@ class Store:
         ev = Event(name, self.event_seq, type_, reason, message, kind, obj.name, obj.uid,
                    field_path, component, host, self.time)
         self.events[name] = ev
-        _bounded_put(self.event_keys, key, name)
+        self.event_keys.put(key, name)
         self._write_event(ev)
         return ev
 
@@ -163,7 +163,7 @@ class Store:
         bucket = self.spam_buckets.get(key)
         if bucket is None:
             bucket = [float(SPAM_BURST), self.time]
-            _bounded_put(self.spam_buckets, key, bucket)
+            self.spam_buckets.put(key, bucket)
         tokens = min(float(SPAM_BURST), bucket[0] + (self.time - bucket[1]) / SPAM_REFILL_SECONDS)
         bucket[1] = self.time
         if tokens < 1.0:
@@ -178,7 +178,7 @@ class Store:
         record = self.similar_events.get(similar)
         if record is None or self.time - record[1] > AGGREGATE_INTERVAL_SECONDS:
             record = [[], self.time]
-            _bounded_put(self.similar_events, similar, record)
+            self.similar_events.put(similar, record)
         messages = record[0]
         if len(messages) < AGGREGATE_MAX_EVENTS and message not in messages:
             messages.append(message)
@@ -250,9 +250,13 @@ class Store:
             self.wake_pod(pod)
 
 
-def _bounded_put(cache: dict, key, value) -> None:
-    """Insert into one of the correlator's caches, dropping the oldest entry when full
-    (client-go keeps them in LRU caches of 4096 entries)."""
-    if key not in cache and len(cache) >= CORRELATOR_CACHE_SIZE:
-        del cache[next(iter(cache))]
-    cache[key] = value
+class CorrelatorCache(OrderedDict):
+    """One of the event correlator's caches: client-go keeps them in LRU caches of 4096
+    entries. An OrderedDict drops its oldest entry in O(1); a plain dict's first key gets
+    slower to find as deleted slots pile up at its front."""
+
+    def put(self, key, value) -> None:
+        """Insert or update `key`, dropping the oldest entry when the cache is full."""
+        if key not in self and len(self) >= CORRELATOR_CACHE_SIZE:
+            self.popitem(last=False)
+        self[key] = value
