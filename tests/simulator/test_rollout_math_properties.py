@@ -1,6 +1,6 @@
 """Property tests (hypothesis) of the controller arithmetic's invariants."""
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from simulator import pod_ranking as pr
@@ -63,6 +63,11 @@ def test_broken_rolling_update_stalls_at_min_available(replicas, surge, unavaila
     assert new["replicas"] == min(replicas, replicas + resolved_surge - old["replicas"])
 
 
+def _rs(i: int, size: int, old_replicas: int, ceiling: int) -> dict:
+    return {"name": f"rs-{i}", "replicas": size, "available": 0, "created": float(i),
+            "desired_replicas": str(old_replicas), "max_replicas": str(ceiling)}
+
+
 @st.composite
 def scaling_event(draw):
     old_replicas = draw(st.integers(1, 40))
@@ -70,20 +75,28 @@ def scaling_event(draw):
     ceiling = old_replicas + surge
     count = draw(st.integers(2, 4))
     sizes = draw(st.lists(st.integers(1, ceiling), min_size=count, max_size=count).filter(lambda s: sum(s) <= ceiling))
-    rss = [{"name": f"rs-{i}", "replicas": size, "available": 0, "created": float(i),
-            "desired_replicas": str(old_replicas), "max_replicas": str(ceiling)} for i, size in enumerate(sizes)]
+    rss = [_rs(i, size, old_replicas, ceiling) for i, size in enumerate(sizes)]
     return draw(st.integers(0, 80)), surge, rss
 
 
 @settings(max_examples=300, deadline=None)
 @given(scaling_event())
+# four RSs of 1 shrunk to 1 + 1 surge: every fraction rounds to 0 (0.5 away from zero is 1),
+# the largest takes the whole leftover of -2 and is clamped at 0, leaving 3 (sync.go scale)
+@example((1, 1, [_rs(i, 1, 3, 4) for i in range(4)]))
 def test_proportional_scale_hands_out_exactly_the_allowed_size(event):
+    """The total is replicas + maxSurge, except where Kubernetes' scale() clamps the largest
+    RS at 0 when the leftover would make it negative: then that RS is 0 and the rest of the
+    leftover is dropped, so the total stays above the allowed size."""
     replicas, surge, rss = event
     new_size, old_sizes = rm.proportional_scale(replicas, surge, 0, rss[-1], rss[:-1])
     sizes = [*old_sizes, new_size]
     allowed = replicas + rm.max_surge(replicas, surge, 0) if replicas else 0
     assert all(size >= 0 for size in sizes)
-    assert sum(sizes) == allowed
+    if sum(sizes) != allowed:
+        writes, proportional = rm.scale_targets(replicas, surge, 0, rss[-1], rss[:-1])
+        largest_size = writes[0][1]
+        assert proportional and largest_size == 0 and sum(sizes) > allowed
 
 
 def _pod(i, node, phase, ready, age):
