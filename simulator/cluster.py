@@ -407,7 +407,7 @@ def _no_cyclic_gc():
     A big step allocates hundreds of thousands of small dicts, and each generation-2 pass
     rescans every live object: that made a 10,000-pod step several times slower. The
     engine builds no reference cycles (plain refcounting frees its garbage); whatever
-    cycles other code makes meanwhile are collected after the step."""
+    cycles other code makes meanwhile are collected by the next full collection."""
     if not gc.isenabled():
         yield
         return
@@ -415,7 +415,21 @@ def _no_cyclic_gc():
     try:
         yield
     finally:
+        _promote_survivors()
         gc.enable()
+
+
+def _promote_survivors() -> None:
+    """Move the step's surviving objects to the oldest generation without scanning them.
+
+    They are the cluster's objects and the change records handed to the caller, freed by
+    refcounting when dropped; a young-generation pass right after the step would walk
+    every one of them (as long as rendering them took). freeze() moves all tracked objects
+    to the permanent generation and resets the young count; unfreeze() puts them back into
+    the oldest. Skipped if someone else froze objects, as unfreeze() would release theirs."""
+    if gc.get_freeze_count() == 0:
+        gc.freeze()
+        gc.unfreeze()
 
 
 def _kind(kind: str) -> str:
