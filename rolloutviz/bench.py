@@ -9,26 +9,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-# Daphne refuses to send WebSocket messages above 1 MiB by default; a 1,000-pod snapshot is larger.
-WEBSOCKET_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
-SETTINGS = """import os
-from rolloutviz.settings import *  # noqa
-from rolloutviz.settings import SQLITE_DEFAULT
-DATABASES = {"default": {**SQLITE_DEFAULT, "NAME": os.environ["ROLLOUTVIZ_BENCH_DB"]}}
-"""
+from rolloutviz.local_processes import CHROMIUM, DaphneServer, launch_chromium, server_env
+
 MANIFEST = """apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -67,52 +54,6 @@ FPS_JS = """(seconds) => new Promise((resolve) => {
   }
   requestAnimationFrame(frame);
 })"""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    """A Daphne subprocess on a private SQLite file in `workdir`."""
-
-    def __init__(self, workdir: Path) -> None:
-        (workdir / "bench_settings.py").write_text(SETTINGS)
-        self.env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL", "CLOCK_MODE")}
-        self.env.update(DJANGO_SETTINGS_MODULE="bench_settings", ROLLOUTVIZ_BENCH_DB=str(workdir / "bench.sqlite3"),
-                        PYTHONPATH=os.pathsep.join([str(ROOT), str(workdir)]))
-        self.log = open(workdir / "daphne.log", "ab")
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process: subprocess.Popen | None = None
-
-    def __enter__(self) -> "Server":
-        subprocess.run([sys.executable, "-m", "django", "migrate", "--noinput"], env=self.env, cwd=ROOT,
-                       check=True, capture_output=True, timeout=180)
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port),
-             "--websocket-max-message-size", str(WEBSOCKET_MAX_MESSAGE_BYTES), "rolloutviz.asgi:application"],
-            env=self.env, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + 30
-        while True:
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", self.port)) == 0:
-                    return self
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("Daphne did not start")
-            time.sleep(0.1)
-
-    def __exit__(self, *exc) -> None:
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
-        self.log.close()
 
 
 class Api:
@@ -169,9 +110,10 @@ def run(replicas: int, seconds: float, runs: int) -> list[tuple[str, str]]:
     from playwright.sync_api import sync_playwright
 
     rows = []
-    with tempfile.TemporaryDirectory(prefix="rolloutviz-bench-") as tmp, Server(Path(tmp)) as server, \
+    with tempfile.TemporaryDirectory(prefix="rolloutviz-bench-") as tmp, \
+            DaphneServer(server_env(Path(tmp) / "bench.sqlite3"), Path(tmp) / "daphne.log") as server, \
             sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = launch_chromium(playwright)
         context = browser.new_context(viewport={"width": 1600, "height": 1000})
         page = context.new_page()
         page.goto(server.url + "/")

@@ -8,6 +8,7 @@ DJANGO_SECRET_KEY       required when debug is off and the server is not on loop
 DJANGO_ALLOWED_HOSTS    comma-separated host names (default: localhost, 127.0.0.1, [::1])
 DJANGO_CSRF_TRUSTED_ORIGINS  comma-separated origins, for a TLS proxy in front
 DATABASE_URL            e.g. postgres://user:pw@host/db (default: SQLite file db.sqlite3)
+ROLLOUTVIZ_SQLITE       path of the SQLite file when DATABASE_URL is unset (default: db.sqlite3)
 REDIS_URL               e.g. redis://127.0.0.1:6379/0 → channels-redis (default: in-memory layer)
 CLOCK_MODE              "inprocess" (default: each Daphne runs the clocks it holds the lease for)
                         or "external" (only `manage.py runclock` advances simulations)
@@ -94,7 +95,7 @@ TEMPLATES = [
 
 SQLITE_DEFAULT = {
     "ENGINE": "django.db.backends.sqlite3",
-    "NAME": BASE_DIR / "db.sqlite3",
+    "NAME": os.environ.get("ROLLOUTVIZ_SQLITE") or BASE_DIR / "db.sqlite3",
     # A file, not :memory:, so a live Daphne test server (a forked process) sees the test
     # data; one per test run, so test runs side by side never drop each other's tables.
     "TEST": {"NAME": BASE_DIR / f"test_db.sqlite3.{os.getpid()}"},

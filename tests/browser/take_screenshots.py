@@ -11,7 +11,9 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from conftest import ROOT, LiveServer, launch_chromium
+from rolloutviz.local_processes import ROOT, launch_chromium
+
+from conftest import live_server
 from dashboard_page import Dashboard
 
 OUT = ROOT / "docs" / "screenshots"
@@ -43,8 +45,7 @@ def mid_rollout(page, base: str) -> Dashboard:
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:
-        server = LiveServer(Path(tmp))
-        server.start()
+        server = live_server(Path(tmp)).start()
         try:
             browser = launch_chromium(playwright)
             context = browser.new_context(viewport=SIZE)

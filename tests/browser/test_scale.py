@@ -4,6 +4,8 @@ import json
 
 import pytest
 
+from rolloutviz import bench
+
 from dashboard_page import Dashboard
 
 pytestmark = pytest.mark.browser
@@ -13,24 +15,7 @@ FRAMES = 240  # at least about four seconds of animation frames while the rollou
 DELTAS = 3  # ... and until this many deltas arrived (the server's pace, not the page's)
 MAX_SECONDS = 45  # whatever happens, stop measuring then
 
-MANIFEST = f"""apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: big
-spec:
-  replicas: {REPLICAS}
-  selector:
-    matchLabels:
-      app: big
-  template:
-    metadata:
-      labels:
-        app: big
-    spec:
-      containers:
-      - name: app
-        image: nginx:1.14.2
-"""
+MANIFEST = bench.MANIFEST.format(replicas=REPLICAS, image="nginx:1.14.2")
 
 # Frame intervals seen by requestAnimationFrame, plus the renderers' own draw times.
 MEASURE_JS = """([frames, deltas, maxSeconds]) => new Promise((resolve) => {
