@@ -8,7 +8,7 @@ PORT    ?= 8000
 # simulation with a few hundred pods is larger (1,000 pods: about 7 MB).
 WS_MAX_BYTES ?= 67108864
 
-.PHONY: setup system-deps run test test-fast bench frontend clean
+.PHONY: setup system-deps run test test-fast bench frontend
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
