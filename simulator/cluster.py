@@ -15,7 +15,7 @@ from simulator.errors import ValidationError
 from simulator.images import (IMAGE_BEHAVIOR_KIND, ImageCatalogue, normalize_reference,
                               parse_image_behavior)
 from simulator.names import new_uid
-from simulator.objects import Deployment, Node, ReplicaSet
+from simulator.objects import Deployment, Node, ReplicaSet, copy_data
 from simulator.revisions import REVISION_ANNOTATION, revision_number
 from simulator.store import NAMESPACE, Store
 from simulator.timers import rfc3339
@@ -147,7 +147,7 @@ class Cluster:
         obj = self._objects(kind).get(name)
         if obj is None or (kind == "Event" and obj.written is None):
             raise KeyError(f'{_RESOURCE[kind]} "{name}" not found')
-        return copy.deepcopy(render.render(self._s, kind, obj))
+        return copy_data(render.render(self._s, kind, obj))
 
     def list(self, kind: str, namespace: str = NAMESPACE) -> list[dict]:
         """All objects of a kind (events oldest first, others by name)."""
@@ -159,7 +159,7 @@ class Cluster:
             names = [n for n, e in objects.items() if e.written is not None]
         else:
             names = sorted(objects)
-        return [copy.deepcopy(render.render(self._s, kind, objects[n])) for n in names]
+        return [copy_data(render.render(self._s, kind, objects[n])) for n in names]
 
     def _objects(self, kind: str) -> dict:
         s = self._s
