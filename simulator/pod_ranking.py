@@ -101,12 +101,65 @@ def related_pods_per_node(related_pods: list[dict]) -> dict[str, int]:
 
 
 def _ordered(pods: list[dict], ranks: list[int], now: float | None) -> list[str]:
-    def compare(i: int, j: int) -> int:
-        if less(pods[i], pods[j], ranks[i], ranks[j], now):
-            return -1
-        return 1 if less(pods[j], pods[i], ranks[j], ranks[i], now) else 0
-    order = sorted(range(len(pods)), key=functools.cmp_to_key(compare))
+    keys = _sort_keys(pods, ranks, now)
+    if keys is not None:
+        order = sorted(range(len(pods)), key=keys.__getitem__)
+    else:
+        def compare(i: int, j: int) -> int:
+            if less(pods[i], pods[j], ranks[i], ranks[j], now):
+                return -1
+            return 1 if less(pods[j], pods[i], ranks[j], ranks[i], now) else 0
+        order = sorted(range(len(pods)), key=functools.cmp_to_key(compare))
     return [pods[i]["name"] for i in order]
+
+
+def _sort_keys(pods: list[dict], ranks: list[int], now: float | None) -> list[tuple] | None:
+    """One key per pod ordering the pods exactly as `less` does, or None if `less` is not a
+    consistent order for these pods (then the pairwise sort decides, as it always did).
+
+    A key sort costs a fraction of the pairwise one; both are stable, so equal keys keep
+    the given order just as pods `less` finds equal do."""
+    keys = [(1 if pod.get("node") else 0, PHASE_ORDINAL.get(pod.get("phase"), 0),
+             bool(pod.get("ready")), deletion_cost(pod.get("deletion_cost")), -rank)
+            for pod, rank in zip(pods, ranks)]
+    keys = _with_time(keys, pods, "ready_since", now, ready_only=True)      # 6.
+    if keys is None:
+        return None
+    keys = [key + (-pod.get("restarts", 0),) for key, pod in zip(keys, pods)]  # 7.
+    return _with_time(keys, pods, "created", now, ready_only=False)          # 8.
+
+
+def _with_time(keys: list[tuple], pods: list[dict], field: str, now: float | None,
+               ready_only: bool) -> list[tuple] | None:
+    """Extend the keys by `_newer_first` on `field` (unset first, then newer first).
+
+    With a clock, times in one power-of-two age bucket are ordered by UID, yet equal times
+    fall through to the next rule: among pods equal so far, that is a consistent order only
+    if a bucket holds one time, or distinct times with distinct UIDs. Otherwise None."""
+    parts = []
+    for pod in pods:
+        t = pod.get(field)
+        if ready_only and not pod.get("ready"):
+            parts.append(())                  # the rule compares ready pods only
+        elif t is None:
+            parts.append((0,))
+        else:
+            parts.append((1, -t) if now is None else (1, _log_rank(t, now)))
+    if now is not None:
+        buckets: dict[tuple, list[int]] = {}
+        for i, (key, part) in enumerate(zip(keys, parts)):
+            if len(part) == 2:
+                buckets.setdefault((key, part), []).append(i)
+        for members in buckets.values():
+            times = {pods[i][field] for i in members}
+            if len(times) == 1:
+                continue                       # one time: a tie, the next rule decides
+            uids = {pods[i].get("uid", "") for i in members}
+            if len(times) < len(members) or len(uids) < len(members):
+                return None
+            for i in members:
+                parts[i] += (pods[i].get("uid", ""),)
+    return [key + part for key, part in zip(keys, parts)]
 
 
 def pods_to_delete(pods: list[dict], count: int, related_pods: list[dict] | None = None,
