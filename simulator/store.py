@@ -257,6 +257,6 @@ class CorrelatorCache(OrderedDict):
 
     def put(self, key, value) -> None:
         """Insert or update `key`, dropping the oldest entry when the cache is full."""
-        if key not in self and len(self) >= CORRELATOR_CACHE_SIZE:
+        self[key] = value   # an update keeps its place and the size; a new key goes last
+        if len(self) > CORRELATOR_CACHE_SIZE:
             self.popitem(last=False)
-        self[key] = value
