@@ -12,7 +12,9 @@ import sys
 import pytest
 import websockets
 
-from live_servers import Database, Processes, django, free_port, listening, server_env, wait_for
+from rolloutviz.local_processes import free_port, listening, wait_for
+
+from live_servers import Database, Processes, django, server_env
 
 pytestmark = pytest.mark.redis
 REDIS = shutil.which("redis-server")

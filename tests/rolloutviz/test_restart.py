@@ -11,7 +11,9 @@ import pytest
 import websockets
 
 from live_scenario import WARM_UP_STEPS
-from live_servers import Database, Processes, django, free_port, server_env, wait_for
+from rolloutviz.local_processes import free_port, wait_for
+
+from live_servers import Database, Processes, django, server_env
 from rolloutviz.models import TickRecord
 from rolloutviz.services import live
 
