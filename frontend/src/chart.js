@@ -3,7 +3,7 @@
 // as the timeline; Canvas 2D, redrawn only when dirty.
 import { scaleLinear } from "d3-scale";
 import { revisionColour, OKABE_ITO } from "./palette.js";
-import { formatSimTime } from "./view.js";
+import { formatSimTime, prepareCanvas } from "./view.js";
 import { esc } from "./timeline.js";
 
 const SIZES = { normal: { label: 230, height: 200, font: 12 }, large: { label: 320, height: 280, font: 17 } };
@@ -50,18 +50,9 @@ export class ReplicaChart {
   draw() {
     const started = performance.now();
     const sz = SIZES[this.large ? "large" : "normal"];
-    const dpr = window.devicePixelRatio || 1;
     const width = this.canvas.parentElement.clientWidth;
     const height = sz.height;
-    if (this.canvas.width !== Math.round(width * dpr) || this.canvas.height !== Math.round(height * dpr)) {
-      this.canvas.width = Math.round(width * dpr);
-      this.canvas.height = Math.round(height * dpr);
-      this.canvas.style.width = `${width}px`;
-      this.canvas.style.height = `${height}px`;
-    }
-    const ctx = this.ctx;
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.clearRect(0, 0, width, height);
+    const ctx = prepareCanvas(this.canvas, this.ctx, width, height);
     const now = this.store.t;
     const x = this.view.scale(now, sz.label, width - 8);
     const [t0, t1] = x.domain();

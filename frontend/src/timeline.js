@@ -2,7 +2,7 @@
 // by state over time, with restart/probe marks, labelled markers, a "now" line, zoom and scroll.
 // It redraws on requestAnimationFrame only when something marked it dirty.
 import { stateFill, OKABE_ITO } from "./palette.js";
-import { formatSimTime } from "./view.js";
+import { formatSimTime, prepareCanvas } from "./view.js";
 import { restartCount } from "./pod_state.js";
 
 const SIZES = {
@@ -144,18 +144,9 @@ export class Timeline {
     this.dirty = false;
     if (this.layoutVersion !== this.store.structureVersion || this.layoutLarge !== this.large) this.layout();
     const sz = this.sizes();
-    const dpr = window.devicePixelRatio || 1;
     const width = this.scroller.clientWidth;
     const height = this.scroller.clientHeight;
-    if (this.canvas.width !== Math.round(width * dpr) || this.canvas.height !== Math.round(height * dpr)) {
-      this.canvas.width = Math.round(width * dpr);
-      this.canvas.height = Math.round(height * dpr);
-      this.canvas.style.width = `${width}px`;
-      this.canvas.style.height = `${height}px`;
-    }
-    const ctx = this.ctx;
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.clearRect(0, 0, width, height);
+    const ctx = prepareCanvas(this.canvas, this.ctx, width, height);
     const now = this.store.t;
     this.x = this.view.scale(now, sz.label, width - 8);
     const scrollTop = this.scroller.scrollTop;
