@@ -13,6 +13,9 @@ def _rfc3339_second(second: int) -> str:
     return (EPOCH + datetime.timedelta(seconds=second)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+# renders stamp the same few instants over and over (a step's time, a pod's creation):
+# looking the exact value up first saves the call for the whole second and its rounding
+@lru_cache(maxsize=4096)
 def rfc3339(t: float | None) -> str | None:
     """Render simulated seconds as Kubernetes prints metav1.Time (whole seconds, UTC)."""
     if t is None:
