@@ -6,6 +6,8 @@ pod at that moment and arms the next wake-up, so idle pods cost nothing.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 from simulator import backoff as backoff_math
 from simulator import probes
 from simulator.objects import Container, Pod
@@ -87,7 +89,13 @@ def _run_due(store: Store, pod: Pod, now: float) -> bool:
 
 def _event(store, pod, c, type_, reason, message):
     store.record_event("Pod", pod, type_, reason, message, COMPONENT, host=pod.node,
-                       field_path=f"spec.containers{{{c.name}}}" if c else None)
+                       field_path=_field_path(c.name) if c else None)
+
+
+@lru_cache(maxsize=256)
+def _field_path(container: str) -> str:
+    # one string per container name instead of one per event
+    return f"spec.containers{{{container}}}"
 
 
 def _start(store: Store, pod: Pod, c: Container, spec: dict) -> None:

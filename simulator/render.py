@@ -127,7 +127,7 @@ def _pod_status(store: Store, p: Pod) -> dict:
     conditions = []
     if p.admitted_at is not None:
         sandbox_ready = any(c.container_id for c in p.containers)
-        not_ready = " ".join(c.name for c in p.containers if not c.ready)
+        not_ready = " ".join([c.name for c in p.containers if not c.ready])
         conditions += [
             _pod_condition("PodReadyToStartContainers", sandbox_ready, p.admitted_at),
             _pod_condition("Initialized", True, p.initialized_at),
