@@ -64,30 +64,33 @@ def _max_len_error(length: int) -> str:
     return f"must be no more than {length} characters"
 
 
+def _length_and_pattern(value: str, max_length: int, pattern, message: str, fmt: str,
+                        *examples: str) -> list[str]:
+    """The two checks Kubernetes' name validators share, in its order: length, then regex."""
+    errs = []
+    if len(value) > max_length:
+        errs.append(_max_len_error(max_length))
+    if not pattern.match(value):
+        errs.append(_regex_error(message, fmt, *examples))
+    return errs
+
+
 def is_dns1123_label(value: str) -> list[str]:
     """``validation.IsDNS1123Label`` messages (container names, namespaces)."""
-    errs = []
-    if len(value) > 63:
-        errs.append(_max_len_error(63))
-    if not _DNS1123_LABEL_RE.match(value):
-        errs.append(_regex_error(
-            "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or "
-            "'-', and must start and end with an alphanumeric character",
-            _DNS1123_LABEL_FMT, "my-name", "123-abc"))
-    return errs
+    return _length_and_pattern(
+        value, 63, _DNS1123_LABEL_RE,
+        "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or "
+        "'-', and must start and end with an alphanumeric character",
+        _DNS1123_LABEL_FMT, "my-name", "123-abc")
 
 
 def is_dns1123_subdomain(value: str) -> list[str]:
     """``validation.IsDNS1123Subdomain`` messages (object names)."""
-    errs = []
-    if len(value) > 253:
-        errs.append(_max_len_error(253))
-    if not _DNS1123_SUBDOMAIN_RE.match(value):
-        errs.append(_regex_error(
-            "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, "
-            "'-' or '.', and must start and end with an alphanumeric character",
-            _DNS1123_SUBDOMAIN_FMT, "example.com"))
-    return errs
+    return _length_and_pattern(
+        value, 253, _DNS1123_SUBDOMAIN_RE,
+        "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, "
+        "'-' or '.', and must start and end with an alphanumeric character",
+        _DNS1123_SUBDOMAIN_FMT, "example.com")
 
 
 def is_qualified_name(value: str) -> list[str]:
@@ -120,15 +123,11 @@ def is_qualified_name(value: str) -> list[str]:
 
 def is_valid_label_value(value: str) -> list[str]:
     """``validation.IsValidLabelValue`` messages."""
-    errs = []
-    if len(value) > 63:
-        errs.append(_max_len_error(63))
-    if not _LABEL_VALUE_RE.match(value):
-        errs.append(_regex_error(
-            "a valid label must be an empty string or consist of alphanumeric characters, '-', "
-            "'_' or '.', and must start and end with an alphanumeric character",
-            _LABEL_VALUE_FMT, "MyValue", "my_value", "12345"))
-    return errs
+    return _length_and_pattern(
+        value, 63, _LABEL_VALUE_RE,
+        "a valid label must be an empty string or consist of alphanumeric characters, '-', "
+        "'_' or '.', and must start and end with an alphanumeric character",
+        _LABEL_VALUE_FMT, "MyValue", "my_value", "12345")
 
 
 def is_valid_port_num(port: int) -> list[str]:
