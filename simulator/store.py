@@ -115,39 +115,44 @@ class Store:
         ("(combined from similar events): ...") that is counted up. Writes about one object
         from one source are then rate limited (burst 25, one more every 5 minutes); a dropped
         write leaves the API object as it was, but its count keeps growing for the next."""
-        similar = (kind, obj.name, obj.uid, type_, reason, component, host, field_path)
-        if self._similar_count(similar, message) >= AGGREGATE_MAX_EVENTS:
+        now = self.time
+        # client-go's aggregate key: source, object, type and reason (no field path)
+        similar = (component, host, kind, obj.name, obj.uid, type_, reason)
+        record = self.similar_events.touch(similar)
+        if record is None or now - record[1] > AGGREGATE_INTERVAL_SECONDS:
+            record = [[message], now]
+            self.similar_events.put(similar, record)
+        else:
+            messages = record[0]
+            if len(messages) < AGGREGATE_MAX_EVENTS and message not in messages:
+                messages.append(message)
+            record[1] = now
+        if len(record[0]) >= AGGREGATE_MAX_EVENTS:
             message = "(combined from similar events): " + message
             key = similar
         else:
-            key = (*similar, message)
-        name = self.event_keys.get(key)
-        if name is not None and name in self.events:
-            ev = self.events[name]
+            key = (*similar, field_path, message)
+        name = self.event_keys.touch(key)
+        ev = self.events.get(name) if name is not None else None
+        if ev is not None:
             ev.count += 1
-            ev.last = self.time
+            ev.last = now
             ev.message = message
-            self._write_event(ev)
-            return ev
-        # the recorder names events <object>.<UnixNano>; adding the event sequence keeps
-        # names unique for events recorded at the same simulated instant
-        self.event_seq += 1
-        name = f"{obj.name}.{_EPOCH_NS + int(round(self.time * 1e9)) + self.event_seq:x}"
-        ev = Event(name, self.event_seq, type_, reason, message, kind, obj.name, obj.uid,
-                   field_path, component, host, self.time)
-        self.events[name] = ev
-        self.event_keys.put(key, name)
-        self._write_event(ev)
+        else:
+            # the recorder names events <object>.<UnixNano>; adding the event sequence keeps
+            # names unique for events recorded at the same simulated instant
+            self.event_seq += 1
+            name = f"{obj.name}.{_EPOCH_NS + int(round(now * 1e9)) + self.event_seq:x}"
+            ev = Event(name, self.event_seq, type_, reason, message, kind, obj.name, obj.uid,
+                       field_path, component, host, now)
+            self.events[name] = ev
+            self.event_keys.put(key, name)
+        if self._spam_filter_accepts(similar[:5]):
+            # a watch delivers every write (count updates included): one record each
+            ev.written = [ev.count, now, message]
+            self.event_expiry.append([now + EVENT_TTL_SECONDS, name])
+            self.changes.append(("EVENT", "Event", (ev, ev.count, now, message)))
         return ev
-
-    def _write_event(self, ev: Event) -> None:
-        """Write the event to the API unless the spam filter drops it; a watch delivers
-        every write (count updates included), so each gets its own change record."""
-        if not self._spam_filter_accepts((ev.component, ev.host, ev.kind, ev.obj_name, ev.obj_uid)):
-            return
-        ev.written = [ev.count, ev.last, ev.message]
-        self.event_expiry.append([ev.last + EVENT_TTL_SECONDS, ev.name])
-        self.changes.append(("EVENT", "Event", (ev, ev.count, ev.last, ev.message)))
 
     def expire_events(self) -> None:
         """The API server deletes events an hour after their last write (--event-ttl)."""
@@ -160,30 +165,20 @@ class Store:
 
     def _spam_filter_accepts(self, key: tuple) -> bool:
         """EventSourceObjectSpamFilter: a token bucket per source and object."""
-        bucket = self.spam_buckets.get(key)
+        now = self.time
+        bucket = self.spam_buckets.touch(key)
         if bucket is None:
-            bucket = [float(SPAM_BURST), self.time]
-            self.spam_buckets.put(key, bucket)
-        tokens = min(float(SPAM_BURST), bucket[0] + (self.time - bucket[1]) / SPAM_REFILL_SECONDS)
-        bucket[1] = self.time
+            self.spam_buckets.put(key, [SPAM_BURST - 1.0, now])
+            return True
+        tokens = bucket[0] + (now - bucket[1]) / SPAM_REFILL_SECONDS
+        if tokens > SPAM_BURST:
+            tokens = float(SPAM_BURST)
+        bucket[1] = now
         if tokens < 1.0:
             bucket[0] = tokens
             return False
         bucket[0] = tokens - 1.0
         return True
-
-    def _similar_count(self, similar: tuple, message: str) -> int:
-        """Distinct messages seen for `similar` in the current 10-minute window (up to the
-        aggregation threshold; more need not be remembered)."""
-        record = self.similar_events.get(similar)
-        if record is None or self.time - record[1] > AGGREGATE_INTERVAL_SECONDS:
-            record = [[], self.time]
-            self.similar_events.put(similar, record)
-        messages = record[0]
-        if len(messages) < AGGREGATE_MAX_EVENTS and message not in messages:
-            messages.append(message)
-        record[1] = self.time
-        return len(messages)
 
     # --- ids --------------------------------------------------------------------------
     def new_uid(self) -> str:
@@ -252,11 +247,19 @@ class Store:
 
 class CorrelatorCache(OrderedDict):
     """One of the event correlator's caches: client-go keeps them in LRU caches of 4096
-    entries. An OrderedDict drops its oldest entry in O(1); a plain dict's first key gets
-    slower to find as deleted slots pile up at its front."""
+    entries (groupcache/lru), where every Get or Add makes its entry the most recent one.
+    An OrderedDict moves an entry to the end and drops the oldest in O(1)."""
+
+    def touch(self, key):
+        """The value of `key` (None if absent), which becomes the most recently used."""
+        value = self.get(key)
+        if value is not None:
+            self.move_to_end(key)
+        return value
 
     def put(self, key, value) -> None:
-        """Insert or update `key`, dropping the oldest entry when the cache is full."""
-        self[key] = value   # an update keeps its place and the size; a new key goes last
+        """Insert or update `key` as the most recently used (after touch(), an existing key
+        already is), dropping the least recently used entry when the cache is full."""
+        self[key] = value
         if len(self) > CORRELATOR_CACHE_SIZE:
             self.popitem(last=False)
