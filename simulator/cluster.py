@@ -132,12 +132,14 @@ class Cluster:
         return self._records()
 
     def _records(self) -> list[dict]:
+        s = self._s
+        renderers = render.RENDERERS
         out = []
-        for change, kind, obj in self._s.take_changes():
-            rendered = obj if isinstance(obj, dict) else render.render(self._s, kind, obj)
-            out.append({"type": "EVENT" if kind == "Event" else change, "kind": kind,
-                        "name": rendered["metadata"]["name"], "namespace": NAMESPACE,
-                        "object": rendered})
+        for change, kind, obj in s.take_changes():
+            # a dict is what a snapshot kept of an object already gone
+            rendered = obj if type(obj) is dict else renderers[kind](s, obj)
+            out.append({"type": change, "kind": kind, "name": rendered["metadata"]["name"],
+                        "namespace": NAMESPACE, "object": rendered})
         return out
 
     # --- reading -------------------------------------------------------------------------

@@ -124,21 +124,21 @@ def _pod_status(store: Store, p: Pod) -> dict:
         status["reason"] = p.reason
     if p.message:
         status["message"] = p.message
-    conditions = []
     if p.admitted_at is not None:
-        sandbox_ready = any(c.container_id for c in p.containers)
-        not_ready = " ".join([c.name for c in p.containers if not c.ready])
-        conditions += [
-            _pod_condition("PodReadyToStartContainers", sandbox_ready, p.admitted_at),
-            _pod_condition("Initialized", True, p.initialized_at),
-            _pod_condition("Ready", p.ready, p.ready_since, not_ready),
-            _pod_condition("ContainersReady", p.ready, p.ready_since, not_ready)]
-    if p.scheduled_at is not None:
-        conditions.append(_pod_condition("PodScheduled", True, p.scheduled_at))
-    if conditions:
-        status["conditions"] = conditions
+        sandbox_ready = False
+        not_ready = []
+        for c in p.containers:
+            if c.container_id:
+                sandbox_ready = True
+            if not c.ready:
+                not_ready.append(c.name)
+        status["conditions"] = _pod_conditions(sandbox_ready, p.admitted_at, p.initialized_at,
+                                               p.ready, p.ready_since, " ".join(not_ready),
+                                               p.scheduled_at)
+    elif p.scheduled_at is not None:
+        status["conditions"] = _pod_conditions(scheduled_at=p.scheduled_at)
     if p.node:
-        status["hostIP"] = _node_ip(store.nodes[p.node])
+        status["hostIP"] = _host_ip(store.nodes[p.node].index)
     if p.ip:
         status["podIP"] = p.ip
         status["podIPs"] = [{"ip": p.ip}]
@@ -148,9 +148,23 @@ def _pod_status(store: Store, p: Pod) -> dict:
     return status
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=4096)
+def _pod_conditions(sandbox_ready=False, admitted_at=None, initialized_at=None, ready=False,
+                    ready_since=None, not_ready="", scheduled_at=None) -> list:
+    """A pod's conditions; pods started together have the same ones, so one list (read-only)
+    serves them all."""
+    conditions = []
+    if admitted_at is not None:
+        conditions += [_pod_condition("PodReadyToStartContainers", sandbox_ready, admitted_at),
+                       _pod_condition("Initialized", True, initialized_at),
+                       _pod_condition("Ready", ready, ready_since, not_ready),
+                       _pod_condition("ContainersReady", ready, ready_since, not_ready)]
+    if scheduled_at is not None:
+        conditions.append(_pod_condition("PodScheduled", True, scheduled_at))
+    return conditions
+
+
 def _pod_condition(type_: str, ok: bool, since: float, not_ready: str = "") -> dict:
-    """One pod condition; identical ones are shared between renders (read-only)."""
     c = {"type": type_, "status": "True" if ok else "False", "lastProbeTime": None,
          "lastTransitionTime": rfc3339(since)}
     if not ok and type_ in ("Ready", "ContainersReady"):
@@ -167,16 +181,27 @@ def _terminated(exit_code, reason, started_at, finished_at, container_id) -> dic
     return {"terminated": t}
 
 
+@lru_cache(maxsize=4096)
+def _running(started_at: float) -> dict:
+    return {"running": {"startedAt": rfc3339(started_at)}}
+
+
+@lru_cache(maxsize=1024)
+def _waiting(reason: str, message: str | None) -> dict:
+    waiting = {"reason": reason}
+    if message:
+        waiting["message"] = message
+    return {"waiting": waiting}
+
+
 def _container_status(c: Container) -> dict:
+    # running and waiting states are shared between containers (read-only)
     if c.state == "running":
-        state = {"running": {"startedAt": rfc3339(c.started_at)}}
+        state = _running(c.started_at)
     elif c.state == "terminated":
         state = _terminated(c.exit_code, c.reason, c.started_at, c.finished_at, c.container_id)
     else:
-        waiting = {"reason": c.reason}
-        if c.message:
-            waiting["message"] = c.message
-        state = {"waiting": waiting}
+        state = _waiting(c.reason, c.message)
     last = {}
     if c.last_state:
         ls = c.last_state
@@ -200,8 +225,9 @@ def _image_id(image: str) -> str:
     return f"docker.io/{name}@sha256:" + sha256(image.encode()).hexdigest()
 
 
-def _node_ip(node: Node) -> str:
-    return f"172.18.0.{node.index + 1}"
+@lru_cache(maxsize=256)
+def _host_ip(node_index: int) -> str:
+    return f"172.18.0.{node_index + 1}"
 
 
 def node(store: Store, n: Node) -> dict:
@@ -227,7 +253,7 @@ def node(store: Store, n: Node) -> dict:
                          "labels": labels},
             "spec": spec,
             "status": {"conditions": [ready],
-                       "addresses": [{"type": "InternalIP", "address": _node_ip(n)},
+                       "addresses": [{"type": "InternalIP", "address": _host_ip(n.index)},
                                      {"type": "Hostname", "address": n.name}],
                        "capacity": {"cpu": "4", "memory": "8Gi", "pods": "110"},
                        "allocatable": {"cpu": "4", "memory": "8Gi", "pods": "110"},
@@ -274,9 +300,18 @@ def _source(component: str, host: str | None) -> dict:
 
 
 def _event_uid(seq: int) -> str:
-    """Events get a UID spread from their sequence number (no draw from the cluster's RNG)."""
-    h = f"{(seq * 0x9E3779B97F4A7C15F39CC0605CEDC835) & ((1 << 128) - 1):032x}"
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-8{h[17:20]}-{h[20:32]}"
+    """Events get a UID spread from their sequence number (no draw from the cluster's RNG):
+    one of 256 fixed random-looking heads, then 48 bits that are a bijection of the
+    sequence number (so UIDs stay unique), cheap enough for tens of thousands of events."""
+    return _UID_HEADS[seq & 0xFF] + f"{(seq * 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFF:012x}"
+
+
+def _uid_head(i: int) -> str:
+    h = sha256(b"rolloutviz-event-%d" % i).hexdigest()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-8{h[17:20]}-"
+
+
+_UID_HEADS = [_uid_head(i) for i in range(256)]
 
 
 RENDERERS = {"Deployment": deployment, "ReplicaSet": replicaset, "Pod": pod, "Node": node,
