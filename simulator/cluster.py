@@ -91,17 +91,19 @@ class Cluster:
         s = self._s
         end = (s.steps + 1) * s.tick
         s.drain(_CONTROLLERS)
+        timers = s.timers
         fired = 0
         while True:
-            due = s.timers.next_due()
+            due = timers.next_due()
             if due is None or due > end:
                 break
             s.time = max(s.time, due)
-            while s.timers.next_due() is not None and s.timers.next_due() <= s.time:
-                self._fire(*s.timers.pop())
+            while due is not None and due <= s.time:
+                self._fire(*timers.pop())
                 fired += 1
                 if fired > _MAX_TIMERS_PER_STEP:
                     raise RuntimeError(f"timers keep firing at t={s.time}")
+                due = timers.next_due()
             s.drain(_CONTROLLERS)
         s.steps += 1
         s.time = end

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime
 import heapq
+from collections import deque
 from functools import lru_cache
 
 EPOCH = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
@@ -24,61 +25,77 @@ def rfc3339(t: float | None) -> str | None:
 
 
 class TimerQueue:
-    """A heap of (due time, sequence, action, key) entries.
+    """Timers as (due time, action, key), run in due-time order and, at the same due time,
+    in the order they were scheduled.
 
-    Entries are plain data so the queue can be snapshotted.  Cancelling is done by the
-    owner: a handler checks that the timer it receives is still the one it expects.
+    Many timers fall due at the same instant (every pod created in one tick wakes one
+    sandbox-second later), so a heap holds only the distinct due times and each has a FIFO
+    bucket of its timers. Entries are plain data so the queue can be snapshotted.
+    Cancelling is done by the owner: a handler checks that the timer it receives is still
+    the one it expects.
     """
 
-    __slots__ = ("_heap", "_seq", "_pending")
+    __slots__ = ("_dues", "_buckets", "_seq", "_once")
 
     def __init__(self) -> None:
-        self._heap: list[list] = []
+        self._dues: list[float] = []          # heap of the due times that have a bucket
+        self._buckets: dict[float, deque] = {}  # due -> [(seq, action, key, once)], FIFO
         self._seq = 0
-        self._pending: dict[tuple, int] = {}
+        self._once: set[tuple] = set()          # pending schedule_once() timers
 
-    def __len__(self) -> int:
-        return len(self._heap)
-
-    def schedule(self, due: float, action: str, key: str) -> float:
+    def schedule(self, due: float, action: str, key: str, *, _once: bool = False) -> float:
         """Run `action` for `key` at simulated time `due` (kept to whole microseconds, so
         sums like 13.4 + 1.2 do not drift)."""
         due = round(due, 6)
         self._seq += 1
-        heapq.heappush(self._heap, [due, self._seq, action, key])
-        entry = (due, action, key)
-        self._pending[entry] = self._pending.get(entry, 0) + 1
+        bucket = self._buckets.get(due)
+        if bucket is None:
+            bucket = self._buckets[due] = deque()
+            heapq.heappush(self._dues, due)
+        bucket.append((self._seq, action, key, _once))
         return due
 
     def schedule_once(self, due: float, action: str, key: str) -> None:
-        """Like schedule(), unless the very same timer is already pending."""
-        if (round(due, 6), action, key) not in self._pending:
-            self.schedule(due, action, key)
+        """Like schedule(), unless the very same timer is already pending from an earlier
+        schedule_once()."""
+        entry = (round(due, 6), action, key)
+        if entry not in self._once:
+            self._once.add(entry)
+            self.schedule(due, action, key, _once=True)
 
     def next_due(self) -> float | None:
         """Time of the earliest pending timer, or None."""
-        return self._heap[0][0] if self._heap else None
+        return self._dues[0] if self._dues else None
 
     def pop(self) -> tuple[float, str, str]:
         """Remove and return the earliest timer as (due, action, key)."""
-        due, _, action, key = heapq.heappop(self._heap)
-        entry = (due, action, key)
-        left = self._pending[entry] - 1
-        if left:
-            self._pending[entry] = left
-        else:
-            del self._pending[entry]
+        due = self._dues[0]
+        bucket = self._buckets[due]
+        _, action, key, once = bucket.popleft()
+        if not bucket:
+            heapq.heappop(self._dues)
+            del self._buckets[due]
+        if once:
+            self._once.discard((due, action, key))
         return due, action, key
 
     def to_state(self) -> dict:
-        return {"heap": [list(e) for e in self._heap], "seq": self._seq}
+        entries = [[due, seq, action, key]
+                   for due in sorted(self._dues) for seq, action, key, _ in self._buckets[due]]
+        return {"heap": entries, "seq": self._seq, "once": [list(e) for e in sorted(self._once)]}
 
     @classmethod
     def from_state(cls, state: dict) -> "TimerQueue":
         q = cls()
-        q._heap = [list(e) for e in state["heap"]]
-        heapq.heapify(q._heap)
+        # snapshots from before "once" was kept counted every timer for schedule_once()
+        once = ({tuple(e) for e in state["once"]} if "once" in state
+                else {(due, action, key) for due, _, action, key in state["heap"]})
+        for due, seq, action, key in sorted(state["heap"], key=lambda e: (e[0], e[1])):
+            bucket = q._buckets.get(due)
+            if bucket is None:
+                bucket = q._buckets[due] = deque()
+                heapq.heappush(q._dues, due)
+            bucket.append((seq, action, key, (due, action, key) in once))
         q._seq = state["seq"]
-        for due, _, action, key in q._heap:
-            q._pending[(due, action, key)] = q._pending.get((due, action, key), 0) + 1
+        q._once = once
         return q
