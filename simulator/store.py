@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import random
 from collections import OrderedDict, deque
+from functools import lru_cache
 
 from simulator.names import new_uid
 from simulator.objects import Deployment, Event, Node, Pod, ReplicaSet
@@ -21,6 +22,12 @@ CORRELATOR_CACHE_SIZE = 4096       # client-go's LRU caches (maxLruCacheEntries)
 SPAM_BURST = 25                    # client-go EventSourceObjectSpamFilter: burst ...
 SPAM_REFILL_SECONDS = 300.0        # ... and one token per 5 minutes
 _MAX_QUEUE_ROUNDS = 5_000_000  # a guard against controllers that never settle
+
+
+@lru_cache(maxsize=64)
+def _unix_nano(t: float) -> int:
+    """Simulated seconds as Unix nanoseconds (many events share an instant)."""
+    return _EPOCH_NS + int(round(t * 1e9))
 
 
 class Store:
@@ -142,7 +149,7 @@ class Store:
             # the recorder names events <object>.<UnixNano>; adding the event sequence keeps
             # names unique for events recorded at the same simulated instant
             self.event_seq += 1
-            name = f"{obj.name}.{_EPOCH_NS + int(round(now * 1e9)) + self.event_seq:x}"
+            name = f"{obj.name}.{_unix_nano(now) + self.event_seq:x}"
             ev = Event(name, self.event_seq, type_, reason, message, kind, obj.name, obj.uid,
                        field_path, component, host, now)
             self.events[name] = ev
@@ -245,21 +252,36 @@ class Store:
             self.wake_pod(pod)
 
 
-class CorrelatorCache(OrderedDict):
+class CorrelatorCache:
     """One of the event correlator's caches: client-go keeps them in LRU caches of 4096
     entries (groupcache/lru), where every Get or Add makes its entry the most recent one.
-    An OrderedDict moves an entry to the end and drops the oldest in O(1)."""
+    An OrderedDict moves an entry to the end and drops the oldest in O(1) (wrapped, not
+    subclassed: a subclass's popitem() goes through a Python-level pop())."""
+
+    __slots__ = ("_entries",)
+
+    def __init__(self, items=()):
+        self._entries = OrderedDict(items)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def items(self):
+        """(key, value) pairs, least recently used first."""
+        return self._entries.items()
 
     def touch(self, key):
         """The value of `key` (None if absent), which becomes the most recently used."""
-        value = self.get(key)
+        entries = self._entries
+        value = entries.get(key)
         if value is not None:
-            self.move_to_end(key)
+            entries.move_to_end(key)
         return value
 
     def put(self, key, value) -> None:
         """Insert or update `key` as the most recently used (after touch(), an existing key
         already is), dropping the least recently used entry when the cache is full."""
-        self[key] = value
-        if len(self) > CORRELATOR_CACHE_SIZE:
-            self.popitem(last=False)
+        entries = self._entries
+        entries[key] = value
+        if len(entries) > CORRELATOR_CACHE_SIZE:
+            entries.popitem(last=False)
