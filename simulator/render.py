@@ -86,6 +86,15 @@ def replicaset(store: Store, rs: ReplicaSet) -> dict:
 
 def pod(store: Store, p: Pod) -> dict:
     """core/v1 Pod: spec from the ReplicaSet's template, status from the kubelet."""
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": _pod_meta(p),
+            "spec": _pod_spec(store, p), "status": _pod_status(store, p)}
+
+
+def _pod_meta(p: Pod) -> dict:
+    # a pod's metadata changes once, when it is deleted: the renders of its records share it
+    memo = p.rendered_meta
+    if memo is not None and memo[0] == p.deletion_time:
+        return memo[1]
     meta = {"name": p.name, "generateName": p.rs + "-", "namespace": NAMESPACE, "uid": p.uid,
             "creationTimestamp": rfc3339(p.created), "labels": dict(p.labels),
             "ownerReferences": _owner_references(p.rs, p.rs_uid)}
@@ -94,8 +103,8 @@ def pod(store: Store, p: Pod) -> dict:
     if p.deletion_time is not None:
         meta["deletionTimestamp"] = rfc3339(p.deletion_time + (p.grace or 0))
         meta["deletionGracePeriodSeconds"] = p.grace
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": meta,
-            "spec": _pod_spec(store, p), "status": _pod_status(store, p)}
+    p.rendered_meta = (p.deletion_time, meta)
+    return meta
 
 
 @lru_cache(maxsize=1024)
