@@ -7,7 +7,8 @@ from collections import deque
 from simulator.backoff import ImagePullBackoff, RestartBackoff
 from simulator.images import ImageCatalogue
 from simulator.objects import Deployment, Event, Node, Pod, ReplicaSet
-from simulator.store import CorrelatorCache, Store
+from simulator.event_correlator import EventCorrelator
+from simulator.store import Store
 from simulator.timers import TimerQueue
 
 VERSION = 1
@@ -21,10 +22,9 @@ def dump(store: Store) -> dict:
     state = {
         "version": VERSION, "seed": store.seed, "tick": store.tick, "steps": store.steps,
         "time": store.time, "rng": [version, list(internal), gauss],
-        "event_keys": [[list(k), v] for k, v in store.event_keys.items()],
         "event_seq": store.event_seq,
-        "similar_events": [[list(k), v] for k, v in store.similar_events.items()],
-        "spam_buckets": [[list(k), v] for k, v in store.spam_buckets.items()],
+        "correlators": [[component, host, c.to_state()]
+                        for (component, host), c in store.correlators.items()],
         "event_expiry": [list(e) for e in store.event_expiry], "timers": store.timers.to_state(),
         "queue": [list(k) for k in store.queue],
         "changes": [_change(store, c) for c in store.changes],
@@ -58,10 +58,10 @@ def load(state: dict) -> Store:
     store.rng.setstate((version, tuple(internal), gauss))
     for attr, cls in _COLLECTIONS:
         setattr(store, attr, {item["name"]: cls.from_state(item) for item in state[attr]})
-    store.event_keys = CorrelatorCache((tuple(k), v) for k, v in state["event_keys"])
     store.event_seq = state["event_seq"]
-    store.similar_events = CorrelatorCache((tuple(k), v) for k, v in state["similar_events"])
-    store.spam_buckets = CorrelatorCache((tuple(k), v) for k, v in state["spam_buckets"])
+    # snapshots from before the per-source correlators start with empty caches
+    store.correlators = {(component, host): EventCorrelator.from_state(c)
+                         for component, host, c in state.get("correlators", [])}
     store.event_expiry = deque(list(e) for e in state["event_expiry"])
     store.timers = TimerQueue.from_state(state["timers"])
     store.queue = deque(tuple(k) for k in state["queue"])

@@ -6,21 +6,17 @@ records, RS pod counters and work-queue entries stay consistent.
 from __future__ import annotations
 
 import random
-from collections import OrderedDict, deque
+from collections import deque
 from functools import lru_cache
 
+from simulator.event_correlator import COMBINED_PREFIX, EventCorrelator
 from simulator.names import new_uid
 from simulator.objects import Deployment, Event, Node, Pod, ReplicaSet
 from simulator.timers import EPOCH, TimerQueue
 
 NAMESPACE = "default"
 _EPOCH_NS = int(EPOCH.timestamp()) * 1_000_000_000
-AGGREGATE_MAX_EVENTS = 10          # client-go EventAggregator: maxEvents
-AGGREGATE_INTERVAL_SECONDS = 600   # ... and its 10-minute window
 EVENT_TTL_SECONDS = 3600.0         # kube-apiserver --event-ttl default
-CORRELATOR_CACHE_SIZE = 4096       # client-go's LRU caches (maxLruCacheEntries)
-SPAM_BURST = 25                    # client-go EventSourceObjectSpamFilter: burst ...
-SPAM_REFILL_SECONDS = 300.0        # ... and one token per 5 minutes
 _MAX_QUEUE_ROUNDS = 5_000_000  # a guard against controllers that never settle
 
 
@@ -47,10 +43,8 @@ class Store:
         self.pods: dict[str, Pod] = {}
         self.nodes: dict[str, Node] = {}
         self.events: dict[str, Event] = {}
-        self.event_keys = CorrelatorCache()       # aggregation key -> event name
         self.event_seq = 0
-        self.similar_events = CorrelatorCache()   # aggregation key -> [messages, last seen]
-        self.spam_buckets = CorrelatorCache()     # source + object -> [tokens, last update]
+        self.correlators: dict[tuple, EventCorrelator] = {}   # (component, host) -> its own
         self.event_expiry: deque = deque()            # [expiry time, event name], time order
         self.timers = TimerQueue()
         self.queue: deque = deque()
@@ -116,31 +110,24 @@ class Store:
     def record_event(self, kind: str, obj, type_: str, reason: str, message: str,
                      component: str, host: str | None = None,
                      field_path: str | None = None) -> Event:
-        """Emit a core/v1 Event as client-go's event correlator does: an identical earlier
-        event is counted up; from the 10th distinct message with the same source, object,
-        type and reason within 10 minutes on, they are combined into one event
-        ("(combined from similar events): ...") that is counted up. Writes about one object
-        from one source are then rate limited (burst 25, one more every 5 minutes); a dropped
-        write leaves the API object as it was, but its count keeps growing for the next."""
+        """Emit a core/v1 Event through the source's correlator (event_correlator.py): it may
+        be combined with similar ones, counted up as a repeat of an earlier one, and its
+        write dropped by the spam filter (the API object then stays as it was, but its count
+        keeps growing for the next write)."""
         now = self.time
-        # client-go's aggregate key: source, object, type and reason (no field path)
-        similar = (component, host, kind, obj.name, obj.uid, type_, reason)
-        record = self.similar_events.touch(similar)
-        if record is None or now - record[1] > AGGREGATE_INTERVAL_SECONDS:
-            record = [[message], now]
-            self.similar_events.put(similar, record)
+        correlator = self.correlators.get((component, host))
+        if correlator is None:
+            correlator = self.correlators[(component, host)] = EventCorrelator()
+        # client-go's aggregate key: object, type and reason (no field path)
+        aggregate_key = (kind, obj.name, obj.uid, type_, reason)
+        if correlator.aggregate(aggregate_key, message, now):
+            message = COMBINED_PREFIX + message
+            key = aggregate_key
         else:
-            messages = record[0]
-            if len(messages) < AGGREGATE_MAX_EVENTS and message not in messages:
-                messages.append(message)
-            record[1] = now
-        if len(record[0]) >= AGGREGATE_MAX_EVENTS:
-            message = "(combined from similar events): " + message
-            key = similar
-        else:
-            key = (*similar, field_path, message)
-        name = self.event_keys.touch(key)
-        ev = self.events.get(name) if name is not None else None
+            key = (*aggregate_key, field_path, message)
+        fresh = [None]
+        logged = correlator.logged.get_or_add(key, fresh)
+        ev = self.events.get(logged[0]) if logged is not fresh else None
         if ev is not None:
             ev.count += 1
             ev.last = now
@@ -153,11 +140,11 @@ class Store:
             ev = Event(name, self.event_seq, type_, reason, message, kind, obj.name, obj.uid,
                        field_path, component, host, now)
             self.events[name] = ev
-            self.event_keys.put(key, name)
-        if self._spam_filter_accepts(similar[:5]):
+            logged[0] = name
+        if correlator.allow(aggregate_key[:3], now):
             # a watch delivers every write (count updates included): one record each
             ev.written = [ev.count, now, message]
-            self.event_expiry.append([now + EVENT_TTL_SECONDS, name])
+            self.event_expiry.append([now + EVENT_TTL_SECONDS, ev.name])
             self.changes.append(("EVENT", "Event", (ev, ev.count, now, message)))
         return ev
 
@@ -169,23 +156,6 @@ class Store:
             ev = self.events.get(name)
             if ev is not None and ev.written is not None and ev.written[1] + EVENT_TTL_SECONDS <= self.time:
                 del self.events[name]
-
-    def _spam_filter_accepts(self, key: tuple) -> bool:
-        """EventSourceObjectSpamFilter: a token bucket per source and object."""
-        now = self.time
-        bucket = self.spam_buckets.touch(key)
-        if bucket is None:
-            self.spam_buckets.put(key, [SPAM_BURST - 1.0, now])
-            return True
-        tokens = bucket[0] + (now - bucket[1]) / SPAM_REFILL_SECONDS
-        if tokens > SPAM_BURST:
-            tokens = float(SPAM_BURST)
-        bucket[1] = now
-        if tokens < 1.0:
-            bucket[0] = tokens
-            return False
-        bucket[0] = tokens - 1.0
-        return True
 
     # --- ids --------------------------------------------------------------------------
     def new_uid(self) -> str:
@@ -250,38 +220,3 @@ class Store:
         self.pod_changed(pod)
         if self.nodes[pod.node].ready:
             self.wake_pod(pod)
-
-
-class CorrelatorCache:
-    """One of the event correlator's caches: client-go keeps them in LRU caches of 4096
-    entries (groupcache/lru), where every Get or Add makes its entry the most recent one.
-    An OrderedDict moves an entry to the end and drops the oldest in O(1) (wrapped, not
-    subclassed: a subclass's popitem() goes through a Python-level pop())."""
-
-    __slots__ = ("_entries",)
-
-    def __init__(self, items=()):
-        self._entries = OrderedDict(items)
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    def items(self):
-        """(key, value) pairs, least recently used first."""
-        return self._entries.items()
-
-    def touch(self, key):
-        """The value of `key` (None if absent), which becomes the most recently used."""
-        entries = self._entries
-        value = entries.get(key)
-        if value is not None:
-            entries.move_to_end(key)
-        return value
-
-    def put(self, key, value) -> None:
-        """Insert or update `key` as the most recently used (after touch(), an existing key
-        already is), dropping the least recently used entry when the cache is full."""
-        entries = self._entries
-        entries[key] = value
-        if len(entries) > CORRELATOR_CACHE_SIZE:
-            entries.popitem(last=False)

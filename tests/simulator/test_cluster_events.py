@@ -1,9 +1,7 @@
 """Events as the client-go event recorder writes them: core/v1 shape, identical events
 counted up, similar events combined after the 10th distinct message."""
-from cluster_helpers import COMBINED, deployment_yaml, settled
+from cluster_helpers import deployment_yaml, settled
 from simulator import Cluster
-from simulator.store import (AGGREGATE_MAX_EVENTS, CORRELATOR_CACHE_SIZE, SPAM_BURST,
-                             CorrelatorCache)
 
 
 def test_event_object_shape():
@@ -61,49 +59,3 @@ def test_events_expire_an_hour_after_their_last_write():
     c.advance(10)
     assert any(e["reason"] == "ScalingReplicaSet" for e in c.list("event"))
 
-
-def _record(store, obj, reason="Started", message="Started container app",
-            component="kubelet", host="node-1", field_path="spec.containers{app}"):
-    return store.record_event("Pod", obj, "Normal", reason, message, component, host=host,
-                              field_path=field_path)
-
-
-class _Obj:
-    def __init__(self, name):
-        self.name, self.uid = name, f"uid-{name}"
-
-
-def test_correlator_caches_forget_the_least_recently_used_entry():
-    """groupcache/lru as client-go uses it: a Get or Add makes the entry the newest."""
-    cache = CorrelatorCache()
-    for i in range(CORRELATOR_CACHE_SIZE):
-        cache.put(i, [i])
-    assert cache.touch(0) == [0]          # the oldest becomes the newest ...
-    cache.put("new", ["new"])             # ... so the next oldest (1) goes
-    assert cache.touch(1) is None
-    assert cache.touch(0) == [0] and cache.touch("new") == ["new"]
-    assert len(cache) == CORRELATOR_CACHE_SIZE
-
-
-def test_a_busy_spam_bucket_is_not_forgotten_among_many_other_objects():
-    """The ReplicaSet controller's bucket for one ReplicaSet is used on every pod it creates;
-    thousands of other objects' events in between must not evict it and refill its burst."""
-    store = Cluster(seed=1)._s
-    rs = _Obj("web-abc")
-    written = []
-    for i in range(3 * CORRELATOR_CACHE_SIZE):
-        ev = _record(store, rs, "SuccessfulCreate", f"Created pod: web-abc-{i}",
-                     "replicaset-controller", host=None, field_path=None)
-        written.append(ev.written is not None and ev.written[0] == ev.count)
-        _record(store, _Obj(f"other-{i}"))
-    assert sum(written) == SPAM_BURST
-
-
-def test_similar_events_ignore_the_field_path():
-    """client-go's aggregate key is source, object, type and reason: messages about two
-    containers of one pod count towards the same group."""
-    store = Cluster(seed=1)._s
-    pod = _Obj("web-abc-x1")
-    events = [_record(store, pod, message=f"Started container c{i}",
-                      field_path=f"spec.containers{{c{i}}}") for i in range(AGGREGATE_MAX_EVENTS)]
-    assert [e.message.startswith(COMBINED) for e in events] == [False] * 9 + [True]

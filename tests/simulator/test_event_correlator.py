@@ -1,0 +1,98 @@
+"""client-go's event correlator: LRU caches, aggregation, the spam filter, one per source."""
+import pytest
+
+from simulator import Cluster
+from simulator.event_correlator import (AGGREGATE_MAX_EVENTS, CACHE_SIZE, COMBINED_PREFIX,
+                                        SPAM_BURST, EventCorrelator, LruCache)
+
+
+class _Obj:
+    def __init__(self, name):
+        self.name, self.uid = name, f"uid-{name}"
+
+
+def _record(store, obj, reason="Started", message="Started container app",
+            component="kubelet", host="node-1", field_path="spec.containers{app}"):
+    return store.record_event("Pod", obj, "Normal", reason, message, component, host,
+                              field_path)
+
+
+def test_lru_cache_forgets_the_least_recently_used_entry():
+    """groupcache/lru as client-go uses it: a Get or Add makes the entry the newest."""
+    cache = LruCache()
+    for i in range(CACHE_SIZE):
+        assert cache.get_or_add(i, [i]) == [i]
+    assert cache.get(0) == [0]                 # the oldest becomes the newest ...
+    fresh = ["new"]
+    assert cache.get_or_add("new", fresh) is fresh
+    assert cache.get(1) is None                # ... so the next oldest (1) went
+    assert cache.get(0) == [0] and cache.get_or_add("new", ["other"]) is fresh
+    assert len(cache) == CACHE_SIZE
+
+
+@pytest.mark.parametrize("gap, allowed", [
+    pytest.param(0.0, [True] * SPAM_BURST + [False, False], id="burst-then-dropped"),
+    pytest.param(300.0, [True] * (SPAM_BURST + 2), id="one-token-per-5-minutes"),
+])
+def test_spam_filter(gap, allowed):
+    correlator = EventCorrelator()
+    now, out = 0.0, []
+    for i in range(SPAM_BURST + 2):
+        out.append(correlator.allow(("Pod", "p", "u"), now))
+        if i >= SPAM_BURST - 1:
+            now += gap
+    assert out == allowed
+
+
+def test_aggregation_window_lapses_after_ten_minutes():
+    correlator = EventCorrelator()
+    key = ("ReplicaSet", "web-abc", "u", "Normal", "SuccessfulCreate")
+    combined = [correlator.aggregate(key, f"Created pod: p{i}", float(i)) for i in range(10)]
+    assert combined == [False] * 9 + [True]
+    assert correlator.aggregate(key, "Created pod: late", 10.0 + 601) is False
+
+
+def test_a_busy_spam_bucket_is_not_forgotten_among_many_other_objects():
+    """The ReplicaSet controller's bucket for one ReplicaSet is used on every pod it creates;
+    thousands of its events about other objects in between must not evict it."""
+    store = Cluster(seed=1)._s
+    rs = _Obj("web-abc")
+    written = 0
+    for i in range(3 * CACHE_SIZE):
+        ev = _record(store, rs, "SuccessfulCreate", f"Created pod: web-abc-{i}",
+                     "replicaset-controller", None, None)
+        written += ev.written is not None and ev.written[0] == ev.count
+        _record(store, _Obj(f"other-{i}"), "SuccessfulCreate", "Created pod: x",
+                "replicaset-controller", None, None)
+    assert written == SPAM_BURST
+
+
+def test_each_source_has_its_own_correlator():
+    """Every kubelet runs its own broadcaster: one node's writes do not use up another's
+    bucket for the same object."""
+    store = Cluster(seed=1)._s
+    pod = _Obj("web-abc-x1")
+    for i in range(SPAM_BURST):
+        _record(store, pod, "Unhealthy", f"Readiness probe failed: {i}", host="node-1")
+    dropped = _record(store, pod, "Unhealthy", "again", host="node-1")
+    assert dropped.written[0] < dropped.count          # the API object kept its last write
+    written = _record(store, pod, "Unhealthy", "again", host="node-2")
+    assert written.written[0] == written.count == 1
+
+
+def test_similar_events_ignore_the_field_path():
+    """client-go's aggregate key is object, type and reason: messages about two containers
+    of one pod count towards the same group."""
+    store = Cluster(seed=1)._s
+    pod = _Obj("web-abc-x1")
+    events = [_record(store, pod, message=f"Started container c{i}",
+                      field_path=f"spec.containers{{c{i}}}") for i in range(AGGREGATE_MAX_EVENTS)]
+    assert [e.message.startswith(COMBINED_PREFIX) for e in events] == [False] * 9 + [True]
+
+
+def test_correlator_state_round_trips():
+    correlator = EventCorrelator()
+    correlator.aggregate(("Pod", "p", "u", "Normal", "Started"), "m", 1.0)
+    correlator.allow(("Pod", "p", "u"), 1.0)
+    restored = EventCorrelator.from_state(correlator.to_state())
+    assert restored.to_state() == correlator.to_state()
