@@ -38,6 +38,8 @@ drops expired entries (behaviour is unchanged; it only keeps snapshots small).
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 INITIAL_DELAY = 10.0
 """Seconds of the first back-off (kubelet ``backOffPeriod``)."""
 MAX_DELAY = 300.0
@@ -92,6 +94,10 @@ class Backoff:
         if entry is None or self._expired(event_time, entry[1]):
             return False
         return event_time - entry[1] < entry[0]
+
+    def __len__(self) -> int:
+        """Keys with a back-off entry (an empty table has nothing to reset)."""
+        return len(self._entries)
 
     def reset(self, key: str) -> None:
         """Forget `key` (the pod is gone)."""
@@ -171,6 +177,7 @@ def pull_key(uid: str, image: str) -> str:
     return f"{uid}_{image}"
 
 
+@lru_cache(maxsize=1024)
 def go_duration(seconds: float) -> str:
     """Format seconds as Go's time.Duration.String(): '10s', '1m20s', '5m0s', '1h0m0s', '1.5s'."""
     if seconds == 0:

@@ -260,7 +260,9 @@ def _terminate(store: Store, pod: Pod) -> None:
             for ptype in (probes.LIVENESS, probes.STARTUP):
                 if ptype in c.probes:
                     c.probes[ptype].stop()  # shutdown stays quiet
-        stop = max((store.behavior(c.image).shutdown_seconds() for c in running), default=0.0)
+        stop = 0.0
+        for c in running:
+            stop = max(stop, store.behavior(c.image).shutdown_seconds())
         stop = min(float(pod.grace), stop)
         pod.terminate_at = now + stop
     if now + EPS < pod.terminate_at:
@@ -268,8 +270,12 @@ def _terminate(store: Store, pod: Pod) -> None:
     for c in pod.containers:
         if c.state == "running":
             _terminated(c, now, 0, "Completed")
-        store.restart_backoff.reset(backoff_math.restart_key(pod.name, NAMESPACE, pod.uid, c.name))
-        store.pull_backoff.reset(backoff_math.pull_key(pod.uid, c.image))
+        # (the keys are only built when a table has entries: most rollouts never back off)
+        if store.restart_backoff:
+            store.restart_backoff.reset(
+                backoff_math.restart_key(pod.name, NAMESPACE, pod.uid, c.name))
+        if store.pull_backoff:
+            store.pull_backoff.reset(backoff_math.pull_key(pod.uid, c.image))
     store.remove_pod(pod)
 
 

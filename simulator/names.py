@@ -58,7 +58,8 @@ def replica_set_name(deployment_name: str, template_hash: str) -> str:
 
 def generated_name(prefix: str, rng: random.Random) -> str:
     """What the API server makes of generateName: prefix (≤ 58 chars) + 5 safe characters."""
-    return prefix[:_MAX_GENERATE_PREFIX] + "".join(rng.choice(SAFE_ALPHABET) for _ in range(5))
+    choice = rng.choice
+    return prefix[:_MAX_GENERATE_PREFIX] + "".join([choice(SAFE_ALPHABET) for _ in range(5)])
 
 
 def new_uid(rng: random.Random) -> str:

@@ -163,16 +163,19 @@ def _with_time(keys: list[tuple], pods: list[dict], field: str, now: float | Non
 
 
 def pods_to_delete(pods: list[dict], count: int, related_pods: list[dict] | None = None,
-                   now: float | None = None) -> list[str]:
+                   now: float | None = None, per_node: dict[str, int] | None = None) -> list[str]:
     """Names of the ``count`` pods a ReplicaSet deletes when it has too many (getPodsToDelete).
 
     ``pods`` are the ReplicaSet's active pods; ``related_pods`` are the active pods of every
     ReplicaSet of the same owner (default: ``pods``), used to rank pods by how crowded their
-    node is. If all pods go, no sorting happens and they come back in the order given.
+    node is; a caller that has already counted them per node ("" = not scheduled) passes
+    ``per_node`` instead. If all pods go, no sorting happens and they come back in the order
+    given.
     """
     if count >= len(pods):
         return [pod["name"] for pod in pods]
-    per_node = related_pods_per_node(pods if related_pods is None else related_pods)
+    if per_node is None:
+        per_node = related_pods_per_node(pods if related_pods is None else related_pods)
     ranks = [per_node.get(pod.get("node") or "", 0) for pod in pods]
     return _ordered(pods, ranks, now)[:count]
 

@@ -153,7 +153,7 @@ def _pod_status(store: Store, p: Pod) -> dict:
         status["podIPs"] = [{"ip": p.ip}]
     if p.admitted_at is not None:
         status["startTime"] = rfc3339(p.admitted_at)
-        status["containerStatuses"] = [_container_status(c) for c in p.containers]
+        status["containerStatuses"] = list(map(_container_status, p.containers))
     return status
 
 
@@ -282,12 +282,13 @@ def event(store: Store, e) -> dict:
     else:
         count, last, message = e.written
     first = rfc3339(e.first)
+    last = first if last == e.first else rfc3339(last)
     return {"apiVersion": "v1", "kind": "Event",
             "metadata": {"name": e.name, "namespace": NAMESPACE, "uid": _event_uid(e.seq),
                          "creationTimestamp": first},
             "involvedObject": _involved(e.kind, e.obj_name, e.obj_uid, e.field_path),
             "reason": e.reason, "message": message, "source": _source(e.component, e.host),
-            "firstTimestamp": first, "lastTimestamp": rfc3339(last), "count": count,
+            "firstTimestamp": first, "lastTimestamp": last, "count": count,
             "type": e.type, "eventTime": None, "reportingComponent": e.component,
             "reportingInstance": e.host or ""}
 

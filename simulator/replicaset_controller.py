@@ -51,25 +51,36 @@ def _create_pod(store: Store, rs: ReplicaSet) -> Pod:
 
 def pod_deletion_victims(store: Store, rs: ReplicaSet, count: int) -> list[Pod]:
     """The `count` active pods the controller deletes first (getPodsToDelete)."""
-    active = [store.pods[n] for n in rs.pods if store.pods[n].counted[0]]
+    pods = store.pods
+    active = [pod for pod in map(pods.__getitem__, rs.pods) if pod.counted[0]]
     if count >= len(active):
         return active
     names = pod_ranking.pods_to_delete([_ranking_view(p) for p in active], count,
-                                       _related_pods(store, rs), now=store.time)
-    return [store.pods[n] for n in names]
+                                       now=store.time, per_node=_related_per_node(store, rs))
+    return [pods[n] for n in names]
 
 
-def _related_pods(store: Store, rs: ReplicaSet) -> list[dict]:
-    """Active pods of every ReplicaSet of the same owner, for spreading the survivors."""
+def _related_per_node(store: Store, rs: ReplicaSet) -> dict[str, int]:
+    """Active pods of every ReplicaSet of the same owner per node, for spreading the
+    survivors ("" = not scheduled)."""
     owners = [r for r in store.replicasets.values() if rs.owner and r.owner == rs.owner] or [rs]
-    return [{"node": store.pods[n].node} for r in owners for n in r.pods
-            if store.pods[n].counted[0]]
+    pods = store.pods
+    counts: dict[str, int] = {}
+    for r in owners:
+        for pod in map(pods.__getitem__, r.pods):
+            if pod.counted[0]:
+                node = pod.node or ""
+                counts[node] = counts.get(node, 0) + 1
+    return counts
 
 
 def _ranking_view(pod: Pod) -> dict:
+    restarts = 0
+    for c in pod.containers:
+        if c.restart_count > restarts:
+            restarts = c.restart_count
     return {"name": pod.name, "node": pod.node, "phase": pod.phase, "ready": pod.ready,
-            "ready_since": pod.ready_since if pod.ready else None,
-            "restarts": max((c.restart_count for c in pod.containers), default=0),
+            "ready_since": pod.ready_since if pod.ready else None, "restarts": restarts,
             "created": pod.created, "uid": pod.uid,
             "deletion_cost": pod.annotations.get("controller.kubernetes.io/pod-deletion-cost")}
 
