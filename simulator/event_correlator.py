@@ -64,9 +64,9 @@ class EventCorrelator:
     __slots__ = ("aggregates", "logged", "spam")
 
     def __init__(self) -> None:
-        self.aggregates = LruCache()   # (object, type, reason) -> [distinct messages, last seen]
+        self.aggregates = LruCache()   # (object UID, type, reason) -> [messages, last seen]
         self.logged = LruCache()       # event key -> [event name]
-        self.spam = LruCache()         # object -> [tokens, last update]
+        self.spam = LruCache()         # object UID -> [tokens, last update]
 
     def aggregate(self, aggregate_key: tuple, message: str, now: float) -> bool:
         """Note `message` for its aggregate group; True when the event is to be combined."""
@@ -82,7 +82,7 @@ class EventCorrelator:
             record[1] = now
         return len(record[0]) >= AGGREGATE_MAX_EVENTS
 
-    def allow(self, object_key: tuple, now: float) -> bool:
+    def allow(self, object_key, now: float) -> bool:
         """EventSourceObjectSpamFilter: take a token from the object's bucket if there is one."""
         fresh = [float(SPAM_BURST), now]
         bucket = self.spam.get_or_add(object_key, fresh)
@@ -97,12 +97,20 @@ class EventCorrelator:
         return True
 
     def to_state(self) -> dict:
-        return {name: [[list(k), v] for k, v in getattr(self, name).items()]
+        return {name: [[_json_key(k), v] for k, v in getattr(self, name).items()]
                 for name in self.__slots__}
 
     @classmethod
     def from_state(cls, state: dict) -> "EventCorrelator":
         correlator = cls()
         for name in cls.__slots__:
-            setattr(correlator, name, LruCache((tuple(k), v) for k, v in state[name]))
+            setattr(correlator, name, LruCache((_key(k), v) for k, v in state[name]))
         return correlator
+
+
+def _json_key(key):
+    return list(key) if type(key) is tuple else key
+
+
+def _key(json_key):
+    return tuple(json_key) if type(json_key) is list else json_key

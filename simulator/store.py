@@ -118,8 +118,10 @@ class Store:
         correlator = self.correlators.get((component, host))
         if correlator is None:
             correlator = self.correlators[(component, host)] = EventCorrelator()
-        # client-go's aggregate key: object, type and reason (no field path)
-        aggregate_key = (kind, obj.name, obj.uid, type_, reason)
+        # client-go's aggregate key is object, type and reason (no field path); the UID alone
+        # names the object (kind, namespace and name add nothing), and small keys keep the
+        # caches cheap when thousands of pods churn through them
+        aggregate_key = (obj.uid, type_, reason)
         if correlator.aggregate(aggregate_key, message, now):
             message = COMBINED_PREFIX + message
             key = aggregate_key
@@ -141,7 +143,7 @@ class Store:
                        field_path, component, host, now)
             self.events[name] = ev
             logged[0] = name
-        if correlator.allow(aggregate_key[:3], now):
+        if correlator.allow(obj.uid, now):
             # a watch delivers every write (count updates included): one record each
             ev.written = [ev.count, now, message]
             self.event_expiry.append([now + EVENT_TTL_SECONDS, ev.name])

@@ -38,7 +38,7 @@ def test_spam_filter(gap, allowed):
     correlator = EventCorrelator()
     now, out = 0.0, []
     for i in range(SPAM_BURST + 2):
-        out.append(correlator.allow(("Pod", "p", "u"), now))
+        out.append(correlator.allow("uid-p", now))
         if i >= SPAM_BURST - 1:
             now += gap
     assert out == allowed
@@ -46,7 +46,7 @@ def test_spam_filter(gap, allowed):
 
 def test_aggregation_window_lapses_after_ten_minutes():
     correlator = EventCorrelator()
-    key = ("ReplicaSet", "web-abc", "u", "Normal", "SuccessfulCreate")
+    key = ("uid-web-abc", "Normal", "SuccessfulCreate")
     combined = [correlator.aggregate(key, f"Created pod: p{i}", float(i)) for i in range(10)]
     assert combined == [False] * 9 + [True]
     assert correlator.aggregate(key, "Created pod: late", 10.0 + 601) is False
@@ -92,7 +92,7 @@ def test_similar_events_ignore_the_field_path():
 
 def test_correlator_state_round_trips():
     correlator = EventCorrelator()
-    correlator.aggregate(("Pod", "p", "u", "Normal", "Started"), "m", 1.0)
-    correlator.allow(("Pod", "p", "u"), 1.0)
+    correlator.aggregate(("uid-p", "Normal", "Started"), "m", 1.0)
+    correlator.allow("uid-p", 1.0)
     restored = EventCorrelator.from_state(correlator.to_state())
     assert restored.to_state() == correlator.to_state()
