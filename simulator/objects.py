@@ -64,7 +64,8 @@ class Deployment(_Slotted):
     """apps/v1 Deployment; `spec` is the defaulted spec dict, status keys are snake_case."""
 
     __slots__ = ("name", "uid", "created", "generation", "labels", "annotations", "spec",
-                 "status")
+                 "status", "recorded_in")
+    _transient = ("recorded_in",)
 
     def __init__(self, name, uid, created, labels, annotations, spec):
         self.name = name
@@ -77,6 +78,7 @@ class Deployment(_Slotted):
         self.status = {"observed_generation": 0, "replicas": 0, "updated_replicas": 0,
                        "ready_replicas": 0, "available_replicas": 0,
                        "unavailable_replicas": 0, "conditions": []}
+        self.recorded_in = None   # the store's change batch that already has its record
 
 
 class ReplicaSet(_Slotted):
@@ -89,7 +91,8 @@ class ReplicaSet(_Slotted):
     __slots__ = ("name", "uid", "created", "generation", "labels", "annotations", "owner",
                  "owner_uid", "replicas", "min_ready_seconds", "selector", "template",
                  "status", "conditions", "pods", "live_active", "live_ready",
-                 "live_available", "deleting")
+                 "live_available", "deleting", "recorded_in")
+    _transient = ("recorded_in",)
 
     def __init__(self, name, uid, created, labels, annotations, owner, owner_uid, replicas,
                  min_ready_seconds, selector, template):
@@ -113,6 +116,7 @@ class ReplicaSet(_Slotted):
         self.live_ready = 0
         self.live_available = 0
         self.deleting = False
+        self.recorded_in = None
 
     def to_state(self) -> dict:
         state = super().to_state()
@@ -175,9 +179,9 @@ class Pod(_Slotted):
                  "node", "ip", "phase", "scheduled_at", "admitted_at", "initialized_at",
                  "ready", "ready_since", "available", "deletion_time", "grace",
                  "terminate_at", "containers", "counted", "wake", "reason", "message",
-                 "not_ready_by_node", "rendered_meta")
+                 "not_ready_by_node", "rendered_meta", "recorded_in")
     _nested = {"containers": Container}
-    _transient = ("rendered_meta",)
+    _transient = ("rendered_meta", "recorded_in")
 
     def __init__(self, name, uid, created, rs, rs_uid, labels, annotations, spec):
         self.name = name
@@ -207,13 +211,15 @@ class Pod(_Slotted):
         self.message = None
         self.not_ready_by_node = False
         self.rendered_meta = None   # render.py's (deletion_time, metadata) memo
+        self.recorded_in = None
 
 
 class Node(_Slotted):
     """core/v1 Node: Ready, or not (its kubelet stopped posting status)."""
 
     __slots__ = ("name", "uid", "created", "ready", "ready_since", "pods", "images",
-                 "next_ip", "index")
+                 "next_ip", "index", "recorded_in")
+    _transient = ("recorded_in",)
 
     def __init__(self, name, uid, created, index):
         self.name = name
@@ -225,6 +231,7 @@ class Node(_Slotted):
         self.images: dict[str, None] = {}
         self.next_ip = 2
         self.index = index
+        self.recorded_in = None
 
 
 class Event(_Slotted):

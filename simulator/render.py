@@ -277,7 +277,7 @@ _API_VERSIONS = {"Deployment": "apps/v1", "ReplicaSet": "apps/v1", "Pod": "v1", 
 def event(store: Store, e) -> dict:
     """core/v1 Event as the event recorder writes it; `e` may also be an
     (event, count, last, message) record of one write of it."""
-    if isinstance(e, tuple):
+    if type(e) is tuple:
         e, count, last, message = e
     else:
         count, last, message = e.written
@@ -313,7 +313,7 @@ def _event_uid(seq: int) -> str:
     """Events get a UID spread from their sequence number (no draw from the cluster's RNG):
     one of 256 fixed random-looking heads, then 48 bits that are a bijection of the
     sequence number (so UIDs stay unique), cheap enough for tens of thousands of events."""
-    return _UID_HEADS[seq & 0xFF] + f"{(seq * 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFF:012x}"
+    return _UID_HEADS[seq & 0xFF] + "%012x" % (seq * 0x9E3779B97F4A7C15 & 0xFFFFFFFFFFFF)
 
 
 def _uid_head(i: int) -> str:

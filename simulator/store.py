@@ -50,7 +50,7 @@ class Store:
         self.queue: deque = deque()
         self.queued: set = set()
         self.changes: list = []
-        self.change_index: dict = {}
+        self.change_batch = 0   # objects note the batch their record is in (recorded_in)
         self._behaviors: dict = {}      # image -> ImageBehavior, a cache of catalogue lookups
         self.render_cache: dict = {}    # render.py's shared read-only pieces (not state)
 
@@ -92,18 +92,17 @@ class Store:
         An object changed several times in one step gets one record, at the place of its
         first change, showing its final state (as a watch may coalesce updates). Events
         are recorded by record_event, one record per write."""
-        key = (kind, obj.name)
-        if change == "MODIFIED" and key in self.change_index:
+        if change == "MODIFIED" and obj.recorded_in == self.change_batch:
             return
-        self.change_index[key] = len(self.changes)
         self.changes.append((change, kind, obj))
-        if change == "DELETED":
-            # a later re-creation under the same name must get its own record
-            self.change_index.pop(key)
+        # a deleted object has no later changes; one re-created under its name is a new
+        # object with its own records
+        obj.recorded_in = self.change_batch
 
     def take_changes(self) -> list:
         """Hand over and forget the change records gathered since the last call."""
-        out, self.changes, self.change_index = self.changes, [], {}
+        out, self.changes = self.changes, []
+        self.change_batch += 1
         return out
 
     # --- events -----------------------------------------------------------------------
