@@ -139,19 +139,18 @@ class Cluster:
     def _records(self) -> list[dict]:
         s = self._s
         renderers = render.RENDERERS
-        changes = s.take_changes()
         # an object changed and deleted in one step has two records showing its final
         # state (a pod that stops at once): render it once for both
-        gone = {id(obj) for change, _, obj in changes if change == "DELETED"}
-        rendered_gone: dict[int, dict] = {}
+        changes, twice = s.take_changes()
+        rendered_twice: dict[int, dict] = {}
         out = []
         for change, kind, obj in changes:
             if type(obj) is dict:   # what a snapshot kept of an object already gone
                 rendered = obj
-            elif id(obj) in gone:
-                rendered = rendered_gone.get(id(obj))
+            elif twice and id(obj) in twice:
+                rendered = rendered_twice.get(id(obj))
                 if rendered is None:
-                    rendered = rendered_gone[id(obj)] = renderers[kind](s, obj)
+                    rendered = rendered_twice[id(obj)] = renderers[kind](s, obj)
             else:
                 rendered = renderers[kind](s, obj)
             out.append({"type": change, "kind": kind, "name": rendered["metadata"]["name"],

@@ -51,6 +51,7 @@ class Store:
         self.queued: set = set()
         self.changes: list = []
         self.change_batch = 0   # objects note the batch their record is in (recorded_in)
+        self.recorded_twice: set = set()   # ids of objects with two records in the batch
         self._behaviors: dict = {}      # image -> ImageBehavior, a cache of catalogue lookups
         self.render_cache: dict = {}    # render.py's shared read-only pieces (not state)
 
@@ -92,16 +93,21 @@ class Store:
         An object changed several times in one step gets one record, at the place of its
         first change, showing its final state (as a watch may coalesce updates). Events
         are recorded by record_event, one record per write."""
-        if change == "MODIFIED" and obj.recorded_in == self.change_batch:
-            return
+        if obj.recorded_in == self.change_batch:
+            if change == "MODIFIED":
+                return
+            # changed, then deleted: both records show the final state (rendered once)
+            self.recorded_twice.add(id(obj))
         self.changes.append((change, kind, obj))
         # a deleted object has no later changes; one re-created under its name is a new
         # object with its own records
         obj.recorded_in = self.change_batch
 
-    def take_changes(self) -> list:
-        """Hand over and forget the change records gathered since the last call."""
-        out, self.changes = self.changes, []
+    def take_changes(self) -> tuple[list, set]:
+        """Hand over and forget the change records gathered since the last call, with the
+        ids of the objects that have two of them (changed, then deleted)."""
+        out = self.changes, self.recorded_twice
+        self.changes, self.recorded_twice = [], set()
         self.change_batch += 1
         return out
 
@@ -137,7 +143,7 @@ class Store:
             # the recorder names events <object>.<UnixNano>; adding the event sequence keeps
             # names unique for events recorded at the same simulated instant
             self.event_seq += 1
-            name = f"{obj.name}.{_unix_nano(now) + self.event_seq:x}"
+            name = "%s.%x" % (obj.name, _unix_nano(now) + self.event_seq)
             ev = Event(name, self.event_seq, type_, reason, message, kind, obj.name, obj.uid,
                        field_path, component, host, now)
             self.events[name] = ev
