@@ -13,7 +13,7 @@ def test_rolling_update_reports_its_ticks_and_pod_transitions():
 
 
 def test_main_prints_every_figure(capsys):
-    bench.main(["--sizes", "6"])
+    bench.main(["--sizes", "6", "--repeat", "3"])
     out = capsys.readouterr().out
-    assert "rolling update      6 replicas" in out
+    assert "rolling update      6 replicas" in out and "(runs: " in out
     assert "idle tick with" in out and "steady state" in out
