@@ -98,13 +98,20 @@ def _field_path(container: str) -> str:
     return f"spec.containers{{{container}}}"
 
 
+@lru_cache(maxsize=1024)
+def _text(template: str, *args) -> str:
+    """An event message; the same few texts (per image, per container name) recur for
+    every pod, so one string each serves all their events and correlator keys."""
+    return template.format(*args)
+
+
 def _start(store: Store, pod: Pod, c: Container, spec: dict) -> None:
     """Ensure the image is there (pull, or back-off), then create and start the container."""
     node = store.nodes[pod.node]
     policy = spec.get("imagePullPolicy", "IfNotPresent")
     if policy != "Always" and c.image in node.images:
         _event(store, pod, c, "Normal", "Pulled",
-               f'Container image "{c.image}" already present on machine')
+               _text('Container image "{}" already present on machine', c.image))
         _run_container(store, pod, c, spec)
         return
     key = backoff_math.pull_key(pod.uid, c.image)
@@ -117,7 +124,7 @@ def _start(store: Store, pod: Pod, c: Container, spec: dict) -> None:
         due = min(release, store.time + ERROR_RESYNC_SECONDS)
         c.due, c.due_action = max(due, store.time + RETRY_SECONDS), "start"
         return
-    _event(store, pod, c, "Normal", "Pulling", f'Pulling image "{c.image}"')
+    _event(store, pod, c, "Normal", "Pulling", _text('Pulling image "{}"', c.image))
     if c.state == "waiting" and c.reason in ("ErrImagePull", "ImagePullBackOff"):
         _wait(c, "ContainerCreating", None)
     behavior = store.behavior(c.image)
@@ -138,8 +145,8 @@ def _pulled(store: Store, pod: Pod, c: Container, spec: dict) -> None:
     seconds = behavior.pull_seconds()
     store.nodes[pod.node].images[c.image] = None
     _event(store, pod, c, "Normal", "Pulled",
-           f'Successfully pulled image "{c.image}" in {backoff_math.go_duration(seconds)} '
-           f'({backoff_math.go_duration(seconds)} including waiting)')
+           _text('Successfully pulled image "{}" in {} ({} including waiting)', c.image,
+                 backoff_math.go_duration(seconds), backoff_math.go_duration(seconds)))
     _run_container(store, pod, c, spec)
 
 
@@ -152,8 +159,8 @@ def _run_container(store: Store, pod: Pod, c: Container, spec: dict) -> None:
     c.container_id = "containerd://" + f"{store.rng.getrandbits(256):064x}"
     c.state, c.reason, c.message = "running", None, None
     c.started_at, c.finished_at, c.exit_code = now, None, None
-    _event(store, pod, c, "Normal", "Created", f"Created container {c.name}")
-    _event(store, pod, c, "Normal", "Started", f"Started container {c.name}")
+    _event(store, pod, c, "Normal", "Created", _text("Created container {}", c.name))
+    _event(store, pod, c, "Normal", "Started", _text("Started container {}", c.name))
     behavior = store.behavior(c.image)
     exit_after = behavior.exit_after()
     if exit_after is not None:
@@ -254,7 +261,7 @@ def _terminate(store: Store, pod: Pod) -> None:
     if pod.terminate_at is None:
         running = [c for c in pod.containers if c.state == "running"]
         for c in running:
-            _event(store, pod, c, "Normal", "Killing", f"Stopping container {c.name}")
+            _event(store, pod, c, "Normal", "Killing", _text("Stopping container {}", c.name))
         for c in pod.containers:
             c.due = c.due_action = None
             for ptype in (probes.LIVENESS, probes.STARTUP):
