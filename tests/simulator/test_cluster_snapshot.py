@@ -1,5 +1,6 @@
 """snapshot() / Cluster.restore(): JSON state that continues exactly the same way."""
 import json
+import pathlib
 
 import pytest
 
@@ -52,3 +53,23 @@ def test_restore_rejects_other_versions():
     state["version"] = 99
     with pytest.raises(ValueError):
         Cluster.restore(state)
+
+
+def test_a_snapshot_from_before_per_source_correlators_restores_and_runs_on():
+    """Databases hold snapshots written by earlier versions (one shared correlator, a
+    plain timer heap): they restore, with empty correlator caches, and the rollout goes on."""
+    path = pathlib.Path(__file__).parent / "data" / "snapshot_before_per_source_correlators.json"
+    old = json.loads(path.read_text())
+    assert "spam_buckets" in old and "once" not in old["timers"]
+    c = Cluster.restore(old)
+    assert not c.rollout_status("web")[1]
+    events_before = len(c.list("event"))
+    for _ in range(120):
+        c.step()
+        if c.rollout_status("web")[1]:
+            break
+    assert c.rollout_status("web") == ('deployment "web" successfully rolled out\n', True)
+    assert len(c.list("event")) > events_before
+    state = c.snapshot()
+    assert "correlators" in state and "spam_buckets" not in state
+    assert Cluster.restore(state).snapshot() == state
