@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import random
 from collections import deque
-from functools import lru_cache
 
 from simulator.event_correlator import COMBINED_PREFIX, EventCorrelator
 from simulator.names import new_uid
@@ -18,12 +17,6 @@ NAMESPACE = "default"
 _EPOCH_NS = int(EPOCH.timestamp()) * 1_000_000_000
 EVENT_TTL_SECONDS = 3600.0         # kube-apiserver --event-ttl default
 _MAX_QUEUE_ROUNDS = 5_000_000  # a guard against controllers that never settle
-
-
-@lru_cache(maxsize=64)
-def _unix_nano(t: float) -> int:
-    """Simulated seconds as Unix nanoseconds (many events share an instant)."""
-    return _EPOCH_NS + int(round(t * 1e9))
 
 
 class Store:
@@ -44,6 +37,7 @@ class Store:
         self.nodes: dict[str, Node] = {}
         self.events: dict[str, Event] = {}
         self.event_seq = 0
+        self._nano = (None, 0)   # (time, its Unix nanoseconds): events come in bursts per instant
         self.correlators: dict[tuple, EventCorrelator] = {}   # (component, host) -> its own
         self.event_expiry: deque = deque()            # [expiry time, event name], time order
         self.timers = TimerQueue()
@@ -143,7 +137,11 @@ class Store:
             # the recorder names events <object>.<UnixNano>; adding the event sequence keeps
             # names unique for events recorded at the same simulated instant
             self.event_seq += 1
-            name = "%s.%x" % (obj.name, _unix_nano(now) + self.event_seq)
+            at, nano = self._nano
+            if at != now:
+                nano = _EPOCH_NS + int(round(now * 1e9))
+                self._nano = (now, nano)
+            name = "%s.%x" % (obj.name, nano + self.event_seq)
             ev = Event(name, self.event_seq, type_, reason, message, kind, obj.name, obj.uid,
                        field_path, component, host, now)
             self.events[name] = ev
