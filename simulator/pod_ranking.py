@@ -35,6 +35,8 @@ def deletion_cost(value: int | str | None) -> int:
 
     As GetDeletionCostFromPodAnnotations: a leading "+" or leading zeros ("008") are invalid.
     """
+    if value is None:   # no annotation: nearly every pod
+        return 0
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     if not isinstance(value, str) or not _INT32.match(value):
@@ -137,14 +139,20 @@ def _with_time(keys: list[tuple], pods: list[dict], field: str, now: float | Non
     fall through to the next rule: among pods equal so far, that is a consistent order only
     if a bucket holds one time, or distinct times with distinct UIDs. Otherwise None."""
     parts = []
+    ranked: dict[float, tuple] = {}   # pods share a few distinct times: rank each once
     for pod in pods:
         t = pod.get(field)
         if ready_only and not pod.get("ready"):
             parts.append(())                  # the rule compares ready pods only
         elif t is None:
             parts.append((0,))
+        elif now is None:
+            parts.append((1, -t))
         else:
-            parts.append((1, -t) if now is None else (1, _log_rank(t, now)))
+            part = ranked.get(t)
+            if part is None:
+                part = ranked[t] = (1, _log_rank(t, now))
+            parts.append(part)
     if now is not None:
         buckets: dict[tuple, list[int]] = {}
         for i, (key, part) in enumerate(zip(keys, parts)):
