@@ -327,8 +327,12 @@ class ProbeWorker:
 
 def workers_for_container(container: dict, admitted_at: float) -> dict[str, ProbeWorker]:
     """The workers AddPod creates for one container spec, keyed by probe type."""
-    return {ptype: ProbeWorker(ptype, container[SPEC_FIELDS[ptype]], admitted_at)
-            for ptype in PROBE_TYPES if container.get(SPEC_FIELDS[ptype])}
+    workers = {}
+    for ptype in PROBE_TYPES:   # a loop, not a comprehension: this runs for every pod
+        spec = container.get(SPEC_FIELDS[ptype])
+        if spec:
+            workers[ptype] = ProbeWorker(ptype, spec, admitted_at)
+    return workers
 
 
 def _result_for(worker: ProbeWorker, container_id: str | None) -> str | None:

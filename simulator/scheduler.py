@@ -12,8 +12,17 @@ def schedule(store: Store, name: str) -> None:
     pod = store.pods.get(name)
     if pod is None or pod.node is not None or pod.deletion_time is not None:
         return
-    nodes = [n for n in store.nodes.values() if n.ready]
-    if not nodes:
+    # the Ready nodes with the fewest pods, in node order, in one pass
+    best: list = []
+    fewest = 0
+    for n in store.nodes.values():
+        if n.ready:
+            count = len(n.pods)
+            if not best or count < fewest:
+                best, fewest = [n], count
+            elif count == fewest:
+                best.append(n)
+    if not best:
         total = len(store.nodes)
         store.record_event(
             "Pod", pod, "Warning", "FailedScheduling",
@@ -22,8 +31,6 @@ def schedule(store: Store, name: str) -> None:
             f"0/{total} nodes are available: {total} Preemption is not helpful for scheduling.",
             COMPONENT)
         return
-    fewest = min(len(n.pods) for n in nodes)
-    best = [n for n in nodes if len(n.pods) == fewest]
     node = best[0] if len(best) == 1 else best[store.rng.randrange(len(best))]
     pod.node = node.name
     pod.scheduled_at = store.time
