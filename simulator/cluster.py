@@ -162,9 +162,9 @@ class Cluster:
         """One object as `kubectl get KIND NAME -o yaml` shows it; KeyError if absent."""
         kind = _kind(kind)
         obj = self._objects(kind).get(name)
-        if obj is None or (kind == "Event" and obj.written is None):
+        if obj is None:   # (an event the spam filter never let through does not exist)
             raise KeyError(f'{_RESOURCE[kind]} "{name}" not found')
-        return copy_data(render.render(self._s, kind, obj))
+        return copy_data(self._render(kind, obj))
 
     def list(self, kind: str, namespace: str = NAMESPACE) -> list[dict]:
         """All objects of a kind (events oldest first, others by name)."""
@@ -173,10 +173,12 @@ class Cluster:
             return []
         objects = self._objects(kind)
         if kind == "Event":   # events the spam filter never let through do not exist
-            names = [n for n, e in objects.items() if e.written is not None]
-        else:
-            names = sorted(objects)
-        return [copy_data(render.render(self._s, kind, objects[n])) for n in names]
+            return [copy_data(e) for e in objects.values() if e is not None]
+        return [copy_data(render.render(self._s, kind, objects[n])) for n in sorted(objects)]
+
+    def _render(self, kind: str, obj) -> dict:
+        # events are kept as they were last written
+        return obj if kind == "Event" else render.render(self._s, kind, obj)
 
     def _objects(self, kind: str) -> dict:
         s = self._s

@@ -65,7 +65,7 @@ class EventCorrelator:
 
     def __init__(self) -> None:
         self.aggregates = LruCache()   # (object UID, type, reason) -> [messages, last seen]
-        self.logged = LruCache()       # event key -> [event name]
+        self.logged = LruCache()       # event key -> [event name, count, its first write]
         self.spam = LruCache()         # object UID -> [tokens, last update]
 
     def aggregate(self, aggregate_key: tuple, message: str, now: float) -> bool:
@@ -105,6 +105,9 @@ class EventCorrelator:
         correlator = cls()
         for name in cls.__slots__:
             setattr(correlator, name, LruCache((_key(k), v) for k, v in state[name]))
+        # logger entries of an earlier shape (the name alone) are forgotten: their events
+        # start anew, as after an eviction
+        correlator.logged = LruCache((k, v) for k, v in correlator.logged.items() if len(v) == 3)
         return correlator
 
 

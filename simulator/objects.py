@@ -9,6 +9,7 @@ import copy
 
 from simulator.probes import ProbeWorker
 
+NAMESPACE = "default"   # the one namespace of the simulated cluster
 _SCALARS = (str, int, float, bool, type(None))
 
 
@@ -232,28 +233,3 @@ class Node(_Slotted):
         self.next_ip = 2
         self.index = index
         self.recorded_in = None
-
-
-class Event(_Slotted):
-    """core/v1 Event as the event recorder writes it (identical events aggregated)."""
-
-    __slots__ = ("name", "seq", "type", "reason", "message", "kind", "obj_name", "obj_uid",
-                 "field_path", "component", "host", "first", "last", "count", "written")
-
-    def __init__(self, name, seq, type_, reason, message, kind, obj_name, obj_uid,
-                 field_path, component, host, now):
-        self.name = name
-        self.seq = seq
-        self.type = type_
-        self.reason = reason
-        self.message = message
-        self.kind = kind
-        self.obj_name = obj_name
-        self.obj_uid = obj_uid
-        self.field_path = field_path
-        self.component = component
-        self.host = host
-        self.first = now
-        self.last = now
-        self.count = 1
-        self.written = None   # [count, last, message] as last written to the API (None: never)

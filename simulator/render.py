@@ -10,9 +10,13 @@ import copy
 from functools import lru_cache
 from hashlib import sha256
 
-from simulator.objects import Container, Deployment, Node, Pod, ReplicaSet
-from simulator.store import NAMESPACE, Store
+from typing import TYPE_CHECKING
+
+from simulator.objects import NAMESPACE, Container, Deployment, Node, Pod, ReplicaSet
 from simulator.timers import rfc3339
+
+if TYPE_CHECKING:   # the store renders events as they are written: no import at run time
+    from simulator.store import Store
 
 _CONDITION_KEYS = {"type": "type", "status": "status", "reason": "reason", "message": "message",
                    "last_update_time": "lastUpdateTime",
@@ -274,23 +278,26 @@ def node(store: Store, n: Node) -> dict:
 _API_VERSIONS = {"Deployment": "apps/v1", "ReplicaSet": "apps/v1", "Pod": "v1", "Node": "v1"}
 
 
-def event(store: Store, e) -> dict:
-    """core/v1 Event as the event recorder writes it; `e` may also be an
-    (event, count, last, message) record of one write of it."""
-    if type(e) is tuple:
-        e, count, last, message = e
-    else:
-        count, last, message = e.written
-    first = rfc3339(e.first)
-    last = first if last == e.first else rfc3339(last)
+def event(seq: int, name: str, kind: str, obj_name: str, obj_uid: str, field_path: str | None,
+          type_: str, reason: str, message: str, component: str, host: str | None,
+          first: float) -> dict:
+    """core/v1 Event as the event recorder first writes it (count 1, at `first`); a later
+    write of it is event_update() of this."""
+    first_s = rfc3339(first)
     return {"apiVersion": "v1", "kind": "Event",
-            "metadata": {"name": e.name, "namespace": NAMESPACE, "uid": _event_uid(e.seq),
-                         "creationTimestamp": first},
-            "involvedObject": _involved(e.kind, e.obj_name, e.obj_uid, e.field_path),
-            "reason": e.reason, "message": message, "source": _source(e.component, e.host),
-            "firstTimestamp": first, "lastTimestamp": last, "count": count,
-            "type": e.type, "eventTime": None, "reportingComponent": e.component,
-            "reportingInstance": e.host or ""}
+            "metadata": {"name": name, "namespace": NAMESPACE, "uid": _event_uid(seq),
+                         "creationTimestamp": first_s},
+            "involvedObject": _involved(kind, obj_name, obj_uid, field_path),
+            "reason": reason, "message": message, "source": _source(component, host),
+            "firstTimestamp": first_s, "lastTimestamp": first_s, "count": 1,
+            "type": type_, "eventTime": None, "reportingComponent": component,
+            "reportingInstance": host or ""}
+
+
+def event_update(first_write: dict, count: int, last: float, message: str) -> dict:
+    """A later write of an event: its first write with the new count, time and message
+    (a new dict, keys in the same order; the first one stays as it was)."""
+    return {**first_write, "message": message, "lastTimestamp": rfc3339(last), "count": count}
 
 
 @lru_cache(maxsize=4096)
@@ -324,10 +331,9 @@ def _uid_head(i: int) -> str:
 _UID_HEADS = [_uid_head(i) for i in range(256)]
 
 
-RENDERERS = {"Deployment": deployment, "ReplicaSet": replicaset, "Pod": pod, "Node": node,
-             "Event": event}
+RENDERERS = {"Deployment": deployment, "ReplicaSet": replicaset, "Pod": pod, "Node": node}
 
 
 def render(store: Store, kind: str, obj) -> dict:
-    """Render any engine object of `kind`."""
+    """Render any engine object of `kind` (events are kept as they were written)."""
     return RENDERERS[kind](store, obj)

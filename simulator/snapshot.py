@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from collections import deque
 
+from simulator import render
 from simulator.backoff import ImagePullBackoff, RestartBackoff
-from simulator.images import ImageCatalogue
-from simulator.objects import Deployment, Event, Node, Pod, ReplicaSet
 from simulator.event_correlator import EventCorrelator
+from simulator.images import ImageCatalogue
+from simulator.objects import Deployment, Node, Pod, ReplicaSet
 from simulator.store import Store
 from simulator.timers import TimerQueue
 
 VERSION = 1
 _COLLECTIONS = (("deployments", Deployment), ("replicasets", ReplicaSet), ("pods", Pod),
-                ("nodes", Node), ("events", Event))
+                ("nodes", Node))
 
 
 def dump(store: Store) -> dict:
@@ -25,7 +26,9 @@ def dump(store: Store) -> dict:
         "event_seq": store.event_seq,
         "correlators": [[component, host, c.to_state()]
                         for (component, host), c in store.correlators.items()],
-        "event_expiry": [list(e) for e in store.event_expiry], "timers": store.timers.to_state(),
+        "events": [[name, api] for name, api in store.events.items()],
+        "event_expiry": [[t, name] for t, name, _ in store.event_expiry],
+        "timers": store.timers.to_state(),
         "queue": [list(k) for k in store.queue],
         "changes": [_change(store, c) for c in store.changes],
         "catalogue": store.catalogue.to_dict(),
@@ -39,10 +42,10 @@ def dump(store: Store) -> dict:
 
 def _change(store: Store, record) -> list:
     change, kind, obj = record
-    if change in ("DELETED", "EVENT") or isinstance(obj, dict):
-        # the object is gone from the store: keep what the record will show
-        from simulator.render import render
-        return [change, kind, obj if isinstance(obj, dict) else render(store, kind, obj)]
+    if change == "DELETED" or isinstance(obj, dict):
+        # the object is gone from the store (or is an event as written): keep what the
+        # record will show
+        return [change, kind, obj if isinstance(obj, dict) else render.render(store, kind, obj)]
     return [change, kind, obj.name]
 
 
@@ -62,12 +65,23 @@ def load(state: dict) -> Store:
     # snapshots from before the per-source correlators start with empty caches
     store.correlators = {(component, host): EventCorrelator.from_state(c)
                          for component, host, c in state.get("correlators", [])}
-    store.event_expiry = deque(list(e) for e in state["event_expiry"])
+    store.events = {}
+    for item in state["events"]:
+        if isinstance(item, dict):   # written before events were kept as API objects
+            name, api = item["name"], _written_event(item)
+        else:
+            name, api = item
+        store.events[name] = api
+    # each event's last expiry entry is for the object it has now (later writes replace it)
+    last = {name: i for i, (_, name) in enumerate(state["event_expiry"])}
+    store.event_expiry = deque(
+        [t, name, store.events.get(name) if last[name] == i else None]
+        for i, (t, name) in enumerate(state["event_expiry"]))
     store.timers = TimerQueue.from_state(state["timers"])
     store.queue = deque(tuple(k) for k in state["queue"])
     store.queued = set(store.queue)
     collections = {"Deployment": store.deployments, "ReplicaSet": store.replicasets,
-                   "Pod": store.pods, "Node": store.nodes, "Event": store.events}
+                   "Pod": store.pods, "Node": store.nodes}
     for change, kind, ref in state["changes"]:
         obj = ref if isinstance(ref, dict) else collections[kind][ref]
         if isinstance(ref, dict):
@@ -75,3 +89,16 @@ def load(state: dict) -> Store:
         else:
             store.changed(kind, obj, change)
     return store
+
+
+def _written_event(old: dict) -> dict | None:
+    """An event object of an older snapshot (engine fields and its last write) as the API
+    object it was written as; None if it never was."""
+    if old["written"] is None:
+        return None
+    count, last, message = old["written"]
+    first = render.event(old["seq"], old["name"], old["kind"], old["obj_name"], old["obj_uid"],
+                         old["field_path"], old["type"], old["reason"], old["message"],
+                         old["component"], old["host"], old["first"])
+    return render.event_update(first, count, last, message)
+

@@ -10,10 +10,10 @@ from collections import deque
 
 from simulator.event_correlator import COMBINED_PREFIX, EventCorrelator
 from simulator.names import new_uid
-from simulator.objects import Deployment, Event, Node, Pod, ReplicaSet
+from simulator import render
+from simulator.objects import NAMESPACE, Deployment, Node, Pod, ReplicaSet
 from simulator.timers import EPOCH, TimerQueue
 
-NAMESPACE = "default"
 _EPOCH_NS = int(EPOCH.timestamp()) * 1_000_000_000
 EVENT_TTL_SECONDS = 3600.0         # kube-apiserver --event-ttl default
 _MAX_QUEUE_ROUNDS = 5_000_000  # a guard against controllers that never settle
@@ -35,7 +35,9 @@ class Store:
         self.replicasets: dict[str, ReplicaSet] = {}
         self.pods: dict[str, Pod] = {}
         self.nodes: dict[str, Node] = {}
-        self.events: dict[str, Event] = {}
+        # the events as last written to the API, in creation order; None holds the place of
+        # one the spam filter has not let through yet (it does not exist for kubectl)
+        self.events: dict[str, dict | None] = {}
         self.event_seq = 0
         self._nano = (None, 0)   # (time, its Unix nanoseconds): events come in bursts per instant
         self.correlators: dict[tuple, EventCorrelator] = {}   # (component, host) -> its own
@@ -108,11 +110,11 @@ class Store:
     # --- events -----------------------------------------------------------------------
     def record_event(self, kind: str, obj, type_: str, reason: str, message: str,
                      component: str, host: str | None = None,
-                     field_path: str | None = None) -> Event:
+                     field_path: str | None = None) -> dict | None:
         """Emit a core/v1 Event through the source's correlator (event_correlator.py): it may
         be combined with similar ones, counted up as a repeat of an earlier one, and its
         write dropped by the spam filter (the API object then stays as it was, but its count
-        keeps growing for the next write)."""
+        keeps growing for the next write). Returns the event as written, None if dropped."""
         now = self.time
         correlator = self.correlators.get((component, host))
         if correlator is None:
@@ -126,40 +128,40 @@ class Store:
             key = aggregate_key
         else:
             key = (*aggregate_key, field_path, message)
-        fresh = [None]
-        logged = correlator.logged.get_or_add(key, fresh)
-        ev = self.events.get(logged[0]) if logged is not fresh else None
-        if ev is not None:
-            ev.count += 1
-            ev.last = now
-            ev.message = message
-        else:
-            # the recorder names events <object>.<UnixNano>; adding the event sequence keeps
-            # names unique for events recorded at the same simulated instant
+        # client-go's eventLog: [name, running count, the event's first write]
+        logged = correlator.logged.get_or_add(key, [None, 0, None])
+        name = logged[0]
+        if name is not None and name in self.events:   # a repeat: counted up
+            logged[1] += 1
+            api = render.event_update(logged[2], logged[1], now, message)
+        else:   # new, or its API object expired: a new event
             self.event_seq += 1
             at, nano = self._nano
             if at != now:
                 nano = _EPOCH_NS + int(round(now * 1e9))
                 self._nano = (now, nano)
+            # the recorder names events <object>.<UnixNano>; adding the event sequence keeps
+            # names unique for events recorded at the same simulated instant
             name = "%s.%x" % (obj.name, nano + self.event_seq)
-            ev = Event(name, self.event_seq, type_, reason, message, kind, obj.name, obj.uid,
-                       field_path, component, host, now)
-            self.events[name] = ev
-            logged[0] = name
-        if correlator.allow(obj.uid, now):
-            # a watch delivers every write (count updates included): one record each
-            ev.written = [ev.count, now, message]
-            self.event_expiry.append([now + EVENT_TTL_SECONDS, ev.name])
-            self.changes.append(("EVENT", "Event", (ev, ev.count, now, message)))
-        return ev
+            api = render.event(self.event_seq, name, kind, obj.name, obj.uid, field_path, type_,
+                               reason, message, component, host, now)
+            logged[0], logged[1], logged[2] = name, 1, api
+            self.events[name] = None
+        if not correlator.allow(obj.uid, now):
+            return None
+        # a watch delivers every write (count updates included): one record each
+        self.events[name] = api
+        self.event_expiry.append([now + EVENT_TTL_SECONDS, name, api])
+        self.changes.append(("EVENT", "Event", api))
+        return api
 
     def expire_events(self) -> None:
         """The API server deletes events an hour after their last write (--event-ttl)."""
         expiry = self.event_expiry
         while expiry and expiry[0][0] <= self.time:
-            _, name = expiry.popleft()
-            ev = self.events.get(name)
-            if ev is not None and ev.written is not None and ev.written[1] + EVENT_TTL_SECONDS <= self.time:
+            _, name, written = expiry.popleft()
+            # only if no later write of it replaced that object
+            if written is not None and self.events.get(name) is written:
                 del self.events[name]
 
     # --- ids --------------------------------------------------------------------------
