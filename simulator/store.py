@@ -131,9 +131,10 @@ class Store:
         # client-go's eventLog: [name, running count, the event's first write]
         logged = correlator.logged.get_or_add(key, [None, 0, None])
         name = logged[0]
-        if name is not None and name in self.events:   # a repeat: counted up
+        repeat = name is not None and name in self.events
+        if repeat:   # counted up; its object is built only if the write goes through
             logged[1] += 1
-            api = render.event_update(logged[2], logged[1], now, message)
+            api = None
         else:   # new, or its API object expired: a new event
             self.event_seq += 1
             at, nano = self._nano
@@ -149,6 +150,8 @@ class Store:
             self.events[name] = None
         if not correlator.allow(obj.uid, now):
             return None
+        if repeat:
+            api = render.event_update(logged[2], logged[1], now, message)
         # a watch delivers every write (count updates included): one record each
         self.events[name] = api
         self.event_expiry.append([now + EVENT_TTL_SECONDS, name, api])
