@@ -154,11 +154,17 @@ def _pod_status(store: Store, p: Pod) -> dict:
         status["hostIP"] = _host_ip(store.nodes[p.node].index)
     if p.ip:
         status["podIP"] = p.ip
-        status["podIPs"] = [{"ip": p.ip}]
+        status["podIPs"] = _pod_ips(p.ip)
     if p.admitted_at is not None:
         status["startTime"] = rfc3339(p.admitted_at)
         status["containerStatuses"] = list(map(_container_status, p.containers))
     return status
+
+
+@lru_cache(maxsize=1024)
+def _pod_ips(ip: str) -> list:
+    # a node hands out at most 253 addresses in turn: one shared (read-only) list each
+    return [{"ip": ip}]
 
 
 @lru_cache(maxsize=4096)
