@@ -164,7 +164,8 @@ class Cluster:
         obj = self._objects(kind).get(name)
         if obj is None:   # (an event the spam filter never let through does not exist)
             raise KeyError(f'{_RESOURCE[kind]} "{name}" not found')
-        return copy_data(self._render(kind, obj))
+        # (events are kept as they were last written)
+        return copy_data(obj if kind == "Event" else render.render(self._s, kind, obj))
 
     def list(self, kind: str, namespace: str = NAMESPACE) -> list[dict]:
         """All objects of a kind (events oldest first, others by name)."""
@@ -175,10 +176,6 @@ class Cluster:
         if kind == "Event":   # events the spam filter never let through do not exist
             return [copy_data(e) for e in objects.values() if e is not None]
         return [copy_data(render.render(self._s, kind, objects[n])) for n in sorted(objects)]
-
-    def _render(self, kind: str, obj) -> dict:
-        # events are kept as they were last written
-        return obj if kind == "Event" else render.render(self._s, kind, obj)
 
     def _objects(self, kind: str) -> dict:
         s = self._s

@@ -30,20 +30,9 @@ class LruCache:
     def __init__(self, items=()):
         self._entries = OrderedDict(items)
 
-    def __len__(self) -> int:
-        return len(self._entries)
-
     def items(self):
         """(key, value) pairs, least recently used first."""
         return self._entries.items()
-
-    def get(self, key):
-        """The value of `key` (None if absent), which becomes the most recently used."""
-        entries = self._entries
-        value = entries.get(key)
-        if value is not None:
-            entries.move_to_end(key)
-        return value
 
     def get_or_add(self, key, value):
         """The value of `key`, which becomes the most recently used; if absent, `value` is
@@ -105,9 +94,6 @@ class EventCorrelator:
         correlator = cls()
         for name in cls.__slots__:
             setattr(correlator, name, LruCache((_key(k), v) for k, v in state[name]))
-        # logger entries of an earlier shape (the name alone) are forgotten: their events
-        # start anew, as after an eviction
-        correlator.logged = LruCache((k, v) for k, v in correlator.logged.items() if len(v) == 3)
         return correlator
 
 

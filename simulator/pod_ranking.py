@@ -25,6 +25,8 @@ from __future__ import annotations
 import functools
 import math
 import re
+from collections import Counter
+from collections.abc import Iterable
 
 PHASE_ORDINAL = {"Pending": 0, "Unknown": 1, "Running": 2}
 _INT32 = re.compile(r"^[+-]?[0-9]+$")
@@ -95,11 +97,13 @@ def less(a: dict, b: dict, rank_a: int, rank_b: int, now: float | None) -> bool:
 
 def related_pods_per_node(related_pods: list[dict]) -> dict[str, int]:
     """How many of the owner's active pods run on each node ("" = not scheduled)."""
-    counts: dict[str, int] = {}
-    for pod in related_pods:
-        node = pod.get("node") or ""
-        counts[node] = counts.get(node, 0) + 1
-    return counts
+    return pods_per_node(pod.get("node") for pod in related_pods)
+
+
+def pods_per_node(nodes: Iterable[str | None]) -> dict[str, int]:
+    """How many pods each node has, from the pods' node names (None or "": not scheduled,
+    counted under "")."""
+    return Counter(node or "" for node in nodes)
 
 
 def _ordered(pods: list[dict], ranks: list[int], now: float | None) -> list[str]:
@@ -176,8 +180,8 @@ def pods_to_delete(pods: list[dict], count: int, related_pods: list[dict] | None
 
     ``pods`` are the ReplicaSet's active pods; ``related_pods`` are the active pods of every
     ReplicaSet of the same owner (default: ``pods``), used to rank pods by how crowded their
-    node is; a caller that has already counted them per node ("" = not scheduled) passes
-    ``per_node`` instead. If all pods go, no sorting happens and they come back in the order
+    node is; a caller that has already counted them (pods_per_node) passes ``per_node``
+    instead. If all pods go, no sorting happens and they come back in the order
     given.
     """
     if count >= len(pods):

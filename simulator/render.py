@@ -9,7 +9,6 @@ from __future__ import annotations
 import copy
 from functools import lru_cache
 from hashlib import sha256
-
 from typing import TYPE_CHECKING
 
 from simulator.objects import NAMESPACE, Container, Deployment, Node, Pod, ReplicaSet

@@ -62,16 +62,11 @@ def pod_deletion_victims(store: Store, rs: ReplicaSet, count: int) -> list[Pod]:
 
 def _related_per_node(store: Store, rs: ReplicaSet) -> dict[str, int]:
     """Active pods of every ReplicaSet of the same owner per node, for spreading the
-    survivors ("" = not scheduled)."""
+    survivors (counted straight from the pods, without a dict per pod)."""
     owners = [r for r in store.replicasets.values() if rs.owner and r.owner == rs.owner] or [rs]
     pods = store.pods
-    counts: dict[str, int] = {}
-    for r in owners:
-        for pod in map(pods.__getitem__, r.pods):
-            if pod.counted[0]:
-                node = pod.node or ""
-                counts[node] = counts.get(node, 0) + 1
-    return counts
+    return pod_ranking.pods_per_node(pod.node for r in owners
+                                     for pod in map(pods.__getitem__, r.pods) if pod.counted[0])
 
 
 def _ranking_view(pod: Pod) -> dict:

@@ -8,9 +8,9 @@ from __future__ import annotations
 import random
 from collections import deque
 
+from simulator import render
 from simulator.event_correlator import COMBINED_PREFIX, EventCorrelator
 from simulator.names import new_uid
-from simulator import render
 from simulator.objects import NAMESPACE, Deployment, Node, Pod, ReplicaSet
 from simulator.timers import EPOCH, TimerQueue
 
@@ -41,7 +41,7 @@ class Store:
         self.event_seq = 0
         self._nano = (None, 0)   # (time, its Unix nanoseconds): events come in bursts per instant
         self.correlators: dict[tuple, EventCorrelator] = {}   # (component, host) -> its own
-        self.event_expiry: deque = deque()            # [expiry time, event name], time order
+        self.event_expiry: deque = deque()   # [expiry time, event name, that write], time order
         self.timers = TimerQueue()
         self.queue: deque = deque()
         self.queued: set = set()

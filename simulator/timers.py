@@ -48,12 +48,15 @@ class TimerQueue:
         sums like 13.4 + 1.2 do not drift)."""
         due = round(due, 6)
         self._seq += 1
+        self._add(due, self._seq, action, key, _once)
+        return due
+
+    def _add(self, due: float, seq: int, action: str, key: str, once: bool) -> None:
         bucket = self._buckets.get(due)
         if bucket is None:
             bucket = self._buckets[due] = deque()
             heapq.heappush(self._dues, due)
-        bucket.append((self._seq, action, key, _once))
-        return due
+        bucket.append((seq, action, key, once))
 
     def schedule_once(self, due: float, action: str, key: str) -> None:
         """Like schedule(), unless the very same timer is already pending from an earlier
@@ -91,11 +94,7 @@ class TimerQueue:
         once = ({tuple(e) for e in state["once"]} if "once" in state
                 else {(due, action, key) for due, _, action, key in state["heap"]})
         for due, seq, action, key in sorted(state["heap"], key=lambda e: (e[0], e[1])):
-            bucket = q._buckets.get(due)
-            if bucket is None:
-                bucket = q._buckets[due] = deque()
-                heapq.heappush(q._dues, due)
-            bucket.append((seq, action, key, (due, action, key) in once))
+            q._add(due, seq, action, key, (due, action, key) in once)
         q._seq = state["seq"]
         q._once = once
         return q

@@ -22,12 +22,14 @@ def test_lru_cache_forgets_the_least_recently_used_entry():
     cache = LruCache()
     for i in range(CACHE_SIZE):
         assert cache.get_or_add(i, [i]) == [i]
-    assert cache.get(0) == [0]                 # the oldest becomes the newest ...
+    assert cache.get_or_add(0, ["other"]) == [0]   # a hit: the oldest becomes the newest ...
     fresh = ["new"]
     assert cache.get_or_add("new", fresh) is fresh
-    assert cache.get(1) is None                # ... so the next oldest (1) went
-    assert cache.get(0) == [0] and cache.get_or_add("new", ["other"]) is fresh
-    assert len(cache) == CACHE_SIZE
+    entries = dict(cache.items())
+    assert 1 not in entries                        # ... so the next oldest (1) went
+    assert entries[0] == [0] and entries["new"] is fresh
+    assert len(entries) == CACHE_SIZE
+    assert list(entries)[-2:] == [0, "new"]        # most recently used last
 
 
 @pytest.mark.parametrize("gap, allowed", [
