@@ -34,6 +34,21 @@ class LruCache:
         """(key, value) pairs, least recently used first."""
         return self._entries.items()
 
+    def get(self, key):
+        """The value of `key`, which becomes the most recently used; None if absent."""
+        found = self._entries.get(key)
+        if found is not None:
+            self._entries.move_to_end(key)
+        return found
+
+    def add(self, key, value) -> None:
+        """Add an absent `key` as the most recently used, dropping the least recently used
+        entry beyond the size."""
+        entries = self._entries
+        entries[key] = value
+        if len(entries) > CACHE_SIZE:
+            entries.popitem(last=False)
+
     def get_or_add(self, key, value):
         """The value of `key`, which becomes the most recently used; if absent, `value` is
         added and returned (a caller tells the two apart by identity)."""
@@ -73,8 +88,10 @@ class EventCorrelator:
 
     def allow(self, object_key, now: float) -> bool:
         """EventSourceObjectSpamFilter: take a token from the object's bucket if there is one."""
-        fresh = [float(SPAM_BURST), now]
-        bucket = self.spam.get_or_add(object_key, fresh)
+        bucket = self.spam.get(object_key)
+        if bucket is None:   # a full bucket, less this event's token
+            self.spam.add(object_key, [SPAM_BURST - 1.0, now])
+            return True
         tokens = bucket[0] + (now - bucket[1]) / SPAM_REFILL_SECONDS
         if tokens > SPAM_BURST:
             tokens = float(SPAM_BURST)

@@ -180,9 +180,9 @@ class Pod(_Slotted):
                  "node", "ip", "phase", "scheduled_at", "admitted_at", "initialized_at",
                  "ready", "ready_since", "available", "deletion_time", "grace",
                  "terminate_at", "containers", "counted", "wake", "reason", "message",
-                 "not_ready_by_node", "rendered_meta", "recorded_in")
+                 "not_ready_by_node", "rendered_meta", "rendered_involved", "recorded_in")
     _nested = {"containers": Container}
-    _transient = ("rendered_meta", "recorded_in")
+    _transient = ("rendered_meta", "rendered_involved", "recorded_in")
 
     def __init__(self, name, uid, created, rs, rs_uid, labels, annotations, spec):
         self.name = name
@@ -212,6 +212,7 @@ class Pod(_Slotted):
         self.message = None
         self.not_ready_by_node = False
         self.rendered_meta = None   # render.py's (deletion_time, metadata) memo
+        self.rendered_involved = None   # render.py's (field path, involvedObject) memo
         self.recorded_in = None
 
 

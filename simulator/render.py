@@ -283,16 +283,15 @@ def node(store: Store, n: Node) -> dict:
 _API_VERSIONS = {"Deployment": "apps/v1", "ReplicaSet": "apps/v1", "Pod": "v1", "Node": "v1"}
 
 
-def event(seq: int, name: str, kind: str, obj_name: str, obj_uid: str, field_path: str | None,
-          type_: str, reason: str, message: str, component: str, host: str | None,
-          first: float) -> dict:
+def event(seq: int, name: str, involved: dict, type_: str, reason: str, message: str,
+          component: str, host: str | None, first: float) -> dict:
     """core/v1 Event as the event recorder first writes it (count 1, at `first`); a later
-    write of it is event_update() of this."""
+    write of it is event_update() of this. `involved` is its involvedObject()."""
     first_s = rfc3339(first)
     return {"apiVersion": "v1", "kind": "Event",
             "metadata": {"name": name, "namespace": NAMESPACE, "uid": _event_uid(seq),
                          "creationTimestamp": first_s},
-            "involvedObject": _involved(kind, obj_name, obj_uid, field_path),
+            "involvedObject": involved,
             "reason": reason, "message": message, "source": _source(component, host),
             "firstTimestamp": first_s, "lastTimestamp": first_s, "count": 1,
             "type": type_, "eventTime": None, "reportingComponent": component,
@@ -305,9 +304,21 @@ def event_update(first_write: dict, count: int, last: float, message: str) -> di
     return {**first_write, "message": message, "lastTimestamp": rfc3339(last), "count": count}
 
 
-@lru_cache(maxsize=4096)
-def _involved(kind: str, name: str, uid: str, field_path: str | None) -> dict:
-    # shared read-only between the records of one object's events
+def involved_object(kind: str, obj, field_path: str | None) -> dict:
+    """An event's involvedObject, shared read-only between the events that name the same
+    object and field path. A pod keeps its last one: its events come in runs (Scheduled,
+    then its container's Pulling, Pulled, Created, Started, ...)."""
+    if kind != "Pod":
+        return involved_object_of(kind, obj.name, obj.uid, field_path)
+    memo = obj.rendered_involved
+    if memo is None or memo[0] != field_path:
+        memo = obj.rendered_involved = (field_path, involved_object_of(kind, obj.name, obj.uid,
+                                                                       field_path))
+    return memo[1]
+
+
+def involved_object_of(kind: str, name: str, uid: str, field_path: str | None) -> dict:
+    """The involvedObject naming an object of `kind` by name and UID."""
     involved = {"apiVersion": _API_VERSIONS[kind], "kind": kind, "name": name, "uid": uid}
     if kind != "Node":
         involved["namespace"] = NAMESPACE

@@ -75,7 +75,7 @@ def load(state: dict) -> Store:
     # each event's last expiry entry is for the object it has now (later writes replace it)
     last = {name: i for i, (_, name) in enumerate(state["event_expiry"])}
     store.event_expiry = deque(
-        [t, name, store.events.get(name) if last[name] == i else None]
+        (t, name, store.events.get(name) if last[name] == i else None)
         for i, (t, name) in enumerate(state["event_expiry"]))
     store.timers = TimerQueue.from_state(state["timers"])
     store.queue = deque(tuple(k) for k in state["queue"])
@@ -97,8 +97,9 @@ def _written_event(old: dict) -> dict | None:
     if old["written"] is None:
         return None
     count, last, message = old["written"]
-    first = render.event(old["seq"], old["name"], old["kind"], old["obj_name"], old["obj_uid"],
-                         old["field_path"], old["type"], old["reason"], old["message"],
-                         old["component"], old["host"], old["first"])
+    involved = render.involved_object_of(old["kind"], old["obj_name"], old["obj_uid"],
+                                         old["field_path"])
+    first = render.event(old["seq"], old["name"], involved, old["type"], old["reason"],
+                         old["message"], old["component"], old["host"], old["first"])
     return render.event_update(first, count, last, message)
 

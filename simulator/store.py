@@ -131,10 +131,12 @@ class Store:
         # client-go's eventLog: [name, running count, the event's first write]
         logged = correlator.logged.get_or_add(key, [None, 0, None])
         name = logged[0]
-        repeat = name is not None and name in self.events
-        if repeat:   # counted up; its object is built only if the write goes through
+        allowed = correlator.allow(obj.uid, now)
+        if name is not None and name in self.events:   # a repeat: counted up
             logged[1] += 1
-            api = None
+            if not allowed:   # its object is built only if the write goes through
+                return None
+            api = render.event_update(logged[2], logged[1], now, message)
         else:   # new, or its API object expired: a new event
             self.event_seq += 1
             at, nano = self._nano
@@ -144,17 +146,15 @@ class Store:
             # the recorder names events <object>.<UnixNano>; adding the event sequence keeps
             # names unique for events recorded at the same simulated instant
             name = "%s.%x" % (obj.name, nano + self.event_seq)
-            api = render.event(self.event_seq, name, kind, obj.name, obj.uid, field_path, type_,
-                               reason, message, component, host, now)
+            api = render.event(self.event_seq, name, render.involved_object(kind, obj, field_path),
+                               type_, reason, message, component, host, now)
             logged[0], logged[1], logged[2] = name, 1, api
-            self.events[name] = None
-        if not correlator.allow(obj.uid, now):
-            return None
-        if repeat:
-            api = render.event_update(logged[2], logged[1], now, message)
+            if not allowed:   # holds its place in creation order for its first write
+                self.events[name] = None
+                return None
         # a watch delivers every write (count updates included): one record each
         self.events[name] = api
-        self.event_expiry.append([now + EVENT_TTL_SECONDS, name, api])
+        self.event_expiry.append((now + EVENT_TTL_SECONDS, name, api))
         self.changes.append(("EVENT", "Event", api))
         return api
 

@@ -7,8 +7,10 @@ from simulator.event_correlator import (AGGREGATE_MAX_EVENTS, CACHE_SIZE, COMBIN
 
 
 class _Obj:
+    """Stands in for a Pod: its name, UID and the involvedObject memo slot render uses."""
     def __init__(self, name):
         self.name, self.uid = name, f"uid-{name}"
+        self.rendered_involved = None
 
 
 def _record(store, obj, reason="Started", message="Started container app",
