@@ -305,9 +305,9 @@ def event_update(first_write: dict, count: int, last: float, message: str) -> di
 
 
 def involved_object(kind: str, obj, field_path: str | None) -> dict:
-    """An event's involvedObject, shared read-only between the events that name the same
-    object and field path. A pod keeps its last one: its events come in runs (Scheduled,
-    then its container's Pulling, Pulled, Created, Started, ...)."""
+    """An event's involvedObject. A pod keeps its last one, shared read-only by its next
+    events with the same field path: they come in runs (Scheduled, then its container's
+    Pulling, Pulled, Created, Started, ...). The few events of other kinds each get their own."""
     if kind != "Pod":
         return involved_object_of(kind, obj.name, obj.uid, field_path)
     memo = obj.rendered_involved
