@@ -19,88 +19,76 @@ SPAM_REFILL_SECONDS = 300.0        # ... and one token per 5 minutes
 COMBINED_PREFIX = "(combined from similar events): "
 
 
-class LruCache:
-    """groupcache/lru as client-go uses it: every Get or Add makes its entry the most
-    recently used; an Add beyond the size drops the least recently used one. An OrderedDict
-    moves and drops in O(1) (wrapped, not subclassed: a subclass's popitem() goes through a
-    Python-level pop())."""
-
-    __slots__ = ("_entries",)
-
-    def __init__(self, items=()):
-        self._entries = OrderedDict(items)
-
-    def items(self):
-        """(key, value) pairs, least recently used first."""
-        return self._entries.items()
-
-    def get(self, key):
-        """The value of `key`, which becomes the most recently used; None if absent."""
-        found = self._entries.get(key)
-        if found is not None:
-            self._entries.move_to_end(key)
-        return found
-
-    def add(self, key, value) -> None:
-        """Add an absent `key` as the most recently used, dropping the least recently used
-        entry beyond the size."""
-        entries = self._entries
-        entries[key] = value
-        if len(entries) > CACHE_SIZE:
-            entries.popitem(last=False)
-
-    def get_or_add(self, key, value):
-        """The value of `key`, which becomes the most recently used; if absent, `value` is
-        added and returned (a caller tells the two apart by identity)."""
-        entries = self._entries
-        found = entries.setdefault(key, value)   # one lookup for both cases
-        if found is value:
-            if len(entries) > CACHE_SIZE:
-                entries.popitem(last=False)
-        else:
-            entries.move_to_end(key)
-        return found
-
-
 class EventCorrelator:
-    """The correlator of one event source (component and host)."""
+    """The correlator of one event source (component and host).
+
+    Its three caches are groupcache/lru caches as client-go uses them: every Get or Add
+    makes the entry the most recently used, and an Add beyond CACHE_SIZE entries drops the
+    least recently used one. They are OrderedDicts, least recently used first, used
+    directly by correlate(): it runs for every event, and a method call per cache
+    operation would cost more than the operation."""
 
     __slots__ = ("aggregates", "logged", "spam")
 
     def __init__(self) -> None:
-        self.aggregates = LruCache()   # (object UID, type, reason) -> [messages, last seen]
-        self.logged = LruCache()       # event key -> [event name, count, its first write]
-        self.spam = LruCache()         # object UID -> [tokens, last update]
+        self.aggregates = OrderedDict()   # (object UID, type, reason) -> [messages, last seen]
+        self.logged = OrderedDict()       # event key -> [event name, count, its first write]
+        self.spam = OrderedDict()         # object UID -> [tokens, last update]
 
-    def aggregate(self, aggregate_key: tuple, message: str, now: float) -> bool:
-        """Note `message` for its aggregate group; True when the event is to be combined."""
+    def correlate(self, uid: str, type_: str, reason: str, field_path: str | None,
+                  message: str, now: float) -> tuple[str, list, bool]:
+        """EventCorrelate for an event about the object `uid`: its message (prefixed when
+        combined with similar ones), its entry in the event log ([name, count, first
+        write], name None if it is new) and whether the spam filter lets the write through."""
+        # the aggregator: one group of distinct messages per object, type and reason
+        aggregate_key = (uid, type_, reason)
+        aggregates = self.aggregates
         fresh = [[message], now]
-        record = self.aggregates.get_or_add(aggregate_key, fresh)
-        if record is not fresh:
-            if now - record[1] > AGGREGATE_INTERVAL_SECONDS:
-                record[0] = [message]   # the window lapsed: a new group
+        group = aggregates.setdefault(aggregate_key, fresh)   # one lookup, hit or miss
+        if group is fresh:
+            if len(aggregates) > CACHE_SIZE:
+                aggregates.popitem(last=False)
+        else:
+            aggregates.move_to_end(aggregate_key)
+            if now - group[1] > AGGREGATE_INTERVAL_SECONDS:
+                group[0] = [message]   # the window lapsed: a new group
             else:
-                messages = record[0]
+                messages = group[0]
                 if len(messages) < AGGREGATE_MAX_EVENTS and message not in messages:
                     messages.append(message)
-            record[1] = now
-        return len(record[0]) >= AGGREGATE_MAX_EVENTS
-
-    def allow(self, object_key, now: float) -> bool:
-        """EventSourceObjectSpamFilter: take a token from the object's bucket if there is one."""
-        bucket = self.spam.get(object_key)
+            group[1] = now
+        if len(group[0]) >= AGGREGATE_MAX_EVENTS:
+            message = COMBINED_PREFIX + message
+            key = aggregate_key
+        else:
+            key = (uid, type_, reason, field_path, message)
+        # the logger: repeats of one event are counted up
+        logged_cache = self.logged
+        fresh = [None, 0, None]
+        logged = logged_cache.setdefault(key, fresh)
+        if logged is fresh:
+            if len(logged_cache) > CACHE_SIZE:
+                logged_cache.popitem(last=False)
+        else:
+            logged_cache.move_to_end(key)
+        # the spam filter: a token bucket per object
+        spam = self.spam
+        bucket = spam.get(uid)
         if bucket is None:   # a full bucket, less this event's token
-            self.spam.add(object_key, [SPAM_BURST - 1.0, now])
-            return True
+            spam[uid] = [SPAM_BURST - 1.0, now]
+            if len(spam) > CACHE_SIZE:
+                spam.popitem(last=False)
+            return message, logged, True
+        spam.move_to_end(uid)
         tokens = bucket[0] + (now - bucket[1]) / SPAM_REFILL_SECONDS
         if tokens > SPAM_BURST:
             tokens = float(SPAM_BURST)
         bucket[1] = now
         if tokens < 1.0:
             bucket[0] = tokens
-            return False
+            return message, logged, False
         bucket[0] = tokens - 1.0
-        return True
+        return message, logged, True
 
     def to_state(self) -> dict:
         return {name: [[_json_key(k), v] for k, v in getattr(self, name).items()]
@@ -110,7 +98,7 @@ class EventCorrelator:
     def from_state(cls, state: dict) -> "EventCorrelator":
         correlator = cls()
         for name in cls.__slots__:
-            setattr(correlator, name, LruCache((_key(k), v) for k, v in state[name]))
+            setattr(correlator, name, OrderedDict((_key(k), v) for k, v in state[name]))
         return correlator
 
 

@@ -9,7 +9,7 @@ import random
 from collections import deque
 
 from simulator import render
-from simulator.event_correlator import COMBINED_PREFIX, EventCorrelator
+from simulator.event_correlator import EventCorrelator
 from simulator.names import new_uid
 from simulator.objects import NAMESPACE, Deployment, Node, Pod, ReplicaSet
 from simulator.timers import EPOCH, TimerQueue
@@ -122,16 +122,9 @@ class Store:
         # client-go's aggregate key is object, type and reason (no field path); the UID alone
         # names the object (kind, namespace and name add nothing), and small keys keep the
         # caches cheap when thousands of pods churn through them
-        aggregate_key = (obj.uid, type_, reason)
-        if correlator.aggregate(aggregate_key, message, now):
-            message = COMBINED_PREFIX + message
-            key = aggregate_key
-        else:
-            key = (*aggregate_key, field_path, message)
-        # client-go's eventLog: [name, running count, the event's first write]
-        logged = correlator.logged.get_or_add(key, [None, 0, None])
+        message, logged, allowed = correlator.correlate(obj.uid, type_, reason, field_path,
+                                                        message, now)
         name = logged[0]
-        allowed = correlator.allow(obj.uid, now)
         if name is not None and name in self.events:   # a repeat: counted up
             logged[1] += 1
             if not allowed:   # its object is built only if the write goes through

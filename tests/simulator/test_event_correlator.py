@@ -3,7 +3,7 @@ import pytest
 
 from simulator import Cluster
 from simulator.event_correlator import (AGGREGATE_MAX_EVENTS, CACHE_SIZE, COMBINED_PREFIX,
-                                        SPAM_BURST, EventCorrelator, LruCache)
+                                        SPAM_BURST, EventCorrelator)
 
 
 class _Obj:
@@ -19,19 +19,32 @@ def _record(store, obj, reason="Started", message="Started container app",
                               field_path)
 
 
-def test_lru_cache_forgets_the_least_recently_used_entry():
-    """groupcache/lru as client-go uses it: a Get or Add makes the entry the newest."""
-    cache = LruCache()
+def _correlate(correlator, uid="uid-p", message="Started container app", now=0.0,
+               reason="Started"):
+    return correlator.correlate(uid, "Normal", reason, "spec.containers{app}", message, now)
+
+
+def test_caches_forget_the_least_recently_used_entry():
+    """groupcache/lru as client-go uses it: a Get or Add makes the entry the newest, and an
+    Add beyond the size drops the oldest, in each of the three caches."""
+    correlator = EventCorrelator()
     for i in range(CACHE_SIZE):
-        assert cache.get_or_add(i, [i]) == [i]
-    assert cache.get_or_add(0, ["other"]) == [0]   # a hit: the oldest becomes the newest ...
-    fresh = ["new"]
-    assert cache.get_or_add("new", fresh) is fresh
-    entries = dict(cache.items())
-    assert 1 not in entries                        # ... so the next oldest (1) went
-    assert entries[0] == [0] and entries["new"] is fresh
-    assert len(entries) == CACHE_SIZE
-    assert list(entries)[-2:] == [0, "new"]        # most recently used last
+        _correlate(correlator, uid=f"uid-{i}")
+    _correlate(correlator, uid="uid-0")      # a hit: the oldest becomes the newest ...
+    _correlate(correlator, uid="uid-new")
+    for cache in (correlator.aggregates, correlator.logged, correlator.spam):
+        uids = [k if type(k) is str else k[0] for k in cache]
+        assert len(uids) == CACHE_SIZE
+        assert "uid-1" not in uids                   # ... so the next oldest went
+        assert uids[-2:] == ["uid-0", "uid-new"]     # most recently used last
+
+
+def test_a_repeat_finds_its_event_log_entry():
+    correlator = EventCorrelator()
+    _, logged, _ = _correlate(correlator)
+    logged[0] = "p.1"   # the store names the event it writes
+    assert _correlate(correlator, now=5.0)[1] is logged
+    assert _correlate(correlator, message="Started container other")[1] is not logged
 
 
 @pytest.mark.parametrize("gap, allowed", [
@@ -42,7 +55,7 @@ def test_spam_filter(gap, allowed):
     correlator = EventCorrelator()
     now, out = 0.0, []
     for i in range(SPAM_BURST + 2):
-        out.append(correlator.allow("uid-p", now))
+        out.append(_correlate(correlator, now=now)[2])
         if i >= SPAM_BURST - 1:
             now += gap
     assert out == allowed
@@ -50,10 +63,12 @@ def test_spam_filter(gap, allowed):
 
 def test_aggregation_window_lapses_after_ten_minutes():
     correlator = EventCorrelator()
-    key = ("uid-web-abc", "Normal", "SuccessfulCreate")
-    combined = [correlator.aggregate(key, f"Created pod: p{i}", float(i)) for i in range(10)]
-    assert combined == [False] * 9 + [True]
-    assert correlator.aggregate(key, "Created pod: late", 10.0 + 601) is False
+    messages = [_correlate(correlator, "uid-web-abc", f"Created pod: p{i}", float(i),
+                           "SuccessfulCreate")[0] for i in range(10)]
+    assert messages[:9] == [f"Created pod: p{i}" for i in range(9)]
+    assert messages[9] == COMBINED_PREFIX + "Created pod: p9"
+    assert _correlate(correlator, "uid-web-abc", "Created pod: late", 10.0 + 601,
+                      "SuccessfulCreate")[0] == "Created pod: late"
 
 
 def test_a_busy_spam_bucket_is_not_forgotten_among_many_other_objects():
@@ -94,7 +109,6 @@ def test_similar_events_ignore_the_field_path():
 
 def test_correlator_state_round_trips():
     correlator = EventCorrelator()
-    correlator.aggregate(("uid-p", "Normal", "Started"), "m", 1.0)
-    correlator.allow("uid-p", 1.0)
+    _correlate(correlator, now=1.0)
     restored = EventCorrelator.from_state(correlator.to_state())
     assert restored.to_state() == correlator.to_state()
