@@ -1,5 +1,9 @@
 # The two quick-start commands:  `make run`  and  `make test`.
-PY      ?= python3
+# Debian's CPython 3.11 is built with profile-guided optimisation and LTO: it runs the
+# simulator 15-20 % faster than a plain source build such as pyenv's (README, Speed). Use
+# it when the machine has it with venv support; `make PY=python3 ...` picks another.
+PY      ?= $(shell /usr/bin/python3.11 -c 'import ensurepip, venv' 2>/dev/null \
+             && echo /usr/bin/python3.11 || echo python3)
 VENV    ?= .venv
 BIN     := $(VENV)/bin
 HOST    ?= 127.0.0.1

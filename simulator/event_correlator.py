@@ -47,7 +47,7 @@ class EventCorrelator:
         group = aggregates.setdefault(aggregate_key, fresh)   # one lookup, hit or miss
         if group is fresh:
             if len(aggregates) > CACHE_SIZE:
-                aggregates.popitem(last=False)
+                aggregates.popitem(False)
         else:
             aggregates.move_to_end(aggregate_key)
             if now - group[1] > AGGREGATE_INTERVAL_SECONDS:
@@ -68,7 +68,7 @@ class EventCorrelator:
         logged = logged_cache.setdefault(key, fresh)
         if logged is fresh:
             if len(logged_cache) > CACHE_SIZE:
-                logged_cache.popitem(last=False)
+                logged_cache.popitem(False)
         else:
             logged_cache.move_to_end(key)
         # the spam filter: a token bucket per object
@@ -77,7 +77,7 @@ class EventCorrelator:
         if bucket is None:   # a full bucket, less this event's token
             spam[uid] = [SPAM_BURST - 1.0, now]
             if len(spam) > CACHE_SIZE:
-                spam.popitem(last=False)
+                spam.popitem(False)
             return message, logged, True
         spam.move_to_end(uid)
         tokens = bucket[0] + (now - bucket[1]) / SPAM_REFILL_SECONDS

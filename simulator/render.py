@@ -286,14 +286,30 @@ _API_VERSIONS = {"Deployment": "apps/v1", "ReplicaSet": "apps/v1", "Pod": "v1", 
 def event(seq: int, name: str, involved: dict, type_: str, reason: str, message: str,
           component: str, host: str | None, first: float) -> dict:
     """core/v1 Event as the event recorder first writes it (count 1, at `first`); a later
-    write of it is event_update() of this. `involved` is its involvedObject()."""
+    write of it is event_update() of this. `involved` is its involvedObject(); the UID is
+    spread from the sequence number `seq` (no draw from the cluster's RNG): one of 256
+    fixed random-looking heads, then 48 bits that are a bijection of `seq` (so UIDs stay
+    unique), cheap enough for tens of thousands of events."""
     first_s = rfc3339(first)
-    return {"apiVersion": "v1", "kind": "Event",
-            "metadata": {"name": name, "namespace": NAMESPACE, "uid": _event_uid(seq),
-                         "creationTimestamp": first_s},
-            "involvedObject": involved,
-            "reason": reason, "message": message, "source": _source(component, host),
-            "firstTimestamp": first_s, "lastTimestamp": first_s, "count": 1,
+    ev = _event_template(type_, reason, component, host).copy()
+    ev["metadata"] = {"name": name, "namespace": NAMESPACE,
+                      "uid": _UID_HEADS[seq & 0xFF]
+                      + "%012x" % (seq * 0x9E3779B97F4A7C15 & 0xFFFFFFFFFFFF),
+                      "creationTimestamp": first_s}
+    ev["involvedObject"] = involved
+    ev["message"] = message
+    ev["firstTimestamp"] = ev["lastTimestamp"] = first_s
+    return ev
+
+
+@lru_cache(maxsize=1024)
+def _event_template(type_: str, reason: str, component: str, host: str | None) -> dict:
+    # the keys in the order the API writes them, and what one source's events of one type
+    # and reason share; copying it costs less than building all the keys anew
+    return {"apiVersion": "v1", "kind": "Event", "metadata": None, "involvedObject": None,
+            "reason": reason, "message": None,
+            "source": {"component": component, "host": host} if host else {"component": component},
+            "firstTimestamp": None, "lastTimestamp": None, "count": 1,
             "type": type_, "eventTime": None, "reportingComponent": component,
             "reportingInstance": host or ""}
 
@@ -325,18 +341,6 @@ def involved_object_of(kind: str, name: str, uid: str, field_path: str | None) -
     if field_path:
         involved["fieldPath"] = field_path
     return involved
-
-
-@lru_cache(maxsize=256)
-def _source(component: str, host: str | None) -> dict:
-    return {"component": component, "host": host} if host else {"component": component}
-
-
-def _event_uid(seq: int) -> str:
-    """Events get a UID spread from their sequence number (no draw from the cluster's RNG):
-    one of 256 fixed random-looking heads, then 48 bits that are a bijection of the
-    sequence number (so UIDs stay unique), cheap enough for tens of thousands of events."""
-    return _UID_HEADS[seq & 0xFF] + "%012x" % (seq * 0x9E3779B97F4A7C15 & 0xFFFFFFFFFFFF)
 
 
 def _uid_head(i: int) -> str:
