@@ -11,6 +11,8 @@ of version 1 is set-up); "pod transitions" are the pod change records the steps 
 from __future__ import annotations
 
 import argparse
+import platform
+import sys
 import time
 
 from simulator.cluster import Cluster
@@ -107,6 +109,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="fresh clusters per size; the median run is reported (a shared "
                              "machine's speed drifts by tens of percent between runs)")
     args = parser.parse_args(argv)
+    # the interpreter's build matters as much as the code (README, Speed)
+    print(f"{platform.python_implementation()} {platform.python_version()} ({sys.executable})")
     last = None
     for size in args.sizes:
         runs = sorted((rolling_update(size) for _ in range(max(1, args.repeat))),
