@@ -26,7 +26,8 @@ class EventCorrelator:
     makes the entry the most recently used, and an Add beyond CACHE_SIZE entries drops the
     least recently used one. They are OrderedDicts, least recently used first, used
     directly by correlate(): it runs for every event, and a method call per cache
-    operation would cost more than the operation."""
+    operation would cost more than the operation (so would a keyword argument: evictions
+    are `popitem(False)`)."""
 
     __slots__ = ("aggregates", "logged", "spam")
 
