@@ -41,7 +41,8 @@ class EventCorrelator:
         """EventCorrelate for an event about the object `uid`: its message (prefixed when
         combined with similar ones), its entry in the event log ([name, count, first
         write], name None if it is new) and whether the spam filter lets the write through."""
-        # the aggregator: one group of distinct messages per object, type and reason
+        # the aggregator: one group of distinct messages per object, type and reason (client-go
+        # leaves the field path out: two containers' messages count towards one group)
         aggregate_key = (uid, type_, reason)
         aggregates = self.aggregates
         fresh = [[message], now]

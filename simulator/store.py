@@ -119,9 +119,8 @@ class Store:
         correlator = self.correlators.get((component, host))
         if correlator is None:
             correlator = self.correlators[(component, host)] = EventCorrelator()
-        # client-go's aggregate key is object, type and reason (no field path); the UID alone
-        # names the object (kind, namespace and name add nothing), and small keys keep the
-        # caches cheap when thousands of pods churn through them
+        # the UID alone names the object in the correlator's keys (kind, namespace and name
+        # add nothing), and small keys keep its caches cheap when thousands of pods churn
         message, logged, allowed = correlator.correlate(obj.uid, type_, reason, field_path,
                                                         message, now)
         name = logged[0]
