@@ -15,10 +15,9 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from simulator.kubectl import pod_timeline_state
-from simulator.rollout_math import max_surge, max_unavailable
-
 from rolloutviz import protocol
+from simulator.controllers.deployment.rollout_math import max_surge, max_unavailable
+from simulator.kubectl.printers import pod_timeline_state
 
 REVISION_ANNOTATION = "deployment.kubernetes.io/revision"
 SCALING_REASON = "ScalingReplicaSet"

@@ -7,19 +7,28 @@ import functools
 import gc
 from contextlib import contextmanager
 
-from simulator import apply as apply_mod
-from simulator import (deployment_controller, kubelet, node_lifecycle, render, replicaset_controller,
-                       rollback, rollout_math, scheduler, snapshot, validation)
-from simulator.backoff import ImagePullBackoff, RestartBackoff
+from simulator import snapshot
+from simulator.api import apply as apply_mod
+from simulator.api import render, validation
+from simulator.api.yaml_source import load_manifests
+from simulator.controllers import node_lifecycle, scheduler
+from simulator.controllers import replicaset as replicaset_controller
+from simulator.controllers.deployment import rollback, rollout_math
+from simulator.controllers.deployment import sync as deployment_controller
+from simulator.controllers.deployment.revisions import REVISION_ANNOTATION, revision_number
 from simulator.errors import ValidationError
-from simulator.images import (IMAGE_BEHAVIOR_KIND, ImageCatalogue, normalize_reference,
-                              parse_image_behavior)
+from simulator.kubelet import kubelet
+from simulator.kubelet.backoff import ImagePullBackoff, RestartBackoff
+from simulator.kubelet.images import (
+    IMAGE_BEHAVIOR_KIND,
+    ImageCatalogue,
+    normalize_reference,
+    parse_image_behavior,
+)
 from simulator.names import new_uid
 from simulator.objects import Deployment, Node, ReplicaSet, copy_data
-from simulator.revisions import REVISION_ANNOTATION, revision_number
 from simulator.store import NAMESPACE, Store
 from simulator.timers import rfc3339
-from simulator.yaml_source import load_manifests
 
 CHANGE_CAUSE = "kubernetes.io/change-cause"
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"

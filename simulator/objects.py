@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import copy
 
-from simulator.probes import ProbeWorker
+from simulator.kubelet.probes import ProbeWorker
 
 NAMESPACE = "default"   # the one namespace of the simulated cluster
 _SCALARS = (str, int, float, bool, type(None))

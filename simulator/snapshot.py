@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections import deque
 
-from simulator import render
-from simulator.backoff import ImagePullBackoff, RestartBackoff
+from simulator.api import render
 from simulator.event_correlator import EventCorrelator
-from simulator.images import ImageCatalogue
+from simulator.kubelet.backoff import ImagePullBackoff, RestartBackoff
+from simulator.kubelet.images import ImageCatalogue
 from simulator.objects import Deployment, Node, Pod, ReplicaSet
 from simulator.store import Store
 from simulator.timers import TimerQueue

@@ -8,7 +8,7 @@ from __future__ import annotations
 import random
 from collections import deque
 
-from simulator import render
+from simulator.api import render
 from simulator.event_correlator import EventCorrelator
 from simulator.names import new_uid
 from simulator.objects import NAMESPACE, Deployment, Node, Pod, ReplicaSet

@@ -8,7 +8,7 @@ from rolloutviz.services import live
 from rolloutviz.services.commands import read_cluster
 from rolloutviz.services.errors import InvalidInput, NotFound
 from rolloutviz.services.simulations import simulation_get
-from simulator.kubectl import rollout_history_text
+from simulator.kubectl.printers import rollout_history_text
 
 MAX_TIMELINE_DELTAS = 5000  # one timeline answer; ask again from the last ``t`` for more
 

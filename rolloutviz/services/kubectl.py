@@ -15,9 +15,9 @@ from typing import Callable, Iterator
 from rolloutviz.services import commands, live
 from rolloutviz.services.errors import InvalidInput, NotFound
 from rolloutviz.services.history import require_deployment
-from simulator import kubectl as views
+from simulator.kubectl import printers as views
 
-# Resource spellings kubectl accepts → the kind key of `simulator.kubectl.get_text`.
+# Resource spellings kubectl accepts → the kind key of `simulator.kubectl.printers.get_text`.
 GET_KINDS = {
     **dict.fromkeys(["deployment", "deployments", "deploy", "deployment.apps"], "deployments"),
     **dict.fromkeys(["replicaset", "replicasets", "rs", "replicaset.apps"], "rs"),

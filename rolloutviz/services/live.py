@@ -42,16 +42,15 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from simulator import Cluster, ValidationError
-from simulator.errors import FieldError
-from simulator.kubectl import describe_deployment
-
 from rolloutviz import protocol
 from rolloutviz.clock.lease import ClockState, lease_seconds
 from rolloutviz.models import CommandRecord, Deployment, Simulation, Snapshot, TickRecord
 from rolloutviz.services import running_manifest
 from rolloutviz.services.mirror import sync_from_cluster
 from rolloutviz.timeline import REVISION_ANNOTATION, TimelineRecorder
+from simulator import Cluster, ValidationError
+from simulator.errors import FieldError
+from simulator.kubectl.printers import describe_deployment
 
 logger = logging.getLogger(__name__)
 

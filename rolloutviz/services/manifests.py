@@ -1,6 +1,6 @@
 """Manifest input: the cheap checks before an apply, and the "what will change" diff.
 
-Parsing is the simulator's own (`simulator.yaml_source`): one YAML pipeline for the whole
+Parsing is the simulator's own (`simulator.api.yaml_source`): one YAML pipeline for the whole
 product, with its size cap, alias/depth pre-scan and line map.
 """
 from __future__ import annotations
@@ -10,9 +10,9 @@ import difflib
 import yaml
 
 from rolloutviz.services.errors import InvalidInput, TooLarge
-from simulator.apply import prepare
+from simulator.api.apply import prepare
+from simulator.api.yaml_source import MAX_MANIFEST_BYTES, Manifest, load_manifests
 from simulator.errors import ValidationError
-from simulator.yaml_source import MAX_MANIFEST_BYTES, Manifest, load_manifests
 
 # kind -> (the resource name kubectl prints, the cluster's kind key)
 _KINDS = {

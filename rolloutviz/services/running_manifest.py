@@ -15,8 +15,8 @@ import re
 
 import yaml
 
+from simulator.api.yaml_source import load_manifests
 from simulator.errors import ValidationError, child_path
-from simulator.yaml_source import load_manifests
 
 # Cluster command -> the kubectl command a viewer knows it by (shown in the editor's notice).
 KUBECTL_COMMANDS = {

@@ -2,7 +2,7 @@
 from django.shortcuts import render
 from django.views.decorators.csrf import ensure_csrf_cookie
 
-from simulator.images import BUILTIN_IMAGES, IMAGE_BEHAVIOR_API_VERSION, IMAGE_BEHAVIOR_KIND
+from simulator.kubelet.images import BUILTIN_IMAGES, IMAGE_BEHAVIOR_API_VERSION, IMAGE_BEHAVIOR_KIND
 
 # The clock speeds offered (sim-seconds per second), as the issue lists them.
 SPEEDS = (0.5, 1, 2, 5, 10, 50)

@@ -5,7 +5,7 @@ import pytest
 from django.test import Client
 
 from rolloutviz.models import Simulation
-from simulator.yaml_source import MAX_MANIFEST_BYTES
+from simulator.api.yaml_source import MAX_MANIFEST_BYTES
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -7,7 +7,7 @@ from rolloutviz.models import TickRecord
 from rolloutviz.services import commands, simulations
 from rolloutviz.services.named_commands import COMMANDS, run_demo_step
 from simulator import Cluster
-from simulator.kubectl import parse_time
+from simulator.kubectl.printers import parse_time
 
 REVISION = "deployment.kubernetes.io/revision"
 

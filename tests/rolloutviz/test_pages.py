@@ -6,7 +6,7 @@ import re
 import pytest
 from django.test import Client
 
-from simulator.images import BUILTIN_IMAGES, load_manifests, parse_image_behavior
+from simulator.kubelet.images import BUILTIN_IMAGES, load_manifests, parse_image_behavior
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ import yaml
 
 from rolloutviz.services.running_manifest import applied_texts, follow_command
 from simulator import Cluster
-from simulator.yaml_source import load_manifests
+from simulator.api.yaml_source import load_manifests
 
 TEXT = """\
 apiVersion: apps/v1

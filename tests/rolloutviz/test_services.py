@@ -4,8 +4,8 @@ import pytest
 from rolloutviz.models import CommandRecord, Deployment, Revision, Simulation, TickRecord
 from rolloutviz.services import commands, history, kubectl, manifests, simulations
 from rolloutviz.services.errors import InvalidInput, NotFound, Refused, TooLarge
+from simulator.api.yaml_source import MAX_MANIFEST_BYTES
 from simulator.errors import ValidationError
-from simulator.yaml_source import MAX_MANIFEST_BYTES
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -1,9 +1,17 @@
 """RollingUpdate through the whole engine: event order, surge/unavailable bounds,
 minReadySeconds, rollover and proportional scaling."""
 import pytest
+from cluster_helpers import (
+    condition,
+    deployment_yaml,
+    pods_by_image,
+    replica_sets,
+    rolling,
+    scaling_messages,
+    settled,
+    sizes_by_image,
+)
 
-from cluster_helpers import (condition, deployment_yaml, pods_by_image, replica_sets, rolling,
-                             scaling_messages, settled, sizes_by_image)
 from simulator import Cluster
 
 
@@ -58,7 +66,7 @@ def test_event_wording_is_the_current_kubernetes_one():
     (3, "25%", "25%"), (4, 1, 1), (10, 3, 2), (5, 0, 1), (6, "50%", 0), (7, 2, "30%"),
 ], ids=["3-25%-25%", "4-1-1", "10-3-2", "5-0-1", "6-50%-0", "7-2-30%"])
 def test_rollout_stays_within_surge_and_unavailable_bounds(replicas, surge, unavailable):
-    from simulator import rollout_math as rm
+    from simulator.controllers.deployment import rollout_math as rm
     c = Cluster(seed=5)
     strategy = rolling(surge, unavailable)
     c.apply(deployment_yaml("nginx:1.14.2", replicas, strategy=strategy))

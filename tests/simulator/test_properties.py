@@ -1,10 +1,12 @@
 """Invariants of the engine over random specs and command sequences (hypothesis)."""
 import json
 
-from hypothesis import HealthCheck, given, settings, strategies as st
-
 from cluster_helpers import deployment_yaml, rolling, settled, sizes_by_image
-from simulator import Cluster, rollout_math as rm
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from simulator import Cluster
+from simulator.controllers.deployment import rollout_math as rm
 
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

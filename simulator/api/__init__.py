@@ -1,0 +1,1 @@
+"""API machinery: decoding untrusted YAML, defaults, validation, apply, and the API shapes objects are rendered in."""

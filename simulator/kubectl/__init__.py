@@ -1,0 +1,1 @@
+"""kubectl's client-side views: the text it prints for get, describe and rollout history."""

@@ -1,0 +1,1 @@
+"""The kubelet (pkg/kubelet): pod lifecycle, probes, back-off, and how simulated images behave."""
