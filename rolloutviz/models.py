@@ -21,6 +21,14 @@ class Simulation(models.Model):
     demo = models.CharField(max_length=100, blank=True, default="")
     lease_owner = models.CharField(max_length=200, blank=True, default="")
     lease_expires = models.DateTimeField(null=True, blank=True)
+    owner_session = models.CharField(
+        max_length=64, blank=True, default="", db_index=True,
+        help_text="Session key of whoever created it (empty: the operator's).",
+    )
+    last_watched = models.DateTimeField(
+        null=True, blank=True,
+        help_text="Last time someone watched it (a socket open, an API read); an unwatched clock stops.",
+    )
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
