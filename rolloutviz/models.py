@@ -5,6 +5,7 @@ The authoritative cluster state lives in the latest `Snapshot` plus the `TickRec
 """
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 
@@ -25,6 +26,13 @@ class Simulation(models.Model):
         max_length=64, blank=True, default="", db_index=True,
         help_text="Session key of whoever created it (empty: the operator's).",
     )
+    owner_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="simulations", help_text="The account that owns it (a session's are adopted on login).",
+    )
+    public = models.BooleanField(
+        default=False, help_text="Everyone may view and copy it (the demos `load_demos` preloads).",
+    )
     last_watched = models.DateTimeField(
         null=True, blank=True,
         help_text="Last time someone watched it (a socket open, an API read); an unwatched clock stops.",
@@ -37,6 +45,41 @@ class Simulation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.id}: {self.name or 'simulation'}"
+
+
+class Link(models.Model):
+    """A token granting one role: ``view`` or ``edit`` in one simulation, or ``operator`` over all.
+
+    Opening its URL grants the role to the browser's session; the same token is a bearer token
+    for the JSON API and a WebSocket's ``?token=``. Revoking deletes the row, which ends every
+    grant made through it.
+    """
+
+    VIEW, EDIT, OPERATOR = "view", "edit", "operator"
+    ROLES = [(VIEW, "view"), (EDIT, "edit"), (OPERATOR, "operator")]
+
+    simulation = models.ForeignKey(
+        Simulation, null=True, blank=True, on_delete=models.CASCADE, related_name="links",
+        help_text="Empty for an operator token.",
+    )
+    token = models.CharField(max_length=64, unique=True)
+    role = models.CharField(max_length=16, choices=ROLES)
+    label = models.CharField(max_length=100, blank=True, default="", help_text='e.g. "kubeconfig".')
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(role="operator", simulation__isnull=True)
+                           | (models.Q(role__in=["view", "edit"]) & models.Q(simulation__isnull=False))),
+                name="link_role_matches_scope",
+            )
+        ]
+
+    def __str__(self) -> str:
+        where = f"simulation {self.simulation_id}" if self.simulation_id else "every simulation"
+        return f"{self.role} link to {where}"
 
 
 class Deployment(models.Model):

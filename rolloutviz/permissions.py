@@ -1,0 +1,173 @@
+"""Who may do what with a simulation: the one place roles are decided, for HTTP and WebSocket.
+
+Roles grow: view ⊂ edit ⊂ owner ⊂ operator.
+
+* **view** reads everything (state, stream, kubectl views, history, timeline, export) and
+  changes nothing;
+* **edit** also runs every command and apply, but cannot delete the simulation or manage its
+  links;
+* **owner** is whoever created it (a browser session, or the account it was adopted by);
+* **operator** is the owner of every simulation: a superuser, or a session that opened the
+  operator link `make run` prints (as Jupyter's token link). The demos `load_demos` preloads
+  belong to the operator and are ``public``: everyone may view and copy them.
+
+Who is asking (a `Principal`) is a browser session with the links it opened, or a bearer token
+(``Authorization: Bearer``, a WebSocket's ``?token=``), which stands alone. A session is told
+apart by an id kept *inside* its data (`owner_id`), not by its key: Django rotates the key on
+login, and a session's simulations must stay its own until the account adopts them.
+"""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from enum import IntEnum
+
+from django.db.models import Q, QuerySet
+
+from rolloutviz.models import Link, Simulation
+
+SESSION_OWNER = "rolloutviz.owner"  # the session's owner id (see the module docstring)
+SESSION_LINKS = "rolloutviz.links"  # tokens of the links this session opened
+SESSION_OPERATOR = "rolloutviz.operator"  # the operator token this session opened
+MAX_SESSION_LINKS = 100  # a session that opens more forgets its oldest
+
+
+class Role(IntEnum):
+    """What a principal may do with one simulation; a higher role includes the lower ones."""
+
+    VIEW = 1
+    EDIT = 2
+    OWNER = 3
+    OPERATOR = 4
+
+    @classmethod
+    def of_link(cls, role: str) -> "Role":
+        return {Link.VIEW: cls.VIEW, Link.EDIT: cls.EDIT, Link.OPERATOR: cls.OPERATOR}[role]
+
+    @property
+    def title(self) -> str:
+        """How the page names it ("watching", "editing", ...)."""
+        return {Role.VIEW: "watching", Role.EDIT: "editing", Role.OWNER: "owner",
+                Role.OPERATOR: "operator"}[self]
+
+
+class Unauthorized(Exception):
+    """A bearer token that names no link (never issued, or revoked): 401."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is asking. With ``bearer`` set, the token alone decides; the session is ignored."""
+
+    owner_id: str = ""
+    user_id: int | None = None
+    superuser: bool = False
+    link_tokens: tuple[str, ...] = ()
+    operator_token: str = ""
+    bearer: Link | None = None
+
+    @property
+    def operator(self) -> bool:
+        """Whether this principal moderates every simulation."""
+        if self.bearer is not None:
+            return self.bearer.role == Link.OPERATOR
+        if self.superuser:
+            return True
+        return bool(self.operator_token) and Link.objects.filter(
+            token=self.operator_token, role=Link.OPERATOR).exists()
+
+
+def new_token() -> str:
+    """A fresh unguessable token (192 bits, URL-safe)."""
+    return secrets.token_urlsafe(24)
+
+
+def owner_id(session) -> str:
+    """The id this session owns simulations by, made on first use (the session is then saved)."""
+    value = session.get(SESSION_OWNER)
+    if not value:
+        value = session[SESSION_OWNER] = new_token()
+    return value
+
+
+def bearer_link(token: str) -> Link:
+    """The link a bearer token names; `Unauthorized` when there is none (bad or revoked)."""
+    link = Link.objects.filter(token=token).first() if token else None
+    if link is None:
+        raise Unauthorized("the token is not valid (unknown or revoked)")
+    return link
+
+
+def principal(*, session=None, user=None, bearer: str | None = None) -> Principal:
+    """The principal of a request or a socket: its session and user, or its bearer token."""
+    if bearer is not None:
+        return Principal(bearer=bearer_link(bearer))
+    authenticated = user is not None and user.is_authenticated
+    session = session if session is not None else {}
+    return Principal(
+        owner_id=session.get(SESSION_OWNER, ""),
+        user_id=user.pk if authenticated else None,
+        superuser=bool(authenticated and user.is_superuser),
+        link_tokens=tuple(session.get(SESSION_LINKS, ())),
+        operator_token=session.get(SESSION_OPERATOR, ""),
+    )
+
+
+def role_in(who: Principal, sim: Simulation) -> Role | None:
+    """The principal's role in ``sim``, or None (then the simulation does not exist for them)."""
+    if who.bearer is not None:
+        if who.bearer.role == Link.OPERATOR:
+            return Role.OPERATOR
+        return Role.of_link(who.bearer.role) if who.bearer.simulation_id == sim.pk else None
+    if who.operator:
+        return Role.OPERATOR
+    if (who.user_id is not None and sim.owner_user_id == who.user_id) or (
+            who.owner_id and sim.owner_session == who.owner_id):
+        return Role.OWNER
+    roles = [Role.of_link(role) for role in Link.objects.filter(
+        simulation_id=sim.pk, token__in=who.link_tokens).values_list("role", flat=True)] if who.link_tokens else []
+    if sim.public:
+        roles.append(Role.VIEW)
+    return max(roles, default=None)
+
+
+def visible(who: Principal) -> QuerySet[Simulation]:
+    """Every simulation the principal has a role in."""
+    if who.bearer is not None:
+        if who.bearer.role == Link.OPERATOR:
+            return Simulation.objects.all()
+        return Simulation.objects.filter(pk=who.bearer.simulation_id)
+    if who.operator:
+        return Simulation.objects.all()
+    mine = Q(public=True)
+    if who.user_id is not None:
+        mine |= Q(owner_user_id=who.user_id)
+    if who.owner_id:
+        mine |= Q(owner_session=who.owner_id)
+    if who.link_tokens:
+        mine |= Q(pk__in=Link.objects.filter(token__in=who.link_tokens).values("simulation_id"))
+    return Simulation.objects.filter(mine)
+
+
+def owned_by(who: Principal) -> dict:
+    """The owner fields a simulation created by ``who`` gets (the operator's: none, i.e. the operator's own)."""
+    if who.bearer is not None:
+        return {}
+    return {"owner_session": who.owner_id, "owner_user_id": who.user_id}
+
+
+def remember_link(session, link: Link) -> None:
+    """Grant a link's role to a session (opening its URL)."""
+    if link.role == Link.OPERATOR:
+        session[SESSION_OPERATOR] = link.token
+        return
+    tokens = [t for t in session.get(SESSION_LINKS, []) if t != link.token]
+    session[SESSION_LINKS] = (tokens + [link.token])[-MAX_SESSION_LINKS:]
+
+
+def adopt(session, user) -> int:
+    """At login, the session's simulations become the account's; returns how many."""
+    session_owner = session.get(SESSION_OWNER)
+    if not session_owner or user is None or not user.is_authenticated:
+        return 0
+    return Simulation.objects.filter(owner_session=session_owner, owner_user__isnull=True).update(owner_user=user)
