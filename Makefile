@@ -28,6 +28,7 @@ system-deps:  ## Debian packages the browser and multi-process tests need (root)
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium redis-server; }
 
 run: setup  ## one Daphne, in-process clock, in-memory channel layer, SQLite
+	@$(BIN)/python manage.py operator_link --base http://$(HOST):$(PORT)
 	$(BIN)/daphne -b $(HOST) -p $(PORT) --websocket-max-message-size $(WS_MAX_BYTES) rolloutviz.asgi:application
 
 test: system-deps setup  ## the whole suite: simulator, web app, websockets, redis, browser

@@ -6,7 +6,7 @@ import yaml
 from django.core.management import call_command
 
 from rolloutviz import demos
-from rolloutviz.models import Deployment, Simulation
+from rolloutviz.models import Deployment, Link, Simulation
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -31,9 +31,20 @@ def test_load_demos_once():
     assert Simulation.objects.count() == len(demos.all_demos())
     assert sorted(Simulation.objects.values_list("demo", flat=True)) == sorted(
         d.key for d in demos.all_demos())
+    # the operator's, for everyone to view and copy
+    assert set(Simulation.objects.values_list("public", "owner_session", "owner_user")) == {(True, "", None)}
     call_command("load_demos", "--if-empty", stdout=out)
     assert Simulation.objects.count() == len(demos.all_demos())
     assert "no demos loaded" in out.getvalue()
+
+
+def test_operator_link_is_printed_and_stays_the_same():
+    first, second = StringIO(), StringIO()
+    call_command("operator_link", "--base", "http://example.test:8000/", stdout=first)
+    call_command("operator_link", stdout=second)
+    token = Link.objects.get(role=Link.OPERATOR).token
+    assert first.getvalue() == f"Operator link (keep it private): http://example.test:8000/?token={token}\n"
+    assert second.getvalue().endswith(f"http://127.0.0.1:8000/?token={token}\n")
 
 
 def test_a_scripted_rollout(tmp_path, web_yaml):

@@ -1,4 +1,6 @@
-"""`manage.py load_demos [--if-empty]`: one simulation per built-in demo."""
+"""`manage.py load_demos [--if-empty]`: one simulation per built-in demo.
+
+They belong to the operator (no owner) and are public: everyone may view and copy them."""
 from django.core.management.base import BaseCommand
 
 from rolloutviz import demos
@@ -19,4 +21,5 @@ class Command(BaseCommand):
             return
         for demo in demos.all_demos():
             sim = simulation_create(demo=demo.key)
+            Simulation.objects.filter(pk=sim.pk).update(public=True)
             self.stdout.write(f"simulation {sim.id}: {demo.title}")
