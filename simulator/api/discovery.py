@@ -83,9 +83,12 @@ RESOURCES: tuple[Resource, ...] = (
              subresources=(_SCALE, Subresource("status", "ReplicaSet", _SUBRESOURCE_VERBS))),
     Resource("discovery.k8s.io", "v1", "endpointslices", "endpointslice", "EndpointSlice", True),
 )
-# The named groups in the API server's priority order; autoscaling and policy serve no
-# resource of their own here, only the kinds of deployments/scale and pods/eviction.
-GROUPS = (("apps", "v1"), ("autoscaling", "v1"), ("policy", "v1"), ("discovery.k8s.io", "v1"))
+# The named groups, in the API server's priority order. autoscaling/v1 and policy/v1 hold
+# only the kinds of deployments/scale and pods/eviction here: they answer (empty) when asked
+# but are not advertised, since kubectl takes an advertised group-version without resources
+# for discovery it failed to get, and fetches discovery again on every command.
+GROUPS = (("apps", "v1"), ("discovery.k8s.io", "v1"))
+_UNADVERTISED = (("autoscaling", "v1"), ("policy", "v1"))
 
 
 def find_resource(group: str, version: str, name: str) -> Resource | None:
@@ -115,7 +118,7 @@ def _served(group: str, version: str) -> list[Resource]:
 
 
 def _known(group: str, version: str) -> bool:
-    return (group, version) in (("", "v1"), *GROUPS)
+    return (group, version) in (("", "v1"), *GROUPS, *_UNADVERTISED)
 
 
 def api_versions(server_address: str = "") -> dict:

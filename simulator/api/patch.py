@@ -18,7 +18,6 @@ from __future__ import annotations
 import copy
 import json
 import re
-from dataclasses import dataclass
 
 from simulator.api.status import (
     StatusError,
@@ -61,9 +60,10 @@ _DIRECTIVE = "$patch"
 _RETAIN_KEYS = "$retainKeys"
 _DELETE_FROM = "$deleteFromPrimitiveList"
 _SET_ORDER = "$setElementOrder"
-ERR_PRIMITIVE_LIST = "invalid patch format of primitive list"
-ERR_RETAIN_KEYS = "invalid patch format of retainKeys"
-ERR_SET_ORDER = "invalid patch format of setElementOrder list"
+_ERR_PRIMITIVE_LIST = "invalid patch format of primitive list"
+_ERR_RETAIN_KEYS = "invalid patch format of retainKeys"
+_ERR_SET_ORDER = "invalid patch format of setElementOrder list"
+_MISSING = object()  # a key absent from a map (its value may be null)
 
 
 def _go_type(value) -> str:
@@ -96,7 +96,7 @@ def strategic_merge_patch(original: dict, patch, kind: str) -> dict:
     return _merge_map(copy.deepcopy(original), copy.deepcopy(patch), kind)
 
 
-def _merge_map(original: dict | None, patch: dict, type_name: str | None) -> dict:
+def _merge_map(original: dict, patch: dict, type_name: str | None) -> dict:
     if _DIRECTIVE in patch:
         directive = patch[_DIRECTIVE]
         if directive == "replace":
@@ -105,13 +105,12 @@ def _merge_map(original: dict | None, patch: dict, type_name: str | None) -> dic
         if directive == "delete":
             return {}
         raise _untyped(f"unknown patch type: {go_print(directive)} in map: {go_print(patch)}")
-    original = {} if original is None else original
     _apply_retain_keys(original, patch)
     _apply_element_orders(original, patch, type_name)
     for key, value in list(patch.items()):
         delete_list = key.startswith(_DELETE_FROM)
         if delete_list:
-            key = _directive_target(key, _DELETE_FROM, ERR_PRIMITIVE_LIST)
+            key = _directive_target(key, _DELETE_FROM, _ERR_PRIMITIVE_LIST)
         if value is None:
             original.pop(key, None)
             continue
@@ -128,9 +127,6 @@ def _merge_map(original: dict | None, patch: dict, type_name: str | None) -> dic
         else:
             original[key] = value
     return original
-
-
-_MISSING = object()
 
 
 def _directive_target(key: str, prefix: str, error: str) -> str:
@@ -183,12 +179,12 @@ def _apply_retain_keys(original: dict, patch: dict) -> None:
         return
     retained = patch.pop(_RETAIN_KEYS)
     if not isinstance(retained, list):
-        raise _bad_request(ERR_RETAIN_KEYS)
+        raise _bad_request(_ERR_RETAIN_KEYS)
     for key, value in patch.items():
         if value is None or key.startswith((_DELETE_FROM, _SET_ORDER)):
             continue
         if not any(_same(key, r) for r in retained):
-            raise _bad_request(ERR_RETAIN_KEYS)
+            raise _bad_request(_ERR_RETAIN_KEYS)
     for key in [k for k in original if not any(_same(k, r) for r in retained)]:
         del original[key]
 
@@ -205,7 +201,7 @@ def _apply_element_orders(original: dict, patch: dict, type_name: str | None) ->
         order = patch.pop(directive)
         if not isinstance(order, list):
             raise _bad_arg_type("[]interface {}", order)
-        key = _directive_target(directive, _SET_ORDER, ERR_SET_ORDER)
+        key = _directive_target(directive, _SET_ORDER, _ERR_SET_ORDER)
         current, change = original.get(key, _MISSING), patch.get(key, _MISSING)
         for value in (current, change):
             if value is not _MISSING and not isinstance(value, list):

@@ -21,9 +21,9 @@ class InvalidResourceVersion(ValueError):
     ``status.invalid(<resource>, "", [error], group)`` (InterpretWatchError)."""
 
     def __init__(self, text: str, problem: str):
-        self.error = FieldError("resourceVersion", f"Invalid value: {json.dumps(text, ensure_ascii=False)}: "
-                                                   f"strconv.ParseUint: parsing "
-                                                   f"{json.dumps(text, ensure_ascii=False)}: {problem}")
+        quoted = json.dumps(text, ensure_ascii=False)  # Go's %q
+        self.error = FieldError("resourceVersion", f"Invalid value: {quoted}: strconv.ParseUint: "
+                                                   f"parsing {quoted}: {problem}")
         super().__init__(str(self.error))
 
 

@@ -202,7 +202,8 @@ _SLICE_ENDPOINTS = (
 COLUMNS: dict[str, list[tuple[str, str, str, str, int]]] = {
     "Pod": [
         ("Name", "string", "name", _NAME, 0),
-        ("Ready", "string", "", "The aggregate readiness state of this pod for accepting traffic.", 0),
+        ("Ready", "string", "",
+         "The aggregate readiness state of this pod for accepting traffic.", 0),
         ("Status", "string", "", "The aggregate status of the containers in this pod.", 0),
         ("Restarts", "string", "", (
          "The number of times the containers in this pod have been restarted and when the last "

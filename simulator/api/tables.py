@@ -11,10 +11,20 @@ from __future__ import annotations
 
 import ipaddress
 
-from simulator.api.selectors import format_label_selector, format_labels, label_selector_as_selector
+from simulator.api.selectors import (
+    format_label_selector,
+    format_labels,
+    label_selector_as_selector,
+)
 from simulator.api.status import StatusError, bad_request
 from simulator.api.table_columns import COLUMNS
-from simulator.kubectl.printers import human_duration, parse_time, pod_ready, pod_restarts, pod_status
+from simulator.kubectl.printers import (
+    human_duration,
+    parse_time,
+    pod_ready,
+    pod_restarts,
+    pod_status,
+)
 
 INCLUDE_OBJECT = ("None", "Metadata", "Object")  # the includeObject parameter's values
 _LOAD_BALANCER_WIDTH = 16
