@@ -2,7 +2,13 @@
 between two sim times, and the export of a simulation's whole recorded history."""
 from __future__ import annotations
 
-from rolloutviz.models import CommandRecord, Snapshot, TickRecord
+import json
+from typing import Callable, Iterable, Iterator
+
+from django.db.models import Max, QuerySet, TextField
+from django.db.models.functions import Cast
+
+from rolloutviz.models import CommandRecord, Simulation, Snapshot, TickRecord
 from rolloutviz.protocol import VERSION
 from rolloutviz.services import live
 from rolloutviz.services.commands import read_cluster
@@ -11,6 +17,8 @@ from rolloutviz.services.simulations import simulation_get
 from simulator.kubectl.printers import rollout_history_text
 
 MAX_TIMELINE_DELTAS = 5000  # one timeline answer; ask again from the last ``t`` for more
+EXPORT_PAGE_BYTES = 2 * 1024 * 1024  # about this much of the record is read at a time
+MAX_EXPORT_PAGE_ROWS = 500
 
 
 def require_deployment(cluster, name: str) -> None:
@@ -58,33 +66,83 @@ def timeline_between(*, simulation_id: int, since: float | None = None,
     }
 
 
-def simulation_export(*, simulation_id: int) -> dict:
-    """Everything recorded for a simulation, enough to replay it: settings, Deployments with
-    their revisions, every command, every snapshot and every published delta."""
+def simulation_export(*, simulation_id: int) -> Iterator[str]:
+    """Everything recorded for a simulation, enough to replay it, as pieces of one JSON
+    document: settings, Deployments with their revisions, every command, every snapshot and
+    every published delta (the record as it was when the export began).
+
+    The simulation is looked up at once (`NotFound`); the rest is read as it is sent, a page
+    of rows at a time, each page kept near `EXPORT_PAGE_BYTES` (a 5,000-pod simulation's
+    record is hundreds of megabytes; no more than a few pages of it are ever in memory), and
+    stored JSON is passed through as text, never decoded.
+    """
     sim = simulation_get(simulation_id=simulation_id)
-    deployments = []
-    for dep in sim.deployments.order_by("namespace", "name").prefetch_related("revisions"):
-        deployments.append({
-            "namespace": dep.namespace, "name": dep.name, "manifest": dep.manifest,
-            "generation": dep.generation, "paused": dep.paused,
-            "revisions": [
-                {"revision": r.revision, "replicaset": r.replicaset, "template_hash": r.template_hash,
-                 "images": r.images, "change_cause": r.change_cause,
-                 "created_sim_time": r.created_sim_time, "template": r.template}
-                for r in dep.revisions.order_by("revision")
-            ],
-        })
-    snapshots = Snapshot.objects.filter(simulation=sim).order_by("seq", "id")
-    return {
-        "v": VERSION,
-        "simulation": {"id": sim.id, "name": sim.name, "seed": sim.seed, "tick": sim.tick,
-                       "speed": sim.speed, "running": sim.running, "t": sim.sim_time,
-                       "seq": sim.seq, "demo": sim.demo},
-        "deployments": deployments,
-        "commands": [command_dict(c) for c in sim.commands.order_by("index")],
-        "snapshots": [{"seq": s.seq, "t": s.sim_time, "state": s.state} for s in snapshots],
-        "deltas": list(sim.ticks.order_by("seq").values_list("payload", flat=True)),
-    }
+    last_command = sim.commands.aggregate(last=Max("index"))["last"]
+    return _export_pieces(sim, last_command if last_command is not None else -1)
+
+
+def _export_pieces(sim: Simulation, last_command: int) -> Iterator[str]:
+    settings = {"id": sim.id, "name": sim.name, "seed": sim.seed, "tick": sim.tick,
+                "speed": sim.speed, "running": sim.running, "t": sim.sim_time, "seq": sim.seq,
+                "demo": sim.demo}
+    yield f'{{"v": {json.dumps(VERSION)}, "simulation": {json.dumps(settings)}, "deployments": '
+    yield json.dumps(_export_deployments(sim))
+    yield ', "commands": ['
+    commands = sim.commands.filter(index__lte=last_command)
+    yield from _joined(_pages(commands, "index", lambda c: json.dumps(command_dict(c))))
+    yield '], "snapshots": ['
+    snapshots = (Snapshot.objects.filter(simulation=sim, seq__lte=sim.seq)
+                 .annotate(text=Cast("state", TextField())).only("id", "seq", "sim_time"))
+    yield from _joined(_pages(snapshots, "id", lambda s: (
+        f'{{"seq": {s.seq}, "t": {json.dumps(s.sim_time)}, "state": {s.text}}}')))
+    yield '], "deltas": ['
+    deltas = (sim.ticks.filter(seq__lte=sim.seq)
+              .annotate(text=Cast("payload", TextField())).only("id", "seq"))
+    yield from _joined(_pages(deltas, "seq", lambda d: d.text))
+    yield "]}"
+
+
+def _export_deployments(sim: Simulation) -> list[dict]:
+    """The Deployment rows with their revisions (a few per Deployment: small)."""
+    return [
+        {"namespace": dep.namespace, "name": dep.name, "manifest": dep.manifest,
+         "generation": dep.generation, "paused": dep.paused,
+         "revisions": [
+             {"revision": r.revision, "replicaset": r.replicaset, "template_hash": r.template_hash,
+              "images": r.images, "change_cause": r.change_cause,
+              "created_sim_time": r.created_sim_time, "template": r.template}
+             for r in dep.revisions.order_by("revision")
+         ]}
+        for dep in sim.deployments.order_by("namespace", "name").prefetch_related("revisions")
+    ]
+
+
+def _pages(rows: QuerySet, key: str, encode: Callable[[object], str]) -> Iterator[str]:
+    """``rows`` in ``key`` order, encoded, fetched a page at a time (keyset paging: no cursor
+    or read transaction stays open between pages). Each page's length is sized from the
+    previous page's rows so that a page holds about `EXPORT_PAGE_BYTES`."""
+    after, size = None, 1
+    while True:
+        page = rows.order_by(key)
+        if after is not None:
+            page = page.filter(**{f"{key}__gt": after})
+        texts, nbytes = [], 0
+        for row in page[:size]:
+            texts.append(encode(row))
+            nbytes += len(texts[-1])
+            after = getattr(row, key)
+        yield from texts
+        if len(texts) < size:
+            return
+        size = max(1, min(MAX_EXPORT_PAGE_ROWS, EXPORT_PAGE_BYTES * len(texts) // max(1, nbytes)))
+
+
+def _joined(texts: Iterable[str]) -> Iterator[str]:
+    """The items of a JSON array (comma-separated), one piece each."""
+    first = True
+    for text in texts:
+        yield text if first else "," + text
+        first = False
 
 
 def command_dict(record: CommandRecord) -> dict:

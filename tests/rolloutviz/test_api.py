@@ -154,7 +154,7 @@ def test_history_timeline_export_kubectl(client, sim_url):
     assert client.get(sim_url + "timeline?since=soon").status_code == 400
     exported = client.get(sim_url + "export")
     assert exported["Content-Disposition"].startswith("attachment")
-    assert len(exported.json()["deltas"]) == 21
+    assert len(json.loads(b"".join(exported.streaming_content))["deltas"]) == 21
     text = client.get(sim_url + "kubectl", {"args": "get pods"}).json()["text"]
     assert text.startswith("NAME")
     assert client.get(sim_url + "kubectl", {"args": "rollout undo deployment/web"}

@@ -1,4 +1,6 @@
 """The services against a real database: every use case, its records, and its refusals."""
+import json
+
 import pytest
 
 from rolloutviz.models import CommandRecord, Deployment, Revision, Simulation, TickRecord
@@ -316,7 +318,7 @@ def test_timeline_and_export(simulation, web_yaml):
     assert window["commands"] == []
     later = history.timeline_between(**sid, since=10)
     assert [c["name"] for c in later["commands"]] == ["scale"]
-    exported = history.simulation_export(**sid)
+    exported = json.loads("".join(history.simulation_export(**sid)))
     assert [d["seq"] for d in exported["deltas"]] == list(range(1, 13))
     assert [c["name"] for c in exported["commands"]] == ["apply", "scale"]
     assert exported["deployments"][0]["revisions"][0]["revision"] == 1
