@@ -6,7 +6,7 @@ import json
 from typing import Callable, Iterable, Iterator
 
 from django.db.models import Max, QuerySet, TextField
-from django.db.models.functions import Cast
+from django.db.models.functions import Cast, Length
 
 from rolloutviz.models import CommandRecord, Simulation, Snapshot, TickRecord
 from rolloutviz.protocol import VERSION
@@ -18,7 +18,7 @@ from simulator.kubectl.printers import rollout_history_text
 
 MAX_TIMELINE_DELTAS = 5000  # one timeline answer; ask again from the last ``t`` for more
 EXPORT_PAGE_BYTES = 2 * 1024 * 1024  # about this much of the record is read at a time
-MAX_EXPORT_PAGE_ROWS = 500
+SIZE_LOOKAHEAD = 1000  # rows whose sizes are read at once to plan the pages
 
 
 def require_deployment(cluster, name: str) -> None:
@@ -72,9 +72,9 @@ def simulation_export(*, simulation_id: int) -> Iterator[str]:
     every published delta (the record as it was when the export began).
 
     The simulation is looked up at once (`NotFound`); the rest is read as it is sent, a page
-    of rows at a time, each page kept near `EXPORT_PAGE_BYTES` (a 5,000-pod simulation's
-    record is hundreds of megabytes; no more than a few pages of it are ever in memory), and
-    stored JSON is passed through as text, never decoded.
+    of rows at a time, each page within `EXPORT_PAGE_BYTES` unless one row is larger (a
+    5,000-pod simulation's record is hundreds of megabytes; a page or two of it is in memory),
+    and stored JSON is passed through as text, never decoded.
     """
     sim = simulation_get(simulation_id=simulation_id)
     last_command = sim.commands.aggregate(last=Max("index"))["last"]
@@ -89,17 +89,23 @@ def _export_pieces(sim: Simulation, last_command: int) -> Iterator[str]:
     yield json.dumps(_export_deployments(sim))
     yield ', "commands": ['
     commands = sim.commands.filter(index__lte=last_command)
-    yield from _joined(_pages(commands, "index", lambda c: json.dumps(command_dict(c))))
+    yield from _joined(_pages(commands, "index", _text_length("args") + _text_length("outcome"),
+                              lambda c: json.dumps(command_dict(c))))
     yield '], "snapshots": ['
     snapshots = (Snapshot.objects.filter(simulation=sim, seq__lte=sim.seq)
                  .annotate(text=Cast("state", TextField())).only("id", "seq", "sim_time"))
-    yield from _joined(_pages(snapshots, "id", lambda s: (
+    yield from _joined(_pages(snapshots, "id", _text_length("state"), lambda s: (
         f'{{"seq": {s.seq}, "t": {json.dumps(s.sim_time)}, "state": {s.text}}}')))
     yield '], "deltas": ['
     deltas = (sim.ticks.filter(seq__lte=sim.seq)
               .annotate(text=Cast("payload", TextField())).only("id", "seq"))
-    yield from _joined(_pages(deltas, "seq", lambda d: d.text))
+    yield from _joined(_pages(deltas, "seq", _text_length("payload"), lambda d: d.text))
     yield "]}"
+
+
+def _text_length(field: str) -> Length:
+    """The stored JSON text's length, computed by the database."""
+    return Length(Cast(field, TextField()))
 
 
 def _export_deployments(sim: Simulation) -> list[dict]:
@@ -117,24 +123,37 @@ def _export_deployments(sim: Simulation) -> list[dict]:
     ]
 
 
-def _pages(rows: QuerySet, key: str, encode: Callable[[object], str]) -> Iterator[str]:
-    """``rows`` in ``key`` order, encoded, fetched a page at a time (keyset paging: no cursor
-    or read transaction stays open between pages). Each page's length is sized from the
-    previous page's rows so that a page holds about `EXPORT_PAGE_BYTES`."""
-    after, size = None, 1
+def _pages(rows: QuerySet, key: str, size, encode: Callable[[object], str]) -> Iterator[str]:
+    """``rows`` in ``key`` order, encoded, fetched a page at a time: each page is as many
+    rows as fit in `EXPORT_PAGE_BYTES` by their stored ``size`` (one row at least), found
+    from a look-ahead of the next rows' keys and sizes. Keyset paging: no cursor or read
+    transaction stays open between pages."""
+    after = None
     while True:
-        page = rows.order_by(key)
-        if after is not None:
-            page = page.filter(**{f"{key}__gt": after})
-        texts, nbytes = [], 0
-        for row in page[:size]:
-            texts.append(encode(row))
-            nbytes += len(texts[-1])
-            after = getattr(row, key)
-        yield from texts
-        if len(texts) < size:
+        ahead = rows.filter(**{f"{key}__gt": after}) if after is not None else rows
+        sizes = list(ahead.annotate(size=size).order_by(key).values_list(key, "size")[:SIZE_LOOKAHEAD])
+        for first, last in page_bounds(sizes, EXPORT_PAGE_BYTES):
+            yield from map(encode, rows.filter(**{f"{key}__gte": first, f"{key}__lte": last}).order_by(key))
+        if len(sizes) < SIZE_LOOKAHEAD:
             return
-        size = max(1, min(MAX_EXPORT_PAGE_ROWS, EXPORT_PAGE_BYTES * len(texts) // max(1, nbytes)))
+        after = sizes[-1][0]
+
+
+def page_bounds(sizes: list[tuple[int, int]], budget: int) -> list[tuple[int, int]]:
+    """Split ``(key, size)`` pairs (in key order) into runs of at most ``budget`` in total
+    (a larger row alone); the first and last key of each run."""
+    bounds, first, total = [], None, 0
+    for key, size in sizes:
+        if first is not None and total + size > budget:
+            bounds.append((first, previous))
+            first = None
+        if first is None:
+            first, total = key, 0
+        total += size
+        previous = key
+    if first is not None:
+        bounds.append((first, previous))
+    return bounds
 
 
 def _joined(texts: Iterable[str]) -> Iterator[str]:

@@ -35,12 +35,12 @@ def json_depth(raw: bytes) -> int:
 def _finite(text: str) -> float:
     value = float(text)
     if not math.isfinite(value):
-        raise InvalidInput(f"request body: number out of range: {text}")
+        raise InvalidInput(f"request body: number out of range: {text}", field=None)
     return value
 
 
 def _no_constant(name: str):
-    raise InvalidInput(f"request body: invalid JSON: {name} is not a JSON value")
+    raise InvalidInput(f"request body: invalid JSON: {name} is not a JSON value", field=None)
 
 
 def json_body(request: HttpRequest, limit: int = MAX_BODY_BYTES) -> dict:
@@ -48,21 +48,21 @@ def json_body(request: HttpRequest, limit: int = MAX_BODY_BYTES) -> dict:
     bytes (413), nested deeper than `MAX_JSON_DEPTH`, malformed or not an object (400)."""
     declared = request.META.get("CONTENT_LENGTH") or "0"
     if declared.isdigit() and int(declared) > limit:
-        raise TooLarge(f"request body: larger than {limit} bytes")
+        raise TooLarge(f"request body: larger than {limit} bytes", field=None)
     try:
         raw = request.body
     except RawPostDataException:  # a multipart form was parsed (and its stream consumed)
-        raise InvalidInput("request body: must be JSON (Content-Type: application/json)") from None
+        raise InvalidInput("request body: must be JSON (Content-Type: application/json)", field=None) from None
     if len(raw) > limit:
-        raise TooLarge(f"request body: larger than {limit} bytes")
+        raise TooLarge(f"request body: larger than {limit} bytes", field=None)
     if not raw.strip():
         return {}
     if json_depth(raw) > MAX_JSON_DEPTH:
-        raise InvalidInput(f"request body: nested deeper than {MAX_JSON_DEPTH} levels")
+        raise InvalidInput(f"request body: nested deeper than {MAX_JSON_DEPTH} levels", field=None)
     try:
         body = json.loads(raw, parse_float=_finite, parse_constant=_no_constant)
     except (ValueError, UnicodeDecodeError):
-        raise InvalidInput("request body: invalid JSON") from None
+        raise InvalidInput("request body: invalid JSON", field=None) from None
     if not isinstance(body, dict):
-        raise InvalidInput("request body: must be a JSON object")
+        raise InvalidInput("request body: must be a JSON object", field=None)
     return body
