@@ -306,3 +306,15 @@ def test_a_declared_content_length_over_the_cap_is_refused_unread(client, sim_ur
     assert answer.status_code == 413
     assert "larger than 16384 bytes" in answer.json()["errors"][0]["message"]
 
+
+
+@pytest.mark.parametrize("path", ["", "timeline", "export", "kubectl?args=get+pods", "history/web/"],
+                         ids=["state", "timeline", "export", "kubectl", "history"])
+def test_reading_a_simulation_keeps_it_watched(client, sim_url, path):
+    from rolloutviz.services import watching
+
+    sim_id = int(sim_url.split("/")[-2])
+    Simulation.objects.filter(pk=sim_id).update(last_watched=None)
+    watching._written.clear()  # the per-process throttle: this request is the first in a while
+    assert client.get(sim_url + path).status_code == 200
+    assert Simulation.objects.get(pk=sim_id).last_watched is not None
