@@ -7,13 +7,14 @@ State-changing calls are POST/DELETE and pass Django's CSRF check (the page send
 from __future__ import annotations
 
 import functools
+import logging
 import math
 from typing import AsyncIterator, Iterator
 
 from asgiref.sync import sync_to_async
 from django.core.exceptions import RequestDataTooBig
-from django.db import DatabaseError
 from django.core.handlers.asgi import ASGIRequest
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.views.csrf import csrf_failure as default_csrf_failure
 from django.views.decorators.csrf import ensure_csrf_cookie
@@ -29,18 +30,21 @@ from rolloutviz.services import (
     watching,
 )
 from rolloutviz.services.errors import InvalidInput, ServiceError
-from rolloutviz.views.errors import error, errors_response, is_api, logger, unexpected
+from rolloutviz.views.errors import error, errors_response, handler404, is_api, unexpected
 from rolloutviz.views.request_body import MAX_MANIFEST_BODY_BYTES, json_body
 from simulator.errors import ValidationError
 
+logger = logging.getLogger(__name__)
+
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-MAX_ID = 2**63 - 1
+MAX_ID = 2**63 - 1  # ids are 64-bit: a larger one names no simulation
 ALL_METHODS = ("GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE")
 
 
 def endpoint(*methods: str, rate: limits.Rate | None = None):
     """Allow only ``methods`` (else 405); charge state-changing calls to ``rate`` (429 when
-    over); note that the simulation in the URL is watched; answer every failure as JSON."""
+    over); note that the simulation in the URL is watched; answer every failure as JSON
+    (service errors with their status, anything unexpected as `errors.unexpected`)."""
 
     def wrap(view):
         @functools.wraps(view)
@@ -50,7 +54,7 @@ def endpoint(*methods: str, rate: limits.Rate | None = None):
                     [error(f"method {request.method} not allowed")], 405)
                 response["Allow"] = ", ".join(methods)
                 return response
-            if kwargs.get("sim_id", 0) > MAX_ID:  # the database could not even look for it
+            if kwargs.get("sim_id", 0) > MAX_ID:
                 return errors_response([error(f"simulation {kwargs['sim_id']} not found")], 404)
             try:
                 if rate is not None and request.method not in SAFE_METHODS:
@@ -216,8 +220,8 @@ def simulation_kubectl(request: HttpRequest, sim_id: int) -> JsonResponse:
 
 @endpoint(*ALL_METHODS)
 def no_route(request: HttpRequest) -> JsonResponse:
-    """Any /api/ address no endpoint answers: 404 in the API's shape."""
-    return errors_response([error(f"not found: {request.path}")], 404)
+    """Any /api/ address no endpoint answers: 404 in the API's shape, whatever DEBUG says."""
+    return handler404(request)
 
 
 def csrf_failure(request: HttpRequest, reason: str = ""):

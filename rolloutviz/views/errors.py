@@ -12,7 +12,7 @@ import logging
 import secrets
 import sys
 
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import DisallowedHost, RequestDataTooBig
 from django.db import DatabaseError
 from django.http import HttpRequest, JsonResponse
 from django.views import defaults
@@ -78,13 +78,12 @@ def unexpected(request: HttpRequest, exc: BaseException | None) -> JsonResponse:
         status, message = 503, f"{reason}; try again later (reference {reference})"
     else:
         status, message = 500, f"internal server error (reference {reference})"
-    response = errors_response([error(message)], status, reference)
-    if exc is None:  # Django logs the traceback itself right after this line
-        logger.error("reference %s: %s %s answered %s", reference, request.method, request.path, status)
-        return response
     logger.error("reference %s: %s %s answered %s", reference, request.method, request.path, status,
-                 exc_info=(type(exc), exc, exc.__traceback__))
-    response._has_been_logged = True  # Django would log it again, without the reference
+                 exc_info=None if exc is None else (type(exc), exc, exc.__traceback__))
+    response = errors_response([error(message)], status, reference)
+    # Django would log it again without the reference; when the exception is unknown here,
+    # its line (right after this one) is the one with the traceback.
+    response._has_been_logged = exc is not None
     return response
 
 
@@ -97,16 +96,22 @@ def handler400(request: HttpRequest, exception=None):
         return defaults.bad_request(request, exception)
     if isinstance(exception, RequestDataTooBig):
         return errors_response([error("request body too large")], 413)
-    return errors_response([error(f"bad request: {exception or 'refused'}")], 400)
+    # Django's own wording can name settings; the client learns what was wrong, not how to
+    # configure the server.
+    if isinstance(exception, DisallowedHost):
+        return errors_response([error("bad request: the Host header names no host this server serves")], 400)
+    return errors_response([error("bad request")], 400)
 
 
 def handler403(request: HttpRequest, exception=None):
+    """Permission denied: JSON under /api/."""
     if not is_api(request):
         return defaults.permission_denied(request, exception)
     return errors_response([error(f"forbidden: {exception or 'permission denied'}")], 403)
 
 
 def handler404(request: HttpRequest, exception=None):
+    """Not found: JSON under /api/ (every unknown /api/ address also gets it, from `api.no_route`)."""
     if not is_api(request):
         return defaults.page_not_found(request, exception)
     return errors_response([error(f"not found: {request.path}")], 404)
