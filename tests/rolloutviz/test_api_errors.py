@@ -1,15 +1,20 @@
 """Every /api/ answer is JSON, faults included: real failures (an engine exception, a read-only
 or full SQLite database, a failing middleware, Django's own refusals) give the error body,
 a 500/503 also a reference that the server log shows beside the traceback."""
+import http.cookiejar
 import json
 import logging
 import re
+import sqlite3
+import urllib.error
+import urllib.request
 
 import pytest
 from django.conf import settings as django_settings
 from django.db import connection
 from django.test import AsyncClient, Client, override_settings
 
+from rolloutviz.local_processes import DaphneServer, manage, server_env
 from rolloutviz.models import Simulation
 from rolloutviz.services import watching
 from simulator import Cluster
@@ -175,3 +180,36 @@ def test_a_form_over_djangos_upload_limit_is_413_json(settings):
     answer = strict.post("/api/simulations/", {"name": "x" * 4096})
     assert error_body(answer, 413)["errors"][0]["message"] == "request body too large"
     assert not Simulation.objects.exists()
+
+
+@pytest.mark.django_db(transaction=False)
+def test_a_real_server_answers_a_fault_as_json_and_logs_the_reference_with_the_traceback(tmp_path):
+    """Through Daphne (ASGI): a command whose table is gone from the database."""
+    db = tmp_path / "fault.sqlite3"
+    env = server_env(db, CLOCK_MODE="external")
+    manage(env, "migrate", "--noinput")
+    sim_id = int(manage(env, "shell", "-c", "from rolloutviz.services import simulations as s; "
+                                            "print(s.simulation_create(name='x').id)").splitlines()[-1])
+    with DaphneServer(env, tmp_path / "daphne.log").start(migrate=False) as server:
+        jar = http.cookiejar.CookieJar()
+        web = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        web.open(f"{server.url}/api/simulations/").read()  # the CSRF cookie
+        token = next(c.value for c in jar if c.name == "csrftoken")
+        with sqlite3.connect(db) as raw:
+            raw.execute("DROP TABLE rolloutviz_commandrecord")
+        request = urllib.request.Request(f"{server.url}/api/simulations/{sim_id}/commands/reset", b"{}",
+                                         method="POST", headers={"Content-Type": "application/json",
+                                                                 "X-CSRFToken": token})
+        with pytest.raises(urllib.error.HTTPError) as failure:
+            web.open(request, timeout=60)
+        answer = failure.value
+        assert (answer.code, answer.headers["Content-Type"]) == (500, "application/json")
+        body = json.loads(answer.read())
+    log = (tmp_path / "daphne.log").read_text()
+    reference = body["reference"]
+    assert body["errors"] == [{"field": None, "message": f"internal server error (reference {reference})",
+                               "line": None}]
+    lines = log.splitlines()
+    line = next(i for i, text in enumerate(lines) if f"reference {reference}: POST " in text)
+    assert lines[line + 1] == "Traceback (most recent call last):"
+    assert "sqlite3.OperationalError: no such table: rolloutviz_commandrecord" in lines[line + 2:]
