@@ -3,6 +3,7 @@ between two sim times, and the export of a simulation's whole recorded history."
 from __future__ import annotations
 
 import json
+import math
 from typing import Callable, Iterable, Iterator
 
 from django.db.models import Max, QuerySet, TextField
@@ -17,6 +18,7 @@ from rolloutviz.services.simulations import simulation_get
 from simulator.kubectl.printers import rollout_history_text
 
 MAX_TIMELINE_DELTAS = 5000  # one timeline answer; ask again from the last ``t`` for more
+MAX_TIMELINE_BYTES = 8 * 1024 * 1024  # of stored deltas in one timeline answer
 EXPORT_PAGE_BYTES = 2 * 1024 * 1024  # about this much of the record is read at a time
 SIZE_LOOKAHEAD = 1000  # rows whose sizes are read at once to plan the pages
 
@@ -43,9 +45,13 @@ def deployment_history(*, simulation_id: int, deployment: str,
 
 def timeline_between(*, simulation_id: int, since: float | None = None,
                      until: float | None = None) -> dict:
-    """The commands and published deltas with ``since <= t <= until`` (either end open)."""
+    """The commands and published deltas with ``since <= t <= until`` (either end open).
+
+    One answer holds at most `MAX_TIMELINE_DELTAS` deltas and `MAX_TIMELINE_BYTES` of them
+    (one delta at least); ``truncated`` says more follow: ask again from the last ``t``."""
     for name, value in (("since", since), ("until", until)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                  or not math.isfinite(value)):
             raise InvalidInput(f"{name}: must be a number of seconds", field=name)
     simulation_get(simulation_id=simulation_id)
     ticks = TickRecord.objects.filter(simulation_id=simulation_id)
@@ -54,15 +60,18 @@ def timeline_between(*, simulation_id: int, since: float | None = None,
         ticks, commands = ticks.filter(sim_time__gte=since), commands.filter(sim_time__gte=since)
     if until is not None:
         ticks, commands = ticks.filter(sim_time__lte=until), commands.filter(sim_time__lte=until)
-    deltas = list(ticks.order_by("seq").values_list("payload", flat=True)[:MAX_TIMELINE_DELTAS + 1])
-    truncated = len(deltas) > MAX_TIMELINE_DELTAS
+    sizes = list(ticks.order_by("seq").annotate(size=_text_length("payload"))
+                 .values_list("seq", "size")[:MAX_TIMELINE_DELTAS + 1])
+    first = page_bounds(sizes[:MAX_TIMELINE_DELTAS], MAX_TIMELINE_BYTES)[:1]
+    deltas = [payload for (low, high) in first for payload in ticks.filter(seq__gte=low, seq__lte=high)
+              .order_by("seq").values_list("payload", flat=True)]
     return {
         "sim": simulation_id,
         "since": since,
         "until": until,
         "commands": [command_dict(c) for c in commands.order_by("index")],
-        "deltas": deltas[:MAX_TIMELINE_DELTAS],
-        "truncated": truncated,
+        "deltas": deltas,
+        "truncated": len(deltas) < len(sizes),
     }
 
 

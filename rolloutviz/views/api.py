@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import math
 from typing import AsyncIterator, Iterator
 
 from asgiref.sync import sync_to_async
@@ -90,16 +89,14 @@ def _watched(simulation_id: int) -> None:
 
 
 def _optional_number(request: HttpRequest, name: str) -> float | None:
+    """A query parameter as a number (the service refuses NaN and infinities), or None."""
     value = request.GET.get(name, "")
     if value == "":
         return None
     try:
-        number = float(value)
+        return float(value)
     except ValueError:
-        number = math.nan
-    if not math.isfinite(number):
-        raise InvalidInput(f"{name}: must be a number of seconds", field=name)
-    return number
+        raise InvalidInput(f"{name}: must be a number of seconds", field=name) from None
 
 
 # ---------------------------------------------------------------- demos and simulations
