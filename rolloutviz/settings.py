@@ -12,6 +12,9 @@ ROLLOUTVIZ_SQLITE       path of the SQLite file when DATABASE_URL is unset (defa
 REDIS_URL               e.g. redis://127.0.0.1:6379/0 → channels-redis (default: in-memory layer)
 CLOCK_MODE              "inprocess" (default: each Daphne runs the clocks it holds the lease for)
                         or "external" (only `manage.py runclock` advances simulations)
+LIMIT_COMMANDS_PER_SECOND   state-changing API calls per session and second (default 20; 0: off)
+LIMIT_CREATIONS_PER_MINUTE  simulations created per session and minute (default 30; 0: off)
+LIMIT_RUNNING_PER_SESSION   running clocks per owning session (default 10; 0: off)
 """
 from __future__ import annotations
 
@@ -30,6 +33,12 @@ def env_bool(name: str, default: bool = False) -> bool:
     if value is None:
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    """Read a whole-number environment variable."""
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
 
 
 def env_list(name: str, default: list[str]) -> list[str]:
@@ -127,6 +136,32 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
+# The limiter's counters (rolloutviz/limits.py): shared by every process through Redis when
+# there is one; a short socket timeout, because the limiter lets requests through rather than
+# wait for a Redis that does not answer.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "rolloutviz",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": {"MAX_ENTRIES": 10_000},
+        }
+    }
+
+# Per session, checked before any work and answered 429 with Retry-After (0 turns one off).
+# Generous: a teacher clicking fast, or a page stepping the clock, stays well below them.
+LIMIT_COMMANDS_PER_SECOND = env_int("LIMIT_COMMANDS_PER_SECOND", 20)
+LIMIT_CREATIONS_PER_MINUTE = env_int("LIMIT_CREATIONS_PER_MINUTE", 30)
+LIMIT_RUNNING_PER_SESSION = env_int("LIMIT_RUNNING_PER_SESSION", 10)
+
 CLOCK_MODE = os.environ.get("CLOCK_MODE", "inprocess").strip().lower()
 if CLOCK_MODE not in {"inprocess", "external"}:
     raise ValueError(f"CLOCK_MODE must be 'inprocess' or 'external', not {CLOCK_MODE!r}")
@@ -162,5 +197,9 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"rolloutviz": {"handlers": ["console"], "level": "INFO"}},
+    "loggers": {
+        "rolloutviz": {"handlers": ["console"], "level": "INFO"},
+        # Server errors go to the server's log whatever DEBUG says (Django's default mails them).
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+    },
 }

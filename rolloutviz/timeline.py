@@ -16,8 +16,9 @@ from __future__ import annotations
 from typing import Iterable
 
 from rolloutviz import protocol
+from simulator.controllers.deployment.revisions import revision_number
 from simulator.controllers.deployment.rollout_math import max_surge, max_unavailable
-from simulator.kubectl.printers import pod_timeline_state
+from simulator.kubectl.printers import parse_time, pod_timeline_state
 
 REVISION_ANNOTATION = "deployment.kubernetes.io/revision"
 SCALING_REASON = "ScalingReplicaSet"
@@ -52,11 +53,18 @@ def _restart_detail(pod: dict) -> str:
 
 
 def _revision(rs: dict) -> int | None:
+    """The ReplicaSet's revision; None for a bare ReplicaSet (no Deployment numbers it) and
+    for an annotation that is not a number, which Kubernetes skips too."""
     value = (rs.get("metadata", {}).get("annotations") or {}).get(REVISION_ANNOTATION)
-    try:
-        return int(value) if value is not None else None
-    except ValueError:
-        return None
+    return revision_number(value) or None
+
+
+def _ready_since(pod: dict) -> float | None:
+    """When the pod's Ready condition last changed (simulated seconds)."""
+    for condition in (pod.get("status") or {}).get("conditions") or []:
+        if condition.get("type") == "Ready":
+            return parse_time(condition.get("lastTransitionTime"))
+    return None
 
 
 def _rs_point(rs: dict) -> tuple[int, int, int]:
@@ -112,6 +120,10 @@ class TimelineRecorder:
         self._live_pods: dict[str, dict] = {}  # name -> last seen object, until DELETED
         self._pods_of_rs: dict[str, set[str]] = {}
         self._min_ready: dict[str, int] = {}  # ReplicaSet -> spec.minReadySeconds
+        # Ready pods waiting out minReadySeconds -> when they may turn Available. Nothing
+        # changes on a pod at that moment and its ReplicaSet's count may move at another
+        # instant than the one the pod's state reads as Available, so each delta looks again.
+        self._awaiting_available: dict[str, float] = {}
 
     @classmethod
     def rebuild(cls, payloads: Iterable[dict]) -> "TimelineRecorder":
@@ -152,6 +164,8 @@ class TimelineRecorder:
         for rs in sorted(touched_rs):
             for pod in sorted(self._pods_of_rs.get(rs, ())):
                 self._update_state(t, pod, patch)
+        for pod in sorted(name for name, due in self._awaiting_available.items() if due <= t):
+            self._update_state(t, pod, patch)
         markers = [dict(m) for m in command_markers]
         for event in events:
             markers.extend(self._record_event(t, event, patch))
@@ -170,6 +184,7 @@ class TimelineRecorder:
         previous = self._live_pods.get(name)
         if change_type == "DELETED":
             self._live_pods.pop(name, None)
+            self._awaiting_available.pop(name, None)
             self._pods_of_rs.get(rs, set()).discard(name)
             entry["deleted"] = float(t)
             patch.pod(name, entry)
@@ -190,7 +205,13 @@ class TimelineRecorder:
         if pod is None:
             return
         entry = self.pods[name]
-        state = pod_timeline_state(pod, t, self._min_ready.get(entry["rs"], 0))
+        min_ready = self._min_ready.get(entry["rs"], 0)
+        state = pod_timeline_state(pod, t, min_ready)
+        if state == "Ready" and min_ready > 0:
+            since = _ready_since(pod)
+            self._awaiting_available[name] = (t if since is None else since) + min_ready
+        else:
+            self._awaiting_available.pop(name, None)
         if entry["segments"] and entry["segments"][-1][1] == state:
             return
         segment = [float(t), state]

@@ -1,6 +1,7 @@
-"""Top-level URL routes: the JSON API under /api/, the admin, and the pages."""
+"""Top-level URL routes: the JSON API under /api/, the admin, and the pages; and the error
+handlers, which answer JSON under /api/ (`rolloutviz.views.errors`)."""
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from rolloutviz.views import api
 
@@ -16,6 +17,8 @@ api_patterns = [
     path("simulations/<int:sim_id>/timeline", api.simulation_timeline, name="timeline"),
     path("simulations/<int:sim_id>/export", api.simulation_export, name="export"),
     path("simulations/<int:sim_id>/kubectl", api.simulation_kubectl, name="kubectl"),
+    # Last: every other /api/ address answers 404 as JSON, whatever DEBUG says.
+    re_path(r"", api.no_route, name="no-route"),
 ]
 
 urlpatterns = [
@@ -23,3 +26,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("rolloutviz.page_urls")),
 ]
+
+handler400 = "rolloutviz.views.errors.handler400"
+handler403 = "rolloutviz.views.errors.handler403"
+handler404 = "rolloutviz.views.errors.handler404"
+handler500 = "rolloutviz.views.errors.handler500"

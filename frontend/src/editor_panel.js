@@ -4,7 +4,7 @@
 import { createEditor } from "./editor.js";
 import { confirmDialog, diffHtml, notify } from "./dialogs.js";
 import { esc } from "./timeline.js";
-import { revisionOf } from "./pod_state.js";
+import { lastAppliedText, revisionOf } from "./pod_state.js";
 
 const STARTER = `apiVersion: apps/v1
 kind: Deployment
@@ -34,6 +34,19 @@ spec:
             - containerPort: 80
 `;
 
+/**
+ * What was applied for the ReplicaSets no Deployment owns (a simulation of bare ReplicaSets,
+ * like the ReplicaSet demo's start), one YAML document each; null when there are none.
+ */
+function bareReplicaSetsManifest(store) {
+  const texts = [...store.objects.replicasets.values()]
+    .filter((rs) => !(rs.metadata?.ownerReferences || []).length)
+    .sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1))
+    .map(lastAppliedText)
+    .filter(Boolean);
+  return texts.length ? texts.join("---\n") : null;
+}
+
 export class EditorPanel {
   constructor(root, store, sim, getDeployment) {
     this.root = root;
@@ -57,12 +70,15 @@ export class EditorPanel {
       if (item) this.goToLine(parseInt(item.dataset.line, 10));
     });
     store.subscribe((topics) => {
-      if (topics.has("meta") || topics.has("snapshot")) this.follow();
+      const bare = topics.has("objects") && !this.getDeployment();
+      if (topics.has("meta") || topics.has("snapshot") || bare) this.follow();
     });
   }
 
+  /** The selected Deployment's running manifest; with no Deployment, the bare ReplicaSets' ones. */
   runningManifest() {
-    return this.store.meta[this.getDeployment()]?.manifest || null;
+    const name = this.getDeployment();
+    return name ? this.store.meta[name]?.manifest || null : bareReplicaSetsManifest(this.store);
   }
 
   /** True when the text differs from the running manifest it started from. */

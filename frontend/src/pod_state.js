@@ -1,5 +1,6 @@
 // Small facts about Kubernetes objects that the page shows: times, restarts, container states,
-// revisions and images.
+// revisions, images and applied manifests.
+import { toYaml } from "./yaml_text.js";
 
 const EPOCH_MS = Date.parse("2026-01-01T00:00:00Z");
 
@@ -36,4 +37,24 @@ export function revisionOf(obj) {
 /** Images of a pod template's containers, in spec order. */
 export function templateImages(obj) {
   return (obj.spec?.template?.spec?.containers || []).map((c) => c.image);
+}
+
+const LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
+const appliedTexts = new Map(); // annotation JSON -> its YAML text (objects change every tick, it rarely)
+
+/** An object's manifest as last applied, as `kubectl apply view-last-applied` shows it (null: none). */
+export function lastAppliedText(obj) {
+  const json = obj.metadata?.annotations?.[LAST_APPLIED];
+  if (!json) return null;
+  if (!appliedTexts.has(json)) {
+    if (appliedTexts.size >= 64) appliedTexts.clear();
+    let text = null;
+    try {
+      text = toYaml(JSON.parse(json));
+    } catch {
+      text = null; // not JSON: nothing to show
+    }
+    appliedTexts.set(json, text);
+  }
+  return appliedTexts.get(json);
 }

@@ -92,7 +92,7 @@ export class Timeline {
     const groups = new Map();
     for (const rs of tl.replicasets.values()) groups.set(rs.name, { rs, pods: [] });
     for (const lane of tl.pods.values()) {
-      if (!groups.has(lane.rs)) groups.set(lane.rs, { rs: { name: lane.rs || "(no ReplicaSet)", revision: 0, images: [], hash: "" }, pods: [] });
+      if (!groups.has(lane.rs)) groups.set(lane.rs, { rs: { name: lane.rs || "(no ReplicaSet)", revision: 0, images: [], hash: "", placeholder: true }, pods: [] });
       groups.get(lane.rs).pods.push(lane);
     }
     const ordered = [...groups.values()].sort(
@@ -183,13 +183,21 @@ export class Timeline {
     ctx.fillRect(0, y, width, row.h);
     ctx.fillStyle = "#1b1f24";
     ctx.font = `600 ${sz.font}px system-ui, sans-serif`;
+    ctx.fillText(this.headerText(rs), 6, y + row.h / 2, width - 12);
+    ctx.font = `${sz.font}px system-ui, sans-serif`;
+  }
+
+  /** A ReplicaSet header: its revision (a bare ReplicaSet has none), images, hash, ready/desired. */
+  headerText(rs) {
     const last = rs.series?.[rs.series.length - 1];
     const counts = last ? `  ${last[2]}/${last[1]} ready` : "";
+    const images = (rs.images || []).join(", ");
+    if (rs.placeholder) return rs.name;
+    if (!rs.deployment) return `ReplicaSet ${rs.name} (no Deployment, no revision) · ${images}${counts}`;
     // With several Deployments, revision numbers repeat: name the owner too.
-    const owner = this.store.timeline.deployments.size > 1 && rs.deployment ? `${rs.deployment} ` : "";
-    const text = `${owner}rev ${rs.revision || "?"} · ${(rs.images || []).join(", ")} · ${rs.hash || rs.name}${counts}`;
-    ctx.fillText(text, 6, y + row.h / 2, width - 12);
-    ctx.font = `${sz.font}px system-ui, sans-serif`;
+    const owner = this.store.timeline.deployments.size > 1 ? `${rs.deployment} ` : "";
+    const revision = rs.revision ? `rev ${rs.revision}` : "no revision";
+    return `${owner}${revision} · ${images} · ${rs.hash || rs.name}${counts}`;
   }
 
   drawLane(ctx, row, y, sz, t0, t1, now, x, width) {
@@ -375,7 +383,8 @@ export class Timeline {
       this.showTooltip(hit, this.podTooltip(hit.row.lane, hit.t));
     } else if (hit.row?.kind === "rs") {
       const rs = hit.row.rs;
-      this.showTooltip(hit, `<b>ReplicaSet ${esc(rs.name)}</b><br>revision ${rs.revision} · ${esc((rs.images || []).join(", "))}<br>pod-template-hash ${esc(rs.hash || "")}`);
+      const owner = rs.deployment ? `Deployment ${esc(rs.deployment)}, revision ${rs.revision ?? "none"}` : "no Deployment: a bare ReplicaSet has no revision";
+      this.showTooltip(hit, `<b>ReplicaSet ${esc(rs.name)}</b><br>${owner} · ${esc((rs.images || []).join(", "))}<br>pod-template-hash ${esc(rs.hash || "none")}`);
     } else this.hideTooltip();
   }
 

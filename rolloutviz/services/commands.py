@@ -13,6 +13,9 @@ from rolloutviz.services import live, manifests
 from rolloutviz.services.errors import InvalidInput, NotFound, Refused
 from simulator.errors import ValidationError
 
+MIN_INT32, MAX_INT32 = -(2**31), 2**31 - 1
+MIN_INT64, MAX_INT64 = -(2**63), 2**63 - 1
+
 
 def manifest_apply(*, simulation_id: int, yaml_text) -> list[str]:
     """`kubectl apply -f`: create or configure every object in ``yaml_text``.
@@ -31,6 +34,10 @@ def deployment_scale(*, simulation_id: int, deployment: str, replicas: int) -> s
     """`kubectl scale deployment/NAME --replicas=N`."""
     _name(deployment, "deployment")
     _int(replicas, "replicas")
+    if not MIN_INT32 <= replicas <= MAX_INT32:
+        # kubectl sends the number in a Scale object; the API server cannot decode it
+        raise InvalidInput(f"replicas: json: cannot unmarshal number {replicas} into Go struct "
+                           "field ScaleSpec.spec.replicas of type int32", field="replicas")
     result = _execute(simulation_id, "scale", {"name": deployment, "replicas": replicas})
     return _line(result, f"deployment.apps/{deployment} scaled")
 
@@ -50,6 +57,11 @@ def deployment_rollback(*, simulation_id: int, deployment: str, to_revision: int
     """`kubectl rollout undo deployment/NAME [--to-revision=N]` (0: the previous revision)."""
     _name(deployment, "deployment")
     _int(to_revision, "to_revision")
+    if not MIN_INT64 <= to_revision <= MAX_INT64:
+        # kubectl's --to-revision is an int64 flag
+        raise InvalidInput(f'to_revision: invalid argument "{to_revision}" for "--to-revision" '
+                           f'flag: strconv.ParseInt: parsing "{to_revision}": value out of range',
+                           field="to_revision")
     result = _execute(simulation_id, "rollout_undo",
                       {"name": deployment, "to_revision": to_revision})
     return _line(result, f"deployment.apps/{deployment} rolled back")

@@ -28,6 +28,7 @@ GET_KINDS = {
 DEPLOYMENT_WORDS = {"deployment", "deployments", "deploy", "deployment.apps"}
 VALUE_OPTIONS = {"--revision", "--to-revision", "--replicas", "-f", "--filename", "--watch",
                  "--timeout"}
+MAX_ARGS_LENGTH = 1000  # a kubectl line of the API's text view
 READ_ONLY = {"get", "describe", "rollout status", "rollout history"}
 CHANGING = {"apply", "scale", "set image", "rollout undo", "rollout pause", "rollout resume",
             "rollout restart", "delete pod"}
@@ -85,6 +86,8 @@ def parse(args: str | list[str]) -> Invocation:
 
 def kubectl_view(*, simulation_id: int, args: str | list[str]) -> str:
     """The text of a read-only kubectl command on the simulation's current state."""
+    if isinstance(args, str) and len(args) > MAX_ARGS_LENGTH:
+        raise InvalidInput(f"args: longer than {MAX_ARGS_LENGTH} characters", field="args")
     invocation = parse(args)
     if invocation.verb not in READ_ONLY:
         raise InvalidInput(f'error: "{invocation.verb}" changes the cluster; use the commands '

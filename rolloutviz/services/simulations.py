@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from rolloutviz import demos, protocol
+from rolloutviz import demos, limits, protocol
 from rolloutviz.models import Deployment, Simulation
 from rolloutviz.services import commands, live, running_manifest
 from rolloutviz.services.errors import InvalidInput, NotFound
@@ -17,8 +17,10 @@ MIN_TICK, MAX_TICK = 0.1, 10.0  # simulated seconds per step
 
 
 def simulation_create(*, name: str = "", seed: int = 0, demo: str | None = None,
-                      tick: float = 1.0) -> Simulation:
-    """A new simulation, paused at t=0; from a built-in demo, with its manifest applied."""
+                      tick: float = 1.0, owner_session: str = "") -> Simulation:
+    """A new simulation, paused at t=0; from a built-in demo, with its manifest applied.
+
+    ``owner_session`` is the session key of whoever creates it (empty: the operator's)."""
     if not isinstance(name, str) or len(name) > MAX_NAME_LENGTH:
         raise InvalidInput(f"name: must be a string of at most {MAX_NAME_LENGTH} characters",
                            field="name")
@@ -38,7 +40,7 @@ def simulation_create(*, name: str = "", seed: int = 0, demo: str | None = None,
     with transaction.atomic():
         sim = Simulation.objects.create(
             name=name or (chosen.title if chosen else ""), seed=seed, tick=float(tick),
-            demo=chosen.key if chosen else "",
+            demo=chosen.key if chosen else "", owner_session=owner_session,
         )
         if chosen:
             commands.manifest_apply(simulation_id=sim.id, yaml_text=chosen.manifest)
@@ -108,12 +110,17 @@ def simulation_reset(*, simulation_id: int) -> int:
 
 def clock_set(*, simulation_id: int, running: bool | None = None,
               speed: float | None = None) -> dict:
-    """Run or pause the clock and/or set its speed (0.5, 1, 2, 5, 10 or 50 sim-s per s)."""
+    """Run or pause the clock and/or set its speed (0.5, 1, 2, 5, 10 or 50 sim-s per s).
+
+    Starting a clock is refused (`limits.Limited`) when the simulation's owner already has
+    as many running as `limits.check_running` allows."""
     if running is not None and not isinstance(running, bool):
         raise InvalidInput("running: must be true or false", field="running")
     if speed is not None and (isinstance(speed, bool) or not isinstance(speed, (int, float))):
         raise InvalidInput("speed: must be a number", field="speed")
-    simulation_get(simulation_id=simulation_id)
+    sim = simulation_get(simulation_id=simulation_id)
+    if running:
+        limits.check_running(sim)
     state = live.set_clock(simulation_id=simulation_id, running=running, speed=speed)
     return {"running": state.running, "speed": state.speed, "t": state.t, "seq": state.seq}
 

@@ -7,14 +7,18 @@ State-changing calls are POST/DELETE and pass Django's CSRF check (the page send
 from __future__ import annotations
 
 import functools
-import json
+import logging
+from typing import AsyncIterator, Iterator
 
+from asgiref.sync import sync_to_async
 from django.core.exceptions import RequestDataTooBig
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.http.request import RawPostDataException
+from django.core.handlers.asgi import ASGIRequest
+from django.db import DatabaseError
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.views.csrf import csrf_failure as default_csrf_failure
 from django.views.decorators.csrf import ensure_csrf_cookie
 
-from rolloutviz import demos
+from rolloutviz import demos, limits
 from rolloutviz.services import (
     commands,
     history,
@@ -22,64 +26,70 @@ from rolloutviz.services import (
     manifests,
     named_commands,
     simulations,
+    watching,
 )
 from rolloutviz.services.errors import InvalidInput, ServiceError
+from rolloutviz.views.errors import error, errors_response, handler404, is_api, unexpected
+from rolloutviz.views.request_body import MAX_MANIFEST_BODY_BYTES, json_body
 from simulator.errors import ValidationError
 
+logger = logging.getLogger(__name__)
 
-def errors_response(errors: list[dict], status: int) -> JsonResponse:
-    """The API's error body."""
-    return JsonResponse({"errors": errors}, status=status)
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+MAX_ID = 2**63 - 1  # ids are 64-bit: a larger one names no simulation
+ALL_METHODS = ("GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE")
 
 
-def endpoint(*methods: str):
-    """Allow only ``methods`` (else 405) and turn service errors into JSON error answers."""
+def endpoint(*methods: str, rate: limits.Rate | None = None):
+    """Allow only ``methods`` (else 405); charge state-changing calls to ``rate`` (429 when
+    over); note that the simulation in the URL is watched; answer every failure as JSON
+    (service errors with their status, anything unexpected as `errors.unexpected`)."""
 
     def wrap(view):
         @functools.wraps(view)
         def inner(request: HttpRequest, *args, **kwargs):
             if request.method not in methods:
                 response = errors_response(
-                    [{"field": "", "message": f"method {request.method} not allowed", "line": None}],
-                    405,
-                )
+                    [error(f"method {request.method} not allowed")], 405)
                 response["Allow"] = ", ".join(methods)
                 return response
+            if kwargs.get("sim_id", 0) > MAX_ID:
+                return errors_response([error(f"simulation {kwargs['sim_id']} not found")], 404)
             try:
+                if rate is not None and request.method not in SAFE_METHODS:
+                    limits.charge(rate, limits.subjects(request))
+                if "sim_id" in kwargs:
+                    _watched(kwargs["sim_id"])
                 return view(request, *args, **kwargs)
-            except ServiceError as error:
-                return errors_response(error.errors, error.status)
-            except ValidationError as error:
-                found = [e.as_dict() for e in error.errors] or [
-                    {"field": "", "message": str(error), "line": None}]
+            except ServiceError as failure:
+                response = errors_response(failure.errors, failure.status)
+                if isinstance(failure, limits.Limited):
+                    response["Retry-After"] = str(failure.retry_after)
+                return response
+            except ValidationError as failure:
+                found = [e.as_dict() for e in failure.errors] or [error(str(failure), "")]
                 return errors_response(found, 400)
             except RequestDataTooBig:
-                return errors_response(
-                    [{"field": "", "message": "request body too large", "line": None}], 413)
+                return errors_response([error("request body too large")], 413)
+            except Exception as failure:  # noqa: BLE001 - every API answer is JSON, a 500 too
+                return unexpected(request, failure)
 
         return inner
 
     return wrap
 
 
-def json_body(request: HttpRequest) -> dict:
-    """The request's JSON object (an empty body counts as ``{}``)."""
+def _watched(simulation_id: int) -> None:
+    """An API request keeps the simulation's clock alive; a database that cannot take the
+    note (read-only, full) must not stop the request from being answered."""
     try:
-        raw = request.body
-    except RawPostDataException:  # a multipart form was parsed (and its stream consumed)
-        raise InvalidInput("request body: must be JSON (Content-Type: application/json)") from None
-    if not raw.strip():
-        return {}
-    try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidInput("request body: invalid JSON") from None
-    if not isinstance(body, dict):
-        raise InvalidInput("request body: must be a JSON object")
-    return body
+        watching.mark_watched(simulation_id)
+    except DatabaseError as failure:
+        logger.warning("simulation %s: could not note it as watched: %s", simulation_id, failure)
 
 
 def _optional_number(request: HttpRequest, name: str) -> float | None:
+    """A query parameter as a number (the service refuses NaN and infinities), or None."""
     value = request.GET.get(name, "")
     if value == "":
         return None
@@ -98,7 +108,7 @@ def demo_list(request: HttpRequest) -> JsonResponse:
     return JsonResponse([demo.as_dict() for demo in demos.all_demos()], safe=False)
 
 
-@endpoint("GET", "POST")
+@endpoint("GET", "POST", rate=limits.CREATIONS)
 @ensure_csrf_cookie
 def simulation_collection(request: HttpRequest) -> JsonResponse:
     """GET simulations/: the list; POST: create one (``{"demo"?, "name"?, "seed"?, "tick"?}``)."""
@@ -110,12 +120,12 @@ def simulation_collection(request: HttpRequest) -> JsonResponse:
         raise InvalidInput(f"{unknown[0]}: unknown field", field=unknown[0])
     sim = simulations.simulation_create(
         name=body.get("name", ""), seed=body.get("seed", 0), demo=body.get("demo"),
-        tick=body.get("tick", 1.0),
+        tick=body.get("tick", 1.0), owner_session=limits.session_key(request),
     )
     return JsonResponse(simulations.simulation_summary(sim), status=201)
 
 
-@endpoint("GET", "DELETE")
+@endpoint("GET", "DELETE", rate=limits.COMMANDS)
 @ensure_csrf_cookie
 def simulation_detail(request: HttpRequest, sim_id: int):
     """GET simulations/<id>/: the snapshot state; DELETE: remove it with its history (204)."""
@@ -125,10 +135,10 @@ def simulation_detail(request: HttpRequest, sim_id: int):
     return JsonResponse(simulations.simulation_state(simulation_id=sim_id))
 
 
-@endpoint("POST")
+@endpoint("POST", rate=limits.COMMANDS)
 def simulation_apply(request: HttpRequest, sim_id: int) -> JsonResponse:
     """POST simulations/<id>/apply ``{"yaml"}``: kubectl apply."""
-    body = json_body(request)
+    body = json_body(request, MAX_MANIFEST_BODY_BYTES)
     results = commands.manifest_apply(simulation_id=sim_id, yaml_text=body.get("yaml"))
     return JsonResponse({"results": results})
 
@@ -136,7 +146,7 @@ def simulation_apply(request: HttpRequest, sim_id: int) -> JsonResponse:
 @endpoint("POST")
 def simulation_diff(request: HttpRequest, sim_id: int) -> JsonResponse:
     """POST simulations/<id>/diff ``{"yaml"}``: what an apply of it would change."""
-    body = json_body(request)
+    body = json_body(request, MAX_MANIFEST_BODY_BYTES)
     return JsonResponse({"diff": manifests.manifest_diff(simulation_id=sim_id,
                                                          yaml_text=body.get("yaml"))})
 
@@ -144,7 +154,7 @@ def simulation_diff(request: HttpRequest, sim_id: int) -> JsonResponse:
 # ---------------------------------------------------------------- commands
 
 
-@endpoint("POST")
+@endpoint("POST", rate=limits.COMMANDS)
 def simulation_command(request: HttpRequest, sim_id: int, name: str) -> JsonResponse:
     """POST simulations/<id>/commands/<name>: one command; 200 ``{"result"}``."""
     body = json_body(request)
@@ -159,10 +169,10 @@ def simulation_command(request: HttpRequest, sim_id: int, name: str) -> JsonResp
 def simulation_history(request: HttpRequest, sim_id: int, deployment: str) -> JsonResponse:
     """GET simulations/<id>/history/<deployment>/[?revision=N]: rollout history."""
     raw = request.GET.get("revision", "")
-    try:
-        revision = int(raw) if raw else None
-    except ValueError:
-        raise InvalidInput("revision: must be an integer", field="revision") from None
+    revision = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 18 else None
+    if raw and revision is None:
+        raise InvalidInput("revision: must be a revision number (a non-negative integer)",
+                           field="revision")
     return JsonResponse(history.deployment_history(simulation_id=sim_id, deployment=deployment,
                                                    revision=revision))
 
@@ -176,11 +186,26 @@ def simulation_timeline(request: HttpRequest, sim_id: int) -> JsonResponse:
 
 
 @endpoint("GET")
-def simulation_export(request: HttpRequest, sim_id: int) -> JsonResponse:
-    """GET simulations/<id>/export: the whole recorded history, as a download."""
-    response = JsonResponse(history.simulation_export(simulation_id=sim_id))
+def simulation_export(request: HttpRequest, sim_id: int) -> StreamingHttpResponse:
+    """GET simulations/<id>/export: the whole recorded history, streamed as one JSON document."""
+    pieces = history.simulation_export(simulation_id=sim_id)
+    # Under ASGI Django would read a plain iterator to the end before sending a byte (all of
+    # a record that can be hundreds of megabytes in memory), so it gets an async one. Each
+    # page is read in the request's own thread (thread-sensitive: the database connection
+    # stays with it) and that thread is let go between pages, so a slow download holds no
+    # thread and no database transaction while it waits for the client.
+    if isinstance(request, ASGIRequest):
+        pieces = _one_at_a_time_in_thread(pieces)
+    response = StreamingHttpResponse(pieces, content_type="application/json")
     response["Content-Disposition"] = f'attachment; filename="simulation-{sim_id}.json"'
     return response
+
+
+async def _one_at_a_time_in_thread(pieces: Iterator[str]) -> AsyncIterator[str]:
+    """The pieces of a sync iterator, each produced by a short call in a worker thread."""
+    produce = sync_to_async(next, thread_sensitive=True)
+    while (piece := await produce(pieces, None)) is not None:
+        yield piece
 
 
 @endpoint("GET")
@@ -190,11 +215,14 @@ def simulation_kubectl(request: HttpRequest, sim_id: int) -> JsonResponse:
                                                       args=request.GET.get("args", ""))})
 
 
+@endpoint(*ALL_METHODS)
+def no_route(request: HttpRequest) -> JsonResponse:
+    """Any /api/ address no endpoint answers: 404 in the API's shape, whatever DEBUG says."""
+    return handler404(request)
+
+
 def csrf_failure(request: HttpRequest, reason: str = ""):
     """CSRF rejections: JSON under /api/, Django's page elsewhere."""
-    if request.path.startswith("/api/"):
-        return errors_response(
-            [{"field": "", "message": f"CSRF verification failed: {reason}", "line": None}], 403)
-    from django.views.csrf import csrf_failure as default_failure
-
-    return default_failure(request, reason=reason)
+    if is_api(request):
+        return errors_response([error(f"CSRF verification failed: {reason}")], 403)
+    return default_csrf_failure(request, reason=reason)

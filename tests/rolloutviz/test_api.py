@@ -154,7 +154,7 @@ def test_history_timeline_export_kubectl(client, sim_url):
     assert client.get(sim_url + "timeline?since=soon").status_code == 400
     exported = client.get(sim_url + "export")
     assert exported["Content-Disposition"].startswith("attachment")
-    assert len(exported.json()["deltas"]) == 21
+    assert len(json.loads(b"".join(exported.streaming_content))["deltas"]) == 21
     text = client.get(sim_url + "kubectl", {"args": "get pods"}).json()["text"]
     assert text.startswith("NAME")
     assert client.get(sim_url + "kubectl", {"args": "rollout undo deployment/web"}
@@ -230,3 +230,91 @@ def test_apply_returns_every_error_with_its_line(client, simulation):
     assert found["spec.replicas"] == 6
     assert found["spec.template.spec.containers[0].image"] == 16
     assert client.get(f"/api/simulations/{simulation.id}/").json()["objects"]["deployments"] == []
+
+
+# ---------------------------------------------------------------- limits before any work
+
+
+def record_of(sim_id: int) -> tuple:
+    """What a refused request must leave as it was: the row's seq and time, commands, deltas."""
+    sim = Simulation.objects.get(pk=sim_id)
+    return sim.seq, sim.sim_time, sim.commands.count(), sim.ticks.count(), sim.running
+
+
+DEEP = "[" * 100_000 + "]" * 100_000
+INT32_OVER, INT64_OVER = 2**31, 2**63
+
+
+@pytest.mark.parametrize(
+    "method, path, raw, status, field, says",
+    [
+        ("post", "apply", '{"yaml": ' + DEEP + "}", 400, None, "nested deeper than 32"),
+        ("post", "commands/step", '{"count": ' + DEEP + "}", 413, None, "larger than 16384 bytes"),
+        ("post", "apply", '{"yaml": ' + '{"a": ' * 5000 + "1" + "}" * 5000 + "}", 400, None,
+         "nested deeper than 32"),
+        ("post", "commands/clock", '{"speed": NaN}', 400, None, "NaN is not a JSON value"),
+        ("post", "commands/clock", '{"speed": Infinity}', 400, None, "Infinity is not a JSON value"),
+        ("post", "commands/clock", '{"speed": 1e400}', 400, None, "number out of range: 1e400"),
+        ("post", "commands/step", '{"count": ' + "9" * 5000 + "}", 400, None, "invalid JSON"),
+        ("post", "commands/step", '{"count": 0}', 400, "count", "from 1 to 3600"),
+        ("post", "commands/step", '{"count": 3601}', 400, "count", "from 1 to 3600"),
+        ("post", "commands/step", '{"count": 1.5}', 400, "count", "from 1 to 3600"),
+        ("post", "commands/scale", json.dumps({"deployment": "web", "replicas": INT32_OVER}), 400,
+         "replicas", "cannot unmarshal number 2147483648 into Go struct field ScaleSpec.spec.replicas of type int32"),
+        ("post", "commands/scale", json.dumps({"deployment": "web", "replicas": INT64_OVER}), 400,
+         "replicas", "of type int32"),
+        ("post", "commands/scale", json.dumps({"deployment": "web", "replicas": -(2**31) - 1}), 400,
+         "replicas", "of type int32"),
+        ("post", "commands/undo", json.dumps({"deployment": "web", "to_revision": INT64_OVER}), 400,
+         "to_revision", 'for "--to-revision" flag: strconv.ParseInt'),
+        ("post", "commands/step", '{"count": 1, "pad": "' + "x" * 20_000 + '"}', 413, None,
+         "larger than 16384 bytes"),
+        ("post", "apply", json.dumps({"yaml": "x: " + "a" * (4 * MAX_MANIFEST_BYTES)}), 413, None,
+         "larger than 1048576 bytes"),
+        ("get", "timeline?since=nan", None, 400, "since", "must be a number of seconds"),
+        ("get", "timeline?until=inf", None, 400, "until", "must be a number of seconds"),
+        ("get", "timeline?since=-Infinity", None, 400, "since", "must be a number of seconds"),
+        ("get", "history/web/?revision=" + "9" * 5000, None, 400, "revision", "revision number"),
+        ("get", "history/web/?revision=-1", None, 400, "revision", "revision number"),
+        ("get", "history/web/?revision=%C2%B2", None, 400, "revision", "revision number"),
+        ("get", "kubectl?args=get+pods+" + "x" * 1000, None, 400, "args", "longer than 1000"),
+    ],
+    ids=["deep-json-100000", "deep-json-100000-in-a-command", "deep-json-in-apply", "NaN", "Infinity", "float-overflow", "5000-digit-int",
+         "step-0", "step-3601", "step-float", "scale-int32+1", "scale-2^63", "scale-int32-min-1",
+         "undo-2^63", "command-body-over-16KiB", "apply-body-over-1MiB", "timeline-since-nan",
+         "timeline-until-inf", "timeline-since-minus-infinity", "revision-5000-digits",
+         "revision-negative", "revision-superscript-two", "kubectl-args-too-long"],
+)
+def test_limits_refuse_before_any_work(client, sim_url, method, path, raw, status, field, says):
+    sim_id = int(sim_url.split("/")[-2])
+    before = record_of(sim_id)
+    if method == "post":
+        answer = client.post(sim_url + path, raw, content_type="application/json")
+    else:
+        answer = client.get(sim_url + path)
+    assert answer.status_code == status, answer.content[:300]
+    (found,) = answer.json()["errors"]
+    assert set(found) == {"field", "message", "line"}
+    assert found["field"] == field and says in found["message"], found
+    assert record_of(sim_id) == before
+
+
+def test_a_declared_content_length_over_the_cap_is_refused_unread(client, sim_url):
+    # The declared length alone decides: the body is never read.
+    answer = client.post(sim_url + "commands/step", "{}", content_type="application/json",
+                         CONTENT_LENGTH=str(10**9))
+    assert answer.status_code == 413
+    assert "larger than 16384 bytes" in answer.json()["errors"][0]["message"]
+
+
+
+@pytest.mark.parametrize("path", ["", "timeline", "export", "kubectl?args=get+pods", "history/web/"],
+                         ids=["state", "timeline", "export", "kubectl", "history"])
+def test_reading_a_simulation_keeps_it_watched(client, sim_url, path):
+    from rolloutviz.services import watching
+
+    sim_id = int(sim_url.split("/")[-2])
+    Simulation.objects.filter(pk=sim_id).update(last_watched=None)
+    watching._written.clear()  # the per-process throttle: this request is the first in a while
+    assert client.get(sim_url + path).status_code == 200
+    assert Simulation.objects.get(pk=sim_id).last_watched is not None

@@ -119,6 +119,8 @@ def test_errors_print_kubectl_wording(simulation, tmp_path, web_yaml):
         'error: unable to find container named "nope"\n')
     assert kubectl_fails("delete", "pod", "nope") == (
         'Error from server (NotFound): pods "nope" not found\n')
+    assert kubectl_fails("scale", "deployment/web", "--replicas=3000000000").endswith(
+        "json: cannot unmarshal number 3000000000 into Go struct field ScaleSpec.spec.replicas of type int32\n")
 
 
 def _write(tmp_path, text: str):

@@ -1,4 +1,6 @@
 """The services against a real database: every use case, its records, and its refusals."""
+import json
+
 import pytest
 
 from rolloutviz.models import CommandRecord, Deployment, Revision, Simulation, TickRecord
@@ -316,13 +318,32 @@ def test_timeline_and_export(simulation, web_yaml):
     assert window["commands"] == []
     later = history.timeline_between(**sid, since=10)
     assert [c["name"] for c in later["commands"]] == ["scale"]
-    exported = history.simulation_export(**sid)
+    exported = json.loads("".join(history.simulation_export(**sid)))
     assert [d["seq"] for d in exported["deltas"]] == list(range(1, 13))
     assert [c["name"] for c in exported["commands"]] == ["apply", "scale"]
     assert exported["deployments"][0]["revisions"][0]["revision"] == 1
     assert exported["snapshots"] and exported["simulation"]["seq"] == 12
     with pytest.raises(InvalidInput):
         history.timeline_between(**sid, since="x")
+
+
+@pytest.mark.parametrize("since", [float("nan"), float("inf"), float("-inf"), True], ids=["nan", "inf", "-inf", "bool"])
+def test_timeline_bounds_must_be_finite_numbers(simulation, since):
+    with pytest.raises(InvalidInput) as refused:
+        history.timeline_between(simulation_id=simulation.id, since=since)
+    assert refused.value.errors[0]["field"] == "since"
+
+
+@pytest.mark.parametrize("max_bytes, max_deltas, expected", [(10**9, 5000, 12), (10**9, 5, 5), (1, 5000, 1)],
+                         ids=["all", "by-count", "by-size-at-least-one"])
+def test_one_timeline_answer_is_bounded(simulation, web_yaml, monkeypatch, max_bytes, max_deltas, expected):
+    commands.manifest_apply(simulation_id=simulation.id, yaml_text=web_yaml())
+    _settle(simulation, 11)
+    monkeypatch.setattr(history, "MAX_TIMELINE_BYTES", max_bytes)
+    monkeypatch.setattr(history, "MAX_TIMELINE_DELTAS", max_deltas)
+    answer = history.timeline_between(simulation_id=simulation.id)
+    assert [d["seq"] for d in answer["deltas"]] == list(range(1, expected + 1))
+    assert answer["truncated"] is (expected < 12)
 
 
 @pytest.mark.parametrize(

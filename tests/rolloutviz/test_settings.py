@@ -8,7 +8,7 @@ from django.core.exceptions import ImproperlyConfigured
 import rolloutviz.settings
 
 ENV = ("DJANGO_DEBUG", "DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL",
-       "CLOCK_MODE")
+       "CLOCK_MODE", "LIMIT_COMMANDS_PER_SECOND", "LIMIT_CREATIONS_PER_MINUTE", "LIMIT_RUNNING_PER_SESSION")
 
 
 @pytest.fixture
@@ -60,3 +60,19 @@ def test_production_environment(load):
 def test_refused_environments(load, env, error):
     with pytest.raises(error):
         load(**env)
+
+
+@pytest.mark.parametrize(
+    "env, backend, limits",
+    [({}, "django.core.cache.backends.locmem.LocMemCache", (20, 30, 10)),
+     ({"REDIS_URL": "redis://r:6379/0", "LIMIT_COMMANDS_PER_SECOND": "5", "LIMIT_CREATIONS_PER_MINUTE": "0",
+       "LIMIT_RUNNING_PER_SESSION": " 3 "}, "django.core.cache.backends.redis.RedisCache", (5, 0, 3))],
+    ids=["defaults", "redis-and-limits"],
+)
+def test_the_limiters_cache_and_limits(load, env, backend, limits):
+    s = load(**env)
+    assert s.CACHES["default"]["BACKEND"] == backend
+    if "REDIS_URL" in env:
+        assert s.CACHES["default"]["LOCATION"] == env["REDIS_URL"]
+        assert s.CACHES["default"]["OPTIONS"]["socket_timeout"] == 1  # never waits long for Redis
+    assert (s.LIMIT_COMMANDS_PER_SECOND, s.LIMIT_CREATIONS_PER_MINUTE, s.LIMIT_RUNNING_PER_SESSION) == limits

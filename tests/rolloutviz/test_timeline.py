@@ -259,3 +259,101 @@ def test_a_rolling_update_gives_scaling_markers_and_replicaset_series():
     assert by_revision[2]["series"][-1][1:] == [2, 2, 2]
     assert by_revision[2]["images"] == ["nginx:1.16.1"]
     assert timeline["deployments"]["web"]["series"] == [[0.0, 2, 1, 0]]
+
+
+# ---------------------------------------------------------------- Ready → Available, bare ReplicaSets
+
+
+def ready_pod_then(*ticks):
+    """A pod Ready at t=10 in a ReplicaSet with minReadySeconds 5, then ``ticks``."""
+    return run([
+        (0.0, [change("ReplicaSet", rs(min_ready=5, replicas=1), "ADDED")], []),
+        (10.0, [change("Pod", pod("web-abc-1", node="node-1", ready_since=10.0), "ADDED")], []),
+        *ticks,
+    ])
+
+
+@pytest.mark.parametrize(
+    "ticks, segments",
+    [
+        # the ReplicaSet counts the pod at the very instant minReadySeconds end: the pod's own
+        # state reads Available only after it, and no later ReplicaSet change says so
+        ([(15.0, [change("ReplicaSet", rs(min_ready=5, replicas=1, ready=1, available=1))], []), (16.0, [], [])],
+         [[10.0, "Ready"], [16.0, "Available"]]),
+        ([(t, [], []) for t in (11.0, 14.0, 15.0, 15.5, 16.0)], [[10.0, "Ready"], [15.5, "Available"]]),
+        ([(12.0, [change("Pod", pod("web-abc-1", node="node-1", deleting=True))], []), (20.0, [], [])],
+         [[10.0, "Ready"], [12.0, "Terminating"]]),
+        ([(12.0, [change("Pod", pod("web-abc-1", node="node-1"))], []), (20.0, [], [])],
+         [[10.0, "Ready"], [12.0, "Running"]]),
+        ([(12.0, [change("Pod", pod("web-abc-1", node="node-1", ready_since=10.0), "DELETED")], []), (20.0, [], [])],
+         [[10.0, "Ready"]]),
+    ],
+    ids=["replicaset-counts-it-at-the-boundary", "no-replicaset-change-at-all", "terminating-first",
+         "not-ready-again-first", "deleted-first"],
+)
+def test_a_ready_pod_turns_available_at_the_first_delta_after_min_ready_seconds(ticks, segments):
+    recorder, outputs = ready_pod_then(*ticks)
+    assert recorder.pods["web-abc-1"]["segments"] == segments
+    assert recorder.as_dict() == TimelineRecorder.rebuild(
+        {"t": t, "changes": c, "events": e} for t, c, e in [
+            (0.0, [change("ReplicaSet", rs(min_ready=5, replicas=1), "ADDED")], []),
+            (10.0, [change("Pod", pod("web-abc-1", node="node-1", ready_since=10.0), "ADDED")], []),
+            *ticks]).as_dict()
+    if segments[-1][1] == "Available":  # the delta that turned it carries the new segment
+        patch_of = {t: patch for (t, _, _), (_, patch) in zip([(0.0, 0, 0), (10.0, 0, 0), *ticks], outputs)}
+        assert patch_of[segments[-1][0]]["pods"]["web-abc-1"]["segments"] == [segments[-1]]
+
+
+def test_every_pod_of_the_k8s_in_action_demo_is_drawn_as_its_state_reads():
+    """The canary step with minReadySeconds 10 left pods drawn Ready long after they were Available."""
+    from rolloutviz.demos import k8s_in_action
+    from simulator import Cluster
+    from simulator.kubectl.printers import pod_timeline_state
+
+    cluster, recorder = Cluster(seed=0), TimelineRecorder()
+
+    def feed(records):
+        recorder.record(t=cluster.now, changes=[r for r in records if r["type"] != "EVENT"],
+                        events=[r["object"] for r in records if r["type"] == "EVENT"])
+
+    run_steps = {
+        "apply": lambda a: cluster.apply(a["yaml"]),
+        "set-image": lambda a: cluster.set_image(a["deployment"], a["container"], a["image"]),
+        "undo": lambda a: cluster.rollout_undo(a["deployment"], a["to_revision"]),
+        "pause": lambda a: cluster.rollout_pause(a["deployment"]),
+        "resume": lambda a: cluster.rollout_resume(a["deployment"]),
+    }
+    cluster.apply(k8s_in_action.DEMO.manifest)
+    feed(cluster.take_changes())
+    wrong = []
+    for step in k8s_in_action.DEMO.steps:
+        if step.command not in run_steps:
+            continue
+        run_steps[step.command](step.args)
+        feed(cluster.take_changes())
+        for _ in range(40):
+            feed(cluster.step())
+            for obj in cluster.list("pod"):
+                name = obj["metadata"]["name"]
+                owner = cluster.get("replicaset", obj["metadata"]["ownerReferences"][0]["name"])
+                due = pod_timeline_state(obj, cluster.now - cluster.tick, owner["spec"].get("minReadySeconds", 0))
+                drawn = recorder.pods[name]["segments"][-1][1]
+                if due == "Available" and drawn != due:  # at most one tick late
+                    wrong.append((step.title, cluster.now, name, drawn))
+    assert not wrong, wrong[:5]
+
+
+@pytest.mark.parametrize(
+    "annotations, owned, revision",
+    [({}, False, None), ({"deployment.kubernetes.io/revision": "abc"}, False, None),
+     ({"deployment.kubernetes.io/revision": "abc"}, True, None), ({"deployment.kubernetes.io/revision": "7"}, True, 7)],
+    ids=["bare", "bare-with-abc", "owned-with-abc", "owned"],
+)
+def test_replicaset_revision_is_none_without_a_number(annotations, owned, revision):
+    obj = rs()
+    obj["metadata"]["annotations"] = annotations
+    if not owned:
+        del obj["metadata"]["ownerReferences"]
+    recorder, _ = run([(1.0, [change("ReplicaSet", obj, "ADDED")], [])])
+    entry = recorder.replicasets["web-abc"]
+    assert (entry["revision"], entry["deployment"]) == (revision, "web" if owned else None)
