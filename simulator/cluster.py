@@ -219,12 +219,9 @@ class Cluster:
                 failures.append(error)
         if failures:
             raise _combine(failures)
-        self._admit_budget({(kind, stored["metadata"]["name"]): stored["spec"]
-                            for (kind, stored, verb), _ in planned
-                            if kind != "ImageBehavior" and verb != "unchanged"},
-                           {(kind, stored["metadata"]["name"]): manifest.lines
+        self._admit_budget([(kind, stored["metadata"]["name"], stored["spec"], manifest.lines)
                             for (kind, stored, verb), manifest in planned
-                            if kind != "ImageBehavior"})
+                            if kind != "ImageBehavior" and verb != "unchanged"])
         return [self._commit(*plan) for plan, _ in planned]
 
     def _plan(self, manifest):
@@ -242,28 +239,25 @@ class Cluster:
         stored, verb = apply_mod.prepare(manifest, live)
         return (kind, stored, verb)
 
-    def _admit_budget(self, planned: dict, lines: dict | None = None) -> None:
-        """Refuse, before anything changes, a plan that takes the simulation past its pod
-        budget. `planned`: (kind, name) -> new defaulted spec; `lines`: (kind, name) -> the
-        manifest's field-path line map."""
+    def _admit_budget(self, changes: list[tuple[str, str, dict, dict | None]]) -> None:
+        """Refuse, before anything changes, changes that take the simulation past its pod
+        budget. `changes`: (kind, name, new defaulted spec, the manifest's field-path line
+        map or None)."""
         s = self._s
-        # a ReplicaSet a Deployment owns counts in its Deployment's demand
-        planned = {key: spec for key, spec in planned.items()
-                   if key[0] == "Deployment" or getattr(s.replicasets.get(key[1]), "owner", None) is None}
         current = {("Deployment", d.name): pod_budget.demand("Deployment", d.spec)
                    for d in s.deployments.values()}
         current.update({("ReplicaSet", rs.name): rs.replicas
                         for rs in s.replicasets.values() if rs.owner is None})
-        refused = pod_budget.refusals(s.pod_budget, current,
-                                      {key: (key[0], spec) for key, spec in planned.items()})
+        # a ReplicaSet a Deployment owns counts in its Deployment's demand
+        planned = {(kind, name): (kind, spec) for kind, name, spec, _ in changes
+                   if kind == "Deployment" or not _owned(s.replicasets.get(name))}
+        refused = pod_budget.refusals(s.pod_budget, current, planned)
         if not refused:
             return
-        failures = []
-        for (kind, name), error in refused.items():
-            line = line_for((lines or {}).get((kind, name)) or {}, error.field)
-            failures.append(ValidationError([FieldError(error.field, error.message, line)],
-                                            kind, name))
-        raise _combine(failures)
+        lines = {(kind, name): lines for kind, name, _, lines in changes}
+        raise _combine([ValidationError(
+            [FieldError(error.field, error.message, line_for(lines[key] or {}, error.field))],
+            *key) for key, error in refused.items()])
 
     def _commit(self, kind: str, stored, verb) -> str:
         s = self._s
@@ -340,7 +334,7 @@ class Cluster:
         errors = validation.validate_deployment(new, live)
         if errors:
             raise ValidationError(errors, "Deployment", d.name)
-        self._admit_budget({("Deployment", d.name): spec})
+        self._admit_budget([("Deployment", d.name, spec, None)])
         if spec != d.spec:
             d.spec = spec
             d.generation += 1
@@ -511,6 +505,10 @@ def _tick_ms(tick: float) -> int:
     if tick_ms / MS_PER_SECOND != tick:
         raise ValueError(f"tick must be a whole number of milliseconds, got {tick!r} s")
     return tick_ms
+
+
+def _owned(rs: ReplicaSet | None) -> bool:
+    return rs is not None and rs.owner is not None
 
 
 def _checked_budget(budget: int) -> int:

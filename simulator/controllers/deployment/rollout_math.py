@@ -126,7 +126,7 @@ def reconcile_new_replica_set(replicas: int, surge_spec, unavailable_spec, new_r
 
 def _creation_key(rs: dict) -> tuple:
     """Sort key of ReplicaSetsByCreationTimestamp: creation time, then name."""
-    return (rs.get("created", 0.0), rs.get("name", ""))
+    return (rs.get("created", 0), rs.get("name", ""))
 
 
 def cleanup_unhealthy_replicas(old_rss: list[dict], max_cleanup_count: int) -> tuple[list[int], int]:
