@@ -275,8 +275,10 @@ def _probe(store: Store, pod: Pod, c: Container, spec: dict, ptype: str, worker)
         store.changed("Pod", pod)
         return
     if run.changed:
-        store.changed("Pod", pod)
+        before = (c.started, c.ready)
         _update_probe_results(store, pod, c, spec, manual_readiness=ptype == probes.STARTUP)
+        if (c.started, c.ready) != before:   # a stored result alone shows nowhere
+            store.changed("Pod", pod)
 
 
 def _update_probe_results(store, pod, c, spec, manual_readiness: bool) -> None:
