@@ -60,6 +60,20 @@ def test_an_int32_field_out_of_range_is_refused_when_decoding(field, old, new, g
     assert c.list("deployment") == []
 
 
+@pytest.mark.parametrize("field, text", [
+    ("spec.replicas", "replicas: 2147483648"),
+    ("spec.minReadySeconds", "replicas: 2\n  minReadySeconds: 2147483648"),
+], ids=["replicas", "minReadySeconds"])
+def test_a_replica_set_int32_field_out_of_range_is_refused(field, text):
+    c = Cluster()
+    with pytest.raises(ValidationError) as info:
+        c.apply(replica_set_yaml().replace("replicas: 2", text))
+    go_field = "ReplicaSetSpec." + field
+    assert [(e.field, e.message) for e in info.value.errors] == [
+        (field, f"json: cannot unmarshal number 2147483648 into Go struct field {go_field} of type int32")]
+    assert c.list("replicaset") == []
+
+
 def test_an_int_or_string_out_of_int32_range_is_refused():
     with pytest.raises(ValidationError) as info:
         Cluster().apply(deployment_yaml(strategy=rolling(2**31, 1)))
