@@ -5,18 +5,19 @@ from __future__ import annotations
 import copy
 import functools
 import gc
+import math
 from contextlib import contextmanager
 
 from simulator import snapshot
 from simulator.api import apply as apply_mod
-from simulator.api import render, validation
-from simulator.api.yaml_source import load_manifests
+from simulator.api import pod_budget, render, validation
+from simulator.api.yaml_source import line_for, load_manifests
 from simulator.controllers import node_lifecycle, scheduler
 from simulator.controllers import replicaset as replicaset_controller
 from simulator.controllers.deployment import rollback, rollout_math
 from simulator.controllers.deployment import sync as deployment_controller
 from simulator.controllers.deployment.revisions import REVISION_ANNOTATION, revision_number
-from simulator.errors import ValidationError
+from simulator.errors import FieldError, ValidationError
 from simulator.kubelet import kubelet
 from simulator.kubelet.backoff import ImagePullBackoff, RestartBackoff
 from simulator.kubelet.images import (
@@ -28,7 +29,7 @@ from simulator.kubelet.images import (
 from simulator.names import new_uid
 from simulator.objects import Deployment, Node, ReplicaSet, copy_data
 from simulator.store import NAMESPACE, Store
-from simulator.timers import rfc3339
+from simulator.timers import MS_PER_SECOND, ms, rfc3339, seconds
 
 CHANGE_CAUSE = "kubernetes.io/change-cause"
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
@@ -40,7 +41,6 @@ _KINDS = {"deployment": "Deployment", "deployments": "Deployment", "deploy": "De
 _RESOURCE = {"Deployment": "deployments.apps", "ReplicaSet": "replicasets.apps", "Pod": "pods",
              "Node": "nodes", "Event": "events"}
 
-_MAX_TIMERS_PER_STEP = 10_000_000  # a guard against a timer that re-arms itself for "now"
 _CONTROLLERS = {"deployment": deployment_controller.sync,
                 "replicaset": replicaset_controller.sync,
                 "scheduler": scheduler.schedule}
@@ -55,7 +55,7 @@ def _controllers_react(command):
     def run(self, *args, **kwargs):
         result = command(self, *args, **kwargs)
         with _no_cyclic_gc():
-            self._s.drain(_CONTROLLERS)
+            self._drain()
         return result
     return run
 
@@ -64,16 +64,18 @@ class Cluster:
     """A simulated Kubernetes cluster: N nodes, the Deployment and ReplicaSet controllers,
     a scheduler and kubelets, on a simulated clock; deterministic for a seed.
 
-    Times are seconds since 2026-01-01T00:00:00Z. Objects come back shaped as
-    `kubectl get -o yaml` prints them; treat them as read-only.
+    Times are seconds since 2026-01-01T00:00:00Z (inside, whole milliseconds: timers.py).
+    Objects come back shaped as `kubectl get -o yaml` prints them; treat them as
+    read-only. `pod_budget` caps the pods all Deployments and ReplicaSets may ask for
+    (replicas + maxSurge): an apply or scale past it is refused (api/pod_budget.py).
     """
 
-    def __init__(self, seed: int = 0, nodes: int = 3, tick: float = 1.0):
-        if tick <= 0:
-            raise ValueError("tick must be positive")
-        self._s = Store(seed, tick, ImageCatalogue(), RestartBackoff(), ImagePullBackoff())
+    def __init__(self, seed: int = 0, nodes: int = 3, tick: float = 1.0,
+                 pod_budget: int = pod_budget.DEFAULT_POD_BUDGET):
+        self._s = Store(seed, _tick_ms(tick), ImageCatalogue(), RestartBackoff(),
+                        ImagePullBackoff(), _checked_budget(pod_budget))
         for i in range(nodes):
-            node = Node(f"node-{i + 1}", new_uid(self._s.rng), 0.0, i + 1)
+            node = Node(f"node-{i + 1}", new_uid(self._s.rng), 0, i + 1)
             self._s.nodes[node.name] = node
             self._s.changed("Node", node, "ADDED")
 
@@ -81,27 +83,36 @@ class Cluster:
     @property
     def now(self) -> float:
         """Simulated seconds since 2026-01-01T00:00:00Z."""
-        return self._s.time
+        return seconds(self._s.time)
 
     @property
     def tick(self) -> float:
         """Seconds one step() advances."""
-        return self._s.tick
+        return seconds(self._s.tick)
+
+    @property
+    def pod_budget(self) -> int:
+        """The most pods (replicas + maxSurge of all Deployments and ReplicaSets) this
+        simulation admits."""
+        return self._s.pod_budget
 
     def step(self) -> list[dict]:
         """Advance one tick: controllers settle, then every timer due in the tick runs in
-        time order (each followed by the controllers settling again).
+        time order (each instant followed by the controllers settling again).
 
-        Returns the change records, in the order things happened (see docs/contracts.md)."""
+        Returns the change records, in the order things happened (see docs/contracts.md).
+        Raises EngineStuck if the work of one instant does not converge (an engine defect)."""
         with _no_cyclic_gc():
             return self._step()
 
     def _step(self) -> list[dict]:
+        # Every instant ends: its timers were scheduled before it or by a change made in
+        # it (a timer re-armed by its own handler falls due strictly later: Store.rearm),
+        # and the controllers' reactions to each change are bounded (Store.drain).
         s = self._s
         end = (s.steps + 1) * s.tick
-        s.drain(_CONTROLLERS)
+        self._drain()
         timers = s.timers
-        fired = 0
         while True:
             due = timers.next_due()
             if due is None or due > end:
@@ -113,25 +124,25 @@ class Cluster:
                     kubelet.on_timer(s, key, due)
                 else:
                     self._fire(due, action, key)
-                fired += 1
-                if fired > _MAX_TIMERS_PER_STEP:
-                    raise RuntimeError(f"timers keep firing at t={s.time}")
                 due = timers.next_due()
-            s.drain(_CONTROLLERS)
+            self._drain()
         s.steps += 1
         s.time = end
         s.expire_events()
         return self._records()
 
+    def _drain(self) -> None:
+        self._s.drain(_CONTROLLERS, replicaset_controller.BURST_REPLICAS)
+
     def advance(self, seconds: float) -> list[dict]:
         """Step until `seconds` more have passed; all change records concatenated."""
-        target = self._s.time + seconds
+        target = self._s.time + ms(seconds)
         out: list[dict] = []
-        while self._s.time < target - 1e-9:
+        while self._s.time < target:
             out.extend(self.step())
         return out
 
-    def _fire(self, due: float, action: str, key: str) -> None:
+    def _fire(self, due: int, action: str, key: str) -> None:
         """Run a timer other than a kubelet wake-up (those _step runs directly)."""
         if action == "available":
             kubelet.on_available_timer(self._s, key, due)
@@ -203,12 +214,15 @@ class Cluster:
         planned, failures = [], []
         for manifest in manifests:
             try:
-                planned.append(self._plan(manifest))
+                planned.append((self._plan(manifest), manifest))
             except ValidationError as error:
                 failures.append(error)
         if failures:
             raise _combine(failures)
-        return [self._commit(*plan) for plan in planned]
+        self._admit_budget([(kind, stored["metadata"]["name"], stored["spec"], manifest.lines)
+                            for (kind, stored, verb), manifest in planned
+                            if kind != "ImageBehavior" and verb != "unchanged"])
+        return [self._commit(*plan) for plan, _ in planned]
 
     def _plan(self, manifest):
         obj = manifest.obj
@@ -225,6 +239,26 @@ class Cluster:
         stored, verb = apply_mod.prepare(manifest, live)
         return (kind, stored, verb)
 
+    def _admit_budget(self, changes: list[tuple[str, str, dict, dict | None]]) -> None:
+        """Refuse, before anything changes, changes that take the simulation past its pod
+        budget. `changes`: (kind, name, new defaulted spec, the manifest's field-path line
+        map or None)."""
+        s = self._s
+        current = {("Deployment", d.name): pod_budget.demand("Deployment", d.spec)
+                   for d in s.deployments.values()}
+        current.update({("ReplicaSet", rs.name): rs.replicas
+                        for rs in s.replicasets.values() if rs.owner is None})
+        # a ReplicaSet a Deployment owns counts in its Deployment's demand
+        planned = {(kind, name): (kind, spec) for kind, name, spec, _ in changes
+                   if kind == "Deployment" or not _owned(s.replicasets.get(name))}
+        refused = pod_budget.refusals(s.pod_budget, current, planned)
+        if not refused:
+            return
+        lines = {(kind, name): lines for kind, name, _, lines in changes}
+        raise _combine([ValidationError(
+            [FieldError(error.field, error.message, line_for(lines[key] or {}, error.field))],
+            *key) for key, error in refused.items()])
+
     def _commit(self, kind: str, stored, verb) -> str:
         s = self._s
         if kind == "ImageBehavior":
@@ -235,7 +269,7 @@ class Cluster:
                 return f"imagebehavior.rolloutviz.dev/{stored.image} unchanged"
             s.catalogue.add(stored)
             s.forget_behaviors()
-            self._wake_all_pods()
+            kubelet.on_catalogue_change(s)
             verb = "configured" if existing else "created"
             return f"imagebehavior.rolloutviz.dev/{stored.image} {verb}"
         name = stored["metadata"]["name"]
@@ -284,12 +318,6 @@ class Cluster:
             s.changed("ReplicaSet", rs)
         s.enqueue("replicaset", name)
 
-    def _wake_all_pods(self) -> None:
-        """New image behaviour: kubelets look at their pods again (cheap, and rare)."""
-        for pod in self._s.pods.values():
-            if pod.node and self._s.nodes[pod.node].ready and pod.wake is None:
-                self._s.wake_pod(pod)
-
     # --- commands ------------------------------------------------------------------------
     def _deployment(self, name: str) -> Deployment:
         d = self._s.deployments.get(name)
@@ -298,13 +326,15 @@ class Cluster:
         return d
 
     def _update_spec(self, d: Deployment, spec: dict) -> None:
-        """An update through the API: validated, generation bumped, controller woken."""
+        """An update through the API: validated, admitted against the pod budget,
+        generation bumped, controller woken."""
         live = _stored(d, "Deployment")
         new = copy.deepcopy(live)
         new["spec"] = spec
         errors = validation.validate_deployment(new, live)
         if errors:
             raise ValidationError(errors, "Deployment", d.name)
+        self._admit_budget([("Deployment", d.name, spec, None)])
         if spec != d.spec:
             d.spec = spec
             d.generation += 1
@@ -313,10 +343,15 @@ class Cluster:
 
     @_controllers_react
     def scale(self, name: str, replicas: int) -> str:
-        """`kubectl scale deployment/NAME --replicas=N`."""
+        """`kubectl scale deployment/NAME --replicas=N` through the scale subresource: an
+        int32 (as the API server decodes the Scale), 0 or more (its validation), within
+        the pod budget."""
         d = self._deployment(name)
+        failure = validation.validate_scale(name, replicas)
+        if failure is not None:
+            raise failure
         spec = copy.deepcopy(d.spec)
-        spec["replicas"] = replicas
+        spec["replicas"] = int(replicas)   # 3.0 decodes as 3
         self._update_spec(d, spec)
         return f"deployment.apps/{name} scaled"
 
@@ -418,10 +453,15 @@ class Cluster:
         return snapshot.dump(self._s)
 
     @classmethod
-    def restore(cls, state: dict) -> "Cluster":
-        """A Cluster continuing from a snapshot()."""
+    def restore(cls, state: dict, pod_budget: int | None = None) -> "Cluster":
+        """A Cluster continuing from a snapshot() (of this version or an earlier one).
+
+        `pod_budget` replaces the snapshot's budget for what comes next; objects already
+        above it keep running as they are."""
         cluster = cls.__new__(cls)
         cluster._s = snapshot.load(state)
+        if pod_budget is not None:
+            cluster._s.pod_budget = _checked_budget(pod_budget)
         return cluster
 
 
@@ -455,6 +495,26 @@ def _promote_survivors() -> None:
     if gc.get_freeze_count() == 0:
         gc.freeze()
         gc.unfreeze()
+
+
+def _tick_ms(tick: float) -> int:
+    """A tick in whole milliseconds; anything else is refused (the clock counts ms)."""
+    if isinstance(tick, bool) or not isinstance(tick, (int, float)) or not 0 < tick < math.inf:
+        raise ValueError(f"tick must be a positive number of seconds, got {tick!r}")
+    tick_ms = ms(tick)
+    if tick_ms / MS_PER_SECOND != tick:
+        raise ValueError(f"tick must be a whole number of milliseconds, got {tick!r} s")
+    return tick_ms
+
+
+def _owned(rs: ReplicaSet | None) -> bool:
+    return rs is not None and rs.owner is not None
+
+
+def _checked_budget(budget: int) -> int:
+    if isinstance(budget, bool) or not isinstance(budget, int) or budget < 1:
+        raise ValueError(f"pod_budget must be a positive integer, got {budget!r}")
+    return budget
 
 
 def _kind(kind: str) -> str:

@@ -75,3 +75,22 @@ def child_path(parent: str, key: str | int) -> str:
     if key and all(c.isalnum() or c in "-_" for c in key):
         return f"{parent}.{key}" if parent else key
     return f"{parent}[{key}]"
+
+
+class EngineStuck(RuntimeError):
+    """Internal error: the work of one simulated instant did not converge.
+
+    Every loop inside an instant is bounded (see README, "Simulator"): a pod's kubelet runs
+    each container action and probe at most once per instant, and a controller reacts to
+    one object a bounded number of times per cause. Going past a bound means a defect in
+    the engine, so the step stops with this error, naming what kept coming back, instead
+    of spinning or silently dropping work. Nothing is rolled back: treat the cluster as
+    broken and restore the last snapshot.
+    """
+
+    def __init__(self, kind: str, name: str, action: str, at_ms: int, detail: str):
+        self.kind = kind            # "Pod", "Deployment", "ReplicaSet", ...
+        self.name = name            # the object's name
+        self.action = action        # the timer, container action, probe or controller
+        self.at = at_ms / 1000      # simulated seconds since 2026-01-01T00:00:00Z
+        super().__init__(f"engine stuck at t={self.at:g}s: {kind} {name!r}, {action}: {detail}")

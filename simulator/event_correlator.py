@@ -5,17 +5,18 @@ controller has its own correlator with its own caches. Before an event is writte
 aggregated (from the 10th distinct message with the same object, type and reason within
 10 minutes on, events are combined into one "(combined from similar events): ..." event),
 observed (an identical earlier event is counted up instead of written anew) and
-rate limited (a token bucket per object: burst 25, one more every 5 minutes).
+rate limited (a token bucket per object: burst 25, one more every 5 minutes). Times are
+the engine's integer milliseconds.
 """
 from __future__ import annotations
 
 from collections import OrderedDict
 
 AGGREGATE_MAX_EVENTS = 10          # EventAggregator: maxEvents
-AGGREGATE_INTERVAL_SECONDS = 600   # ... and its 10-minute window
+AGGREGATE_INTERVAL_MS = 600_000    # ... and its 10-minute window
 CACHE_SIZE = 4096                  # maxLruCacheEntries of each cache
 SPAM_BURST = 25                    # EventSourceObjectSpamFilter: burst ...
-SPAM_REFILL_SECONDS = 300.0        # ... and one token per 5 minutes
+SPAM_REFILL_MS = 300_000           # ... and one token per 5 minutes
 COMBINED_PREFIX = "(combined from similar events): "
 
 
@@ -37,7 +38,7 @@ class EventCorrelator:
         self.spam = OrderedDict()         # object UID -> [tokens, last update]
 
     def correlate(self, uid: str, type_: str, reason: str, field_path: str | None,
-                  message: str, now: float) -> tuple[str, list, bool]:
+                  message: str, now: int) -> tuple[str, list, bool]:
         """EventCorrelate for an event about the object `uid`: its message (prefixed when
         combined with similar ones), its entry in the event log ([name, count, first
         write], name None if it is new) and whether the spam filter lets the write through."""
@@ -52,7 +53,7 @@ class EventCorrelator:
                 aggregates.popitem(False)
         else:
             aggregates.move_to_end(aggregate_key)
-            if now - group[1] > AGGREGATE_INTERVAL_SECONDS:
+            if now - group[1] > AGGREGATE_INTERVAL_MS:
                 group[0] = [message]   # the window lapsed: a new group
             else:
                 messages = group[0]
@@ -82,7 +83,7 @@ class EventCorrelator:
                 spam.popitem(False)
             return message, logged, True
         spam.move_to_end(uid)
-        tokens = bucket[0] + (now - bucket[1]) / SPAM_REFILL_SECONDS
+        tokens = bucket[0] + (now - bucket[1]) / SPAM_REFILL_MS
         if tokens > SPAM_BURST:
             tokens = float(SPAM_BURST)
         bucket[1] = now

@@ -5,28 +5,40 @@ records, RS pod counters and work-queue entries stay consistent.
 """
 from __future__ import annotations
 
+import math
 import random
 from collections import deque
 
 from simulator.api import render
+from simulator.errors import EngineStuck
 from simulator.event_correlator import EventCorrelator
 from simulator.names import new_uid
 from simulator.objects import NAMESPACE, Deployment, Node, Pod, ReplicaSet
 from simulator.timers import EPOCH, TimerQueue
 
 _EPOCH_NS = int(EPOCH.timestamp()) * 1_000_000_000
-EVENT_TTL_SECONDS = 3600.0         # kube-apiserver --event-ttl default
-_MAX_QUEUE_ROUNDS = 5_000_000  # a guard against controllers that never settle
+EVENT_TTL_MS = 3_600_000            # kube-apiserver --event-ttl default (1 h)
+# How often one cause (a command, or the timers of one instant) may make a controller look
+# at one object. Every pass either writes (and so moves a size or a status towards its
+# target, waking whoever reads it) or ends that object's chain. A rollout's writes per
+# cause are a few per ReplicaSet plus one per burst of pod creations, which the pod budget
+# bounds; past this the controllers are not converging.
+PASSES_PER_CAUSE = 64
+PASSES_PER_REPLICASET = 4
+PASSES_PER_BURST = 4
 
 
 class Store:
-    """All state of one simulated cluster."""
+    """All state of one simulated cluster. Instants and durations are integer milliseconds
+    (timers.py)."""
 
-    def __init__(self, seed: int, tick: float, catalogue, restart_backoff, pull_backoff):
+    def __init__(self, seed: int, tick_ms: int, catalogue, restart_backoff, pull_backoff,
+                 pod_budget: int):
         self.seed = seed
-        self.tick = tick
+        self.tick = tick_ms
+        self.pod_budget = pod_budget     # Σ replicas + maxSurge the API admits (api/pod_budget.py)
         self.steps = 0                   # completed ticks; time = steps * tick between steps
-        self.time = 0.0
+        self.time = 0
         self.catalogue = catalogue       # images.ImageCatalogue: how each image behaves
         self.restart_backoff = restart_backoff   # backoff.RestartBackoff (kubelet)
         self.pull_backoff = pull_backoff         # backoff.ImagePullBackoff (kubelet)
@@ -70,17 +82,37 @@ class Store:
             self.queued.add(key)
             self.queue.append(key)
 
-    def drain(self, handlers: dict) -> None:
+    def drain(self, handlers: dict, burst: int) -> None:
         """Run queued controller work until nothing is left, as the real controllers
-        react to each other's writes within milliseconds."""
-        rounds = 0
-        while self.queue:
-            key = self.queue.popleft()
-            self.queued.discard(key)
+        react to each other's writes within milliseconds.
+
+        One drain is one cause's consequences; a controller that looks at one object more
+        often than `passes_allowed(burst)` is not converging: EngineStuck names it."""
+        queue, queued = self.queue, self.queued
+        passes: dict = {}
+        allowed = PASSES_PER_CAUSE   # raised to the exact bound only when a busy key reaches it
+        while queue:
+            key = queue.popleft()
+            queued.discard(key)
+            count = passes.get(key, 0) + 1
+            passes[key] = count
+            if count > allowed:
+                allowed = self.passes_allowed(burst)
+                if count > allowed:
+                    kind = {"deployment": "Deployment", "replicaset": "ReplicaSet"}.get(key[0], "Pod")
+                    raise EngineStuck(kind, key[1], f"{key[0]} controller", self.time,
+                                      f"looked at it {count} times for one cause "
+                                      f"(at most {allowed}) without settling")
             handlers[key[0]](self, key[1])
-            rounds += 1
-            if rounds > _MAX_QUEUE_ROUNDS:
-                raise RuntimeError("controllers did not settle")
+
+    def passes_allowed(self, burst: int) -> int:
+        """The most passes one cause may need over one object: PASSES_PER_CAUSE, plus a few
+        per ReplicaSet and per `burst` pods any ReplicaSet may have to create (the pod
+        budget, or more if a restored simulation already holds more)."""
+        replicas = sum(rs.replicas for rs in self.replicasets.values())
+        bursts = math.ceil(max(self.pod_budget, replicas) / burst)
+        return (PASSES_PER_CAUSE + PASSES_PER_REPLICASET * len(self.replicasets)
+                + PASSES_PER_BURST * bursts)
 
     # --- change log -------------------------------------------------------------------
     def changed(self, kind: str, obj, change: str = "MODIFIED") -> None:
@@ -133,7 +165,7 @@ class Store:
             self.event_seq += 1
             at, nano = self._nano
             if at != now:
-                nano = _EPOCH_NS + int(round(now * 1e9))
+                nano = _EPOCH_NS + now * 1_000_000
                 self._nano = (now, nano)
             # the recorder names events <object>.<UnixNano>; adding the event sequence keeps
             # names unique for events recorded at the same simulated instant
@@ -146,7 +178,7 @@ class Store:
                 return None
         # a watch delivers every write (count updates included): one record each
         self.events[name] = api
-        self.event_expiry.append((now + EVENT_TTL_SECONDS, name, api))
+        self.event_expiry.append((now + EVENT_TTL_MS, name, api))
         self.changes.append(("EVENT", "Event", api))
         return api
 
@@ -205,10 +237,20 @@ class Store:
 
     # --- API-side pod deletion ---------------------------------------------------------
     def wake_pod(self, pod: Pod) -> None:
-        """Have the node's kubelet look at the pod now."""
+        """Have the node's kubelet look at the pod now (something about it changed)."""
         pod.wake = self.timers.schedule(self.time, "kubelet", pod.name)
 
-    def delete_pod(self, pod: Pod, grace: float | None = None) -> None:
+    def rearm(self, due: int, action: str, key: str, kind: str, what: str) -> int:
+        """Schedule a timer from its own handler. The rule that keeps every instant finite:
+        a timer never fires again at the instant it fired unless something changed, so a
+        handler re-arms strictly later; at the same instant it would find the same state
+        and fire for ever. Only a change from outside (wake_pod) runs it again now."""
+        if due <= self.time:
+            raise EngineStuck(kind, key, what, self.time,
+                              f"re-armed for t={due / 1000:g}s, not after the instant it ran")
+        return self.timers.schedule(due, action, key)
+
+    def delete_pod(self, pod: Pod, grace: int | None = None) -> None:
         """A DELETE on the pod: graceful (Terminating) once bound to a node, else at once."""
         if pod.deletion_time is not None:
             return

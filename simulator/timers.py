@@ -1,4 +1,12 @@
-"""The simulated clock's timer queue: work is done when it is due, never by scanning."""
+"""The simulated clock: integer milliseconds, their RFC 3339 rendering, and the timer queue
+that runs work when it is due, never by scanning.
+
+Inside the engine every instant and every duration is a whole number of milliseconds
+since 2026-01-01T00:00:00Z, so two instants are equal exactly when they are the same
+instant: a due time cannot sit a rounding error past the clock. Seconds (floats) appear
+only at the edges: the public `Cluster.now`/`tick`, the spec fields that are seconds
+(converted with `ms`), and what an image behaviour answers for an uptime.
+"""
 from __future__ import annotations
 
 import datetime
@@ -7,30 +15,48 @@ from collections import deque
 from functools import lru_cache
 
 EPOCH = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
+MS_PER_SECOND = 1000
+
+
+def ms(seconds: float) -> int:
+    """Seconds (a spec field, an image behaviour's time) as whole milliseconds."""
+    return round(seconds * MS_PER_SECOND)
+
+
+def seconds(milliseconds: int) -> float:
+    """Milliseconds as the seconds the public API speaks."""
+    return milliseconds / MS_PER_SECOND
+
+
+# the last second RFC 3339 can write (metav1.Time cannot marshal a later year): a pod with
+# a grace period of 2^63-1 s would otherwise have a deletionTimestamp no one can render
+_LAST_SECOND = int((datetime.datetime(9999, 12, 31, 23, 59, 59, tzinfo=datetime.timezone.utc)
+                    - EPOCH).total_seconds())
 
 
 @lru_cache(maxsize=4096)
 def _rfc3339_second(second: int) -> str:
-    return (EPOCH + datetime.timedelta(seconds=second)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return (EPOCH + datetime.timedelta(seconds=min(second, _LAST_SECOND))).strftime(
+        "%Y-%m-%dT%H:%M:%SZ")
 
 
 # renders stamp the same few instants over and over (a step's time, a pod's creation):
-# looking the exact value up first saves the call for the whole second and its rounding
+# looking the exact instant up first saves the call for the whole second
 @lru_cache(maxsize=4096)
-def rfc3339(t: float | None) -> str | None:
-    """Render simulated seconds as Kubernetes prints metav1.Time (whole seconds, UTC)."""
+def rfc3339(t: int | None) -> str | None:
+    """Render an instant (ms) as Kubernetes prints metav1.Time: whole seconds, UTC."""
     if t is None:
         return None
-    return _rfc3339_second(int(t // 1))
+    return _rfc3339_second(t // MS_PER_SECOND)
 
 
 class TimerQueue:
-    """Timers as (due time, action, key), run in due-time order and, at the same due time,
-    in the order they were scheduled.
+    """Timers as (due instant, action, key), run in due order and, at the same instant, in
+    the order they were scheduled.
 
     Many timers fall due at the same instant (every pod created in one tick wakes one
-    sandbox-second later), so a heap holds only the distinct due times and each has a FIFO
-    bucket of its timers. Entries are plain data so the queue can be snapshotted.
+    sandbox-second later), so a heap holds only the distinct due instants and each has a
+    FIFO bucket of its timers. Entries are plain data so the queue can be snapshotted.
     Cancelling is done by the owner: a handler checks that the timer it receives is still
     the one it expects.
     """
@@ -38,39 +64,40 @@ class TimerQueue:
     __slots__ = ("_dues", "_buckets", "_seq", "_once")
 
     def __init__(self) -> None:
-        self._dues: list[float] = []          # heap of the due times that have a bucket
-        self._buckets: dict[float, deque] = {}  # due -> [(seq, action, key, once)], FIFO
+        self._dues: list[int] = []          # heap of the due instants that have a bucket
+        self._buckets: dict[int, deque] = {}  # due -> [(seq, action, key, once)], FIFO
         self._seq = 0
-        self._once: set[tuple] = set()          # pending schedule_once() timers
+        self._once: set[tuple] = set()        # pending schedule_once() timers
 
-    def schedule(self, due: float, action: str, key: str, *, _once: bool = False) -> float:
-        """Run `action` for `key` at simulated time `due` (kept to whole microseconds, so
-        sums like 13.4 + 1.2 do not drift)."""
-        due = round(due, 6)
+    def schedule(self, due: int, action: str, key: str, *, _once: bool = False) -> int:
+        """Run `action` for `key` at instant `due` (ms, an int: a float here is a unit
+        mistake, refused before it can turn into a rounding spin)."""
+        if type(due) is not int:
+            raise TypeError(f"timer {action} {key!r}: due must be whole milliseconds, got {due!r}")
         self._seq += 1
         self._add(due, self._seq, action, key, _once)
         return due
 
-    def _add(self, due: float, seq: int, action: str, key: str, once: bool) -> None:
+    def _add(self, due: int, seq: int, action: str, key: str, once: bool) -> None:
         bucket = self._buckets.get(due)
         if bucket is None:
             bucket = self._buckets[due] = deque()
             heapq.heappush(self._dues, due)
         bucket.append((seq, action, key, once))
 
-    def schedule_once(self, due: float, action: str, key: str) -> None:
+    def schedule_once(self, due: int, action: str, key: str) -> None:
         """Like schedule(), unless the very same timer is already pending from an earlier
         schedule_once()."""
-        entry = (round(due, 6), action, key)
+        entry = (due, action, key)
         if entry not in self._once:
             self._once.add(entry)
             self.schedule(due, action, key, _once=True)
 
-    def next_due(self) -> float | None:
-        """Time of the earliest pending timer, or None."""
+    def next_due(self) -> int | None:
+        """The earliest pending due instant, or None."""
         return self._dues[0] if self._dues else None
 
-    def pop(self) -> tuple[float, str, str]:
+    def pop(self) -> tuple[int, str, str]:
         """Remove and return the earliest timer as (due, action, key)."""
         due = self._dues[0]
         bucket = self._buckets[due]
@@ -90,9 +117,7 @@ class TimerQueue:
     @classmethod
     def from_state(cls, state: dict) -> "TimerQueue":
         q = cls()
-        # snapshots from before "once" was kept counted every timer for schedule_once()
-        once = ({tuple(e) for e in state["once"]} if "once" in state
-                else {(due, action, key) for due, _, action, key in state["heap"]})
+        once = {tuple(e) for e in state["once"]}
         for due, seq, action, key in sorted(state["heap"], key=lambda e: (e[0], e[1])):
             q._add(due, seq, action, key, (due, action, key) in once)
         q._seq = state["seq"]

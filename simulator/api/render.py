@@ -104,7 +104,7 @@ def _pod_meta(p: Pod) -> dict:
     if p.annotations:
         meta["annotations"] = dict(p.annotations)
     if p.deletion_time is not None:
-        meta["deletionTimestamp"] = rfc3339(p.deletion_time + (p.grace or 0))
+        meta["deletionTimestamp"] = rfc3339(p.deletion_time + (p.grace or 0) * 1000)
         meta["deletionGracePeriodSeconds"] = p.grace
     p.rendered_meta = (p.deletion_time, meta)
     return meta
@@ -182,7 +182,7 @@ def _pod_conditions(sandbox_ready=False, admitted_at=None, initialized_at=None, 
     return conditions
 
 
-def _pod_condition(type_: str, ok: bool, since: float, not_ready: str = "") -> dict:
+def _pod_condition(type_: str, ok: bool, since: int, not_ready: str = "") -> dict:
     c = {"type": type_, "status": "True" if ok else "False", "lastProbeTime": None,
          "lastTransitionTime": rfc3339(since)}
     if not ok and type_ in ("Ready", "ContainersReady"):
@@ -200,7 +200,7 @@ def _terminated(exit_code, reason, started_at, finished_at, container_id) -> dic
 
 
 @lru_cache(maxsize=4096)
-def _running(started_at: float) -> dict:
+def _running(started_at: int) -> dict:
     return {"running": {"startedAt": rfc3339(started_at)}}
 
 
@@ -284,7 +284,7 @@ _API_VERSIONS = {"Deployment": "apps/v1", "ReplicaSet": "apps/v1", "Pod": "v1", 
 
 
 def event(seq: int, name: str, involved: dict, type_: str, reason: str, message: str,
-          component: str, host: str | None, first: float) -> dict:
+          component: str, host: str | None, first: int) -> dict:
     """core/v1 Event as the event recorder first writes it (count 1, at `first`); a later
     write of it is event_update() of this. `involved` is its involvedObject(); the UID is
     spread from the sequence number `seq` (no draw from the cluster's RNG): one of 256
@@ -314,7 +314,7 @@ def _event_template(type_: str, reason: str, component: str, host: str | None) -
             "reportingInstance": host or ""}
 
 
-def event_update(first_write: dict, count: int, last: float, message: str) -> dict:
+def event_update(first_write: dict, count: int, last: int, message: str) -> dict:
     """A later write of an event: its first write with the new count, time and message
     (a new dict, keys in the same order; the first one stays as it was)."""
     return {**first_write, "message": message, "lastTimestamp": rfc3339(last), "count": count}

@@ -484,6 +484,23 @@ def _decode(value, node, path: str, go_path: str, owner: str, out: list[FieldErr
                                         f"'{_QUANTITY_FMT}'"))
 
 
+_SCALE = _Struct("Scale", {"spec": _Struct("ScaleSpec", {"replicas": "int32"})})
+
+
+def validate_scale(name: str, replicas) -> ValidationError | None:
+    """The scale subresource's refusals of a new replica count: the Scale must decode (an
+    int32: ``json: cannot unmarshal number 2147483648 into Go struct field
+    ScaleSpec.spec.replicas of type int32``), then pass ValidateScale (0 or more)."""
+    errors: list[FieldError] = []
+    if replicas is None:
+        errors.append(FieldError("spec.replicas", "Required value"))
+    else:
+        _decode({"spec": {"replicas": replicas}}, _SCALE, "", "", _SCALE.go_name, errors)
+        if not errors:
+            errors = nonnegative(int(replicas), "spec.replicas")
+    return ValidationError(errors, "Scale", name) if errors else None
+
+
 def decode_errors(obj: dict) -> list[FieldError]:
     """Problems the API server's strict decoder finds: wrong value types and unknown fields."""
     schema = {"Deployment": _DEPLOYMENT, "ReplicaSet": _REPLICASET}.get(obj.get("kind"))

@@ -9,7 +9,7 @@ from simulator.store import NAMESPACE, Store
 COMPONENT = "node-controller"
 EVICTION_COMPONENT = "taint-eviction-controller"
 # DefaultTolerationSeconds admission gives every pod 300 s for not-ready/unreachable taints
-EVICTION_SECONDS = 300.0
+EVICTION_MS = 300_000
 
 
 def set_ready(store: Store, name: str, ready: bool) -> None:
@@ -34,14 +34,14 @@ def set_ready(store: Store, name: str, ready: bool) -> None:
         pod.not_ready_by_node = True
         store.record_event("Pod", pod, "Warning", "NodeNotReady", "Node is not ready", COMPONENT)
         kubelet.set_ready(store, pod, False)
-    store.timers.schedule(store.time + EVICTION_SECONDS, "evict", name)
+    store.timers.schedule(store.time + EVICTION_MS, "evict", name)
 
 
-def on_evict_timer(store: Store, name: str, due: float) -> None:
+def on_evict_timer(store: Store, name: str, due: int) -> None:
     """The pods' toleration ran out: delete them (they stay Terminating while the node is down)."""
     node = store.nodes.get(name)
-    if node is None or node.ready or abs(node.ready_since + EVICTION_SECONDS - due) > 1e-6:
-        return
+    if node is None or node.ready or node.ready_since + EVICTION_MS != due:
+        return   # the node came back, or went down again later: a later timer evicts
     for pod_name in list(node.pods):
         pod = store.pods[pod_name]
         if pod.deletion_time is None:

@@ -8,22 +8,21 @@ gates (PodDeletionCost and LogarithmicScaleDown on), over plain per-pod dicts:
     node            str | None      spec.nodeName; None or "" = not scheduled yet
     phase           str             "Pending", "Unknown" or "Running"
     ready           bool            the Ready condition is True
-    ready_since     float | None    that condition's lastTransitionTime (None = unset)
+    ready_since     int | None      that condition's lastTransitionTime (None = unset)
     restarts        int             the highest restartCount among the pod's containers
-    created         float | None    creationTimestamp (None = unset)
+    created         int | None      creationTimestamp (None = unset)
     deletion_cost   int | str | None  controller.kubernetes.io/pod-deletion-cost (invalid = 0)
     uid             str             breaks ties between pods of the same age bucket (default "")
     rank            int             only for deletion_order(): active related pods on its node
-    now             float           only for deletion_order(): the controller's clock
+    now             int             only for deletion_order(): the controller's clock
 
-Times are seconds on the simulated clock. Where Kubernetes finds two pods equal its sort
+Times are integer milliseconds on the simulated clock (as every instant in the engine). Where Kubernetes finds two pods equal its sort
 leaves them in an arbitrary order; here they keep the order given, for determinism.
 """
 
 from __future__ import annotations
 
 import functools
-import math
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -48,20 +47,21 @@ def deletion_cost(value: int | str | None) -> int:
     return int(value) if -(2**31) <= int(value) < 2**31 else 0
 
 
-def _after_or_zero(t1: float | None, t2: float | None) -> bool:
+def _after_or_zero(t1: int | None, t2: int | None) -> bool:
     """afterOrZero: an unset time sorts first, otherwise the later time does."""
     if t1 is None or t2 is None:
         return t1 is None
     return t1 > t2
 
 
-def _log_rank(t: float, now: float) -> int:
-    """The power-of-two bucket of an age, measured in nanoseconds as Go's time.Duration is."""
-    age_ns = (now - t) * 1e9
-    return int(math.log2(age_ns)) if age_ns > 0 else -1
+def _log_rank(t: int, now: int) -> int:
+    """The power-of-two bucket of an age, measured in nanoseconds as Go's time.Duration is
+    (floor of log2, exact on integers)."""
+    age_ns = (now - t) * 1_000_000
+    return age_ns.bit_length() - 1 if age_ns > 0 else -1
 
 
-def _newer_first(t1: float | None, t2: float | None, uid1: str, uid2: str, now: float | None) -> bool:
+def _newer_first(t1: int | None, t2: int | None, uid1: str, uid2: str, now: int | None) -> bool:
     """Compare two times on Kubernetes' logarithmic scale; same bucket falls back to the UID."""
     if now is None or t1 is None or t2 is None:
         return _after_or_zero(t1, t2)
@@ -69,7 +69,7 @@ def _newer_first(t1: float | None, t2: float | None, uid1: str, uid2: str, now: 
     return uid1 < uid2 if diff == 0 else diff < 0
 
 
-def less(a: dict, b: dict, rank_a: int, rank_b: int, now: float | None) -> bool:
+def less(a: dict, b: dict, rank_a: int, rank_b: int, now: int | None) -> bool:
     """Whether pod ``a`` should be deleted before pod ``b`` (ActivePodsWithRanks.Less)."""
     node_a, node_b = a.get("node") or "", b.get("node") or ""
     if node_a != node_b and (not node_a or not node_b):
@@ -106,7 +106,7 @@ def pods_per_node(nodes: Iterable[str | None]) -> dict[str, int]:
     return Counter(node or "" for node in nodes)
 
 
-def _ordered(pods: list[dict], ranks: list[int], now: float | None) -> list[str]:
+def _ordered(pods: list[dict], ranks: list[int], now: int | None) -> list[str]:
     keys = _sort_keys(pods, ranks, now)
     if keys is not None:
         order = sorted(range(len(pods)), key=keys.__getitem__)
@@ -119,7 +119,7 @@ def _ordered(pods: list[dict], ranks: list[int], now: float | None) -> list[str]
     return [pods[i]["name"] for i in order]
 
 
-def _sort_keys(pods: list[dict], ranks: list[int], now: float | None) -> list[tuple] | None:
+def _sort_keys(pods: list[dict], ranks: list[int], now: int | None) -> list[tuple] | None:
     """One key per pod ordering the pods exactly as `less` does, or None if `less` is not a
     consistent order for these pods (then the pairwise sort decides, as it always did).
 
@@ -135,7 +135,7 @@ def _sort_keys(pods: list[dict], ranks: list[int], now: float | None) -> list[tu
     return _with_time(keys, pods, "created", now, ready_only=False)          # 8.
 
 
-def _with_time(keys: list[tuple], pods: list[dict], field: str, now: float | None,
+def _with_time(keys: list[tuple], pods: list[dict], field: str, now: int | None,
                ready_only: bool) -> list[tuple] | None:
     """Extend the keys by `_newer_first` on `field` (unset first, then newer first).
 
@@ -143,7 +143,7 @@ def _with_time(keys: list[tuple], pods: list[dict], field: str, now: float | Non
     fall through to the next rule: among pods equal so far, that is a consistent order only
     if a bucket holds one time, or distinct times with distinct UIDs. Otherwise None."""
     parts = []
-    ranked: dict[float, tuple] = {}   # pods share a few distinct times: rank each once
+    ranked: dict[int, tuple] = {}   # pods share a few distinct times: rank each once
     for pod in pods:
         t = pod.get(field)
         if ready_only and not pod.get("ready"):
@@ -175,7 +175,7 @@ def _with_time(keys: list[tuple], pods: list[dict], field: str, now: float | Non
 
 
 def pods_to_delete(pods: list[dict], count: int, related_pods: list[dict] | None = None,
-                   now: float | None = None, per_node: dict[str, int] | None = None) -> list[str]:
+                   now: int | None = None, per_node: dict[str, int] | None = None) -> list[str]:
     """Names of the ``count`` pods a ReplicaSet deletes when it has too many (getPodsToDelete).
 
     ``pods`` are the ReplicaSet's active pods; ``related_pods`` are the active pods of every

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime
 
+from simulator.controllers.deployment.revisions import revision_number
 from simulator.timers import EPOCH
 
 CHANGE_CAUSE = "kubernetes.io/change-cause"
@@ -181,11 +182,7 @@ def _owned_by(obj: dict, owner: dict) -> bool:
 
 
 def _revision(obj: dict) -> int | None:
-    value = (obj["metadata"].get("annotations") or {}).get(REVISION)
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    return revision_number((obj["metadata"].get("annotations") or {}).get(REVISION))
 
 
 def _int_or_string(value) -> str:

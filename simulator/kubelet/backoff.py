@@ -5,17 +5,18 @@ an entry per key holds the current delay and the time it was last updated. The f
 failure creates the entry at the initial delay (10 s); each further failure doubles it, up
 to the maximum (300 s). An entry is treated as gone ("expired") when the failure comes more
 than twice the maximum (600 s) after the last update, so a container that ran for ten
-minutes starts again at 10 s.
+minutes starts again at 10 s. Times and delays are integer milliseconds, as everywhere in
+the engine (Go's ``time.Duration`` is integer nanoseconds: the arithmetic is exact in both).
 
 Restart back-off (``pkg/kubelet/kuberuntime`` ``doBackOff``), per container, keyed by pod
 and container::
 
     rb = RestartBackoff()
     key = restart_key(pod_name, namespace, uid, container_name)
-    wait = rb.check(key, finished_at, now)   # 0.0: restart now (delay recorded);
-                                             # > 0: CrashLoopBackOff for `wait` more seconds
+    wait = rb.check(key, finished_at, now)   # 0: restart now (delay recorded);
+                                             # > 0: CrashLoopBackOff for `wait` more ms
     rb.release_at(key, finished_at)          # when the current back-off window ends
-    rb.delay(key)                            # current delay, for the waiting message
+    rb.delay(key)                            # current delay (ms), for the waiting message
     crash_loop_message(rb.delay(key), container, pod, ns, uid)
         # 'back-off 20s restarting failed container=app pod=web-abc_default(uid)'
     crash_loop_event_message(container, pod, ns, uid)
@@ -40,55 +41,56 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-INITIAL_DELAY = 10.0
-"""Seconds of the first back-off (kubelet ``backOffPeriod``)."""
-MAX_DELAY = 300.0
-"""Seconds, the cap (kubelet ``MaxContainerBackOff`` and the image back-off maximum)."""
+INITIAL_DELAY_MS = 10_000
+"""The first back-off (kubelet ``backOffPeriod``, 10 s)."""
+MAX_DELAY_MS = 300_000
+"""The cap (kubelet ``MaxContainerBackOff`` and the image back-off maximum, 300 s)."""
 
 
 class Backoff:
     """Per-key exponential back-off as client-go's flowcontrol.Backoff (jitter 0).
 
-    Times are seconds on the simulated clock. Entries: key -> (delay, last_update).
+    Times and delays are milliseconds on the simulated clock. Entries: key -> (delay,
+    last_update).
     """
 
-    def __init__(self, initial: float = INITIAL_DELAY, maximum: float = MAX_DELAY):
-        self.initial = float(initial)
-        self.maximum = float(maximum)
-        self._entries: dict[str, tuple[float, float]] = {}
+    def __init__(self, initial: int = INITIAL_DELAY_MS, maximum: int = MAX_DELAY_MS):
+        self.initial = initial
+        self.maximum = maximum
+        self._entries: dict[str, tuple[int, int]] = {}
 
-    def _expired(self, event_time: float, last_update: float) -> bool:
+    def _expired(self, event_time: int, last_update: int) -> bool:
         # "stable if it's ok for twice the maxDuration"
         return event_time - last_update > 2 * self.maximum
 
-    def delay(self, key: str) -> float:
-        """The current delay for `key` (0.0 when there is no entry)."""
+    def delay(self, key: str) -> int:
+        """The current delay for `key` (0 when there is no entry)."""
         entry = self._entries.get(key)
-        return entry[0] if entry else 0.0
+        return entry[0] if entry else 0
 
-    def last_update(self, key: str) -> float | None:
+    def last_update(self, key: str) -> int | None:
         """When the entry for `key` was last updated, or None."""
         entry = self._entries.get(key)
         return entry[1] if entry else None
 
-    def next(self, key: str, event_time: float, now: float) -> float:
+    def next(self, key: str, event_time: int, now: int) -> int:
         """Record a failure seen at `event_time` (at clock time `now`); return the new delay."""
         entry = self._entries.get(key)
         if entry is None or self._expired(event_time, entry[1]):
             delay = self.initial
         else:
             delay = min(entry[0] * 2, self.maximum)
-        self._entries[key] = (delay, float(now))
+        self._entries[key] = (delay, now)
         return delay
 
-    def in_backoff_since(self, key: str, event_time: float, now: float) -> bool:
+    def in_backoff_since(self, key: str, event_time: int, now: int) -> bool:
         """True while fewer than delay seconds have passed since `event_time` (IsInBackOffSince)."""
         entry = self._entries.get(key)
         if entry is None or self._expired(event_time, entry[1]):
             return False
         return now - event_time < entry[0]
 
-    def in_backoff_since_update(self, key: str, event_time: float) -> bool:
+    def in_backoff_since_update(self, key: str, event_time: int) -> bool:
         """True while fewer than delay seconds have passed since the last update (IsInBackOffSinceUpdate)."""
         entry = self._entries.get(key)
         if entry is None or self._expired(event_time, entry[1]):
@@ -103,7 +105,7 @@ class Backoff:
         """Forget `key` (the pod is gone)."""
         self._entries.pop(key, None)
 
-    def gc(self, now: float) -> None:
+    def gc(self, now: int) -> None:
         """Drop entries untouched for more than twice the maximum (flowcontrol GC)."""
         for key in [k for k, (_, last) in self._entries.items() if now - last > 2 * self.maximum]:
             del self._entries[key]
@@ -119,8 +121,8 @@ class Backoff:
     @classmethod
     def from_dict(cls, data: dict):
         """Rebuild from `to_dict()` output."""
-        obj = cls(data.get("initial", INITIAL_DELAY), data.get("maximum", MAX_DELAY))
-        obj._entries = {k: (float(d), float(t)) for k, (d, t) in data.get("entries", {}).items()}
+        obj = cls(data["initial"], data["maximum"])
+        obj._entries = {k: (d, t) for k, (d, t) in data["entries"].items()}
         return obj
 
     def __eq__(self, other) -> bool:
@@ -130,19 +132,19 @@ class Backoff:
 class RestartBackoff(Backoff):
     """Crash-loop back-off of exited containers (kuberuntime doBackOff)."""
 
-    def check(self, key: str, finished_at: float, now: float) -> float:
+    def check(self, key: str, finished_at: int, now: int) -> int:
         """Decide whether an exited container may restart at `now`.
 
-        `finished_at` is when the container last exited. Returns 0.0 when it restarts now
-        (the failure is recorded, doubling the delay for next time), otherwise the seconds
-        still to wait in CrashLoopBackOff.
+        `finished_at` is when the container last exited. Returns 0 when it restarts now
+        (the failure is recorded, doubling the delay for next time), otherwise the
+        milliseconds still to wait in CrashLoopBackOff (always > 0).
         """
         if self.in_backoff_since(key, finished_at, now):
             return finished_at + self.delay(key) - now
         self.next(key, finished_at, now)
-        return 0.0
+        return 0
 
-    def release_at(self, key: str, finished_at: float) -> float:
+    def release_at(self, key: str, finished_at: int) -> int:
         """When the back-off window after an exit at `finished_at` ends (finished_at if none)."""
         entry = self._entries.get(key)
         if entry is None or self._expired(finished_at, entry[1]):
@@ -153,16 +155,17 @@ class RestartBackoff(Backoff):
 class ImagePullBackoff(Backoff):
     """Image-pull back-off per (pod UID, image) (images.EnsureImageExists)."""
 
-    def in_backoff(self, key: str, now: float) -> bool:
+    def in_backoff(self, key: str, now: int) -> bool:
         """True while the kubelet must not pull and reports ImagePullBackOff."""
         return self.in_backoff_since_update(key, now)
 
-    def failed(self, key: str, now: float) -> float:
+    def failed(self, key: str, now: int) -> int:
         """Record a failed pull at `now`; return the new window length."""
         return self.next(key, now, now)
 
-    def release_at(self, key: str) -> float | None:
-        """When the current window ends, or None without a live entry."""
+    def release_at(self, key: str) -> int | None:
+        """When the current window ends (after `now` while in_backoff()), or None without an
+        entry."""
         entry = self._entries.get(key)
         return None if entry is None else entry[1] + entry[0]
 
@@ -199,9 +202,9 @@ def pod_full_name(pod_name: str, namespace: str, uid: str) -> str:
     return f"{pod_name}_{namespace}({uid})"
 
 
-def crash_loop_message(delay: float, container: str, pod_name: str, namespace: str, uid: str) -> str:
+def crash_loop_message(delay_ms: int, container: str, pod_name: str, namespace: str, uid: str) -> str:
     """The CrashLoopBackOff waiting message of a container in back-off."""
-    return (f"back-off {go_duration(delay)} restarting failed container={container} "
+    return (f"back-off {go_duration(delay_ms / 1000)} restarting failed container={container} "
             f"pod={pod_full_name(pod_name, namespace, uid)}")
 
 

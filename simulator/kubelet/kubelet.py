@@ -2,30 +2,37 @@
 restarts crashed or unhealthy containers with back-off, and carries out graceful deletion.
 
 Every pod has at most one live timer (`pod.wake`); a sync handles everything due for the
-pod at that moment and arms the next wake-up, so idle pods cost nothing.
+pod at that moment and arms the next wake-up, so idle pods cost nothing. Times are the
+engine's integer milliseconds: something is due exactly when the clock has reached it.
+
+Why a sync always ends: every action sets its container's next action strictly later or
+hands over to the next one (a kill to the restart, a start to the pull or the run), and a
+probe run consumes its periodSeconds tick. So one container runs each action and each
+probe at most once per instant and container instance (a new instance may follow a kill,
+and the restart after it is either the one the back-off lets through at once or held:
+at most two instances start in one instant). A second run, or a third start, at the same
+instant would find the same state again: EngineStuck names it. The next wake-up is
+strictly after the sync's instant (Store.rearm).
 """
 from __future__ import annotations
 
 from functools import lru_cache
 
+from simulator.errors import EngineStuck
 from simulator.kubelet import backoff as backoff_math
 from simulator.kubelet import probes
 from simulator.objects import Container, Pod
 from simulator.store import NAMESPACE, Store
+from simulator.timers import ms
 
 COMPONENT = "kubelet"
-SANDBOX_SECONDS = 1.0      # pod sandbox + network set-up before the first container action
-PLEG_SECONDS = 1.0         # the pod lifecycle event generator notices a dead container
-ERROR_RESYNC_SECONDS = 10.0  # a pod worker retries a failed sync after this long
-# a back-off window that ends "now" may still read as open through float rounding: look
-# again this much later instead of spinning at the same instant
-RETRY_SECONDS = 0.001
-# timers keep whole microseconds, so a due time may sit a rounding error past the clock
-EPS = 1e-6
-_MAX_ACTIONS_PER_SYNC = 64
+STARTS_PER_INSTANT = 2     # a start, and the restart back-off lets through after a kill
+SANDBOX_MS = 1_000         # pod sandbox + network set-up before the first container action
+PLEG_MS = 1_000            # the pod lifecycle event generator notices a dead container
+ERROR_RESYNC_MS = 10_000   # a pod worker retries a failed sync after this long
 
 
-def on_timer(store: Store, name: str, due: float) -> None:
+def on_timer(store: Store, name: str, due: int) -> None:
     """Timer entry point: run the pod's sync if this wake-up is still the current one."""
     pod = store.pods.get(name)
     if pod is None or pod.wake != due or pod.node is None:
@@ -46,9 +53,9 @@ def sync_pod(store: Store, pod: Pod) -> None:
         if pod.name not in store.pods:
             return
     else:
-        for _ in range(_MAX_ACTIONS_PER_SYNC):
-            if not _run_due(store, pod, now):
-                break
+        done: set = set()   # (container index, container ID, action or probe) run in this sync
+        while _run_due(store, pod, now, done):
+            pass
     _refresh_status(store, pod)
     _arm(store, pod)
 
@@ -64,15 +71,17 @@ def _admit(store: Store, pod: Pod) -> None:
     node.next_ip += 1
     for c, spec in zip(pod.containers, pod.spec["containers"]):
         c.probes = probes.workers_for_container(spec, store.time)
-        c.due, c.due_action = store.time + SANDBOX_SECONDS, "start"
+        c.due, c.due_action = store.time + SANDBOX_MS, "start"
     store.changed("Pod", pod)
 
 
-def _run_due(store: Store, pod: Pod, now: float) -> bool:
-    """Run one due container action or probe; False when nothing is due."""
+def _run_due(store: Store, pod: Pod, now: int, done: set) -> bool:
+    """Run one due container action or probe; False when nothing is due. `done` holds what
+    this sync already ran: running it again at the same instant is a spin."""
     for i, c in enumerate(pod.containers):
-        if c.due is not None and c.due <= now + EPS:
+        if c.due is not None and c.due <= now:
             action, c.due, c.due_action = c.due_action, None, None
+            _once(store, pod, c, action, done, i)
             _ACTIONS[action](store, pod, c, pod.spec["containers"][i])
             store.changed("Pod", pod)
             return True
@@ -81,10 +90,27 @@ def _run_due(store: Store, pod: Pod, now: float) -> bool:
             continue
         for ptype, worker in c.probes.items():
             due = worker.next_run_at()
-            if due is not None and due <= now + EPS:
-                _probe(store, pod, c, pod.spec["containers"][i], ptype, worker, max(now, due))
+            if due is not None and due <= now:
+                _once(store, pod, c, ptype, done, i)
+                _probe(store, pod, c, pod.spec["containers"][i], ptype, worker)
                 return True
     return False
+
+
+def _once(store: Store, pod: Pod, c: Container, what: str, done: set, index: int) -> None:
+    """Note that the container action or probe `what` runs in this sync for the container
+    instance there is now, or stop the engine if it already did (or if a third instance
+    would start)."""
+    key = (index, c.container_id, what)
+    if key in done:
+        kind = "probe" if what in probes.PROBE_TYPES else "action"
+        raise EngineStuck("Pod", pod.name, f"container {c.name!r} {what} {kind}", store.time,
+                          "due again at the same instant after it ran")
+    if what == "restart" and sum(1 for k in done if k[0] == index and k[2] == "restart") \
+            >= STARTS_PER_INSTANT:
+        raise EngineStuck("Pod", pod.name, f"container {c.name!r} restart action", store.time,
+                          f"more than {STARTS_PER_INSTANT} restarts at the same instant")
+    done.add(key)
 
 
 def _event(store, pod, c, type_, reason, message):
@@ -120,15 +146,16 @@ def _start(store: Store, pod: Pod, c: Container, spec: dict) -> None:
         _wait(c, "ImagePullBackOff", message)
         _event(store, pod, c, "Normal", "BackOff", message)
         _event(store, pod, c, "Warning", "Failed", "Error: ImagePullBackOff")
-        release = store.pull_backoff.release_at(key)
-        due = min(release, store.time + ERROR_RESYNC_SECONDS)
-        c.due, c.due_action = max(due, store.time + RETRY_SECONDS), "start"
+        # the window ends after now (in_backoff); the pod worker looks again at most
+        # ERROR_RESYNC_MS later
+        c.due = min(store.pull_backoff.release_at(key), store.time + ERROR_RESYNC_MS)
+        c.due_action = "start"
         return
     _event(store, pod, c, "Normal", "Pulling", _text('Pulling image "{}"', c.image))
     if c.state == "waiting" and c.reason in ("ErrImagePull", "ImagePullBackOff"):
         _wait(c, "ContainerCreating", None)
     behavior = store.behavior(c.image)
-    c.due, c.due_action = store.time + behavior.pull_seconds(), "pulled"
+    c.due, c.due_action = store.time + ms(behavior.pull_seconds()), "pulled"
 
 
 def _pulled(store: Store, pod: Pod, c: Container, spec: dict) -> None:
@@ -140,7 +167,7 @@ def _pulled(store: Store, pod: Pod, c: Container, spec: dict) -> None:
         _event(store, pod, c, "Warning", "Failed", error)
         _event(store, pod, c, "Warning", "Failed", "Error: ErrImagePull")
         # the status update makes the pod worker sync again almost at once
-        c.due, c.due_action = store.time + PLEG_SECONDS, "start"
+        c.due, c.due_action = store.time + PLEG_MS, "start"
         return
     seconds = behavior.pull_seconds()
     store.nodes[pod.node].images[c.image] = None
@@ -159,20 +186,34 @@ def _run_container(store: Store, pod: Pod, c: Container, spec: dict) -> None:
     c.container_id = "containerd://" + f"{store.rng.getrandbits(256):064x}"
     c.state, c.reason, c.message = "running", None, None
     c.started_at, c.finished_at, c.exit_code = now, None, None
+    for worker in c.probes.values():
+        worker.skip_to(now)
     _event(store, pod, c, "Normal", "Created", _text("Created container {}", c.name))
     _event(store, pod, c, "Normal", "Started", _text("Started container {}", c.name))
-    behavior = store.behavior(c.image)
-    exit_after = behavior.exit_after()
-    if exit_after is not None:
-        c.due, c.due_action = now + exit_after[0], "exit"
+    plan_exit(store, c)
     _update_probe_results(store, pod, c, spec, manual_readiness=True)
+
+
+def plan_exit(store: Store, c: Container) -> bool:
+    """A running container exits when its image behaviour says (an uptime); a behaviour
+    applied while it runs moves or cancels that moment (at the earliest, now). True if the
+    plan changed."""
+    if c.state != "running":
+        return False
+    before = c.due
+    exit_after = store.behavior(c.image).exit_after()
+    if exit_after is None:
+        c.due = c.due_action = None
+    else:
+        c.due, c.due_action = max(c.started_at + ms(exit_after[0]), store.time), "exit"
+    return c.due != before
 
 
 def _exit(store: Store, pod: Pod, c: Container, spec: dict) -> None:
     """The process exited by itself (the image behaviour says when and how)."""
     _, code, reason = store.behavior(c.image).exit_after()
     _terminated(c, store.time, code, reason)
-    c.due, c.due_action = store.time + PLEG_SECONDS, "restart"
+    c.due, c.due_action = store.time + PLEG_MS, "restart"
 
 
 def _kill(store: Store, pod: Pod, c: Container, ptype: str) -> None:
@@ -196,7 +237,7 @@ def _restart(store: Store, pod: Pod, c: Container, spec: dict) -> None:
     c.message = backoff_math.crash_loop_message(delay, c.name, pod.name, NAMESPACE, pod.uid)
     _event(store, pod, c, "Warning", "BackOff",
            backoff_math.crash_loop_event_message(c.name, pod.name, NAMESPACE, pod.uid))
-    c.due = store.time + max(min(wait, ERROR_RESYNC_SECONDS), RETRY_SECONDS)
+    c.due = store.time + min(wait, ERROR_RESYNC_MS)   # wait > 0: strictly later
     c.due_action = "restart"
 
 
@@ -214,7 +255,7 @@ def _wait(c: Container, reason: str, message: str | None) -> None:
     c.started = False
 
 
-def _terminated(c: Container, now: float, code: int, reason: str) -> None:
+def _terminated(c: Container, now: int, code: int, reason: str) -> None:
     c.state, c.reason, c.message = "terminated", reason, None
     c.exit_code, c.finished_at = code, now
     c.ready = False
@@ -222,9 +263,8 @@ def _terminated(c: Container, now: float, code: int, reason: str) -> None:
 
 
 # --- probes ----------------------------------------------------------------------------
-def _probe(store: Store, pod: Pod, c: Container, spec: dict, ptype: str, worker,
-           at: float) -> None:
-    run = worker.run(at, container_id=c.container_id, running=c.state == "running",
+def _probe(store: Store, pod: Pod, c: Container, spec: dict, ptype: str, worker) -> None:
+    run = worker.run(store.time, container_id=c.container_id, running=c.state == "running",
                      started_at=c.started_at, started=c.started,
                      terminating=pod.deletion_time is not None, pod_ip=pod.ip,
                      behavior=store.behavior(c.image), container=spec)
@@ -235,8 +275,10 @@ def _probe(store: Store, pod: Pod, c: Container, spec: dict, ptype: str, worker,
         store.changed("Pod", pod)
         return
     if run.changed:
-        store.changed("Pod", pod)
+        before = (c.started, c.ready)
         _update_probe_results(store, pod, c, spec, manual_readiness=ptype == probes.STARTUP)
+        if (c.started, c.ready) != before:   # a stored result alone shows nowhere
+            store.changed("Pod", pod)
 
 
 def _update_probe_results(store, pod, c, spec, manual_readiness: bool) -> None:
@@ -267,12 +309,11 @@ def _terminate(store: Store, pod: Pod) -> None:
             for ptype in (probes.LIVENESS, probes.STARTUP):
                 if ptype in c.probes:
                     c.probes[ptype].stop()  # shutdown stays quiet
-        stop = 0.0
+        stop = 0
         for c in running:
-            stop = max(stop, store.behavior(c.image).shutdown_seconds())
-        stop = min(float(pod.grace), stop)
-        pod.terminate_at = now + stop
-    if now + EPS < pod.terminate_at:
+            stop = max(stop, ms(store.behavior(c.image).shutdown_seconds()))
+        pod.terminate_at = now + min(pod.grace * 1000, stop)
+    if now < pod.terminate_at:
         return
     for c in pod.containers:
         if c.state == "running":
@@ -316,27 +357,44 @@ def set_ready(store: Store, pod: Pod, ready: bool) -> None:
         if min_ready <= 0:
             pod.available = True
         else:
-            store.timers.schedule(store.time + min_ready, "available", pod.name)
+            store.timers.schedule(store.time + min_ready * 1000, "available", pod.name)
     store.pod_changed(pod)
 
 
-def on_available_timer(store: Store, name: str, due: float) -> None:
-    """minReadySeconds have passed since the pod became Ready: it now counts as available."""
+def on_available_timer(store: Store, name: str, due: int) -> None:
+    """minReadySeconds have passed since the pod became Ready: it now counts as available
+    (if the ReplicaSet's minReadySeconds grew meanwhile, look again when they have)."""
     pod = store.pods.get(name)
     if pod is None or not pod.ready or pod.available:
         return
     rs = store.replicasets.get(pod.rs)
     min_ready = rs.min_ready_seconds if rs is not None else 0
-    if pod.ready_since + min_ready <= store.time + EPS:
+    available_at = pod.ready_since + min_ready * 1000
+    if available_at <= store.time:
         pod.available = True
         store.recount(pod)
     elif rs is not None:
-        store.timers.schedule(pod.ready_since + min_ready, "available", pod.name)
+        store.rearm(available_at, "available", pod.name, "Pod", "minReadySeconds timer")
+
+
+def on_catalogue_change(store: Store) -> None:
+    """Image behaviours were (re)defined: running containers follow the new description
+    (when they exit) and every kubelet looks at its pods again."""
+    for pod in store.pods.values():
+        if not pod.node or not store.nodes[pod.node].ready:
+            continue
+        replanned = False
+        if pod.deletion_time is None:
+            for c in pod.containers:
+                replanned = plan_exit(store, c) or replanned
+        if pod.wake is None or replanned:
+            store.wake_pod(pod)
 
 
 def _arm(store: Store, pod: Pod) -> None:
     """Schedule the pod's next wake-up: its earliest container action or probe, or, once
-    it is being deleted, the end of its shutdown."""
+    it is being deleted, the end of its shutdown. The sync ran everything due, so that is
+    strictly later (Store.rearm holds it to that)."""
     if pod.deletion_time is not None:
         wake = pod.terminate_at
     else:
@@ -349,8 +407,5 @@ def _arm(store: Store, pod: Pod) -> None:
                     due = worker.next_run_at()
                     if due is not None and (wake is None or due < wake):
                         wake = due
-    if wake is None:
-        return
-    wake = max(wake, store.time)   # something overdue runs now, never "in the past"
-    if round(wake, 6) != pod.wake:
-        pod.wake = store.timers.schedule(wake, "kubelet", pod.name)
+    if wake is not None and wake != pod.wake:
+        pod.wake = store.rearm(wake, "kubelet", pod.name, "Pod", "kubelet sync")

@@ -10,7 +10,8 @@ API (used by the engine's kubelet)::
 
     workers = workers_for_container(container_spec, admitted_at)   # startup, readiness, liveness
     w = ProbeWorker(READINESS, probe_spec, admitted_at)   # probe_spec as in the pod spec
-    w.next_run_at() -> float | None     # next periodSeconds tick (first: admitted_at); None when stopped
+    w.next_run_at() -> int | None       # next periodSeconds tick (first: admitted_at); None when stopped
+    w.skip_to(now)                      # the container runs from now: ticks before it did nothing
     w.run(now, container_id=..., running=..., started_at=..., started=...,
           terminating=False, pod_finished=False, restart_never=False,
           pod_ip="10.1.0.5", behavior=image_behavior, container=container_spec) -> ProbeRun
@@ -27,6 +28,9 @@ API (used by the engine's kubelet)::
     kill_message(probe_type, container_name)   # Killing event: 'Container app failed liveness probe, will be restarted'
     run_probe(probe_spec, behavior, uptime, pod_ip, container) -> (outcome, output)   # one attempt
 
+Instants (``admitted_at``, ``now``, ``started_at``, ``next_run_at()``) are integer
+milliseconds on the simulated clock, so a tick is due exactly when the clock reaches it.
+
 ``ProbeRun`` fields: ``attempted`` (a probe was executed), ``outcome``
 ("Success"/"Failure"/"Error" or None), ``event`` (the Warning Unhealthy event message, e.g.
 'Readiness probe failed: HTTP probe failed with statuscode: 500', or None), ``changed``
@@ -36,8 +40,9 @@ startup reached failureThreshold: kill and restart the container with
 
 Kubernetes details kept on purpose:
 * results start as readiness Failure, liveness Success, startup Unknown;
-* the ticker grid is anchored at admission; nothing happens before the container runs and
-  whole seconds since it started reach initialDelaySeconds;
+* the ticker grid is anchored at admission and keeps ticking while the container is not
+  running (those ticks do nothing: ``skip_to``); nothing happens before whole seconds
+  since the container started reach initialDelaySeconds;
 * while the startup probe has not succeeded, readiness and liveness do not probe; once it
   has, the startup worker stops probing (it stays, for restarted containers);
 * thresholds count consecutive identical results; the run counter is *not* reset when a
@@ -52,7 +57,6 @@ Kubernetes details kept on purpose:
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from simulator.kubelet.backoff import go_duration
@@ -195,12 +199,12 @@ class ProbeRun:
 class ProbeWorker:
     """The probe loop of one container and probe type (prober worker.go)."""
 
-    def __init__(self, probe_type: str, spec: dict, admitted_at: float):
+    def __init__(self, probe_type: str, spec: dict, admitted_at: int):
         if probe_type not in PROBE_TYPES:
             raise ValueError(f"unknown probe type {probe_type!r}")
         self.probe_type = probe_type
         self.spec = defaulted_probe(spec)
-        self.admitted_at = float(admitted_at)
+        self.admitted_at = admitted_at
         self.ticks = 0            # grid ticks consumed; the next is admitted_at + ticks*period
         self.container_id: str | None = None
         self.result: str | None = None
@@ -210,14 +214,22 @@ class ProbeWorker:
         self.stopped = False
 
     @property
-    def period(self) -> float:
-        return float(self.spec["periodSeconds"])
+    def period(self) -> int:
+        """periodSeconds in milliseconds."""
+        return self.spec["periodSeconds"] * 1000
 
-    def next_run_at(self) -> float | None:
-        """The next periodSeconds tick, or None once the worker has stopped."""
+    def next_run_at(self) -> int | None:
+        """The next periodSeconds tick (ms), or None once the worker has stopped."""
         if self.stopped:
             return None
         return self.admitted_at + self.ticks * self.period
+
+    def skip_to(self, now: int) -> None:
+        """The container starts running at `now`: the ticks before it found no running
+        container (doProbe stored nothing the new container keeps), so the grid moves on to
+        the first tick at or after `now`."""
+        if not self.stopped and self.next_run_at() < now:
+            self.ticks = -(-(now - self.admitted_at) // self.period)
 
     def stop(self) -> None:
         """Stop probing (pod removed, or StopLivenessAndStartup at termination)."""
@@ -228,8 +240,8 @@ class ProbeWorker:
             run.changed = True
         self.result = result
 
-    def run(self, now: float, *, container_id: str | None, running: bool,
-            started_at: float | None = None, started: bool = False,
+    def run(self, now: int, *, container_id: str | None, running: bool,
+            started_at: int | None = None, started: bool = False,
             terminating: bool = False, pod_finished: bool = False,
             restart_never: bool = False, pod_ip: str = "", behavior=None,
             container: dict | None = None) -> ProbeRun:
@@ -238,9 +250,11 @@ class ProbeWorker:
         if self.stopped:
             run.keep_going = False
             return run
-        next_tick = self.next_run_at()
-        if now >= next_tick:  # a ticker run; a manual run leaves the grid alone
-            self.ticks = math.floor((now - self.admitted_at) / self.period) + 1
+        if now >= self.next_run_at():
+            # a ticker run consumes every tick up to `now` (a time.Ticker drops the ticks a
+            # slow receiver missed), so the next one is strictly later; a manual run leaves
+            # the grid alone
+            self.ticks = (now - self.admitted_at) // self.period + 1
         self._do_probe(now, run, container_id, running, started_at, started, terminating,
                        pod_finished, restart_never, pod_ip, behavior, container)
         run.result = self.result
@@ -271,14 +285,15 @@ class ProbeWorker:
             self._set(SUCCESS, run)  # quiet shutdown
             run.keep_going = False
             return
-        if int(now - started_at) < int(self.spec["initialDelaySeconds"]):
-            return
+        if (now - started_at) // 1000 < self.spec["initialDelaySeconds"]:
+            return  # whole seconds since the start, as int32(time.Since(...).Seconds())
         if started:
             if self.probe_type == STARTUP:
                 return
         elif self.probe_type != STARTUP:
             return
-        outcome, output = run_probe(self.spec, behavior, now - started_at, pod_ip, container)
+        outcome, output = run_probe(self.spec, behavior, (now - started_at) / 1000, pod_ip,
+                                    container)
         run.attempted = True
         run.outcome = outcome
         if outcome == ERROR:
@@ -325,7 +340,7 @@ class ProbeWorker:
         return f"ProbeWorker({self.probe_type}, result={self.result}, run={self.last_result}x{self.result_run})"
 
 
-def workers_for_container(container: dict, admitted_at: float) -> dict[str, ProbeWorker]:
+def workers_for_container(container: dict, admitted_at: int) -> dict[str, ProbeWorker]:
     """The workers AddPod creates for one container spec, keyed by probe type."""
     workers = {}
     for ptype in PROBE_TYPES:   # a loop, not a comprehension: this runs for every pod

@@ -19,8 +19,9 @@ def _record(store, obj, reason="Started", message="Started container app",
                               field_path)
 
 
-def _correlate(correlator, uid="uid-p", message="Started container app", now=0.0,
+def _correlate(correlator, uid="uid-p", message="Started container app", now=0,
                reason="Started"):
+    """One event through the correlator at `now` (the engine's milliseconds)."""
     return correlator.correlate(uid, "Normal", reason, "spec.containers{app}", message, now)
 
 
@@ -43,17 +44,18 @@ def test_a_repeat_finds_its_event_log_entry():
     correlator = EventCorrelator()
     _, logged, _ = _correlate(correlator)
     logged[0] = "p.1"   # the store names the event it writes
-    assert _correlate(correlator, now=5.0)[1] is logged
+    assert _correlate(correlator, now=5_000)[1] is logged
     assert _correlate(correlator, message="Started container other")[1] is not logged
 
 
 @pytest.mark.parametrize("gap, allowed", [
-    pytest.param(0.0, [True] * SPAM_BURST + [False, False], id="burst-then-dropped"),
-    pytest.param(300.0, [True] * (SPAM_BURST + 2), id="one-token-per-5-minutes"),
+    pytest.param(0, [True] * SPAM_BURST + [False, False], id="burst-then-dropped"),
+    pytest.param(300_000, [True] * (SPAM_BURST + 2), id="one-token-per-5-minutes"),
+    pytest.param(299_999, [True] * SPAM_BURST + [False, True], id="a-millisecond-short"),
 ])
 def test_spam_filter(gap, allowed):
     correlator = EventCorrelator()
-    now, out = 0.0, []
+    now, out = 0, []
     for i in range(SPAM_BURST + 2):
         out.append(_correlate(correlator, now=now)[2])
         if i >= SPAM_BURST - 1:
@@ -63,11 +65,11 @@ def test_spam_filter(gap, allowed):
 
 def test_aggregation_window_lapses_after_ten_minutes():
     correlator = EventCorrelator()
-    messages = [_correlate(correlator, "uid-web-abc", f"Created pod: p{i}", float(i),
+    messages = [_correlate(correlator, "uid-web-abc", f"Created pod: p{i}", i * 1000,
                            "SuccessfulCreate")[0] for i in range(10)]
     assert messages[:9] == [f"Created pod: p{i}" for i in range(9)]
     assert messages[9] == COMBINED_PREFIX + "Created pod: p9"
-    assert _correlate(correlator, "uid-web-abc", "Created pod: late", 10.0 + 601,
+    assert _correlate(correlator, "uid-web-abc", "Created pod: late", (9 + 601) * 1000,
                       "SuccessfulCreate")[0] == "Created pod: late"
 
 
@@ -109,6 +111,6 @@ def test_similar_events_ignore_the_field_path():
 
 def test_correlator_state_round_trips():
     correlator = EventCorrelator()
-    _correlate(correlator, now=1.0)
+    _correlate(correlator, now=1_000)
     restored = EventCorrelator.from_state(correlator.to_state())
     assert restored.to_state() == correlator.to_state()

@@ -4,7 +4,8 @@ Mirrors pkg/controller/deployment (sync.go calculateStatus / checkPausedConditio
 progress.go syncRolloutStatus / requeueStuckDeployment) and the condition helpers of
 util/deployment_util.go, over plain values. Conditions are dicts with the keys ``type``,
 ``status``, ``reason``, ``message``, ``last_update_time`` and ``last_transition_time``
-(seconds on the simulated clock); condition lists are never mutated, new lists come back.
+(integer milliseconds on the simulated clock, as every instant in the engine); condition
+lists are never mutated, new lists come back.
 """
 
 from __future__ import annotations
@@ -89,7 +90,7 @@ def scaling_replica_set_message(rs_name: str, old_size: int, new_size: int, oper
 
 # ---------------------------------------------------------------- condition lists
 
-def new_condition(cond_type: str, status: str, reason: str, message: str, now: float) -> dict:
+def new_condition(cond_type: str, status: str, reason: str, message: str, now: int) -> dict:
     """A fresh condition stamped ``now`` (NewDeploymentCondition)."""
     return {"type": cond_type, "status": status, "reason": reason, "message": message,
             "last_update_time": now, "last_transition_time": now}
@@ -130,7 +131,7 @@ def replica_failure_condition(new_rs_conditions, other_rs_conditions) -> dict | 
 # ---------------------------------------------------------------- status
 
 def calculate_status(generation: int, replicas: int, surge_spec, unavailable_spec, all_rss: list[dict],
-                     new_rs: dict | None, conditions, now: float, *, strategy: str = rm.ROLLING_UPDATE,
+                     new_rs: dict | None, conditions, now: int, *, strategy: str = rm.ROLLING_UPDATE,
                      collision_count: int | None = None) -> dict:
     """A Deployment's status from its ReplicaSets, with the Available condition set (calculateStatus).
 
@@ -156,7 +157,7 @@ def calculate_status(generation: int, replicas: int, surge_spec, unavailable_spe
     return status
 
 
-def paused_conditions(paused: bool, progress_deadline_seconds: int | None, conditions, now: float) -> list[dict] | None:
+def paused_conditions(paused: bool, progress_deadline_seconds: int | None, conditions, now: int) -> list[dict] | None:
     """The conditions after checkPausedConditions, or None when nothing changes.
 
     Pausing sets Progressing Unknown/DeploymentPaused, resuming Unknown/DeploymentResumed
@@ -176,7 +177,7 @@ def paused_conditions(paused: bool, progress_deadline_seconds: int | None, condi
 
 
 def sync_rollout_status(deployment_name: str, generation: int, replicas: int, progress_deadline_seconds: int | None,
-                        old_status: dict, new_status: dict, new_rs_name: str | None, now: float,
+                        old_status: dict, new_status: dict, new_rs_name: str | None, now: int,
                         replica_failure: dict | None = None) -> dict:
     """The status a rollout sync writes: ``new_status`` (from :func:`calculate_status`) with the
     Progressing and ReplicaFailure conditions evaluated (syncRolloutStatus).
@@ -217,16 +218,17 @@ def sync_rollout_status(deployment_name: str, generation: int, replicas: int, pr
 
 
 def progress_check_after(progress_deadline_seconds: int | None, old_conditions, replicas: int, generation: int,
-                         new_status: dict, now: float) -> float | None:
+                         new_status: dict, now: int) -> int | None:
     """When a stuck rollout must be looked at again for its deadline (requeueStuckDeployment).
 
     None: no re-check (no deadline, no Progressing condition, complete or already timed
-    out); 0: now; otherwise the seconds left. The controller re-queues after that plus 1 s.
+    out); 0: now (less than a second left); otherwise the milliseconds left. The controller
+    re-queues after that plus 1 s.
     """
     current = get_condition(old_conditions, PROGRESSING)
     if not rm.has_progress_deadline(progress_deadline_seconds) or current is None:
         return None
     if rm.deployment_complete(replicas, generation, new_status) or current["reason"] == TIMED_OUT_REASON:
         return None
-    after = current.get("last_update_time", 0.0) + progress_deadline_seconds - now
-    return 0.0 if after < 1.0 else after
+    after = current.get("last_update_time", 0) + progress_deadline_seconds * 1000 - now
+    return 0 if after < 1000 else after

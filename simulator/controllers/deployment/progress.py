@@ -50,6 +50,7 @@ def _requeue_stuck(store: Store, d: Deployment, status: dict) -> None:
                                       d.generation, status, store.time)
     if after is None:
         return
-    # the real controller re-queues `after` + 1 s later (rate-limited when under a second)
-    store.timers.schedule_once(store.time + (after + 1.0 if after else 1.0), "deployment", d.name)
+    # the real controller re-queues `after` + 1 s later (rate-limited when under a second):
+    # strictly later than now either way
+    store.timers.schedule_once(store.time + after + 1000, "deployment", d.name)
 

@@ -14,13 +14,21 @@ REVISION_HISTORY_ANNOTATION = "deployment.kubernetes.io/revision-history"
 REVISION_HISTORY_LIMIT_CHARS = 2000
 
 
+_INT64 = range(-(2**63), 2**63)
+
+
 def revision_number(value: str | int | None) -> int | None:
-    """A revision annotation as an int: absent counts as 0, unparsable gives None (skipped by Kubernetes)."""
+    """A revision annotation as Revision() reads it: absent counts as 0; what
+    strconv.ParseInt(v, 10, 64) refuses ("abc", "", " 1", "1_0", beyond int64) is None, which
+    Kubernetes logs and skips."""
     if value is None:
         return 0
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    return int(value) if isinstance(value, str) and re.fullmatch(r"[+-]?[0-9]+", value) else None
+    if not isinstance(value, str) or not re.fullmatch(r"[+-]?[0-9]+", value):
+        return None
+    number = int(value)
+    return number if number in _INT64 else None
 
 
 def max_revision(revisions: list) -> int:

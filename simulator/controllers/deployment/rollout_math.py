@@ -8,8 +8,10 @@ Conventions (fixed by the simulator issue):
 * an int-or-percent value is an ``int``, a ``"N%"`` string or ``None`` (unset, counts as 0);
   anything else raises ``ValueError``;
 * a ReplicaSet is a plain dict; ``replicas`` is its ``spec.replicas`` and ``available`` its
-  ``status.availableReplicas``; ``created`` (seconds) is used only for ordering, ties broken
-  by ``name``;
+  ``status.availableReplicas``; ``created`` (an instant) is used only for ordering, ties
+  broken by ``name``;
+* instants (``now``, condition times) are integer milliseconds on the simulated clock, as
+  everywhere in the engine; spec fields keep their units (``progressDeadlineSeconds``);
 * status and condition mappings use snake_case keys (``updated_replicas``, ``last_update_time``);
 * lists of sizes come back in the order the ReplicaSets were given.
 """
@@ -124,7 +126,7 @@ def reconcile_new_replica_set(replicas: int, surge_spec, unavailable_spec, new_r
 
 def _creation_key(rs: dict) -> tuple:
     """Sort key of ReplicaSetsByCreationTimestamp: creation time, then name."""
-    return (rs.get("created", 0.0), rs.get("name", ""))
+    return (rs.get("created", 0), rs.get("name", ""))
 
 
 def cleanup_unhealthy_replicas(old_rss: list[dict], max_cleanup_count: int) -> tuple[list[int], int]:
@@ -387,11 +389,11 @@ def has_progress_deadline(progress_deadline_seconds: int | None) -> bool:
 
 
 def deployment_timed_out(progress_deadline_seconds: int | None, progressing_condition: dict | None,
-                         now: float) -> bool:
+                         now: int) -> bool:
     """Whether the last progress is older than the deadline (DeploymentTimedOut).
 
     A completed rollout never times out, one already marked ProgressDeadlineExceeded stays
-    timed out, and the deadline is strict: ``last_update_time + deadline < now``.
+    timed out, and the deadline is strict: ``last_update_time + deadline < now`` (ms).
     """
     if not has_progress_deadline(progress_deadline_seconds) or progressing_condition is None:
         return False
@@ -400,7 +402,7 @@ def deployment_timed_out(progress_deadline_seconds: int | None, progressing_cond
         return False
     if reason == TIMED_OUT_REASON:
         return True
-    return progressing_condition.get("last_update_time", 0.0) + progress_deadline_seconds < now
+    return progressing_condition.get("last_update_time", 0) + progress_deadline_seconds * 1000 < now
 
 
 def replica_sets_to_delete(old_rss: list[dict], revision_history_limit: int | None) -> list[str]:

@@ -128,16 +128,19 @@ def _sync_existing_new_rs(store: Store, d: Deployment, rs: ReplicaSet, new_revis
 
 def set_new_rs_annotations(d: Deployment, rs: ReplicaSet, new_revision: int, exists: bool) -> bool:
     """SetNewReplicaSetAnnotations: copy the Deployment's annotations, raise the revision
-    (keeping the old number in revision-history), and on creation the replica annotations."""
+    (keeping the old number in revision-history), and on creation the replica annotations.
+
+    A revision it cannot parse ("abc") makes Kubernetes give up: nothing is written (an
+    empty one counts as 0)."""
+    old = rs.annotations.get(revisions.REVISION_ANNOTATION)
+    old_number = 0 if old == "" else revisions.revision_number(old)
+    if old_number is None:
+        return False
     changed = False
     for key, value in d.annotations.items():
         if key not in ANNOTATIONS_TO_SKIP and rs.annotations.get(key) != value:
             rs.annotations[key] = value
             changed = True
-    old = rs.annotations.get(revisions.REVISION_ANNOTATION)
-    old_number = revisions.revision_number(old)
-    if old_number is None:
-        return changed
     if old_number < new_revision:
         rs.annotations[revisions.REVISION_ANNOTATION] = str(new_revision)
         changed = True

@@ -7,7 +7,8 @@ import pytest
 from simulator.controllers.deployment import conditions as cd
 from simulator.controllers.deployment import rollout_math as rm
 
-T0, NOW = 0.0, 1000.0
+# instants are the engine's integer milliseconds: T0 is 00:00:00, NOW 00:16:40
+T0, NOW = 0, 1_000_000
 
 
 def _cond(cond_type, status, reason, update=T0, transition=T0, message=""):
@@ -40,15 +41,15 @@ def test_set_condition(conditions, condition, expected):
 
 
 def test_set_condition_same_status_and_reason_keeps_timestamps():
-    old = _cond(cd.PROGRESSING, cd.TRUE, cd.REPLICA_SET_UPDATED_REASON, 5.0, 5.0)
-    new = _cond(cd.PROGRESSING, cd.TRUE, cd.REPLICA_SET_UPDATED_REASON, 9.0, 9.0)
+    old = _cond(cd.PROGRESSING, cd.TRUE, cd.REPLICA_SET_UPDATED_REASON, 5000, 5000)
+    new = _cond(cd.PROGRESSING, cd.TRUE, cd.REPLICA_SET_UPDATED_REASON, 9000, 9000)
     assert cd.set_condition([old], new) == [old]
 
 
 def test_set_condition_same_status_new_reason_keeps_transition_time_and_moves_to_end():
-    old = _cond(cd.PROGRESSING, cd.TRUE, cd.REPLICA_SET_UPDATED_REASON, 5.0, 5.0)
-    new = _cond(cd.PROGRESSING, cd.TRUE, cd.NEW_RS_AVAILABLE_REASON, 9.0, 9.0)
-    assert cd.set_condition([old, COND_AVAILABLE], new) == [COND_AVAILABLE, dict(new, last_transition_time=5.0)]
+    old = _cond(cd.PROGRESSING, cd.TRUE, cd.REPLICA_SET_UPDATED_REASON, 5000, 5000)
+    new = _cond(cd.PROGRESSING, cd.TRUE, cd.NEW_RS_AVAILABLE_REASON, 9000, 9000)
+    assert cd.set_condition([old, COND_AVAILABLE], new) == [COND_AVAILABLE, dict(new, last_transition_time=5000)]
 
 
 @pytest.mark.parametrize(
@@ -151,8 +152,8 @@ def test_sync_rollout_status_messages(case, message):
 def test_sync_rollout_status_replica_failure_copied_and_cleared():
     failure = cd.replica_failure_condition(
         [], [{"type": cd.REPLICA_FAILURE, "status": cd.TRUE, "reason": "FailedCreate",
-              "message": 'pods "web-1" is forbidden: exceeded quota', "last_transition_time": 7.0}])
-    assert failure["last_update_time"] == 7.0
+              "message": 'pods "web-1" is forbidden: exceeded quota', "last_transition_time": 7000}])
+    assert failure["last_update_time"] == 7000
     inputs = SYNC_CASES["DeploymentProgressing: create Progressing condition if it does not exist"][:-1]
     with_failure = _sync_rollout(*inputs, replica_failure=failure)
     assert cd.get_condition(with_failure["conditions"], cd.REPLICA_FAILURE)["reason"] == "FailedCreate"
@@ -161,8 +162,8 @@ def test_sync_rollout_status_replica_failure_copied_and_cleared():
 
 
 def test_replica_failure_prefers_new_rs():
-    new = [{"type": cd.REPLICA_FAILURE, "status": cd.TRUE, "reason": "New", "last_transition_time": 1.0}]
-    other = [{"type": cd.REPLICA_FAILURE, "status": cd.TRUE, "reason": "Old", "last_transition_time": 2.0}]
+    new = [{"type": cd.REPLICA_FAILURE, "status": cd.TRUE, "reason": "New", "last_transition_time": 1000}]
+    other = [{"type": cd.REPLICA_FAILURE, "status": cd.TRUE, "reason": "Old", "last_transition_time": 2000}]
     assert cd.replica_failure_condition(new, other)["reason"] == "New"
     assert cd.replica_failure_condition([], []) is None
 
@@ -171,7 +172,9 @@ STUCK = [_cond(cd.PROGRESSING, cd.TRUE, "", update=T0)]
 FAILED = [_cond(cd.PROGRESSING, cd.FALSE, cd.TIMED_OUT_REASON)]
 
 
-# TestRequeueStuckDeployment: pds 60, last progress at T0 (18:49:00 in Go).
+# TestRequeueStuckDeployment: pds 60, last progress at T0 (18:49:00 in Go). Go's table uses
+# nanoseconds ("less than a second": 59 s + 1 ns); the engine's clock counts milliseconds,
+# so that case is 59.001 s: 999 ms left, still less than a second.
 @pytest.mark.parametrize(
     "pds, replicas, conditions, new_counts, now, expected",
     [
@@ -179,12 +182,12 @@ FAILED = [_cond(cd.PROGRESSING, cd.FALSE, cd.TIMED_OUT_REASON)]
         (60, 4, None, (3, 3, 2), NOW, None),
         (60, 3, None, (3, 3, 3), NOW, None),
         (60, 3, FAILED, (3, 3, 0), NOW, None),
-        (60, 3, STUCK, (3, 3, 1), 30.0, 30.0),
-        (60, 3, STUCK, (3, 3, 1), 59.0, 1.0),
-        (60, 3, STUCK, (3, 3, 1), 59.000000001, 0.0),
-        (60, 3, STUCK, (3, 3, 1), 60.0, 0.0),
-        (60, 3, STUCK, (3, 3, 1), 61.0, 0.0),
-        (60, 3, STUCK, (3, 3, 1), 120.0, 0.0),
+        (60, 3, STUCK, (3, 3, 1), 30_000, 30_000),
+        (60, 3, STUCK, (3, 3, 1), 59_000, 1_000),
+        (60, 3, STUCK, (3, 3, 1), 59_001, 0),
+        (60, 3, STUCK, (3, 3, 1), 60_000, 0),
+        (60, 3, STUCK, (3, 3, 1), 61_000, 0),
+        (60, 3, STUCK, (3, 3, 1), 120_000, 0),
     ],
     ids=[
         "no progressDeadlineSeconds specified",

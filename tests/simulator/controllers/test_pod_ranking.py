@@ -5,9 +5,11 @@ import pytest
 
 from simulator.controllers import pod_ranking as pr
 
-NOW = 1_000_000_000.0
-MONTH = NOW - 31 * 86400
-H2, H5, H8 = NOW - 2 * 3600, NOW - 5 * 3600, NOW - 8 * 3600
+# instants are the engine's integer milliseconds
+S = 1000
+NOW = 1_000_000_000 * S
+MONTH = NOW - 31 * 86400 * S
+H2, H5, H8 = NOW - 2 * 3600 * S, NOW - 5 * 3600 * S, NOW - 8 * 3600 * S
 
 
 def _pod(name, node, phase, ready, restarts=0, ready_since=None, created=None, cost=None, uid=""):
@@ -93,8 +95,8 @@ PENDING = _pod("scheduled-pending-pod", "fake-node", "Pending", False)
 NOT_READY = _pod("scheduled-running-not-ready-pod", "fake-node", "Running", False)
 READY_1 = _pod("scheduled-running-ready-pod-on-node-1", "fake-node-1", "Running", True)
 READY_2 = _pod("scheduled-running-ready-pod-on-node-2", "fake-node-2", "Running", True)
-NEWER_Z = _pod("newer-ready-pod-with-later-uid", "fake-node", "Running", True, 0, NOW - 0.100, NOW - 10, uid="z")
-OLDER_A = _pod("older-ready-pod-with-earlier-uid", "fake-node", "Running", True, 0, NOW - 0.120, NOW - 10, uid="a")
+NEWER_Z = _pod("newer-ready-pod-with-later-uid", "fake-node", "Running", True, 0, NOW - 100, NOW - 10 * S, uid="z")
+OLDER_A = _pod("older-ready-pod-with-earlier-uid", "fake-node", "Running", True, 0, NOW - 120, NOW - 10 * S, uid="a")
 
 DELETE_CASES = {
     "len(pods) = 0 (i.e., diff = 0 too)": ([], None, 0, []),
@@ -141,7 +143,8 @@ def test_deletion_order_uses_precomputed_ranks():
 
 def test_spreads_survivors_across_nodes():
     # Six ready pods, four on node-a, two on node-b: deleting two takes them from node-a.
-    pods = [_pod(f"p{i}", "node-a" if i < 4 else "node-b", "Running", True, 0, NOW - 100, NOW - 100, uid=str(i))
+    pods = [_pod(f"p{i}", "node-a" if i < 4 else "node-b", "Running", True, 0, NOW - 100 * S, NOW - 100 * S,
+                 uid=str(i))
             for i in range(6)]
     victims = pr.pods_to_delete(pods, 2, now=NOW)
     assert all(int(name[1:]) < 4 for name in victims)

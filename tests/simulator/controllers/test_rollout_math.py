@@ -228,19 +228,22 @@ def test_deployment_progressing(old, new, expected):
     assert rm.deployment_progressing(status(*old), status(*new)) is expected
 
 
-# TestDeploymentTimedOut: times are minute:second on 2016-01-01, here seconds since midnight.
+# TestDeploymentTimedOut: times are minute:second on 2016-01-01, here milliseconds since
+# midnight (the engine's clock).
 @pytest.mark.parametrize(
     "deadline, reason, last_update, now, expected",
     [
-        (None, "", 69, 80, False),
-        (rm.MAX_INT32, "", 69, 80, False),
-        (10, "", 69, 80, True),
-        (10, "", 71, 80, False),
+        (None, "", 69_000, 80_000, False),
+        (rm.MAX_INT32, "", 69_000, 80_000, False),
+        (10, "", 69_000, 80_000, True),
+        (10, "", 71_000, 80_000, False),
         (None, "NewReplicaSetAvailable", 0, 0, False),
-        # Not in the Go table: the strict comparison and the sticky timed-out reason.
-        (10, "", 70, 80, False),
-        (10, "ProgressDeadlineExceeded", 79, 80, True),
-        (10, "NewReplicaSetAvailable", 0, 80, False),
+        # Not in the Go table: the strict comparison (to the millisecond) and the sticky
+        # timed-out reason.
+        (10, "", 70_000, 80_000, False),
+        (10, "", 69_999, 80_000, True),
+        (10, "ProgressDeadlineExceeded", 79_000, 80_000, True),
+        (10, "NewReplicaSetAvailable", 0, 80_000, False),
     ],
     ids=[
         "nil progressDeadlineSeconds specified - no timeout",
@@ -249,6 +252,7 @@ def test_deployment_progressing(old, new, expected):
         "progressDeadlineSeconds: 10s, now - started => 00:01:20 - 00:01:11 => 9s",
         "previous status was a complete deployment",
         "exactly at the deadline is not yet timed out",
+        "a millisecond past the deadline is",
         "already timed out stays timed out",
         "complete deployment with a deadline",
     ],
@@ -259,4 +263,4 @@ def test_deployment_timed_out(deadline, reason, last_update, now, expected):
 
 
 def test_deployment_timed_out_without_condition():
-    assert rm.deployment_timed_out(10, None, 1000) is False
+    assert rm.deployment_timed_out(10, None, 1_000_000) is False

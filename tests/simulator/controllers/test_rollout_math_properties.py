@@ -103,9 +103,11 @@ def test_proportional_scale_hands_out_exactly_the_allowed_size(event):
 
 def _pod(i, node, phase, ready, age):
     # Distinct creation times and UIDs: no two pods are equal, so the order is total.
-    age += i / 1000
-    return {"name": f"p{i}", "node": node, "phase": phase, "ready": ready, "ready_since": 1000.0 - age if ready else None,
-            "restarts": i % 3, "created": 900.0 - age, "uid": f"{i:04d}"}
+    # Instants are the engine's milliseconds: `age` seconds plus i ms.
+    age = age * 1000 + i
+    return {"name": f"p{i}", "node": node, "phase": phase, "ready": ready,
+            "ready_since": 1_000_000 - age if ready else None,
+            "restarts": i % 3, "created": 900_000 - age, "uid": f"{i:04d}"}
 
 
 pods_st = st.lists(
@@ -118,7 +120,7 @@ pods_st = st.lists(
 @settings(max_examples=200, deadline=None)
 @given(pods_st, st.integers(0, 14), st.randoms(use_true_random=False))
 def test_pods_to_delete_prefers_unscheduled_and_ignores_input_order(pods, count, rnd):
-    victims = pr.pods_to_delete(pods, count, now=1000.0)
+    victims = pr.pods_to_delete(pods, count, now=1_000_000)
     assert len(victims) == min(count, len(pods)) and len(set(victims)) == len(victims)
     by_name = {p["name"]: p for p in pods}
     assert all(name in by_name for name in victims)
@@ -128,30 +130,31 @@ def test_pods_to_delete_prefers_unscheduled_and_ignores_input_order(pods, count,
         assert not spared_unscheduled or all(not by_name[name]["node"] for name in victims)
         shuffled = list(pods)
         rnd.shuffle(shuffled)
-        assert pr.pods_to_delete(shuffled, count, now=1000.0) == victims
+        assert pr.pods_to_delete(shuffled, count, now=1_000_000) == victims
 
 
 # Few distinct values, so that ties, equal times in one age bucket and repeated UIDs
 # (where the pairwise comparison is not a consistent order) all come up.
 tie_heavy_pod_st = st.fixed_dictionaries({
     "node": st.sampled_from(["", "n1"]), "phase": st.just("Running"),
-    "ready": st.booleans(), "ready_since": st.sampled_from([None, 990.0, 991.0, 999.0, 200.0]),
-    "restarts": st.integers(0, 2), "created": st.sampled_from([None, 100.0, 101.0, 900.0, 999.5]),
+    "ready": st.booleans(), "ready_since": st.sampled_from([None, 990_000, 991_000, 999_000, 200_000]),
+    "restarts": st.integers(0, 2), "created": st.sampled_from([None, 100_000, 101_000, 900_000, 999_500]),
     "uid": st.sampled_from(["a", "b", "c", "d", "e", "f"]), "rank": st.integers(0, 1),
     "deletion_cost": st.sampled_from([None, "5"]),
 })
 
 
-_READY_POD = {"node": "n1", "phase": "Running", "ready": True, "created": 100.0, "rank": 0,
+_READY_POD = {"node": "n1", "phase": "Running", "ready": True, "created": 100_000, "rank": 0,
               "deletion_cost": None}
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.lists(tie_heavy_pod_st, min_size=1, max_size=12), st.sampled_from([None, 1000.0]))
+@given(st.lists(tie_heavy_pod_st, min_size=1, max_size=12), st.sampled_from([None, 1_000_000]))
 # two pods ready at the same time (the tie falls through to restarts) and one ready at
 # another time of the same age bucket (ordered by UID): no consistent order exists
 @example([{**_READY_POD, "ready_since": since, "uid": uid, "restarts": restarts}
-          for since, uid, restarts in [(990.0, "a", 0), (990.0, "b", 2), (991.0, "c", 0)]], 1000.0)
+          for since, uid, restarts in [(990_000, "a", 0), (990_000, "b", 2), (991_000, "c", 0)]],
+         1_000_000)
 def test_deletion_order_is_the_pairwise_sort_by_less(specs, now):
     """The key sort gives exactly the order a stable sort by the pairwise `less` gives."""
     pods = [{**spec, "name": f"p{i}", "now": now} for i, spec in enumerate(specs)]

@@ -1,4 +1,7 @@
-"""Crash-loop and image-pull back-off as the kubelet counts it (flowcontrol.Backoff, no jitter)."""
+"""Crash-loop and image-pull back-off as the kubelet counts it (flowcontrol.Backoff, no jitter).
+
+The module works in the engine's integer milliseconds; the tables below are in seconds, as
+Kubernetes states them, and S converts."""
 import json
 
 import pytest
@@ -16,20 +19,22 @@ from simulator.kubelet.backoff import (
 )
 
 KEY = restart_key("web-7c5ddbdf54-abcde", "default", "uid-1", "app")
+S = 1000   # milliseconds per second
 
 
-def restart_waits(run_seconds: list[float]) -> list[float]:
-    """Waits before each restart when the container runs run_seconds[i] then exits."""
+def restart_waits(run_seconds: list[int]) -> list[int]:
+    """Waits (s) before each restart when the container runs run_seconds[i] then exits."""
     rb = RestartBackoff()
     waits = []
-    started = 0.0
+    started = 0
     for run in run_seconds:
-        finished = started + run
+        finished = started + run * S
         wait = rb.check(KEY, finished, finished)
         if wait:
-            assert rb.check(KEY, finished, finished + wait - 1) > 0  # still in back-off a second before
-            assert rb.check(KEY, finished, finished + wait) == 0.0
-        waits.append(wait)
+            assert rb.check(KEY, finished, finished + wait - 1) > 0  # still in back-off 1 ms before
+            assert rb.check(KEY, finished, finished + wait) == 0
+        assert wait % S == 0
+        waits.append(wait // S)
         started = finished + wait
     return waits
 
@@ -53,11 +58,11 @@ def test_restart_waits(runs, expected):
 
 def test_restart_release_at_and_delay():
     rb = RestartBackoff()
-    assert rb.release_at(KEY, 5.0) == 5.0
-    assert rb.check(KEY, 5.0, 5.0) == 0.0
-    assert rb.delay(KEY) == 10
-    assert rb.release_at(KEY, 6.0) == 16.0
-    assert rb.check(KEY, 6.0, 9.0) == 7.0
+    assert rb.release_at(KEY, 5 * S) == 5 * S
+    assert rb.check(KEY, 5 * S, 5 * S) == 0
+    assert rb.delay(KEY) == 10 * S
+    assert rb.release_at(KEY, 6 * S) == 16 * S
+    assert rb.check(KEY, 6 * S, 9 * S) == 7 * S
 
 
 @pytest.mark.parametrize(
@@ -71,27 +76,28 @@ def test_go_duration(delay, text):
 
 
 def test_messages():
-    assert crash_loop_message(20, "app", "web-abc", "default", "1234") == (
+    assert crash_loop_message(20 * S, "app", "web-abc", "default", "1234") == (
         "back-off 20s restarting failed container=app pod=web-abc_default(1234)")
-    assert crash_loop_message(300, "app", "web-abc", "default", "1234") == (
+    assert crash_loop_message(300 * S, "app", "web-abc", "default", "1234") == (
         "back-off 5m0s restarting failed container=app pod=web-abc_default(1234)")
     assert crash_loop_event_message("app", "web-abc", "default", "1234") == (
         "Back-off restarting failed container app in pod web-abc_default(1234)")
     assert image_pull_backoff_message("nginx:1.161") == 'Back-off pulling image "nginx:1.161"'
 
 
-def pull_attempts(fail_until: float, horizon: float, resync: float = 1.0):
-    """Times of pulls when the kubelet tries every `resync` s and pulls fail before `fail_until`."""
+def pull_attempts(fail_until: int, horizon: int, resync: int = 1):
+    """Times (s) of pulls when the kubelet tries every `resync` s and pulls fail before
+    `fail_until`."""
     pb = ImagePullBackoff()
     key = pull_key("uid-1", "nginx:1.161")
-    pulls, t = [], 0.0
-    while t <= horizon:
+    pulls, t = [], 0
+    while t <= horizon * S:
         if not pb.in_backoff(key, t):
-            pulls.append(t)
-            if t >= fail_until:
+            pulls.append(t // S)
+            if t >= fail_until * S:
                 break  # pulled: the container starts
             pb.failed(key, t)
-        t += resync
+        t += resync * S
     return pulls
 
 
@@ -111,31 +117,31 @@ def test_image_pull_backoff_forgotten_after_600s():
     pb = ImagePullBackoff()
     key = pull_key("uid-1", "img")
     for t in (0, 10, 30, 70):
-        assert pb.failed(key, t) > 0
-    assert pb.delay(key) == 80
-    assert pb.release_at(key) == 150
-    assert pb.failed(key, 70 + 601) == 10  # forgotten: starts again at 10 s
-    assert not pb.in_backoff(key, 70 + 601 + 10)
+        assert pb.failed(key, t * S) > 0
+    assert pb.delay(key) == 80 * S
+    assert pb.release_at(key) == 150 * S
+    assert pb.failed(key, (70 + 601) * S) == 10 * S  # forgotten: starts again at 10 s
+    assert not pb.in_backoff(key, (70 + 601 + 10) * S)
 
 
 def test_gc_drops_only_expired_entries():
     rb = RestartBackoff()
     rb.check("a", 0, 0)
-    rb.check("b", 500, 500)
-    rb.gc(700)
-    assert rb.delay("a") == 0 and rb.delay("b") == 10
+    rb.check("b", 500 * S, 500 * S)
+    rb.gc(700 * S)
+    assert rb.delay("a") == 0 and rb.delay("b") == 10 * S
 
 
 @pytest.mark.parametrize("cls", [Backoff, RestartBackoff, ImagePullBackoff], ids=lambda c: c.__name__)
 def test_snapshot_round_trip_has_same_future(cls):
     live = cls()
     for t in (0, 10, 30):
-        live.next("k", t, t)
+        live.next("k", t * S, t * S)
     restored = cls.from_dict(json.loads(json.dumps(live.to_dict())))
     assert restored == live
     for t in (31, 69, 70, 71):
-        assert restored.in_backoff_since("k", 30, t) == live.in_backoff_since("k", 30, t)
-    assert restored.next("k", 80, 80) == live.next("k", 80, 80) == 80
+        assert restored.in_backoff_since("k", 30 * S, t * S) == live.in_backoff_since("k", 30 * S, t * S)
+    assert restored.next("k", 80 * S, 80 * S) == live.next("k", 80 * S, 80 * S) == 80 * S
 
 
 from hypothesis import given, settings  # noqa: E402
@@ -143,11 +149,11 @@ from hypothesis import strategies as st  # noqa: E402
 
 
 @settings(max_examples=80, deadline=None)
-@given(runs=st.lists(st.integers(0, 900), min_size=1, max_size=12), split=st.integers(0, 12))
+@given(runs=st.lists(st.integers(0, 900 * S), min_size=1, max_size=12), split=st.integers(0, 12))
 def test_restart_backoff_bounds_and_restore(runs, split):
     live, waits_live, waits_copy = RestartBackoff(), [], []
     copy = None
-    started = 0.0
+    started = 0
     for i, run in enumerate(runs):
         if i == split:
             copy = RestartBackoff.from_dict(json.loads(json.dumps(live.to_dict())))
@@ -160,7 +166,7 @@ def test_restart_backoff_bounds_and_restore(runs, split):
         live.check(KEY, finished, finished + wait)  # the restart itself
         started = finished + wait
         # never more than the cap; a container that ran > 600 s restarts at once
-        assert 0 <= wait <= 300
-        if run > 600:
+        assert 0 <= wait <= 300 * S
+        if run > 600 * S:
             assert wait == 0
     assert waits_copy == waits_live[split:]

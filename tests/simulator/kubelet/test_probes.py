@@ -1,4 +1,7 @@
-"""Probe workers as pkg/kubelet/prober runs them (worker.go doProbe, prober.go, pkg/probe)."""
+"""Probe workers as pkg/kubelet/prober runs them (worker.go doProbe, prober.go, pkg/probe).
+
+Workers count the engine's integer milliseconds; the timelines below are in seconds (as the
+probes' fields are), converted by S at the worker's edge."""
 import json
 from dataclasses import dataclass, field
 
@@ -20,6 +23,7 @@ from simulator.kubelet.probes import (
 )
 
 POD_IP = "10.1.0.5"
+S = 1000   # milliseconds per second
 
 
 @dataclass
@@ -52,16 +56,18 @@ def http_probe(path="/healthz", port=3000, **timing):
 CONTAINER = {"name": "app", "image": "x", "ports": [{"name": "http", "containerPort": 3000}]}
 
 
-def drive(worker, image, *, started_at=0.0, until=120.0, container_id="c1", started=True,
+def drive(worker, image, *, started_at=0, until=120, container_id="c1", started=True,
           terminating_from=None):
-    """Run the worker on its own tick grid; return [(t, ProbeRun)] for every run."""
+    """Run the worker on its own tick grid; return [(t, ProbeRun)] for every run (t, the
+    arguments: seconds)."""
     runs = []
-    while (t := worker.next_run_at()) is not None and t <= until:
-        run = worker.run(t, container_id=container_id if t >= started_at else None,
-                         running=t >= started_at, started_at=started_at, started=started,
-                         terminating=terminating_from is not None and t >= terminating_from,
+    while (t := worker.next_run_at()) is not None and t <= until * S:
+        run = worker.run(t, container_id=container_id if t >= started_at * S else None,
+                         running=t >= started_at * S, started_at=started_at * S, started=started,
+                         terminating=terminating_from is not None and t >= terminating_from * S,
                          pod_ip=POD_IP, behavior=image, container=CONTAINER)
-        runs.append((t, run))
+        assert t % S == 0
+        runs.append((t // S, run))
     return runs
 
 
@@ -169,8 +175,9 @@ def test_liveness_image_restarts_after_15s_plus_threshold_times_period():
     assert runs[-1][1].event is None and w.on_hold  # no probing until a new container
     assert kill_message(LIVENESS, "app") == "Container app failed liveness probe, will be restarted"
     # the restarted container: result back to Success, probing resumes, same threshold again
-    later = [w.run(t, container_id="c2", running=True, started_at=41, started=True, pod_ip=POD_IP,
-                   behavior=FakeImage(status=lambda up: 200 if up < 15 else 500), container=CONTAINER)
+    later = [w.run(t * S, container_id="c2", running=True, started_at=41 * S, started=True,
+                   pod_ip=POD_IP, behavior=FakeImage(status=lambda up: 200 if up < 15 else 500),
+                   container=CONTAINER)
              for t in (50, 60, 70, 80, 90)]
     assert later[0].result == SUCCESS and later[0].attempted
     assert [r.kill for r in later] == [False, False, False, True, False]  # uptimes 9,19,29,39 then on hold
@@ -187,8 +194,8 @@ def test_startup_gates_readiness_and_liveness():
     for t in range(0, 61):
         started = container_started(workers[STARTUP], True, "c1")
         for ptype, w in workers.items():
-            if w.next_run_at() is not None and t >= w.next_run_at():
-                run = w.run(t, container_id="c1", running=True, started_at=0, started=started,
+            if w.next_run_at() is not None and t * S >= w.next_run_at():
+                run = w.run(t * S, container_id="c1", running=True, started_at=0, started=started,
                             pod_ip=POD_IP, behavior=image, container=container)
                 if ptype != STARTUP and not started:
                     assert not run.attempted
@@ -235,7 +242,7 @@ def test_not_running_container_is_failure_and_new_container_resets():
     w = ProbeWorker(READINESS, http_probe(), 0)
     kwargs = dict(pod_ip=POD_IP, behavior=FakeImage(status=200), container=CONTAINER)
     assert w.run(0, container_id="c1", running=True, started_at=0, started=True, **kwargs).result == SUCCESS
-    run = w.run(10, container_id="c1", running=False, started_at=0, started=False, **kwargs)
+    run = w.run(10 * S, container_id="c1", running=False, started_at=0, started=False, **kwargs)
     assert run.result == FAILURE and run.changed and not run.attempted
     # restartPolicy Never and the container terminated: the worker stops
     stop = ProbeWorker(READINESS, http_probe(), 0)
@@ -251,22 +258,26 @@ def test_result_run_survives_a_new_container():
     w = ProbeWorker(READINESS, http_probe(successThreshold=2), 0)
     kwargs = dict(running=True, started=True, pod_ip=POD_IP, behavior=FakeImage(status=200), container=CONTAINER)
     w.run(0, container_id="c1", started_at=0, **kwargs)
-    assert w.run(10, container_id="c1", started_at=0, **kwargs).result == SUCCESS
-    run = w.run(20, container_id="c2", started_at=20, **kwargs)
+    assert w.run(10 * S, container_id="c1", started_at=0, **kwargs).result == SUCCESS
+    run = w.run(20 * S, container_id="c2", started_at=20 * S, **kwargs)
     assert run.result == SUCCESS and w.result_run == 3
 
 
 def test_manual_run_keeps_the_grid():
-    w = ProbeWorker(READINESS, http_probe(), 100)
-    kwargs = dict(container_id="c1", running=True, started_at=100, started=True, pod_ip=POD_IP,
+    w = ProbeWorker(READINESS, http_probe(), 100 * S)
+    kwargs = dict(container_id="c1", running=True, started_at=100 * S, started=True, pod_ip=POD_IP,
                   behavior=FakeImage(), container=CONTAINER)
-    assert w.next_run_at() == 100
-    w.run(100, **kwargs)
-    assert w.next_run_at() == 110
-    w.run(104, **kwargs)       # manual trigger (UpdatePodStatus)
-    assert w.next_run_at() == 110
-    w.run(135, **kwargs)       # late: ticks that passed are dropped, as Go's ticker does
-    assert w.next_run_at() == 140
+    assert w.next_run_at() == 100 * S
+    w.run(100 * S, **kwargs)
+    assert w.next_run_at() == 110 * S
+    w.run(104 * S, **kwargs)       # manual trigger (UpdatePodStatus)
+    assert w.next_run_at() == 110 * S
+    w.run(110 * S - 1, **kwargs)   # a millisecond early is still a manual run
+    assert w.next_run_at() == 110 * S
+    w.run(135 * S, **kwargs)       # late: ticks that passed are dropped, as Go's ticker does
+    assert w.next_run_at() == 140 * S
+    w.run(140 * S, **kwargs)       # exactly on the tick: consumes it, the next is a period on
+    assert w.next_run_at() == 150 * S
 
 
 @pytest.mark.parametrize("started, running, cid, expected", [
@@ -288,7 +299,7 @@ def test_container_started_without_startup_probe():
 
 def test_snapshot_round_trip_gives_same_future():
     image = FakeImage(status=lambda up: 200 if up < 15 else 500)
-    live = ProbeWorker(LIVENESS, http_probe(periodSeconds=3, failureThreshold=2), 7)
+    live = ProbeWorker(LIVENESS, http_probe(periodSeconds=3, failureThreshold=2), 7 * S)
     drive(live, image, started_at=8, until=20)
     copy = ProbeWorker.from_dict(json.loads(json.dumps(live.to_dict())))
     assert copy == live
@@ -352,7 +363,7 @@ def test_restored_worker_has_the_same_future(period, success, failure, delay, fl
     image = FakeImage(status=status)
     spec = http_probe(periodSeconds=period, failureThreshold=failure, initialDelaySeconds=delay,
                       successThreshold=success if ptype == READINESS else 1)
-    live = ProbeWorker(ptype, spec, 2)
+    live = ProbeWorker(ptype, spec, 2 * S)
     drive(live, image, started_at=4, until=split)
     copy = ProbeWorker.from_dict(json.loads(json.dumps(live.to_dict())))
     assert drive(live, image, started_at=4, until=300) == drive(copy, image, started_at=4, until=300)
