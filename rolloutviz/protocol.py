@@ -39,9 +39,16 @@ def decode(text: str | bytes) -> Any:
     return json.loads(text)
 
 
-def clock_info(*, running: bool, speed: float) -> dict:
-    """The ``clock`` block of snapshots and deltas."""
-    return {"running": bool(running), "speed": float(speed)}
+def clock_info(*, running: bool, speed: float, effective: float | None = None) -> dict:
+    """The ``clock`` block of snapshots and deltas.
+
+    ``effective`` (additive) is the fraction of ``speed`` the clock achieves, present only while
+    a running clock cannot keep up (e.g. 0.4: "running at 0.4× of the chosen speed").
+    """
+    block = {"running": bool(running), "speed": float(speed)}
+    if effective is not None:
+        block["effective"] = round(float(effective), 2)
+    return block
 
 
 def marker(*, t: float, label: str, detail: str = "", kind: str = "command") -> dict:
