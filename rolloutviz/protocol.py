@@ -18,6 +18,11 @@ VERSION = 1
 LAYER_DELTA = "simulation.delta"  # one prepared delta text, with its seq
 LAYER_RESYNC = "simulation.resync"  # the state was replaced: every viewer needs a fresh snapshot
 LAYER_GONE = "simulation.gone"  # the simulation was deleted
+LAYER_STATUS = "simulation.status"  # the simulation stalled (with why) or is live again
+
+# States of {"type": "status"} messages.
+STALLED = "stalled"
+LIVE = "live"
 
 # Error codes of {"type": "error"} messages.
 NOT_FOUND = "NOT_FOUND"
@@ -111,6 +116,15 @@ def error_message(*, code: str, message: str) -> dict:
     return {"v": VERSION, "type": "error", "code": code, "message": message}
 
 
+def status_message(*, sim: int, state: str, reason: str = "") -> dict:
+    """The stream's health: ``stalled`` (``reason`` says why, e.g. "the database disk is full") or ``live``.
+
+    A page shows "stalled: <reason>" instead of "live" until this says ``live`` or the next
+    delta or snapshot arrives.
+    """
+    return {"v": VERSION, "type": "status", "sim": int(sim), "state": state, "reason": str(reason)}
+
+
 def state_dict(
     *,
     sim: int,
@@ -153,3 +167,8 @@ def layer_resync(*, seq: int) -> dict:
 def layer_gone(*, simulation_id: int) -> dict:
     """Tell every consumer of the group that the simulation no longer exists."""
     return {"type": LAYER_GONE, "sim": int(simulation_id)}
+
+
+def layer_status(*, simulation_id: int, state: str, reason: str = "") -> dict:
+    """Tell every consumer of the group to pass a status message on to its client."""
+    return {"type": LAYER_STATUS, "text": encode(status_message(sim=simulation_id, state=state, reason=reason))}
