@@ -7,7 +7,9 @@ command reached), so one may overtake another: a delta after a gap waits up to
 messages to a full channel), the client gets a fresh snapshot instead.
 
 Per socket at most one snapshot is in flight: resync requests that arrive meanwhile are
-answered by it (a flood costs one snapshot), and deltas wait behind it. Snapshots are built
+answered by it, and deltas wait behind it. A client's resync requests are answered at most
+once per `RESYNC_MIN_SECONDS`, and not at all when nothing was sent since the last snapshot,
+so a flood of them from a socket that never reads costs one snapshot. Snapshots are built
 where the simulation lives (a worker process) and shared by every viewer asking at once. The
 consumer does no database or simulation work on the event loop. When the channel layer goes
 away (Redis down), it tells its own client "stalled" and, once the layer answers again, sends
@@ -33,6 +35,7 @@ CLOSE_NOT_FOUND = 4404
 GAP_GRACE_SECONDS = 0.5
 MAX_PENDING = 2000  # deltas kept behind a snapshot in flight; beyond, the snapshot supersedes them
 RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0)  # waits between tries after a failure (the last repeats)
+RESYNC_MIN_SECONDS = 1.0  # a client's resync requests coalesce into one snapshot per this long
 WATCH_MARK_SECONDS = 60.0  # an open socket tells `watching` it is there this often
 
 
@@ -128,6 +131,9 @@ class SimulationConsumer(AsyncWebsocketConsumer):
         self.gap_timer: asyncio.Task | None = None
         self.snapshotting: asyncio.Task | None = None
         self.stalled: str | None = None  # the reason this client was last told, while stalled
+        self.snapshot_sent_at = float("-inf")  # loop time of the last snapshot sent
+        self.sent_since_snapshot = 0  # deltas sent after it
+        self.asked: asyncio.Task | None = None  # a client's resync, held back to coalesce
         self.watched = False
         await self.accept()
         try:
@@ -138,7 +144,7 @@ class SimulationConsumer(AsyncWebsocketConsumer):
         self.marker = asyncio.ensure_future(self.keep_marking_watched())
 
     async def disconnect(self, code: int) -> None:
-        for task in (self.gap_timer, self.snapshotting, getattr(self, "marker", None)):
+        for task in (self.gap_timer, self.snapshotting, self.asked, getattr(self, "marker", None)):
             if task is not None:
                 task.cancel()
         if self.watched:
@@ -170,6 +176,7 @@ class SimulationConsumer(AsyncWebsocketConsumer):
                 await asyncio.sleep(_retry_delay(failures))
         self.last_seq = seq
         self.stalled = None
+        self.snapshot_sent_at, self.sent_since_snapshot = asyncio.get_running_loop().time(), 0
         await self.send(text_data=text)
         if not self.watched:
             self.watched = True
@@ -184,11 +191,25 @@ class SimulationConsumer(AsyncWebsocketConsumer):
             self.last_seq += 1
             await self.send(text_data=self.pending.pop(self.last_seq))
             self.stalled = None
+            self.sent_since_snapshot += 1
         if not self.pending and self.gap_timer is not None:
             self.gap_timer.cancel()
             self.gap_timer = None
         elif self.pending and self.gap_timer is None:
             self.gap_timer = asyncio.ensure_future(self.resync_after_grace())
+
+    async def client_resync(self) -> None:
+        """The client asked for a snapshot: one per `RESYNC_MIN_SECONDS`, and only if something was sent since the last."""
+        if self.asked is not None:
+            return  # one is already held back: this request joins it
+        wait = self.snapshot_sent_at + RESYNC_MIN_SECONDS - asyncio.get_running_loop().time()
+        self.asked = asyncio.ensure_future(self._answer_resync(max(0.0, wait)))
+
+    async def _answer_resync(self, wait: float) -> None:
+        await asyncio.sleep(wait)
+        self.asked = None
+        if self.sent_since_snapshot or self.last_seq is None:
+            self.request_snapshot()
 
     async def resync_after_grace(self) -> None:
         await asyncio.sleep(GAP_GRACE_SECONDS)
@@ -238,7 +259,7 @@ class SimulationConsumer(AsyncWebsocketConsumer):
         except ValueError:
             message = None
         if isinstance(message, dict) and message.get("type") == "resync":
-            self.request_snapshot()
+            await self.client_resync()
             return
         error = protocol.error_message(
             code=protocol.BAD_REQUEST, message='expected {"type": "resync"}; commands go over HTTP'
