@@ -149,11 +149,13 @@ class ClockRegistry:
         keeping = Keeping()
         renewed = idle_checked = loop.time()
         failures = 0
+        told = None  # the stall reason the viewers were told
         first_batch = True
         what = f"simulation {simulation_id}"
         try:
             while state is not None and state.running and state.speed > 0:
                 now = loop.time()
+                worked = False  # a batch or a renewal went through the database in this round
                 try:
                     due = pacer.due(now)
                     if due:
@@ -161,6 +163,7 @@ class ClockRegistry:
                         state = await self.driver.advance(simulation_id, steps, keeping.effective(now))
                         if state is None:
                             break
+                        worked = True
                         pacer.done += state.done
                         behind = pacer.due(loop.time())
                         if first_batch:  # it included starting up (a worker loading the simulation): not a pace
@@ -172,7 +175,7 @@ class ClockRegistry:
                         renewed = now
                     elif now - renewed >= self.renew_interval:
                         state = await self.driver.renew(simulation_id)
-                        renewed = now
+                        renewed, worked = now, True
                     if state is not None and now - idle_checked >= IDLE_CHECK_SECONDS:
                         idle_checked = now
                         if not await self.driver.watched(simulation_id):
@@ -183,14 +186,17 @@ class ClockRegistry:
                     break
                 except Exception as error:
                     failures += 1
-                    await self._stalled(simulation_id, faults.report(what, error, logger))
+                    reason = faults.report(what, error, logger)
+                    if reason != told:
+                        told = reason
+                        await self._stalled(simulation_id, reason)
                     await asyncio.sleep(self._retry_delay(failures))
                     pacer = Pacer(start=loop.time(), speed=pacer.speed, tick=pacer.tick)
                     keeping.reset()
                     first_batch = True
                     continue
-                if failures:
-                    failures = 0
+                if failures and worked:
+                    failures, told = 0, None
                     faults.clear(what, logger)
                     await self._stalled(simulation_id, None)
                 if state is None:
