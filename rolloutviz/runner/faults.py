@@ -2,15 +2,21 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
+from pathlib import Path
 
 _open: dict[str, str] = {}  # what failed -> the reason last reported for it
 _guard = threading.Lock()
 
+FULL_BELOW_BYTES = 1 << 20  # a SQLite disk with less room than this counts as full
+DISK_FULL = "the database disk is full"
+READ_ONLY = "the database is read-only"
+
 # Fragments of database and channel-layer errors -> the reason a page shows after "stalled: ".
 _REASONS = (
-    (("database or disk is full", "no space left", "disk full", "could not extend file"), "the database disk is full"),
-    (("readonly database", "read-only", "read only"), "the database is read-only"),
+    (("database or disk is full", "no space left", "disk full", "could not extend file"), DISK_FULL),
+    (("readonly database", "read-only", "read only"), READ_ONLY),
     (("database is locked",), "the database is busy (locked)"),
     (("unable to open database", "could not connect", "connection refused", "server closed the connection"),
      "the database cannot be reached"),
@@ -24,6 +30,12 @@ def reason(error: BaseException) -> str:
     if isinstance(error, WorkerLost):
         return str(error)
     text = str(error).lower()
+    room = _sqlite_room()
+    if room is not None and room.f_flag & os.ST_RDONLY:  # SQLite in WAL mode cannot even open it then
+        return READ_ONLY
+    if "disk i/o error" in text:  # SQLite in WAL mode says this when the WAL cannot grow on a full disk
+        full = room is not None and room.f_bavail * room.f_frsize < FULL_BELOW_BYTES
+        return DISK_FULL if full else "the database disk failed (I/O error)"
     for fragments, why in _REASONS:
         if any(fragment in text for fragment in fragments):
             return why
@@ -32,6 +44,18 @@ def reason(error: BaseException) -> str:
     if type(error).__name__ == "EngineStuck":
         return f"the simulation engine is stuck: {error}"
     return f"{type(error).__name__}: {error}"[:300]
+
+
+def _sqlite_room() -> os.statvfs_result | None:
+    """The file system of the SQLite database (None on other databases)."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        return None
+    try:
+        return os.statvfs(Path(connection.settings_dict["NAME"]).resolve().parent)
+    except OSError:
+        return None
 
 
 def report(what: str, error: BaseException, logger: logging.Logger) -> str:
