@@ -12,6 +12,9 @@ ROLLOUTVIZ_SQLITE       path of the SQLite file when DATABASE_URL is unset (defa
 REDIS_URL               e.g. redis://127.0.0.1:6379/0 → channels-redis (default: in-memory layer)
 CLOCK_MODE              "inprocess" (default: each Daphne runs the clocks it holds the lease for)
                         or "external" (only `manage.py runclock` advances simulations)
+SIM_WORKERS             simulation worker processes per server process (default: the number of
+                        cores, at least 2; 0 computes in the server process itself)
+SIM_JOB_DEADLINE        seconds one simulation job may run before its worker is replaced (default 30)
 """
 from __future__ import annotations
 
@@ -130,6 +133,14 @@ else:
 CLOCK_MODE = os.environ.get("CLOCK_MODE", "inprocess").strip().lower()
 if CLOCK_MODE not in {"inprocess", "external"}:
     raise ValueError(f"CLOCK_MODE must be 'inprocess' or 'external', not {CLOCK_MODE!r}")
+
+# ---- simulation workers and the live stream (rolloutviz/runner, services/live.py) ----
+# Worker processes each server process starts for simulation compute; None: cores, at least 2.
+SIM_WORKERS = int(os.environ["SIM_WORKERS"]) if os.environ.get("SIM_WORKERS", "").strip() else None
+SIM_JOB_DEADLINE = float(os.environ.get("SIM_JOB_DEADLINE", "30"))  # then the worker is killed and replaced
+SIM_TIME_SLICE = 0.05  # seconds of compute after which a clock's step batch stops (a heavy simulation lags alone)
+LIVE_TAIL = "auto"  # poll the database for other processes' deltas: "auto" = with the in-memory layer
+# ---- end of the runner's settings ----
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

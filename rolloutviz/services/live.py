@@ -52,6 +52,8 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
+from django.db.models import JSONField, Value
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from rolloutviz import protocol, runner
@@ -105,6 +107,21 @@ def snapshot_every() -> int:
     return int(getattr(settings, "SNAPSHOT_EVERY", 50))
 
 
+# A big simulation's periodic snapshot is spread over more steps: at most this many bytes of
+# snapshot per step (a 5,000-pod snapshot is about 50 MB: one every ~250 steps, not every 50).
+SNAPSHOT_BYTES_PER_STEP = 200_000
+
+
+def snapshot_due(steps_since: int, last_snapshot_bytes: int) -> bool:
+    """Whether a periodic snapshot is due ``steps_since`` steps after one of ``last_snapshot_bytes``."""
+    return steps_since >= max(snapshot_every(), last_snapshot_bytes // SNAPSHOT_BYTES_PER_STEP)
+
+
+def _stored(text: str) -> Cast:
+    """A JSON column's value from text encoded beforehand: no encoding while the write lock is held."""
+    return Cast(Value(text), output_field=JSONField())
+
+
 class StateMoved(RuntimeError):
     """The Simulation row's seq changed under a mutation that held its lock (should not happen)."""
 
@@ -123,6 +140,7 @@ class _Live:
     snapshot_seq: int  # seq of the snapshot the cluster was last saved in
     created: object  # the row's creation time: a reused id (a flushed database) is another simulation
     effective: float | None = None  # the clock's achieved fraction of its speed, when it fell behind
+    snapshot_bytes: int = 0  # size of the last snapshot this copy wrote
     snapshot: tuple[int, str] | None = field(default=None, repr=False)  # (seq, encoded snapshot message)
 
 
@@ -441,16 +459,17 @@ class _Mutation:
             timeline=patch,
         )
         text = protocol.encode(message)
-        self.ticks.append(TickRecord(simulation_id=self.sim.id, seq=live.seq, sim_time=cluster.now, payload=message))
+        self.ticks.append(TickRecord(simulation_id=self.sim.id, seq=live.seq, sim_time=cluster.now,
+                                     payload=_stored(text)))
         self.messages.append(protocol.layer_delta(seq=live.seq, text=text))
         self.mirror = self.mirror or any(c["kind"] in ("Deployment", "ReplicaSet") for c in changes)
 
     def snapshot(self) -> None:
+        text = protocol.encode(self.live.cluster.snapshot())
         self.snapshots.append(Snapshot(
-            simulation_id=self.sim.id, seq=self.live.seq, sim_time=self.live.cluster.now,
-            state=self.live.cluster.snapshot(),
+            simulation_id=self.sim.id, seq=self.live.seq, sim_time=self.live.cluster.now, state=_stored(text),
         ))
-        self.live.snapshot_seq = self.live.seq
+        self.live.snapshot_seq, self.live.snapshot_bytes = self.live.seq, len(text)
 
     def clock_state(self, done: int = 0) -> ClockState:
         """The clock's view of the state this mutation leads to."""
@@ -659,7 +678,7 @@ def _advance(*, simulation_id: int, steps: int, lease_owner: str | None, slice_s
         while done < steps:
             m.delta(cause="step", records=m.live.cluster.step())
             done += 1
-            if m.live.seq - m.live.snapshot_seq >= snapshot_every():
+            if snapshot_due(m.live.seq - m.live.snapshot_seq, m.live.snapshot_bytes):
                 m.snapshot()
             if time.monotonic() - started >= slice_seconds:  # a heavy simulation falls behind alone
                 break

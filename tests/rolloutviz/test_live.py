@@ -371,3 +371,13 @@ def test_a_snapshot_text_is_built_once_per_seq(sim, published, monkeypatch):
     live.advance(simulation_id=sim.id, steps=1)
     assert live.snapshot_text(simulation_id=sim.id)[0] == 1 and built == [0, 1]
     assert first[0] == 0
+
+
+@pytest.mark.parametrize(
+    "steps_since, last_bytes, due",
+    [(49, 0, False), (50, 0, True), (50, 40_000_000, False), (199, 40_000_000, False), (200, 40_000_000, True)],
+    ids=["small-not-yet", "small-due", "big-not-yet", "big-just-before", "big-due"],
+)
+def test_a_big_simulation_snapshots_less_often(settings, steps_since, last_bytes, due):
+    settings.SNAPSHOT_EVERY = 50
+    assert live.snapshot_due(steps_since, last_bytes) is due
