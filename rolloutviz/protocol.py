@@ -111,6 +111,12 @@ def snapshot_message(state: dict) -> dict:
     }
 
 
+def snapshot_text(state: dict, state_text: str) -> str:
+    """`encode(snapshot_message(state))`, around a ``state_text`` encoded already (a big state is encoded once)."""
+    head = encode({key: value for key, value in snapshot_message(state).items() if key != "state"})
+    return f'{head[:-1]},"state":{state_text}}}'
+
+
 def error_message(*, code: str, message: str) -> dict:
     """An error the server reports over the socket (e.g. unknown simulation)."""
     return {"v": VERSION, "type": "error", "code": code, "message": message}

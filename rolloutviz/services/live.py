@@ -141,7 +141,7 @@ class _Live:
     created: object  # the row's creation time: a reused id (a flushed database) is another simulation
     effective: float | None = None  # the clock's achieved fraction of its speed, when it fell behind
     snapshot_bytes: int = 0  # size of the last snapshot this copy wrote
-    snapshot: tuple[int, str] | None = field(default=None, repr=False)  # (seq, encoded snapshot message)
+    snapshot: tuple[int, str, str] | None = field(default=None, repr=False)  # (seq, state text, snapshot text)
 
 
 _cache: dict[int, _Live] = {}
@@ -366,13 +366,30 @@ def state(*, simulation_id: int) -> dict:
     return runner.run(simulation_id, _state, simulation_id=simulation_id)
 
 
-def _snapshot_text(*, simulation_id: int) -> tuple[int, str]:
+def _texts(simulation_id: int) -> tuple[int, str, str]:
+    """(seq, the encoded state, the encoded snapshot message), built once per seq for every viewer and reader."""
     with _lock(simulation_id):
         sim = Simulation.objects.get(pk=simulation_id)
         live = _load(sim)
-        if live.snapshot is None or live.snapshot[0] != live.seq:  # built once per seq, for every viewer
-            live.snapshot = (live.seq, protocol.encode(protocol.snapshot_message(state_of(sim, live))))
+        if live.snapshot is None or live.snapshot[0] != live.seq:
+            current = state_of(sim, live)
+            state_text = protocol.encode(current)
+            live.snapshot = (live.seq, state_text, protocol.snapshot_text(current, state_text))
         return live.snapshot
+
+
+def _state_text(*, simulation_id: int) -> str:
+    return _texts(simulation_id)[1]
+
+
+def state_text(*, simulation_id: int) -> str:
+    """`state`, encoded (JSON text) where the simulation lives: for an API answer without encoding here."""
+    return runner.run(simulation_id, _state_text, simulation_id=simulation_id)
+
+
+def _snapshot_text(*, simulation_id: int) -> tuple[int, str]:
+    seq, _, text = _texts(simulation_id)
+    return seq, text
 
 
 def snapshot_text(*, simulation_id: int) -> tuple[int, str]:

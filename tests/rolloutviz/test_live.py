@@ -381,3 +381,8 @@ def test_a_snapshot_text_is_built_once_per_seq(sim, published, monkeypatch):
 def test_a_big_simulation_snapshots_less_often(settings, steps_since, last_bytes, due):
     settings.SNAPSHOT_EVERY = 50
     assert live.snapshot_due(steps_since, last_bytes) is due
+
+
+def test_the_state_text_is_the_encoded_state(sim, published):
+    live.execute(simulation_id=sim.id, command="apply", args={"source": MANIFEST})
+    assert json.loads(live.state_text(simulation_id=sim.id)) == live.state(simulation_id=sim.id)
