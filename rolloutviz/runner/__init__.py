@@ -16,8 +16,9 @@ import contextvars
 import logging
 import os
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import connection
+from django.db import connection, connections
 
 from rolloutviz.runner.pool import WorkerLost, WorkerPool
 
@@ -84,10 +85,17 @@ async def run_async(simulation_id: int | None, function, /, **kwargs):
 
 
 def in_thread(function):
-    """``function`` as a coroutine run in a thread of its own, not the one thread Django's sync views share."""
-    from channels.db import database_sync_to_async  # closes stale connections around the call
+    """``function`` as a coroutine run in a pool thread, not the one thread Django's sync views share.
 
-    return database_sync_to_async(function, thread_sensitive=False)
+    The thread's database connection is closed after each call: pool threads outlive requests.
+    """
+    def call(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        finally:
+            connections.close_all()
+
+    return sync_to_async(call, thread_sensitive=False)
 
 
 @contextlib.contextmanager
