@@ -3,9 +3,9 @@
 Run: ``python -m rolloutviz.bench clocks``. It starts its own Daphne (the embedded default:
 one process, in-memory layer, SQLite) on a free loopback port with a temporary database, makes
 a presenter simulation (a 10-pod rolling update at 10×) and, per scenario, N student
-simulations (a 3-pod demo each, clock running at 1×) or one 5,000-pod simulation at 50×. A
-WebSocket client in this process (another process than the server) records the presenter's
-deltas for a while and reports: deltas per second against those due, the longest silence, and
+simulations (3 pods each, clock running at 1×, each with its page's WebSocket open and read)
+or one 5,000-pod simulation at 50×. A WebSocket client in this process (another process than
+the server) records the presenter's deltas for a while and reports: deltas per second against those due, the longest silence, and
 each delta's lag (its arrival against the schedule ``speed`` sets, relative to the most
 punctual delta: clock lateness plus delivery). ``--server-root`` serves another checkout (e.g.
 the code before a change) with the same client. A measurement, not a test: nothing is asserted.
@@ -71,8 +71,29 @@ class Api:
         return sim
 
 
-async def record(url: str, origin: str, seconds: float, warm_up: float) -> list[tuple[float, float]]:
-    """(arrival wall time, sim time) of each delta received during ``seconds`` after ``warm_up``."""
+async def read_all(url: str, origin: str) -> None:
+    """A student's page: its socket open, every message read (and dropped)."""
+    import websockets
+
+    async with websockets.connect(url, origin=origin, max_size=None, open_timeout=120) as socket:
+        async for _ in socket:
+            pass
+
+
+async def record(url: str, origin: str, seconds: float, warm_up: float,
+                 others: list[str] = ()) -> list[tuple[float, float]]:
+    """(arrival wall time, sim time) of each delta received during ``seconds`` after ``warm_up``,
+    while the pages at ``others`` are open too."""
+    readers = [asyncio.create_task(read_all(other, origin)) for other in others]
+    try:
+        return await _record(url, origin, seconds, warm_up)
+    finally:
+        for reader in readers:
+            reader.cancel()
+        await asyncio.gather(*readers, return_exceptions=True)
+
+
+async def _record(url: str, origin: str, seconds: float, warm_up: float) -> list[tuple[float, float]]:
     import websockets
 
     arrivals = []
@@ -110,15 +131,15 @@ def scenario(root: Path, students: int, heavy: bool, seconds: float) -> dict:
         env = server_env(Path(tmp) / "bench.sqlite3", root=root)
         with DaphneServer(env, Path(tmp) / "daphne.log", root=root) as server:
             api = Api(server.url)
-            for n in range(students):
-                api.simulation(f"student {n}", 3, speed=1.0)
+            pages = [api.simulation(f"student {n}", 3, speed=1.0) for n in range(students)]
             if heavy:
                 api.simulation("huge", 5000, speed=50.0)
             presenter = api.simulation("presenter", 10, speed=PRESENTER_SPEED, steps=20)
             api.call("POST", f"simulations/{presenter}/commands/set-image",
                      {"deployment": "web", "container": "app", "image": "nginx:1.16.1"})
-            url = f"ws://127.0.0.1:{server.port}/ws/simulations/{presenter}/"
-            arrivals = asyncio.run(record(url, server.url, seconds, warm_up=3.0))
+            socket = f"ws://127.0.0.1:{server.port}/ws/simulations/{{}}/"
+            arrivals = asyncio.run(record(socket.format(presenter), server.url, seconds, warm_up=3.0,
+                                          others=[socket.format(page) for page in pages]))
             load = Path("/proc/loadavg").read_text().split()[0]
     return {**summary(arrivals, seconds, PRESENTER_SPEED), "load": load}
 
@@ -142,6 +163,6 @@ def main(argv: list[str] | None = None) -> None:
     print("|---|---|---|---|---|")
     for students, heavy in cases:
         r = scenario(args.server_root.resolve(), students, heavy, args.seconds)
-        what = "one 5,000-pod simulation at 50×" if heavy else f"{students} student simulations at 1×"
+        what = "one 5,000-pod simulation at 50×" if heavy else f"{students} student simulations at 1×, pages open"
         print(f"| {what} | {r['rate']:.1f} ({r['share']:.0%}) | {_ms(r['silence'])} ms | "
               f"{_ms(r['lag50'])} / {_ms(r['lag95'])} / {_ms(r['lagmax'])} ms | {r['load']} |", flush=True)
