@@ -7,6 +7,9 @@ sent to the worker that owns the simulation; the worker runs the very same funct
 back its result and the layer messages it produced, which this process publishes. Without a
 pool (tests, short management commands), inside a worker, or inside a caller's open
 transaction (a worker could not see its uncommitted rows), the function runs right here.
+
+Beside it: `faults` (a failure's reason as a page shows it, logged once per episode) and `tail`
+(other processes' deltas for this process's viewers, on the in-memory layer).
 """
 from __future__ import annotations
 

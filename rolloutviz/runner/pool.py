@@ -48,11 +48,11 @@ def rebuild_error(cls, args, state):
 class _Worker:
     """One worker process, its connection and the jobs sent to it."""
 
-    def __init__(self, number: int) -> None:
+    def __init__(self, number: int, delay: float = 0.0) -> None:
         ours, theirs = socket.socketpair()
         self.number = number
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "rolloutviz.runner.worker", str(theirs.fileno())],
+            [sys.executable, "-m", "rolloutviz.runner.worker", str(theirs.fileno()), str(delay)],
             pass_fds=(theirs.fileno(),), env=os.environ.copy(),
         )
         theirs.close()
@@ -62,6 +62,7 @@ class _Worker:
         self.running: tuple[int, float] | None = None  # (job id, when it started)
         self.simulations: set[int] = set()
         self.kill_reason: str | None = None
+        self.answered = False  # a worker that dies before answering anything may not start at all
 
     def send(self, message: tuple) -> None:
         with self.send_lock:
@@ -87,6 +88,7 @@ class WorkerPool:
         self._numbers = itertools.count(1)
         self._closed = False
         self._routes: dict[int, _Worker] = {}
+        self._failed_starts = 0  # workers in a row that died before answering (e.g. a broken setting)
         self._queue: asyncio.Queue | None = None
         self._publisher = None
         if loop is not None and publish is not None:
@@ -129,7 +131,9 @@ class WorkerPool:
     # ------------------------------------------------------------ workers
 
     def _spawn(self) -> _Worker:
-        worker = _Worker(next(self._numbers))
+        # A worker that cannot start is replaced by one that waits first, longer each time, up to 10 s.
+        delay = min(10.0, 0.5 * 2 ** (self._failed_starts - 1)) if self._failed_starts else 0.0
+        worker = _Worker(next(self._numbers), delay)
         threading.Thread(target=self._read, args=(worker,), name=f"simulation-worker-{worker.number}",
                          daemon=True).start()
         return worker
@@ -141,6 +145,7 @@ class WorkerPool:
                 message = worker.connection.recv()
             except (EOFError, OSError):
                 break
+            worker.answered = True
             if message[0] == "started":
                 worker.running = (message[1], time.monotonic())
                 continue
@@ -168,6 +173,7 @@ class WorkerPool:
         with self._lock:
             jobs, worker.jobs = worker.jobs, {}
             started = worker.running[0] if worker.running else None
+            self._failed_starts = 0 if worker.answered else self._failed_starts + 1
             if worker in self.workers and not self._closed:
                 self.workers[self.workers.index(worker)] = self._spawn()
                 self.replacements += 1

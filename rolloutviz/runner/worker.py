@@ -1,7 +1,7 @@
 """A simulation worker process: runs the jobs of the simulations routed to it, fairly.
 
-Started by `rolloutviz.runner.pool` as ``python -m rolloutviz.runner.worker FD`` with one end
-of a socket pair. It sets Django up (its own database connection), then serves one queue per
+Started by `rolloutviz.runner.pool` as ``python -m rolloutviz.runner.worker FD DELAY`` with one
+end of a socket pair. It sets Django up (its own database connection), then serves one queue per
 simulation round-robin: one job of a simulation, then one of the next, so a simulation with a
 long queue cannot delay the others by more than one job (and a clock's step job is itself cut
 to a time slice). Each answer carries the job's result or error and the layer messages it
@@ -12,6 +12,7 @@ from __future__ import annotations
 import pickle
 import signal
 import sys
+import time
 from collections import OrderedDict, deque
 from multiprocessing.connection import Connection
 
@@ -78,9 +79,11 @@ def serve(connection: Connection) -> None:
         run_job(connection, jobs.next())
 
 
-def main(fd: int) -> None:
-    """Set Django up and serve; exit quietly when the server goes away."""
+def main(fd: int, delay: float = 0.0) -> None:
+    """Wait ``delay`` seconds (the workers before this one failed to start), set Django up and serve;
+    exit quietly when the server goes away."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the server stops us
+    time.sleep(delay)
     import django
 
     django.setup()
@@ -92,4 +95,4 @@ def main(fd: int) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]))
+    main(int(sys.argv[1]), float(sys.argv[2]) if len(sys.argv) > 2 else 0.0)

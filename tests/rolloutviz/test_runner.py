@@ -162,3 +162,14 @@ def test_views_run_on_the_live_copy_where_it_lives(pooled):
 
 def deployment_names(cluster) -> list[str]:
     return [d["metadata"]["name"] for d in cluster.list("deployment")]
+
+
+def test_workers_that_cannot_start_are_replaced_ever_more_slowly(pool, monkeypatch):
+    monkeypatch.setenv("DJANGO_SETTINGS_MODULE", "no.such.settings")  # every worker dies at start
+    workers = pool(size=1)
+    deadline = time.monotonic() + TIMEOUT
+    while workers.replacements < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert workers.replacements >= 3
+    delays = [float(w.process.args[-1]) for w in workers.workers]
+    assert delays and delays[0] >= 1.0  # replacements wait 0.5, 1, 2 s … before starting
