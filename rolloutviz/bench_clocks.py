@@ -132,8 +132,8 @@ def scenario(root: Path, students: int, heavy: bool, seconds: float) -> dict:
         with DaphneServer(env, Path(tmp) / "daphne.log", root=root) as server:
             api = Api(server.url)
             pages = [api.simulation(f"student {n}", 3, speed=1.0) for n in range(students)]
-            if heavy:
-                api.simulation("huge", 5000, speed=50.0)
+            if heavy:  # 4,999 replicas + a surge of 1: 5,000 pods, the default pod budget
+                api.simulation("huge", 4999, speed=50.0)
             presenter = api.simulation("presenter", 10, speed=PRESENTER_SPEED, steps=20)
             api.call("POST", f"simulations/{presenter}/commands/set-image",
                      {"deployment": "web", "container": "app", "image": "nginx:1.16.1"})
