@@ -40,6 +40,7 @@ test-fast: setup
 bench: setup
 	$(BIN)/python -m simulator.bench
 	$(BIN)/python -m rolloutviz.bench
+	$(BIN)/python -m rolloutviz.bench clocks
 
 frontend:  ## rebuild the committed bundle (needs Node; not needed to run)
 	cd frontend && npm ci && npm run build

@@ -19,8 +19,8 @@ application = ProtocolTypeRouter(
     }
 )
 
-# CLOCK_MODE=inprocess: advance running simulations in this server from its first moment
-# (Daphne has no lifespan events, so the clock registry is scheduled on its event loop).
+# The simulation workers, and (CLOCK_MODE=inprocess) the clock, run from the server's first moment
+# (Daphne has no lifespan events, so they are scheduled on its event loop).
 from rolloutviz.clock.hosting import start_with_server  # noqa: E402
 
 start_with_server()

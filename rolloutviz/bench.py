@@ -1,6 +1,7 @@
 """Dashboard benchmark: page load time and frames per second during a 1,000-pod rollout.
 
-Run: ``python -m rolloutviz.bench`` (needs Debian's chromium and Playwright). It starts its own
+Run: ``python -m rolloutviz.bench`` (needs Debian's chromium and Playwright);
+``python -m rolloutviz.bench clocks`` runs the clock benchmark instead (`rolloutviz.bench_clocks`). It starts its own
 Daphne on a free loopback port with a temporary SQLite file, drives Chromium headless, prints a
 Markdown table, and stops everything it started. A measurement, not a test: nothing is asserted.
 """
@@ -142,6 +143,12 @@ def run(replicas: int, seconds: float, runs: int) -> list[tuple[str, str]]:
 
 
 def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["clocks"]:
+        from rolloutviz import bench_clocks
+
+        bench_clocks.main(argv[1:])
+        return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--replicas", type=int, default=1000)
     parser.add_argument("--seconds", type=float, default=20.0, help="how long to count frames per speed")

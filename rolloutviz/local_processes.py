@@ -60,22 +60,22 @@ def wait_for(predicate, *, timeout: float, what: str, interval: float = 0.05):
 
 
 def server_env(sqlite: Path, *, settings: str = "rolloutviz.settings", path: tuple[Path, ...] = (),
-               **extra: str) -> dict:
-    """The environment of a server process on its own SQLite file (``extra`` added last)."""
+               root: Path = ROOT, **extra: str) -> dict:
+    """The environment of a server process of the checkout ``root`` on its own SQLite file (``extra`` added last)."""
     env = {k: v for k, v in os.environ.items() if k not in _SERVER_ONLY}
     env.update(
         DJANGO_SETTINGS_MODULE=settings,
         ROLLOUTVIZ_SQLITE=str(sqlite),
-        PYTHONPATH=os.pathsep.join(str(p) for p in (ROOT, *path)),
+        PYTHONPATH=os.pathsep.join(str(p) for p in (root, *path)),
         PYTHONUNBUFFERED="1",
     )
     env.update(extra)
     return env
 
 
-def manage(env: dict, *args: str, timeout: float = 180) -> str:
+def manage(env: dict, *args: str, timeout: float = 180, root: Path = ROOT) -> str:
     """Run a management command in a process of its own; its output (AssertionError on failure)."""
-    done = subprocess.run([sys.executable, "-m", "django", *args], env=env, cwd=ROOT,
+    done = subprocess.run([sys.executable, "-m", "django", *args], env=env, cwd=root,
                           capture_output=True, text=True, timeout=timeout)
     assert done.returncode == 0, done.stderr[-3000:]
     return done.stdout
@@ -88,10 +88,10 @@ def daphne_command(port: int) -> list[str]:
             "rolloutviz.asgi:application"]
 
 
-def start(argv: list[str], env: dict, log_path: Path) -> subprocess.Popen:
+def start(argv: list[str], env: dict, log_path: Path, root: Path = ROOT) -> subprocess.Popen:
     """Start a process in a session of its own (so it can be killed with its children)."""
     with open(log_path, "ab") as log:
-        return subprocess.Popen(argv, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+        return subprocess.Popen(argv, env=env, cwd=root, stdout=log, stderr=subprocess.STDOUT,
                                 start_new_session=True)
 
 
@@ -115,9 +115,10 @@ def stop(process: subprocess.Popen, timeout: float = 10) -> None:
 class DaphneServer:
     """A Daphne subprocess serving this project with the environment ``env``; `url` is its address."""
 
-    def __init__(self, env: dict, log_path: Path) -> None:
+    def __init__(self, env: dict, log_path: Path, root: Path = ROOT) -> None:
         self.env = env
         self.log_path = log_path
+        self.root = root
         self.port = 0
         self.process: subprocess.Popen | None = None
 
@@ -128,9 +129,9 @@ class DaphneServer:
     def start(self, *, migrate: bool = True) -> "DaphneServer":
         """Migrate its database, start it and wait (30 s at most) until it listens."""
         if migrate:
-            manage(self.env, "migrate", "--noinput")
+            manage(self.env, "migrate", "--noinput", root=self.root)
         self.port = free_port()
-        self.process = start(daphne_command(self.port), self.env, self.log_path)
+        self.process = start(daphne_command(self.port), self.env, self.log_path, self.root)
         wait_for(lambda: listening(self.port) or self.process.poll() is not None,
                  timeout=30, what="Daphne to listen")
         assert self.process.poll() is None, "Daphne exited at start:\n" + self.log()

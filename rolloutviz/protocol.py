@@ -18,6 +18,11 @@ VERSION = 1
 LAYER_DELTA = "simulation.delta"  # one prepared delta text, with its seq
 LAYER_RESYNC = "simulation.resync"  # the state was replaced: every viewer needs a fresh snapshot
 LAYER_GONE = "simulation.gone"  # the simulation was deleted
+LAYER_STATUS = "simulation.status"  # the simulation stalled (with why) or is live again
+
+# States of {"type": "status"} messages.
+STALLED = "stalled"
+LIVE = "live"
 
 # Error codes of {"type": "error"} messages.
 NOT_FOUND = "NOT_FOUND"
@@ -39,9 +44,16 @@ def decode(text: str | bytes) -> Any:
     return json.loads(text)
 
 
-def clock_info(*, running: bool, speed: float) -> dict:
-    """The ``clock`` block of snapshots and deltas."""
-    return {"running": bool(running), "speed": float(speed)}
+def clock_info(*, running: bool, speed: float, effective: float | None = None) -> dict:
+    """The ``clock`` block of snapshots and deltas.
+
+    ``effective`` (additive) is the fraction of ``speed`` the clock achieves, present only while
+    a running clock cannot keep up (e.g. 0.4: "running at 0.4× of the chosen speed").
+    """
+    block = {"running": bool(running), "speed": float(speed)}
+    if effective is not None:
+        block["effective"] = round(float(effective), 2)
+    return block
 
 
 def marker(*, t: float, label: str, detail: str = "", kind: str = "command") -> dict:
@@ -99,9 +111,24 @@ def snapshot_message(state: dict) -> dict:
     }
 
 
+def snapshot_text(state: dict, state_text: str) -> str:
+    """`encode(snapshot_message(state))`, around a ``state_text`` encoded already (a big state is encoded once)."""
+    head = encode({key: value for key, value in snapshot_message(state).items() if key != "state"})
+    return f'{head[:-1]},"state":{state_text}}}'
+
+
 def error_message(*, code: str, message: str) -> dict:
     """An error the server reports over the socket (e.g. unknown simulation)."""
     return {"v": VERSION, "type": "error", "code": code, "message": message}
+
+
+def status_message(*, sim: int, state: str, reason: str = "") -> dict:
+    """The stream's health: ``stalled`` (``reason`` says why, e.g. "the database disk is full") or ``live``.
+
+    A page shows "stalled: <reason>" instead of "live" until this says ``live`` or the next
+    delta or snapshot arrives.
+    """
+    return {"v": VERSION, "type": "status", "sim": int(sim), "state": state, "reason": str(reason)}
 
 
 def state_dict(
@@ -146,3 +173,8 @@ def layer_resync(*, seq: int) -> dict:
 def layer_gone(*, simulation_id: int) -> dict:
     """Tell every consumer of the group that the simulation no longer exists."""
     return {"type": LAYER_GONE, "sim": int(simulation_id)}
+
+
+def layer_status(*, simulation_id: int, state: str, reason: str = "") -> dict:
+    """Tell every consumer of the group to pass a status message on to its client."""
+    return {"type": LAYER_STATUS, "text": encode(status_message(sim=simulation_id, state=state, reason=reason))}

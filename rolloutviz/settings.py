@@ -15,6 +15,9 @@ CLOCK_MODE              "inprocess" (default: each Daphne runs the clocks it hol
 LIMIT_COMMANDS_PER_SECOND   state-changing API calls per session and second (default 20; 0: off)
 LIMIT_CREATIONS_PER_MINUTE  simulations created per session and minute (default 30; 0: off)
 LIMIT_RUNNING_PER_SESSION   running clocks per owning session (default 10; 0: off)
+SIM_WORKERS             simulation worker processes per server process (default: the number of
+                        cores, at least 2; 0 computes in the server process itself)
+SIM_JOB_DEADLINE        seconds one simulation job may run before its worker is replaced (default 30)
 """
 from __future__ import annotations
 
@@ -165,6 +168,14 @@ LIMIT_RUNNING_PER_SESSION = env_int("LIMIT_RUNNING_PER_SESSION", 10)
 CLOCK_MODE = os.environ.get("CLOCK_MODE", "inprocess").strip().lower()
 if CLOCK_MODE not in {"inprocess", "external"}:
     raise ValueError(f"CLOCK_MODE must be 'inprocess' or 'external', not {CLOCK_MODE!r}")
+
+# ---- simulation workers and the live stream (rolloutviz/runner, services/live.py) ----
+# Worker processes each server process starts for simulation compute; None: cores, at least 2.
+SIM_WORKERS = int(os.environ["SIM_WORKERS"]) if os.environ.get("SIM_WORKERS", "").strip() else None
+SIM_JOB_DEADLINE = float(os.environ.get("SIM_JOB_DEADLINE", "30"))  # then the worker is killed and replaced
+SIM_TIME_SLICE = 0.05  # seconds of compute after which a clock's step batch stops (a heavy simulation lags alone)
+LIVE_TAIL = "auto"  # poll the database for other processes' deltas: "auto" = with the in-memory layer
+# ---- end of the runner's settings ----
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

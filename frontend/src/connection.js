@@ -6,21 +6,35 @@ const CLOSE_NOT_FOUND = 4404; // the server's close code for a simulation that d
 /**
  * Connect the store to /ws/simulations/<id>/. Deltas with seq <= the last seen are dropped,
  * a gap asks the server for a fresh snapshot, unknown message types are ignored.
- * onStatus(text, kind) reports the connection state; onError(message) server errors.
+ * onStatus(text, kind) reports the connection state ("live", "stalled: <reason>", a clock that
+ * cannot keep its speed, …); onError(message) server errors.
  */
 export function connectStream(simId, store, { onStatus = () => {}, onError = () => {}, stats = null } = {}) {
   let socket = null;
   let awaitingSnapshot = true;
   let retryDelay = 500;
+  let shown = "";
+
+  function show(text, kind) {
+    if (text === shown) return;
+    shown = text;
+    onStatus(text, kind);
+  }
+
+  // "live" again with every delta or snapshot; a clock that falls behind says by how much.
+  function live(clock) {
+    const effective = clock?.running ? clock.effective : undefined;
+    if (typeof effective === "number" && effective < 1) show(liveText(effective), "warn");
+    else show("live", "ok");
+  }
 
   function open() {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     socket = new WebSocket(`${scheme}://${location.host}/ws/simulations/${simId}/`);
     awaitingSnapshot = true;
-    onStatus("connecting…", "pending");
+    show("connecting…", "pending");
     socket.addEventListener("open", () => {
       retryDelay = 500;
-      onStatus("live", "ok");
     });
     socket.addEventListener("message", (event) => {
       const started = performance.now();
@@ -29,10 +43,10 @@ export function connectStream(simId, store, { onStatus = () => {}, onError = () 
     });
     socket.addEventListener("close", (event) => {
       if (event.code === CLOSE_NOT_FOUND) {
-        onStatus("not found", "bad");
+        show("not found", "bad");
         return;
       }
-      onStatus("reconnecting…", "bad");
+      show("reconnecting…", "bad");
       setTimeout(open, retryDelay);
       retryDelay = Math.min(retryDelay * 2, 5000);
     });
@@ -54,6 +68,7 @@ export function connectStream(simId, store, { onStatus = () => {}, onError = () 
     if (msg.type === "snapshot") {
       awaitingSnapshot = false;
       store.loadSnapshot({ ...msg.state, sim: msg.sim ?? msg.state?.sim, seq: msg.seq, t: msg.t });
+      live(msg.state?.clock);
       markProgress();
     } else if (msg.type === "delta") {
       if (awaitingSnapshot || msg.seq <= store.seq) return;
@@ -62,7 +77,11 @@ export function connectStream(simId, store, { onStatus = () => {}, onError = () 
         return;
       }
       store.applyDelta(msg);
+      live(msg.clock);
       markProgress();
+    } else if (msg.type === "status") {
+      if (msg.state === "stalled") show(`stalled: ${msg.reason || "unknown reason"}`, "bad");
+      else if (msg.state === "live") live(store.clock);
     } else if (msg.type === "error") {
       onError(msg.message || msg.code);
     }
@@ -75,4 +94,9 @@ export function connectStream(simId, store, { onStatus = () => {}, onError = () 
   }
 
   open();
+}
+
+/** The label of a running clock that cannot keep its chosen speed. */
+export function liveText(effective) {
+  return `live · running at ${effective.toFixed(effective < 0.1 ? 2 : 1)}× of the chosen speed`;
 }

@@ -2,5 +2,5 @@
 
 `registry` paces the steps (host-agnostic asyncio), `lease` is the database lease that makes
 exactly one process advance a simulation, and `hosting` starts a registry inside Daphne
-(CLOCK_MODE=inprocess); `manage.py runclock` runs one on its own.
+(CLOCK_MODE=inprocess), beside the simulation workers; `manage.py runclock` runs one on its own.
 """

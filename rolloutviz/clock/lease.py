@@ -31,6 +31,7 @@ class ClockState:
     running: bool
     speed: float
     tick: float
+    done: int = 0  # steps the change took (a clock's time slice may take fewer than asked)
 
 
 def lease_seconds() -> float:

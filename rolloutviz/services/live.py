@@ -10,41 +10,56 @@ How the state is kept, correct with any number of processes:
   exactly the state that produced those deltas. A snapshot that no longer loads (another
   simulator version) is replaced by replaying the whole history: seed, steps and the
   accepted CommandRecords in order.
-* **One change = one mutation = one new seq.** A step, a command, a clock change or a reset
-  runs inside one transaction that holds the Simulation row's write lock
-  (``select_for_update`` on PostgreSQL; SQLite's ``BEGIN IMMEDIATE``, set in settings). In
-  it the process brings its copy up to the row's seq, applies the change, writes the
-  TickRecord (the delta exactly as published), the CommandRecord, a Snapshot (after every
-  command, reset, and every `SNAPSHOT_EVERY` steps) and moves ``Simulation.seq`` with a
-  compare-and-set on the old seq. The delta is published after the commit.
-* So a command reaching **any** process is applied exactly once, at the sim time the row
-  shows when that process gets the lock; the clock's process notices that seq moved and
-  catches up (steps replayed, or a reload from the new snapshot) before its next step.
+* **One change = one mutation = one new seq, committed optimistically.** A step batch, a
+  command, a clock change or a reset is computed on this process's copy *outside* any
+  transaction (reads only: the row, then catching the copy up). Then one short transaction
+  moves ``Simulation.seq`` with a compare-and-set (old seq, and for the clock its lease, in the
+  WHERE clause) and writes the TickRecords (each delta exactly as published), the
+  CommandRecords, the Snapshots (after every command, reset, and every `SNAPSHOT_EVERY`
+  steps) and the mirrored rows. No database lock is held while a simulation computes.
+* If the compare-and-set finds the row moved (another process committed first), the
+  mutated copy is dropped, the copy is reloaded and the change is computed again from the
+  new state; after `OPTIMISTIC_TRIES` such losses the change is computed under the row's
+  write lock (``select_for_update``; SQLite's ``BEGIN IMMEDIATE``), so a command can never
+  starve behind a fast clock. So a command reaching **any** process is applied exactly once,
+  at the sim time of the state it was computed on, and the delta is published after the commit.
 * **Steps from the clock carry the lease owner** and are skipped (``None``) unless the row
   still names that owner and is running: after a takeover the old holder adds nothing.
-* Each process caches ``(seq, Cluster, TimelineRecorder)`` per simulation. A cache entry is
-  only stored after its transaction committed and is only used when its seq equals the row's,
-  so a rolled-back or failed change can never leak into later ones.
+* Each process caches ``(seq, Cluster, TimelineRecorder)`` per simulation. A copy is taken out
+  of the cache while a change computes on it and only stored again after its transaction
+  committed; it is only used when its seq equals the row's, so a lost race, a rolled-back or
+  failed change can never leak into later ones.
+* **Where it runs:** each public function hands its work to `rolloutviz.runner`, which runs
+  it in the worker process owning the simulation when this process has a pool, or right here
+  (tests, management commands). The layer messages a change produces are published after its
+  commit by whichever process asked for it.
 
 Commands are the `Cluster` methods named in `COMMANDS`, called with ``args`` as keyword
 arguments (the method's own parameter names, e.g. ``scale``: ``{"name", "replicas"}``).
 """
 from __future__ import annotations
 
+import copy
+import dataclasses
 import logging
 import threading
-from dataclasses import dataclass
+import time
+from contextlib import nullcontext
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
+from django.db.models import JSONField, Value
+from django.db.models.functions import Cast
 from django.utils import timezone
 
-from rolloutviz import protocol
+from rolloutviz import protocol, runner
 from rolloutviz.clock.lease import ClockState, lease_seconds
 from rolloutviz.models import CommandRecord, Deployment, Simulation, Snapshot, TickRecord
+from rolloutviz.runner import faults, tail
 from rolloutviz.services import running_manifest
 from rolloutviz.services.mirror import sync_from_cluster
 from rolloutviz.timeline import REVISION_ANNOTATION, TimelineRecorder
@@ -71,6 +86,8 @@ COMMANDS = frozenset(
 # Every other cause (command, reset) writes a snapshot in its own transaction.
 REPLAYABLE = frozenset({"step", "clock"})
 SPEEDS = (0.5, 1.0, 2.0, 5.0, 10.0, 50.0)
+# Lost compare-and-sets before a change is computed under the row lock instead.
+OPTIMISTIC_TRIES = 3
 # Arguments too bulky for a timeline marker's detail.
 BULKY_ARGS = frozenset({"yaml", "source", "yaml_text_or_dicts", "manifest", "manifests"})
 
@@ -80,13 +97,37 @@ def cache_size() -> int:
     return int(getattr(settings, "LIVE_CACHE_SIZE", 32))
 
 
+def time_slice() -> float:
+    """Wall seconds of compute after which a step batch stops early (setting ``SIM_TIME_SLICE``)."""
+    return float(getattr(settings, "SIM_TIME_SLICE", 0.05))
+
+
 def snapshot_every() -> int:
     """Steps between periodic snapshots (setting ``SNAPSHOT_EVERY``; replay after a restart is at most this)."""
     return int(getattr(settings, "SNAPSHOT_EVERY", 50))
 
 
+# A big simulation's periodic snapshot is spread over more steps: at most this many bytes of
+# snapshot per step (a 5,000-pod snapshot is about 50 MB: one every ~250 steps, not every 50).
+SNAPSHOT_BYTES_PER_STEP = 200_000
+
+
+def snapshot_due(steps_since: int, last_snapshot_bytes: int) -> bool:
+    """Whether a periodic snapshot is due ``steps_since`` steps after one of ``last_snapshot_bytes``."""
+    return steps_since >= max(snapshot_every(), last_snapshot_bytes // SNAPSHOT_BYTES_PER_STEP)
+
+
+def _stored(text: str) -> Cast:
+    """A JSON column's value from text encoded beforehand: no encoding while the write lock is held."""
+    return Cast(Value(text), output_field=JSONField())
+
+
 class StateMoved(RuntimeError):
     """The Simulation row's seq changed under a mutation that held its lock (should not happen)."""
+
+
+class _Conflict(Exception):
+    """Another process committed a change first: this one is computed again on the new state."""
 
 
 @dataclass
@@ -98,6 +139,9 @@ class _Live:
     timeline: TimelineRecorder
     snapshot_seq: int  # seq of the snapshot the cluster was last saved in
     created: object  # the row's creation time: a reused id (a flushed database) is another simulation
+    effective: float | None = None  # the clock's achieved fraction of its speed, when it fell behind
+    snapshot_bytes: int = 0  # size of the last snapshot this copy wrote
+    snapshot: tuple[int, str, str] | None = field(default=None, repr=False)  # (seq, state text, snapshot text)
 
 
 _cache: dict[int, _Live] = {}
@@ -294,7 +338,8 @@ def state_of(sim: Simulation, live: _Live) -> dict:
         sim=sim.id,
         seq=live.seq,
         t=cluster.now,
-        clock=protocol.clock_info(running=sim.running, speed=sim.speed),
+        clock=protocol.clock_info(running=sim.running, speed=sim.speed,
+                                  effective=live.effective if sim.running else None),
         objects={
             "deployments": cluster.list("deployment"),
             "replicasets": cluster.list("replicaset"),
@@ -310,42 +355,103 @@ def state_of(sim: Simulation, live: _Live) -> dict:
 # ---------------------------------------------------------------- reading
 
 
-def state(*, simulation_id: int) -> dict:
-    """The current snapshot ``state`` of a simulation (raises Simulation.DoesNotExist)."""
+def _state(*, simulation_id: int) -> dict:
     with _lock(simulation_id):
         sim = Simulation.objects.get(pk=simulation_id)
         return state_of(sim, _load(sim))
 
 
+def state(*, simulation_id: int) -> dict:
+    """The current snapshot ``state`` of a simulation (raises Simulation.DoesNotExist)."""
+    return runner.run(simulation_id, _state, simulation_id=simulation_id)
+
+
+def _texts(simulation_id: int) -> tuple[int, str, str]:
+    """(seq, the encoded state, the encoded snapshot message), built once per seq for every viewer and reader."""
+    with _lock(simulation_id):
+        sim = Simulation.objects.get(pk=simulation_id)
+        live = _load(sim)
+        if live.snapshot is None or live.snapshot[0] != live.seq:
+            current = state_of(sim, live)
+            state_text = protocol.encode(current)
+            live.snapshot = (live.seq, state_text, protocol.snapshot_text(current, state_text))
+        return live.snapshot
+
+
+def _state_text(*, simulation_id: int) -> str:
+    return _texts(simulation_id)[1]
+
+
+def state_text(*, simulation_id: int) -> str:
+    """`state`, encoded (JSON text) where the simulation lives: for an API answer without encoding here."""
+    return runner.run(simulation_id, _state_text, simulation_id=simulation_id)
+
+
+def _snapshot_text(*, simulation_id: int) -> tuple[int, str]:
+    seq, _, text = _texts(simulation_id)
+    return seq, text
+
+
 def snapshot_text(*, simulation_id: int) -> tuple[int, str]:
     """(seq, the encoded snapshot message) — what a viewer gets on connect and on resync."""
-    current = state(simulation_id=simulation_id)
-    return current["seq"], protocol.encode(protocol.snapshot_message(current))
+    return runner.run(simulation_id, _snapshot_text, simulation_id=simulation_id)
+
+
+async def snapshot_text_async(*, simulation_id: int) -> tuple[int, str]:
+    """`snapshot_text` from the event loop (it never blocks the loop)."""
+    return await runner.run_async(simulation_id, _snapshot_text, simulation_id=simulation_id)
+
+
+def _read(*, simulation_id: int, view, args: tuple):
+    with _lock(simulation_id):
+        sim = Simulation.objects.get(pk=simulation_id)
+        return view(_load(sim).cluster, *args)
+
+
+def read(*, simulation_id: int, view, args: tuple = ()):
+    """``view(cluster, *args)`` on the simulation's live copy, where that copy lives; its (picklable) answer.
+
+    ``view`` must be a module-level function (it travels to the worker by name) that only
+    reads the cluster, e.g. a kubectl text view.
+    """
+    return runner.run(simulation_id, _read, simulation_id=simulation_id, view=view, args=tuple(args))
+
+
+def _copy(cluster: Cluster) -> Cluster:
+    return Cluster.restore(cluster.snapshot())
 
 
 def cluster_for_read(*, simulation_id: int) -> Cluster:
-    """A private copy of the simulation's current cluster, for text views and queries."""
-    with _lock(simulation_id):
-        sim = Simulation.objects.get(pk=simulation_id)
-        return Cluster.restore(_load(sim).cluster.snapshot())
+    """A private copy of the simulation's current cluster (prefer `read`: it copies nothing)."""
+    return read(simulation_id=simulation_id, view=_copy)
 
 
 # ---------------------------------------------------------------- changing
 
 
 class _Mutation:
-    """One change inside the row lock: writes the records, queues the publication."""
+    """One change computed on a copy: collects the rows to write and the messages to publish."""
 
-    def __init__(self, sim: Simulation, live: _Live) -> None:
-        self.sim, self.live = sim, live
+    def __init__(self, sim: Simulation, live: _Live, guard: dict) -> None:
+        self.sim, self.live, self.guard = sim, live, guard
         self.start_seq = sim.seq
         self.messages: list[dict] = []
         self.ticks: list[TickRecord] = []
+        self.snapshots: list[Snapshot] = []
+        self.commands: list[dict] = []  # CommandRecord fields but the index, numbered at commit
+        self.row_fields: dict = {}
+        self.manifests: dict[str, str] = {}  # Deployment name -> its new running manifest text
         self.mirror = False
+        self.error: Exception | None = None  # a refusal, raised after its record is committed
+
+    def clock(self) -> dict:
+        running = self.row_fields.get("running", self.sim.running)
+        return protocol.clock_info(running=running, speed=self.row_fields.get("speed", self.sim.speed),
+                                   effective=self.live.effective if running else None)
 
     def delta(self, *, cause: str, records: list[dict], command_markers: list[dict] = (), all_deployments=False,
               manifests: dict[str, dict] | None = None) -> None:
-        """Record and queue one delta; ``manifests`` (name -> manifest facts) only when a command changed them."""
+        """Queue one delta; ``manifests`` (name -> manifest facts) only when a command changed them."""
         cluster, live = self.live.cluster, self.live
         changes, events = _split(records)
         markers, patch = live.timeline.record(
@@ -365,37 +471,58 @@ class _Mutation:
             changes=changes,
             events=events,
             deployments={name: {**deployment_info(cluster, name), **(manifests or {}).get(name, {})} for name in names},
-            clock=protocol.clock_info(running=self.sim.running, speed=self.sim.speed),
+            clock=self.clock(),
             markers=markers,
             timeline=patch,
         )
         text = protocol.encode(message)
-        self.ticks.append(TickRecord(simulation_id=self.sim.id, seq=live.seq, sim_time=cluster.now, payload=message))
+        self.ticks.append(TickRecord(simulation_id=self.sim.id, seq=live.seq, sim_time=cluster.now,
+                                     payload=_stored(text)))
         self.messages.append(protocol.layer_delta(seq=live.seq, text=text))
         self.mirror = self.mirror or any(c["kind"] in ("Deployment", "ReplicaSet") for c in changes)
 
     def snapshot(self) -> None:
-        Snapshot.objects.create(
-            simulation_id=self.sim.id, seq=self.live.seq, sim_time=self.live.cluster.now,
-            state=self.live.cluster.snapshot(),
-        )
-        self.live.snapshot_seq = self.live.seq
+        text = protocol.encode(self.live.cluster.snapshot())
+        self.snapshots.append(Snapshot(
+            simulation_id=self.sim.id, seq=self.live.seq, sim_time=self.live.cluster.now, state=_stored(text),
+        ))
+        self.live.snapshot_seq, self.live.snapshot_bytes = self.live.seq, len(text)
 
-    def commit(self, **row_fields) -> None:
-        """Write the deltas, move the row's seq (compare-and-set), publish after commit."""
-        TickRecord.objects.bulk_create(self.ticks)
-        moved = Simulation.objects.filter(pk=self.sim.id, seq=self.start_seq).update(
-            seq=self.live.seq, sim_time=self.live.cluster.now, updated=timezone.now(), **row_fields
-        )
-        if moved != 1:
-            raise StateMoved(f"simulation {self.sim.id} moved past seq {self.start_seq} under its lock")
-        for field, value in row_fields.items():
-            setattr(self.sim, field, value)
-        self.sim.seq, self.sim.sim_time = self.live.seq, self.live.cluster.now
-        if self.mirror:
-            sync_from_cluster(simulation=self.sim, cluster=self.live.cluster)
-        live, sim_id, messages = self.live, self.sim.id, self.messages
-        transaction.on_commit(lambda: _committed(sim_id, live, messages))
+    def clock_state(self, done: int = 0) -> ClockState:
+        """The clock's view of the state this mutation leads to."""
+        return ClockState(seq=self.live.seq, t=self.live.cluster.now,
+                          running=self.row_fields.get("running", self.sim.running),
+                          speed=self.row_fields.get("speed", self.sim.speed), tick=self.sim.tick, done=done)
+
+    def command(self, **fields) -> None:
+        self.commands.append({"simulation_id": self.sim.id, "sim_time": self.live.cluster.now, **fields})
+
+    def commit(self, *, locked: bool) -> None:
+        """Move the row's seq (compare-and-set), write everything, publish after the commit."""
+        with transaction.atomic():
+            moved = Simulation.objects.filter(pk=self.sim.id, seq=self.start_seq, **self.guard).update(
+                seq=self.live.seq, sim_time=self.live.cluster.now, updated=timezone.now(), **self.row_fields
+            )
+            if moved != 1:
+                if locked:
+                    raise StateMoved(f"simulation {self.sim.id} moved past seq {self.start_seq} under its lock")
+                raise _Conflict()
+            if self.commands:
+                index = CommandRecord.objects.filter(simulation_id=self.sim.id).count()
+                CommandRecord.objects.bulk_create(
+                    CommandRecord(index=index + n, **fields) for n, fields in enumerate(self.commands)
+                )
+            TickRecord.objects.bulk_create(self.ticks)
+            Snapshot.objects.bulk_create(self.snapshots)
+            for name, value in self.row_fields.items():
+                setattr(self.sim, name, value)
+            self.sim.seq, self.sim.sim_time = self.live.seq, self.live.cluster.now
+            if self.mirror:
+                sync_from_cluster(simulation=self.sim, cluster=self.live.cluster)
+            for name, text in self.manifests.items():  # the rows exist now: the mirror made new Deployments
+                Deployment.objects.filter(simulation_id=self.sim.id, name=name).update(manifest=text)
+            live, sim_id, messages = self.live, self.sim.id, self.messages
+            transaction.on_commit(lambda: _committed(sim_id, live, messages))
 
 
 def _committed(simulation_id: int, live: _Live, messages: list[dict]) -> None:
@@ -403,36 +530,69 @@ def _committed(simulation_id: int, live: _Live, messages: list[dict]) -> None:
         current = _cache.get(simulation_id)
         if current is None or current.created != live.created or current.seq < live.seq:
             _keep(simulation_id, live)
-        publish(simulation_id, messages)
+    publish(simulation_id, messages)
 
 
 def publish(simulation_id: int, messages: list[dict]) -> None:
-    """Send layer messages to the simulation's group; a failure is logged (viewers re-sync by seq)."""
+    """Send layer messages to the simulation's group (inside a worker: hand them to the server process).
+
+    A failure is logged, once per episode (viewers re-sync by seq).
+    """
+    if not messages:
+        return
+    box = runner.outbox()
+    if box is not None:
+        box.append((simulation_id, messages))
+        return
+    async_to_sync(publish_async)(simulation_id, messages)
+
+
+async def publish_async(simulation_id: int, messages: list[dict]) -> None:
+    """`publish` from the event loop."""
     layer = get_channel_layer()
     if layer is None or not messages:
         return
     group = protocol.group_name(simulation_id)
     try:
         for message in messages:
-            async_to_sync(layer.group_send)(group, message)
-    except Exception:  # the state is committed; a viewer that misses a delta sees the seq gap
-        logger.exception("publishing to %s failed", group)
+            await layer.group_send(group, message)
+    except Exception as error:  # the state is committed; a viewer that misses a delta sees the seq gap
+        faults.report("channel layer", error, logger)
+    else:
+        faults.clear("channel layer", logger)
+        tail.note_published(simulation_id, messages)
 
 
-def _mutate(simulation_id: int, change, allowed=lambda sim: True):
-    """Run ``change(mutation)`` on the locked row and this process's copy, in one transaction.
-
-    Returns None without changing anything when ``allowed(row)`` is false.
-    """
+def _attempt(simulation_id: int, change, guard: dict, *, locked: bool):
+    """Load (or, ``locked``, lock) the row, compute ``change`` on this process's copy, commit it."""
     with _lock(simulation_id):
-        with transaction.atomic():
-            sim = Simulation.objects.select_for_update().get(pk=simulation_id)
-            if not allowed(sim):
+        with transaction.atomic() if locked else nullcontext():
+            rows = Simulation.objects.select_for_update() if locked else Simulation.objects
+            sim = rows.get(pk=simulation_id)
+            if any(getattr(sim, name) != value for name, value in guard.items()):
                 return None
             live = _load(sim)
-            # Not cached again until the commit: a failure or rollback must not leave it half-changed.
+            # Out of the cache until its commit: a lost race or a failure must not leave it half-changed.
             _cache.pop(simulation_id, None)
-            return change(_Mutation(sim, live))
+            mutation = _Mutation(sim, live, guard)
+            result = change(mutation)
+            mutation.commit(locked=locked)
+    if mutation.error is not None:
+        raise mutation.error
+    return result
+
+
+def _mutate(simulation_id: int, change, guard: dict | None = None):
+    """Run ``change(mutation)`` on the latest state and commit it, optimistically (see the module docstring).
+
+    Returns None without changing anything when the row's fields do not match ``guard``.
+    """
+    for attempt in range(OPTIMISTIC_TRIES + 1):
+        try:
+            return _attempt(simulation_id, change, guard or {}, locked=attempt == OPTIMISTIC_TRIES)
+        except _Conflict:
+            logger.debug("simulation %s: lost a commit race (try %s); computing again", simulation_id, attempt + 1)
+    raise AssertionError("unreachable: the last try holds the row lock")
 
 
 def _jsonable(value):
@@ -487,6 +647,28 @@ def _manifest_facts(cluster: Cluster, name: str, text: str, command: str) -> dic
     }
 
 
+def _execute(*, simulation_id: int, command: str, args: dict):
+    def change(m: _Mutation):
+        cluster = m.live.cluster
+        before = {d["metadata"]["name"]: d for d in cluster.list("deployment")}
+        try:
+            result = getattr(cluster, command)(**args)
+        except Exception as error:  # recorded, then re-raised unchanged after the commit
+            m.command(name=command, args=_jsonable(args), outcome=_refusal(error), ok=False)
+            m.error = error
+            return None
+        m.command(name=command, args=_jsonable(args), outcome={"result": _jsonable(result)}, ok=True)
+        marker = protocol.marker(t=cluster.now, label=command, detail=_command_detail(args, result))
+        m.manifests = _manifest_changes(m.sim.id, cluster, command, args, before)
+        m.delta(cause="command", records=cluster.take_changes(), command_markers=[marker], all_deployments=True,
+                manifests={name: _manifest_facts(cluster, name, text, command) for name, text in m.manifests.items()})
+        m.snapshot()
+        m.mirror = True
+        return result
+
+    return _mutate(simulation_id, change)
+
+
 def execute(*, simulation_id: int, command: str, args: dict):
     """Run a `Cluster` command on the authoritative state, exactly once, and return its result.
 
@@ -497,84 +679,103 @@ def execute(*, simulation_id: int, command: str, args: dict):
     """
     if command not in COMMANDS:
         raise ValueError(f"unknown command {command!r}; one of {', '.join(sorted(COMMANDS))}")
-    refused: list[Exception] = []
+    return runner.run(simulation_id, _execute, simulation_id=simulation_id, command=command, args=args)
+
+
+def _advance(*, simulation_id: int, steps: int, lease_owner: str | None, slice_seconds: float,
+             effective: float | None) -> ClockState | None:
+    guard = {"lease_owner": lease_owner, "running": True} if lease_owner is not None else {}
 
     def change(m: _Mutation):
-        cluster = m.live.cluster
-        index = CommandRecord.objects.filter(simulation_id=m.sim.id).count()
-        before = {d["metadata"]["name"]: d for d in cluster.list("deployment")}
-        try:
-            result = getattr(cluster, command)(**args)
-        except Exception as error:  # recorded, then re-raised unchanged after the commit
-            CommandRecord.objects.create(
-                simulation_id=m.sim.id, index=index, sim_time=cluster.now, name=command,
-                args=_jsonable(args), outcome=_refusal(error), ok=False,
-            )
-            refused.append(error)
-            return None
-        CommandRecord.objects.create(
-            simulation_id=m.sim.id, index=index, sim_time=cluster.now, name=command,
-            args=_jsonable(args), outcome={"result": _jsonable(result)}, ok=True,
-        )
-        marker = protocol.marker(t=cluster.now, label=command, detail=_command_detail(args, result))
-        texts = _manifest_changes(m.sim.id, cluster, command, args, before)
-        m.delta(cause="command", records=cluster.take_changes(), command_markers=[marker], all_deployments=True,
-                manifests={name: _manifest_facts(cluster, name, text, command) for name, text in texts.items()})
-        m.snapshot()
-        m.mirror = True
-        m.commit()
-        for name, text in texts.items():  # the rows exist now: commit() mirrored new Deployments
-            Deployment.objects.filter(simulation_id=m.sim.id, name=name).update(manifest=text)
-        return result
+        started = time.monotonic()
+        if lease_owner is not None:
+            m.live.effective = effective
+            m.row_fields["lease_expires"] = timezone.now() + timedelta(seconds=lease_seconds())
+        done = 0
+        while done < steps:
+            m.delta(cause="step", records=m.live.cluster.step())
+            done += 1
+            if snapshot_due(m.live.seq - m.live.snapshot_seq, m.live.snapshot_bytes):
+                m.snapshot()
+            if time.monotonic() - started >= slice_seconds:  # a heavy simulation falls behind alone
+                break
+        return m.clock_state(done)
 
-    result = _mutate(simulation_id, change)
-    if refused:
-        raise refused[0]
-    return result
+    return _mutate(simulation_id, change, guard)
 
 
-def advance(*, simulation_id: int, steps: int = 1, lease_owner: str | None = None) -> ClockState | None:
+def advance(*, simulation_id: int, steps: int = 1, lease_owner: str | None = None,
+            effective: float | None = None) -> ClockState | None:
     """Advance the simulation ``steps`` ticks, one delta each; returns the clock's view after it.
 
-    With ``lease_owner`` (the clock) nothing happens and None is returned unless the row is
-    running and names that owner; the lease is renewed in the same write.
+    With ``lease_owner`` (the clock) it is one time slice (`time_slice`): it may stop after
+    fewer steps (``done`` says how many), and nothing happens (None) unless the row is running
+    and names that owner; the lease is renewed in the same write, and ``effective`` (the
+    achieved fraction of the speed, None when on pace) goes into each delta's clock block.
+    Without it, every step is taken, in time slices that let other simulations run between.
     """
     if steps < 1:
         raise ValueError("steps must be at least 1")
+    if lease_owner is not None:
+        return runner.run(simulation_id, _advance, simulation_id=simulation_id, steps=steps,
+                          lease_owner=lease_owner, slice_seconds=time_slice(), effective=effective)
+    done, state = 0, None
+    while done < steps:
+        state = runner.run(simulation_id, _advance, simulation_id=simulation_id, steps=steps - done,
+                           lease_owner=None, slice_seconds=time_slice(), effective=None)
+        done += state.done
+    return dataclasses.replace(state, done=done)
 
-    def holds_lease(sim: Simulation) -> bool:
-        return lease_owner is None or (sim.running and sim.lease_owner == lease_owner)
 
+async def advance_async(*, simulation_id: int, steps: int, lease_owner: str,
+                        effective: float | None = None) -> ClockState | None:
+    """The clock's `advance` (one time slice), from the event loop."""
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    return await runner.run_async(simulation_id, _advance, simulation_id=simulation_id, steps=steps,
+                                  lease_owner=lease_owner, slice_seconds=time_slice(), effective=effective)
+
+
+def _set_clock(*, simulation_id: int, running: bool | None, speed: float | None, reason: str) -> ClockState:
     def change(m: _Mutation):
-        for _ in range(steps):
-            m.delta(cause="step", records=m.live.cluster.step())
-            if m.live.seq - m.live.snapshot_seq >= snapshot_every():
-                m.snapshot()
-        renewal = {}
-        if lease_owner is not None:
-            renewal["lease_expires"] = timezone.now() + timedelta(seconds=lease_seconds())
-        m.commit(**renewal)
-        return _clock_state(m.sim)
+        if running is not None:
+            m.row_fields["running"] = bool(running)
+        if speed is not None:
+            m.row_fields["speed"] = float(speed)
+        if not m.row_fields.get("running", m.sim.running):
+            m.live.effective = None
+        detail = ", ".join([f"{k}={v}" for k, v in m.row_fields.items()] + ([reason] if reason else []))
+        m.delta(cause="clock", records=[], command_markers=[protocol.marker(t=m.live.cluster.now, label="clock", detail=detail)])
+        return m.clock_state()
 
-    return _mutate(simulation_id, change, holds_lease)
+    return _mutate(simulation_id, change)
 
 
-def set_clock(*, simulation_id: int, running: bool | None = None, speed: float | None = None) -> ClockState:
-    """Start/stop the clock or change its speed (sim-seconds per wall-second); viewers get a delta."""
+def set_clock(*, simulation_id: int, running: bool | None = None, speed: float | None = None,
+              reason: str = "") -> ClockState:
+    """Start/stop the clock or change its speed (sim-seconds per wall-second); viewers get a delta.
+
+    ``reason`` (e.g. why the clock stopped by itself) is added to the delta's marker.
+    """
     if speed is not None and float(speed) not in SPEEDS:
         supported = ", ".join(f'"{s:g}"' for s in SPEEDS)
         raise ValidationError([FieldError("speed", f"Unsupported value: {speed!r}: supported values: {supported}")])
+    return runner.run(simulation_id, _set_clock, simulation_id=simulation_id, running=running, speed=speed,
+                      reason=reason)
 
+
+def _reset(*, simulation_id: int, cluster: Cluster | None) -> int:
     def change(m: _Mutation):
-        fields = {}
-        if running is not None:
-            fields["running"] = m.sim.running = bool(running)
-        if speed is not None:
-            fields["speed"] = m.sim.speed = float(speed)
-        detail = ", ".join(f"{k}={v}" for k, v in fields.items())
-        m.delta(cause="clock", records=[], command_markers=[protocol.marker(t=m.live.cluster.now, label="clock", detail=detail)])
-        m.commit(**fields)
-        return _clock_state(m.sim)
+        # a copy per try: a lost race must not have taken the given cluster's pending changes
+        m.live.cluster = copy.deepcopy(cluster) if cluster is not None else _fresh_cluster(m.sim)
+        m.live.timeline = TimelineRecorder()
+        m.command(name="reset", args={}, outcome={"result": None}, ok=True)
+        marker = protocol.marker(t=m.live.cluster.now, label="reset")
+        m.delta(cause="reset", records=m.live.cluster.take_changes(), command_markers=[marker], all_deployments=True)
+        m.snapshot()
+        m.mirror = True
+        m.messages.append(protocol.layer_resync(seq=m.live.seq))
+        return m.live.seq
 
     return _mutate(simulation_id, change)
 
@@ -585,25 +786,4 @@ def reset(*, simulation_id: int, cluster: Cluster | None = None) -> int:
     The delta (cause "reset") carries the new cluster's pending changes (its objects being
     added); viewers are also told to re-sync, and the timeline starts afresh.
     """
-
-    def change(m: _Mutation):
-        m.live.cluster = cluster if cluster is not None else _fresh_cluster(m.sim)
-        m.live.timeline = TimelineRecorder()
-        index = CommandRecord.objects.filter(simulation_id=m.sim.id).count()
-        CommandRecord.objects.create(
-            simulation_id=m.sim.id, index=index, sim_time=m.live.cluster.now, name="reset",
-            args={}, outcome={"result": None}, ok=True,
-        )
-        marker = protocol.marker(t=m.live.cluster.now, label="reset")
-        m.delta(cause="reset", records=m.live.cluster.take_changes(), command_markers=[marker], all_deployments=True)
-        m.snapshot()
-        m.mirror = True
-        m.messages.append(protocol.layer_resync(seq=m.live.seq))
-        m.commit()
-        return m.live.seq
-
-    return _mutate(simulation_id, change)
-
-
-def _clock_state(sim: Simulation) -> ClockState:
-    return ClockState(seq=sim.seq, t=sim.sim_time, running=sim.running, speed=sim.speed, tick=sim.tick)
+    return runner.run(simulation_id, _reset, simulation_id=simulation_id, cluster=cluster)

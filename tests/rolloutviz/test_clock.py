@@ -1,4 +1,4 @@
-"""The clock: pacing arithmetic, the database lease (one owner per simulation), the registry."""
+"""The clock: pacing arithmetic, the database lease (one owner per simulation), the registry, stalls, idle stop."""
 import asyncio
 from datetime import timedelta
 
@@ -8,11 +8,13 @@ from django.test import override_settings
 from django.utils import timezone
 
 from live_scenario import prepare
+from rolloutviz import protocol
 from rolloutviz.clock import lease
-from rolloutviz.clock.pacing import Pacer
+from rolloutviz.clock import registry as registry_module
+from rolloutviz.clock.pacing import Keeping, Pacer
 from rolloutviz.clock.registry import ClockRegistry, DatabaseDriver
 from rolloutviz.models import Simulation, TickRecord
-from rolloutviz.services import live
+from rolloutviz.services import live, watching
 
 
 @pytest.mark.parametrize(
@@ -247,3 +249,83 @@ def test_release_all_frees_only_the_owners_leases(db):
     lease.acquire(ids[0], "a"), lease.acquire(ids[1], "a"), lease.acquire(ids[2], "b")
     lease.release_all("a")
     assert [Simulation.objects.get(pk=i).lease_owner for i in ids] == ["", "", "b"]
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_failing_batch_shows_stalled_then_live_and_the_clock_goes_on(running_sim, monkeypatch):
+    from django.db import OperationalError
+
+    statuses = []
+    original_publish, original_advance = live.publish_async, live.advance_async
+    failures = [3]
+
+    async def publish(simulation_id, messages):
+        statuses.extend(protocol.decode(m["text"]) for m in messages if m["type"] == protocol.LAYER_STATUS)
+        await original_publish(simulation_id, messages)
+
+    async def advance(**kwargs):
+        if failures[0]:
+            failures[0] -= 1
+            raise OperationalError("database or disk is full")
+        return await original_advance(**kwargs)
+
+    monkeypatch.setattr(live, "publish_async", publish)
+    monkeypatch.setattr(live, "advance_async", advance)
+    start = (await _row(running_sim)).seq
+    registry = ClockRegistry(DatabaseDriver(owner="a"), scan_interval=0.05, renew_interval=0.2,
+                             retry_delays=(0.05,))
+    task = asyncio.create_task(registry.run())
+    await _until(lambda: _seq_at_least(running_sim, start + 5), "the clock to go on after the fault")
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    assert [(s["state"], s["reason"]) for s in statuses] == [("stalled", "the database disk is full"), ("live", "")]
+    assert _contiguous(await _recorded(running_sim))
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_simulation_nobody_watches_stops_its_clock_with_a_delta_saying_why(running_sim, settings, monkeypatch):
+    settings.IDLE_STOP_SECONDS = 0.3
+    monkeypatch.setattr(watching, "WRITE_EVERY_SECONDS", 0.0)
+    monkeypatch.setattr(registry_module, "IDLE_CHECK_SECONDS", 0.1)
+    await database_sync_to_async(lambda: Simulation.objects.filter(pk=running_sim).update(
+        last_watched=timezone.now() - timedelta(seconds=10)))()
+    registry = _registry("a")
+    task = asyncio.create_task(registry.run())
+
+    async def stopped():
+        return not (await _row(running_sim)).running
+
+    await _until(stopped, "the idle clock to stop")
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    last = await database_sync_to_async(
+        lambda: TickRecord.objects.filter(simulation_id=running_sim).order_by("-seq").first().payload)()
+    assert (last["cause"], last["clock"]["running"]) == ("clock", False)
+    assert last["markers"][0]["detail"].endswith("stopped: nobody watching for 0.005 min")
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_watched_simulation_keeps_running(running_sim, settings, monkeypatch):
+    settings.IDLE_STOP_SECONDS = 0.3
+    monkeypatch.setattr(watching, "WRITE_EVERY_SECONDS", 0.0)
+    monkeypatch.setattr(registry_module, "IDLE_CHECK_SECONDS", 0.1)
+    registry = _registry("a")
+    task = asyncio.create_task(registry.run())
+    for _ in range(10):
+        await database_sync_to_async(watching.mark_watched)(running_sim)
+        await asyncio.sleep(0.1)
+    assert (await _row(running_sim)).running
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+
+
+@pytest.mark.parametrize(
+    "batches, effective",
+    [([(1.0, 5, 0)], None), ([(1.0, 4, 6), (2.0, 4, 6)], 0.4), ([(0.0, 1, 9), (9.0, 5, 0)], None)],
+    ids=["on-pace", "behind", "old-trouble-forgotten"],
+)
+def test_keeping_reports_the_achieved_fraction_only_when_behind(batches, effective):
+    keeping = Keeping(window=5.0)
+    for now, taken, given_up in batches:
+        keeping.add(now, taken, given_up)
+    assert keeping.effective(batches[-1][0]) == effective

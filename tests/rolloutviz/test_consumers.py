@@ -1,4 +1,5 @@
-"""The WebSocket stream through Channels' WebsocketCommunicator: snapshot, deltas, re-syncs."""
+"""The WebSocket stream through Channels' WebsocketCommunicator: snapshot, deltas, re-syncs, status."""
+import asyncio
 import json
 
 import pytest
@@ -10,7 +11,7 @@ from channels.testing import WebsocketCommunicator
 
 from live_scenario import MANIFEST
 from rolloutviz import protocol
-from rolloutviz.consumers import GAP_GRACE_SECONDS
+from rolloutviz.consumers import GAP_GRACE_SECONDS, RESYNC_MIN_SECONDS
 from rolloutviz.models import Simulation, TickRecord
 from rolloutviz.routing import websocket_urlpatterns
 from rolloutviz.services import commands, live
@@ -261,4 +262,110 @@ async def test_a_rollback_carries_the_earlier_template_back_into_the_manifest(si
     web = (await receive(client))["deployments"]["web"]
     assert web["manifest"] == MANIFEST
     assert web["manifest_change"] == {"command": "kubectl rollout undo", "revision": 3}
+    await client.disconnect()
+
+
+async def test_a_flood_of_resync_requests_costs_one_snapshot(sim_id, monkeypatch):
+    client = await connected(sim_id)
+    await receive(client)
+    await advance(sim_id, 1)
+    assert (await receive(client))["seq"] == 2
+    built = []
+    original = live._snapshot_text
+    monkeypatch.setattr(live, "_snapshot_text", lambda **kw: built.append(kw) or original(**kw))
+    for _ in range(100):
+        await client.send_to(text_data=json.dumps({"type": "resync"}))
+    snapshot = await receive(client)
+    assert (snapshot["type"], snapshot["seq"]) == ("snapshot", 2)
+    assert await client.receive_nothing(timeout=2 * RESYNC_MIN_SECONDS)
+    assert len(built) == 1
+    await client.send_to(text_data=json.dumps({"type": "resync"}))  # nothing new since: nothing to send
+    assert await client.receive_nothing(timeout=2 * RESYNC_MIN_SECONDS)
+    await advance(sim_id, 1)  # and the stream goes on
+    assert (await receive(client))["seq"] == 3
+    await client.disconnect()
+
+
+async def test_viewers_asking_at_once_share_one_snapshot_build(sim_id, monkeypatch):
+    calls, built = [], []
+    original_text, original_state = live._snapshot_text, live.state_of
+    monkeypatch.setattr(live, "_snapshot_text", lambda **kw: calls.append(kw) or original_text(**kw))
+    monkeypatch.setattr(live, "state_of", lambda sim, copy: built.append(copy.seq) or original_state(sim, copy))
+    clients = [communicator(sim_id) for _ in range(10)]
+    assert all(ok for ok, _ in await asyncio.gather(*(c.connect(timeout=TIMEOUT) for c in clients)))
+    assert {(await receive(c))["seq"] for c in clients} == {1}
+    assert len(calls) <= 2  # one running, one queued behind it for those who came later
+    assert built == [1]  # and the text for seq 1 was built once
+    for client in clients:
+        await client.disconnect()
+
+
+async def test_deltas_wait_behind_a_snapshot_in_flight(sim_id, monkeypatch):
+    client = await connected(sim_id)
+    await receive(client)
+    await advance(sim_id, 1)
+    assert (await receive(client))["seq"] == 2
+    await asyncio.sleep(RESYNC_MIN_SECONDS)
+    original = live._snapshot_text
+
+    def slow(**kw):  # read at once, delivered late
+        import time
+        text = original(**kw)
+        time.sleep(0.5)
+        return text
+
+    monkeypatch.setattr(live, "_snapshot_text", slow)
+    await client.send_to(text_data=json.dumps({"type": "resync"}))
+    await asyncio.sleep(0.1)  # the snapshot at seq 2 is being built ...
+    await advance(sim_id, 2)  # ... while seq 3 and 4 are published
+    messages = [await receive(client) for _ in range(3)]
+    assert [(m["type"], m["seq"]) for m in messages] == [("snapshot", 2), ("delta", 3), ("delta", 4)]
+    await client.disconnect()
+
+
+async def test_a_status_published_for_the_simulation_reaches_its_viewers(sim_id):
+    client = await connected(sim_id)
+    await receive(client)
+    group = protocol.group_name(sim_id)
+    await get_channel_layer().group_send(group, protocol.layer_status(
+        simulation_id=sim_id, state=protocol.STALLED, reason="the database disk is full"))
+    status = await receive(client)
+    assert status == {"v": 1, "type": "status", "sim": sim_id, "state": "stalled", "reason": "the database disk is full"}
+    await client.disconnect()
+
+
+async def test_a_snapshot_that_fails_tells_the_viewer_stalled_and_comes_when_the_fault_is_gone(sim_id, monkeypatch):
+    from django.db import OperationalError
+
+    original = live._snapshot_text
+    failing = [True]
+
+    def flaky(**kw):
+        if failing[0]:
+            raise OperationalError("unable to open database file")
+        return original(**kw)
+
+    monkeypatch.setattr(live, "_snapshot_text", flaky)
+    client = await connected(sim_id)
+    status = await receive(client)
+    assert (status["type"], status["state"], status["reason"]) == ("status", "stalled",
+                                                                   "the database cannot be reached")
+    failing[0] = False
+    snapshot = await receive(client)
+    assert (snapshot["type"], snapshot["seq"]) == ("snapshot", 1)
+    await client.disconnect()
+
+
+async def test_an_open_socket_marks_its_simulation_watched(sim_id):
+    client = await connected(sim_id)
+    await receive(client)
+
+    async def watched():
+        return await database_sync_to_async(lambda: Simulation.objects.get(pk=sim_id).last_watched)()
+
+    for _ in range(100):
+        if await watched() is not None:
+            break
+        await asyncio.sleep(0.05)
+    assert await watched() is not None
     await client.disconnect()

@@ -278,3 +278,111 @@ def test_a_snapshot_that_no_longer_loads_is_replaced_by_replaying_the_whole_hist
     assert live.state(simulation_id=sim_id) == expected
     live.advance(simulation_id=sim_id, steps=1)  # and it goes on, with a fresh snapshot soon
     assert Snapshot.objects.filter(simulation_id=sim_id).exclude(state={"version": 999}).exists()
+
+
+# ---------------------------------------------------------------- optimistic commits
+
+
+def _racing(monkeypatch, rival, times):
+    """Make another process commit ``rival()`` just before each of this process's next ``times`` commits."""
+    original = live._Mutation.commit
+    left = [times]
+
+    def commit(self, *, locked):
+        if left[0] > 0:
+            left[0] -= 1
+            as_other_process(rival)
+        return original(self, locked=locked)
+
+    monkeypatch.setattr(live._Mutation, "commit", commit)
+
+
+@pytest.mark.parametrize("losses", [1, live.OPTIMISTIC_TRIES], ids=["one-lost-race", "always-loses-then-locks"])
+def test_a_command_that_loses_the_commit_race_is_computed_again_and_applied_once(published, monkeypatch, losses):
+    reference = prepare(running=False)
+    live.advance(simulation_id=reference, steps=losses)
+    live.execute(simulation_id=reference, command="scale", args={"name": "web", "replicas": 2})
+    live.forget()
+
+    sim_id = prepare(running=False)
+    live.state(simulation_id=sim_id)  # this process has a warm copy
+    _racing(monkeypatch, lambda: live.advance(simulation_id=sim_id, steps=1), losses)
+    result = live.execute(simulation_id=sim_id, command="scale", args={"name": "web", "replicas": 2})
+
+    assert result == "deployment.apps/web scaled"
+    assert CommandRecord.objects.filter(simulation_id=sim_id, name="scale").count() == 1
+    strip = lambda ps: [{**p, "sim": 0} for p in ps]  # noqa: E731
+    assert strip(payloads(sim_id)) == strip(payloads(reference))  # the command came after the rival's steps
+    assert live.state(simulation_id=sim_id) == as_other_process(lambda: live.state(simulation_id=sim_id))
+
+
+def test_a_clock_batch_that_loses_the_race_to_a_command_steps_after_it(published, monkeypatch):
+    sim_id = prepare(running=False)
+    Simulation.objects.filter(pk=sim_id).update(running=True, lease_owner="me")
+    start = Simulation.objects.get(pk=sim_id).seq
+    _racing(monkeypatch, lambda: live.execute(simulation_id=sim_id, command="scale",
+                                              args={"name": "web", "replicas": 2}), 1)
+    state = live.advance(simulation_id=sim_id, steps=3, lease_owner="me")
+    assert state.seq == start + 4
+    assert [p["cause"] for p in payloads(sim_id)[start:]] == ["command", "step", "step", "step"]
+
+
+def test_a_failed_commit_leaves_nothing_behind_in_the_cache_or_the_database(published, monkeypatch):
+    from django.db import OperationalError
+
+    sim_id = prepare(running=False)
+    before = live.state(simulation_id=sim_id)
+
+    def full(self, *, locked):
+        raise OperationalError("database or disk is full")
+
+    monkeypatch.setattr(live._Mutation, "commit", full)
+    with pytest.raises(OperationalError):
+        live.execute(simulation_id=sim_id, command="scale", args={"name": "web", "replicas": 1})
+    with pytest.raises(OperationalError):
+        live.advance(simulation_id=sim_id, steps=5)
+    assert sim_id not in live._cache
+    monkeypatch.undo()
+    assert live.state(simulation_id=sim_id) == before
+    assert not CommandRecord.objects.filter(simulation_id=sim_id, name="scale").exists()
+
+
+def test_a_clock_batch_stops_after_its_time_slice(sim, published):
+    Simulation.objects.filter(pk=sim.pk).update(running=True, lease_owner="me")
+    state = live._advance(simulation_id=sim.id, steps=10, lease_owner="me", slice_seconds=0.0, effective=0.4)
+    assert (state.done, state.seq) == (1, 1)
+    (delta,) = payloads(sim.id)
+    assert delta["clock"] == {"running": True, "speed": 1.0, "effective": 0.4}
+    assert live.state(simulation_id=sim.id)["clock"]["effective"] == 0.4
+
+
+def test_stepping_many_ticks_goes_in_slices_to_the_end(sim, published, settings):
+    settings.SIM_TIME_SLICE = 0.0  # every slice is one step
+    state = live.advance(simulation_id=sim.id, steps=7)
+    assert (state.seq, state.t, state.done) == (7, 7.0, 7)
+
+
+def test_a_snapshot_text_is_built_once_per_seq(sim, published, monkeypatch):
+    built = []
+    original = live.state_of
+    monkeypatch.setattr(live, "state_of", lambda s, copy: built.append(copy.seq) or original(s, copy))
+    first = live.snapshot_text(simulation_id=sim.id)
+    assert live.snapshot_text(simulation_id=sim.id) is not None and built == [0]
+    live.advance(simulation_id=sim.id, steps=1)
+    assert live.snapshot_text(simulation_id=sim.id)[0] == 1 and built == [0, 1]
+    assert first[0] == 0
+
+
+@pytest.mark.parametrize(
+    "steps_since, last_bytes, due",
+    [(49, 0, False), (50, 0, True), (50, 40_000_000, False), (199, 40_000_000, False), (200, 40_000_000, True)],
+    ids=["small-not-yet", "small-due", "big-not-yet", "big-just-before", "big-due"],
+)
+def test_a_big_simulation_snapshots_less_often(settings, steps_since, last_bytes, due):
+    settings.SNAPSHOT_EVERY = 50
+    assert live.snapshot_due(steps_since, last_bytes) is due
+
+
+def test_the_state_text_is_the_encoded_state(sim, published):
+    live.execute(simulation_id=sim.id, command="apply", args={"source": MANIFEST})
+    assert json.loads(live.state_text(simulation_id=sim.id)) == live.state(simulation_id=sim.id)

@@ -6,19 +6,15 @@ takes the lease over and the stream goes on with no tick lost or repeated.
 """
 import asyncio
 import json
-import shutil
 import sys
 
 import pytest
-import websockets
 
-from rolloutviz.local_processes import free_port, listening, wait_for
+from rolloutviz.local_processes import free_port, wait_for
 
-from live_servers import Database, Processes, django, server_env
+from live_servers import TIMEOUT, Database, Processes, Viewer, django, redis_server, server_env, until
 
 pytestmark = pytest.mark.redis
-REDIS = shutil.which("redis-server")
-TIMEOUT = 30  # generous: the machine is shared; every wait ends at a condition
 
 
 @pytest.fixture
@@ -30,64 +26,7 @@ def processes(tmp_path):
 
 @pytest.fixture
 def redis_url(processes):
-    if REDIS is None:
-        pytest.skip("redis-server is not installed (make system-deps installs it)")
-    port = free_port()
-    server = processes.start("redis", [REDIS, "--bind", "127.0.0.1", "--port", str(port),
-                                       "--save", "", "--appendonly", "no"], env={})
-    wait_for(lambda: listening(port) or server.poll() is not None, timeout=15, what="redis-server")
-    assert server.poll() is None, processes.log("redis")
-    return f"redis://127.0.0.1:{port}/0"
-
-
-class Viewer:
-    """A WebSocket viewer collecting what one server streams."""
-
-    def __init__(self, port: int, sim_id: int) -> None:
-        self.url = f"ws://127.0.0.1:{port}/ws/simulations/{sim_id}/"
-        self.origin = f"http://127.0.0.1:{port}"
-        self.snapshot: dict | None = None
-        self.deltas: dict[int, str] = {}
-        self.stream: list[tuple[str, int]] = []  # (type, seq) in arrival order
-        self.closed = False
-
-    async def run(self) -> None:
-        try:
-            async with websockets.connect(self.url, origin=self.origin, open_timeout=TIMEOUT) as socket:
-                async for text in socket:
-                    message = json.loads(text)
-                    self.stream.append((message["type"], message.get("seq")))
-                    if message["type"] == "snapshot":
-                        self.snapshot = message
-                    elif message["type"] == "delta":
-                        self.deltas[message["seq"]] = text
-        except (websockets.ConnectionClosed, OSError):
-            pass
-        self.closed = True
-
-    def latest(self) -> int:
-        """The seq this viewer is at (its last delta or snapshot)."""
-        return max((seq for kind, seq in self.stream if kind in ("delta", "snapshot")), default=0)
-
-    def in_order(self) -> bool:
-        """Every delta follows the seq of the message before it (a snapshot may re-sync)."""
-        last = None
-        for kind, seq in self.stream:
-            if kind == "delta" and last is not None and seq != last + 1:
-                return False
-            last = seq if kind in ("delta", "snapshot") else last
-        return True
-
-
-async def until(predicate, what: str) -> None:
-    async def poll():
-        while not predicate():
-            await asyncio.sleep(0.05)
-
-    try:
-        await asyncio.wait_for(poll(), TIMEOUT)
-    except asyncio.TimeoutError:
-        raise AssertionError(f"timed out after {TIMEOUT}s waiting for {what}") from None
+    return redis_server(processes, free_port())[1]
 
 
 async def test_two_servers_stream_identically_and_the_clock_fails_over(tmp_path, processes, redis_url):

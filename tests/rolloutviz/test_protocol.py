@@ -95,3 +95,10 @@ def test_encode_refuses_values_json_cannot_carry():
         protocol.encode({"t": float("nan")})
     with pytest.raises(TypeError):
         protocol.encode({"t": object()})
+
+
+def test_a_snapshot_text_around_an_encoded_state_is_the_encoded_snapshot_message():
+    state = protocol.state_dict(sim=3, seq=7, t=4.5, clock=protocol.clock_info(running=True, speed=2.0),
+                                objects={}, events=[], deployments={}, timeline={})
+    text = protocol.snapshot_text(state, protocol.encode(state))
+    assert text == protocol.encode(protocol.snapshot_message(state))

@@ -1,8 +1,9 @@
 """`manage.py runclock`: advance running simulations from a process of its own.
 
 For the multi-process setup: the Daphne processes run with CLOCK_MODE=external and only
-serve; this process takes the clock leases. Running two of them is safe (the leases decide),
-and one takes over if the other dies.
+serve; this process takes the clock leases and computes the steps in its own pool of worker
+processes (``SIM_WORKERS``). Running two of them is safe (the leases decide), and one takes
+over if the other dies.
 """
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ import signal
 
 from django.core.management.base import BaseCommand
 
+from rolloutviz import runner
 from rolloutviz.clock.registry import ClockRegistry
+from rolloutviz.services import live
 
 
 class Command(BaseCommand):
@@ -25,6 +28,7 @@ class Command(BaseCommand):
         asyncio.run(self._run(scan_interval))
 
     async def _run(self, scan_interval: float) -> None:
+        runner.start(loop=asyncio.get_running_loop(), publish=live.publish_async)
         registry = ClockRegistry(scan_interval=scan_interval)
         self.stdout.write(f"clock host {registry.owner}: advancing running simulations")
         task = asyncio.create_task(registry.run())
@@ -35,4 +39,6 @@ class Command(BaseCommand):
             await task
         except asyncio.CancelledError:
             pass  # the registry released its leases on the way out
+        finally:
+            runner.stop()
         self.stdout.write("clock host stopped")

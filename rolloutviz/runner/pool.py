@@ -1,0 +1,242 @@
+"""A pool of worker processes that run simulation jobs, each simulation on the worker that owns it.
+
+Routing is sticky: a simulation's jobs all go to one worker (its live copy stays warm there and
+its jobs run in order); a simulation seen for the first time goes to the worker owning the
+fewest. Workers are plain subprocesses (``python -m rolloutviz.runner.worker``) joined by a
+socket pair: nothing of this process is forked, and a worker can be killed at any moment.
+
+A reader thread per worker turns answers into the callers' futures and hands the layer
+messages of each answer to ``publish``, in the order the worker produced them. A watchdog
+kills a worker whose job overran the deadline; a dead worker is replaced at once, the job it
+was running fails with `WorkerLost`, the jobs it had not started go to the replacement, and
+its simulations reload from the database there.
+"""
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import Future
+from multiprocessing.connection import Connection
+
+from asgiref.sync import async_to_sync
+
+logger = logging.getLogger(__name__)
+
+WATCH_INTERVAL = 0.2  # seconds between two looks at the running jobs' ages
+
+
+class WorkerLost(RuntimeError):
+    """The worker running a job died or overran its deadline; nothing of the job was committed unless its
+    commit had finished (the database decides), and the simulation reloads from the database."""
+
+
+def rebuild_error(cls, args, state):
+    """An exception rebuilt without calling its ``__init__`` (whose signature pickling cannot know)."""
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
+
+class _Worker:
+    """One worker process, its connection and the jobs sent to it."""
+
+    def __init__(self, number: int, delay: float = 0.0) -> None:
+        ours, theirs = socket.socketpair()
+        self.number = number
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "rolloutviz.runner.worker", str(theirs.fileno()), str(delay)],
+            pass_fds=(theirs.fileno(),), env=os.environ.copy(),
+        )
+        theirs.close()
+        self.connection = Connection(ours.detach())
+        self.send_lock = threading.Lock()
+        self.jobs: dict[int, tuple[Future, int, tuple]] = {}  # job id -> (future, simulation id, message)
+        self.running: tuple[int, float] | None = None  # (job id, when it started)
+        self.simulations: set[int] = set()
+        self.kill_reason: str | None = None
+        self.answered = False  # a worker that dies before answering anything may not start at all
+
+    def send(self, message: tuple) -> None:
+        with self.send_lock:
+            self.connection.send(message)
+
+    def kill(self, reason: str) -> None:
+        self.kill_reason = self.kill_reason or reason
+        if self.process.poll() is None:
+            self.process.kill()
+
+
+class WorkerPool:
+    """``size`` worker processes; `submit` runs a job for a simulation on the worker that owns it."""
+
+    def __init__(self, size: int, *, deadline: float, loop: asyncio.AbstractEventLoop | None = None,
+                 publish=None) -> None:
+        self.deadline = deadline
+        self.loop = loop
+        self.publish = publish  # async (simulation_id, messages) -> None
+        self.replacements = 0
+        self._lock = threading.Lock()
+        self._ids = itertools.count(1)
+        self._numbers = itertools.count(1)
+        self._closed = False
+        self._routes: dict[int, _Worker] = {}
+        self._failed_starts = 0  # workers in a row that died before answering (e.g. a broken setting)
+        self._queue: asyncio.Queue | None = None
+        self._publisher = None
+        if loop is not None and publish is not None:
+            self._queue = asyncio.Queue()
+            self._publisher = asyncio.run_coroutine_threadsafe(self._publish_in_order(), loop)
+        self.workers = [self._spawn() for _ in range(max(1, size))]
+        threading.Thread(target=self._watch, name="simulation-worker-watchdog", daemon=True).start()
+
+    # ------------------------------------------------------------ jobs
+
+    def submit(self, simulation_id: int, function, kwargs: dict) -> Future:
+        """Send ``function(**kwargs)`` to the worker owning ``simulation_id``; its future."""
+        future: Future = Future()
+        with self._lock:
+            if self._closed:
+                raise WorkerLost("the server is shutting down")
+            worker = self._route(simulation_id)
+            job_id = next(self._ids)
+            message = ("job", job_id, simulation_id, function, kwargs)
+            worker.jobs[job_id] = (future, simulation_id, message)
+        try:
+            worker.send(message)
+        except OSError:
+            pass  # the worker is gone: its reader thread moves this job to the replacement
+        return future
+
+    def owner(self, simulation_id: int) -> int | None:
+        """The process id of the worker a simulation is routed to (None: not routed yet)."""
+        worker = self._routes.get(simulation_id)
+        return worker.process.pid if worker else None
+
+    def _route(self, simulation_id: int) -> _Worker:
+        worker = self._routes.get(simulation_id)
+        if worker is None or worker not in self.workers:
+            worker = min(self.workers, key=lambda w: (len(w.simulations), len(w.jobs)))
+            worker.simulations.add(simulation_id)
+            self._routes[simulation_id] = worker
+        return worker
+
+    # ------------------------------------------------------------ workers
+
+    def _spawn(self) -> _Worker:
+        # A worker that cannot start is replaced by one that waits first, longer each time, up to 10 s.
+        delay = min(10.0, 0.5 * 2 ** (self._failed_starts - 1)) if self._failed_starts else 0.0
+        worker = _Worker(next(self._numbers), delay)
+        threading.Thread(target=self._read, args=(worker,), name=f"simulation-worker-{worker.number}",
+                         daemon=True).start()
+        return worker
+
+    def _read(self, worker: _Worker) -> None:
+        """Answers from one worker, until it goes away."""
+        while True:
+            try:
+                message = worker.connection.recv()
+            except (EOFError, OSError):
+                break
+            worker.answered = True
+            if message[0] == "started":
+                worker.running = (message[1], time.monotonic())
+                continue
+            _, job_id, ok, payload, messages = message
+            worker.running = None
+            if messages:
+                self._hand_over(messages)
+            with self._lock:
+                future, _, _ = worker.jobs.pop(job_id)
+            if ok:
+                future.set_result(payload)
+            else:
+                future.set_exception(rebuild_error(*payload))
+        self._lost(worker)
+
+    def _lost(self, worker: _Worker) -> None:
+        """Replace a dead worker: fail its running job, resend the others."""
+        try:
+            code = worker.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            worker.kill("it stopped answering")
+            code = worker.process.wait()
+        worker.connection.close()
+        reason = worker.kill_reason or f"the simulation worker exited unexpectedly (code {code})"
+        with self._lock:
+            jobs, worker.jobs = worker.jobs, {}
+            started = worker.running[0] if worker.running else None
+            self._failed_starts = 0 if worker.answered else self._failed_starts + 1
+            if worker in self.workers and not self._closed:
+                self.workers[self.workers.index(worker)] = self._spawn()
+                self.replacements += 1
+            for simulation_id in worker.simulations:
+                self._routes.pop(simulation_id, None)
+        if not self._closed:
+            logger.warning("simulation worker %s (pid %s) replaced: %s", worker.number, worker.process.pid, reason)
+        for job_id, (future, simulation_id, message) in jobs.items():
+            if job_id == started or self._closed:
+                future.set_exception(WorkerLost(reason))
+                continue
+            with self._lock:  # never started: nothing happened, run it on the new owner
+                replacement = self._route(simulation_id)
+                replacement.jobs[job_id] = (future, simulation_id, message)
+            try:
+                replacement.send(message)
+            except OSError:
+                pass
+
+    def _watch(self) -> None:
+        """Kill the worker of any job running longer than the deadline."""
+        while not self._closed:
+            time.sleep(WATCH_INTERVAL)
+            now = time.monotonic()
+            for worker in list(self.workers):
+                running = worker.running
+                if running is not None and now - running[1] > self.deadline:
+                    job = worker.jobs.get(running[0])
+                    what = f"simulation {job[1]}" if job else "a simulation"
+                    worker.kill(f"a step of {what} ran longer than {self.deadline:g} s")
+
+    # ------------------------------------------------------------ publishing
+
+    def _hand_over(self, messages: list) -> None:
+        """Publish a job's layer messages: on the server's event loop, strictly in arrival order."""
+        if self._queue is not None:
+            self.loop.call_soon_threadsafe(self._queue.put_nowait, messages)
+        elif self.publish is not None:
+            for simulation_id, batch in messages:
+                async_to_sync(self.publish)(simulation_id, batch)
+
+    async def _publish_in_order(self) -> None:
+        while True:
+            messages = await self._queue.get()
+            for simulation_id, batch in messages:
+                try:
+                    await self.publish(simulation_id, batch)
+                except Exception:  # publish logs its own failures; never stop publishing
+                    logger.exception("publishing simulation %s failed", simulation_id)
+
+    # ------------------------------------------------------------ shutdown
+
+    def close(self) -> None:
+        """Stop every worker now; jobs still running fail with `WorkerLost`."""
+        with self._lock:
+            self._closed = True
+            workers = list(self.workers)
+        for worker in workers:
+            worker.kill("the server is shutting down")
+        for worker in workers:
+            try:
+                worker.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+        if self._publisher is not None:
+            self._publisher.cancel()
