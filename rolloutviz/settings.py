@@ -18,6 +18,8 @@ LIMIT_RUNNING_PER_SESSION   running clocks per owning session (default 10; 0: of
 SIM_WORKERS             simulation worker processes per server process (default: the number of
                         cores, at least 2; 0 computes in the server process itself)
 SIM_JOB_DEADLINE        seconds one simulation job may run before its worker is replaced (default 30)
+SIMULATION_POD_BUDGET   pods one simulation may ask for: Σ replicas + maxSurge (default 5000)
+IDLE_STOP_SECONDS       a running clock nobody watches stops after this long (default 600; 0: never)
 """
 from __future__ import annotations
 
@@ -175,6 +177,9 @@ SIM_WORKERS = int(os.environ["SIM_WORKERS"]) if os.environ.get("SIM_WORKERS", ""
 SIM_JOB_DEADLINE = float(os.environ.get("SIM_JOB_DEADLINE", "30"))  # then the worker is killed and replaced
 SIM_TIME_SLICE = 0.05  # seconds of compute after which a clock's step batch stops (a heavy simulation lags alone)
 LIVE_TAIL = "auto"  # poll the database for other processes' deltas: "auto" = with the in-memory layer
+# pods one simulation may ask for (Σ replicas + maxSurge), enforced by the simulator's Cluster
+SIMULATION_POD_BUDGET = int(os.environ.get("SIMULATION_POD_BUDGET", "5000"))
+IDLE_STOP_SECONDS = float(os.environ.get("IDLE_STOP_SECONDS", "600"))  # an unwatched clock stops (0: never)
 # ---- end of the runner's settings ----
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -6,6 +6,8 @@ import os
 import threading
 from pathlib import Path
 
+from simulator import EngineStuck
+
 _open: dict[str, str] = {}  # what failed -> the reason last reported for it
 _guard = threading.Lock()
 
@@ -41,7 +43,7 @@ def reason(error: BaseException) -> str:
             return why
     if "redis" in type(error).__module__ or isinstance(error, (ConnectionError, OSError)):
         return "the channel layer (Redis) cannot be reached"
-    if type(error).__name__ == "EngineStuck":
+    if isinstance(error, EngineStuck):
         return f"the simulation engine is stuck: {error}"
     return f"{type(error).__name__}: {error}"[:300]
 

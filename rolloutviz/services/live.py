@@ -64,6 +64,7 @@ from rolloutviz.services import running_manifest
 from rolloutviz.services.mirror import sync_from_cluster
 from rolloutviz.timeline import REVISION_ANNOTATION, TimelineRecorder
 from simulator import Cluster, ValidationError
+from simulator.controllers.deployment.revisions import revision_number
 from simulator.errors import FieldError
 from simulator.kubectl.printers import describe_deployment
 
@@ -175,8 +176,14 @@ def _keep(simulation_id: int, live: _Live) -> None:
 # ---------------------------------------------------------------- loading
 
 
-def _fresh_cluster(sim: Simulation) -> Cluster:
-    return Cluster(seed=sim.seed, tick=sim.tick)
+def pod_budget() -> int:
+    """Pods one simulation may ask for (setting ``SIMULATION_POD_BUDGET``; the Cluster enforces it)."""
+    return int(getattr(settings, "SIMULATION_POD_BUDGET", 5000))
+
+
+def new_cluster(sim: Simulation) -> Cluster:
+    """An empty cluster for ``sim``: its seed, tick and this server's pod budget."""
+    return Cluster(seed=sim.seed, tick=sim.tick, pod_budget=pod_budget())
 
 
 def _payloads(sim_id: int, after: int, upto: int) -> list[dict]:
@@ -195,10 +202,10 @@ def _restore(sim: Simulation) -> tuple[Cluster, int]:
         Snapshot.objects.filter(simulation_id=sim.id, seq__lte=sim.seq).order_by("-seq", "-id").first()
     )
     if snapshot is None:
-        cluster, base = _fresh_cluster(sim), 0
+        cluster, base = new_cluster(sim), 0
     else:
         try:
-            cluster, base = Cluster.restore(snapshot.state), snapshot.seq
+            cluster, base = Cluster.restore(snapshot.state, pod_budget=pod_budget()), snapshot.seq
         except (ValueError, KeyError, TypeError) as error:  # e.g. written by an older simulator
             logger.warning("simulation %s: snapshot at seq %s does not load (%r); replaying its history",
                            sim.id, snapshot.seq, error)
@@ -214,7 +221,7 @@ def _replay_history(sim: Simulation) -> Cluster:
     Accepted commands and command deltas correspond one to one, in order (a refused command
     has no delta). A reset's cluster came from its caller, so history before it cannot be redone.
     """
-    cluster = _fresh_cluster(sim)
+    cluster = new_cluster(sim)
     commands = iter(CommandRecord.objects.filter(simulation_id=sim.id, ok=True).order_by("index"))
     for payload in _stream_payloads(sim.id, 0, sim.seq):
         cause = payload.get("cause")
@@ -282,10 +289,10 @@ def _revision_images(cluster: Cluster, deployment: str) -> dict[int, list[str]]:
         owners = rs.get("metadata", {}).get("ownerReferences") or []
         if not any(o.get("kind") == "Deployment" and o.get("name") == deployment for o in owners):
             continue
-        revision = (rs["metadata"].get("annotations") or {}).get(REVISION_ANNOTATION)
-        if revision is not None:
+        revision = revision_number((rs["metadata"].get("annotations") or {}).get(REVISION_ANNOTATION))
+        if revision:
             containers = rs.get("spec", {}).get("template", {}).get("spec", {}).get("containers") or []
-            images[int(revision)] = [c.get("image", "") for c in containers]
+            images[revision] = [c.get("image", "") for c in containers]
     return images
 
 
@@ -637,12 +644,11 @@ def _manifest_changes(simulation_id: int, cluster: Cluster, command: str, args: 
 def _manifest_facts(cluster: Cluster, name: str, text: str, command: str) -> dict:
     """The delta's additive keys for a changed manifest: the text and what changed it."""
     annotations = cluster.get("deployment", name).get("metadata", {}).get("annotations") or {}
-    revision = annotations.get(REVISION_ANNOTATION)
     return {
         "manifest": text,
         "manifest_change": {
             "command": running_manifest.KUBECTL_COMMANDS.get(command, command),
-            "revision": int(revision) if revision else None,
+            "revision": revision_number(annotations.get(REVISION_ANNOTATION)) or None,
         },
     }
 
@@ -767,7 +773,7 @@ def set_clock(*, simulation_id: int, running: bool | None = None, speed: float |
 def _reset(*, simulation_id: int, cluster: Cluster | None) -> int:
     def change(m: _Mutation):
         # a copy per try: a lost race must not have taken the given cluster's pending changes
-        m.live.cluster = copy.deepcopy(cluster) if cluster is not None else _fresh_cluster(m.sim)
+        m.live.cluster = copy.deepcopy(cluster) if cluster is not None else new_cluster(m.sim)
         m.live.timeline = TimelineRecorder()
         m.command(name="reset", args={}, outcome={"result": None}, ok=True)
         marker = protocol.marker(t=m.live.cluster.now, label="reset")

@@ -8,7 +8,7 @@ from rolloutviz import demos, limits, protocol
 from rolloutviz.models import Deployment, Simulation
 from rolloutviz.services import commands, live, running_manifest
 from rolloutviz.services.errors import InvalidInput, NotFound
-from simulator import Cluster
+from simulator.timers import ms, seconds
 
 MAX_NAME_LENGTH = 200
 MAX_SEED = 2**63 - 1
@@ -27,9 +27,9 @@ def simulation_create(*, name: str = "", seed: int = 0, demo: str | None = None,
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
         raise InvalidInput(f"seed: must be an integer from 0 to {MAX_SEED}", field="seed")
     if (isinstance(tick, bool) or not isinstance(tick, (int, float))
-            or not MIN_TICK <= tick <= MAX_TICK):
-        raise InvalidInput(f"tick: must be a number from {MIN_TICK:g} to {MAX_TICK:g}",
-                           field="tick")
+            or not MIN_TICK <= tick <= MAX_TICK or seconds(ms(tick)) != tick):
+        raise InvalidInput(f"tick: must be a number from {MIN_TICK:g} to {MAX_TICK:g} "
+                           "in whole milliseconds", field="tick")
     chosen = None
     if demo:
         chosen = demos.get_demo(demo) if isinstance(demo, str) else None
@@ -97,7 +97,7 @@ def simulation_reset(*, simulation_id: int) -> int:
     """
     sim = simulation_get(simulation_id=simulation_id)
     chosen = demos.get_demo(sim.demo) if sim.demo else None
-    cluster = Cluster(seed=sim.seed, tick=sim.tick)
+    cluster = live.new_cluster(sim)
     if chosen:
         cluster.apply(chosen.manifest)
     with transaction.atomic():

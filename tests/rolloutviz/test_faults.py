@@ -106,9 +106,12 @@ async def _stall_and_recover(db_path, disk, processes, *, break_it, mend_it, rea
         break_it()
         await until(lambda: viewer.stalled() is not None, "the page to be told it stalled")
         assert viewer.stalled() == reason
-        # The API answers at once (SQLite may refuse even reads on a full disk: then a server error).
-        status, _ = api(port, f"/api/simulations/{sim_id}/")
-        assert status in (200, 500)
+        # The API answers at once, in JSON (SQLite may refuse even reads on a full disk: then 503
+        # with the reason).
+        status, body = api(port, f"/api/simulations/{sim_id}/")
+        assert status in (200, 503), body
+        if status == 503:
+            assert json.loads(body)["errors"][0]["message"].startswith("the database")
         frozen = viewer.latest()
         await asyncio.sleep(1.5)  # the clock keeps trying, and stays stalled
         assert viewer.stalled() == reason and viewer.latest() == frozen
