@@ -1,4 +1,5 @@
-"""ASGI entry point: Django for HTTP, origin-checked Channels routing for WebSockets."""
+"""ASGI entry point: Django for HTTP, origin-checked Channels routing for WebSockets (with the
+session and user, which decide a viewer's role as they do for HTTP)."""
 import os
 
 from django.core.asgi import get_asgi_application
@@ -7,6 +8,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rolloutviz.settings")
 # Django must be set up before the routing (and so the consumers and models) is imported.
 django_asgi_app = get_asgi_application()
 
+from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
@@ -15,7 +17,7 @@ from rolloutviz.routing import websocket_urlpatterns  # noqa: E402
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns)),
+        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
 

@@ -21,7 +21,7 @@ import tempfile
 import urllib.request
 from pathlib import Path
 
-from rolloutviz.local_processes import ROOT, DaphneServer, server_env
+from rolloutviz.local_processes import LOCAL_OPERATOR_TOKEN, ROOT, DaphneServer, server_env
 
 PRESENTER_SPEED = 10.0
 MANIFEST = """apiVersion: apps/v1
@@ -137,7 +137,7 @@ def scenario(root: Path, students: int, heavy: bool, seconds: float) -> dict:
             presenter = api.simulation("presenter", 10, speed=PRESENTER_SPEED, steps=20)
             api.call("POST", f"simulations/{presenter}/commands/set-image",
                      {"deployment": "web", "container": "app", "image": "nginx:1.16.1"})
-            socket = f"ws://127.0.0.1:{server.port}/ws/simulations/{{}}/"
+            socket = f"ws://127.0.0.1:{server.port}/ws/simulations/{{}}/?token={LOCAL_OPERATOR_TOKEN}"
             arrivals = asyncio.run(record(socket.format(presenter), server.url, seconds, warm_up=3.0,
                                           others=[socket.format(page) for page in pages]))
             load = Path("/proc/loadavg").read_text().split()[0]

@@ -21,11 +21,14 @@ import asyncio
 import json
 import logging
 
+from urllib.parse import parse_qs
+
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from rolloutviz import protocol, runner
+from rolloutviz import permissions, protocol, runner
 from rolloutviz.models import Simulation
+from rolloutviz.permissions import Role
 from rolloutviz.runner import faults, tail
 from rolloutviz.services import live, watching
 
@@ -126,6 +129,11 @@ class SimulationConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         self.simulation_id = int(self.scope["url_route"]["kwargs"]["simulation_id"])
         self.group = protocol.group_name(self.simulation_id)
+        self.role = await runner.in_thread(self.current_role)()
+        if self.role is None:  # a stranger learns nothing, not even whether it exists
+            await self.accept()
+            await self.refuse_missing()
+            return
         self.last_seq: int | None = None
         self.pending: dict[int, str] = {}  # deltas that arrived ahead of a missing one, or behind a snapshot
         self.gap_timer: asyncio.Task | None = None
@@ -143,8 +151,26 @@ class SimulationConsumer(AsyncWebsocketConsumer):
         self.request_snapshot()
         self.marker = asyncio.ensure_future(self.keep_marking_watched())
 
+    def current_role(self) -> Role | None:
+        """The viewer's role now (`permissions`, the same rules as HTTP): the session's, or a ``?token=``'s."""
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        token = query.get("token", [None])[0]
+        try:
+            who = permissions.principal(session=self.scope.get("session"), user=self.scope.get("user"), bearer=token)
+        except permissions.Unauthorized:
+            return None
+        return permissions.role_by_id(who, self.simulation_id)[1]
+
+    async def check_role(self) -> None:
+        """Close the socket if the viewer lost their role (a revoked link)."""
+        self.role = await runner.in_thread(self.current_role)()
+        if self.role is None:
+            await self.refuse_missing()
+
     async def disconnect(self, code: int) -> None:
-        for task in (self.gap_timer, self.snapshotting, self.asked, getattr(self, "marker", None)):
+        if not hasattr(self, "marker"):  # refused at connect: nothing was started
+            return
+        for task in (self.gap_timer, self.snapshotting, self.asked, self.marker):
             if task is not None:
                 task.cancel()
         if self.watched:
@@ -243,12 +269,17 @@ class SimulationConsumer(AsyncWebsocketConsumer):
         self.request_snapshot()
 
     async def keep_marking_watched(self) -> None:
-        """An open socket counts as watching: the simulation's clock does not stop for lack of viewers."""
+        """An open socket counts as watching: the simulation's clock does not stop for lack of viewers.
+        Each round also checks the viewer's role again, in case a revocation's message was lost."""
+        first = True
         while True:
             try:
+                if not first:
+                    await self.check_role()
                 await runner.in_thread(watching.mark_watched)(self.simulation_id)
             except Exception:  # the database may be away for a while; the next mark will do
                 logger.debug("marking simulation %s watched failed", self.simulation_id, exc_info=True)
+            first = False
             await asyncio.sleep(WATCH_MARK_SECONDS)
 
     # ------------------------------------------------------------ messages
@@ -284,6 +315,10 @@ class SimulationConsumer(AsyncWebsocketConsumer):
         status = protocol.decode(event["text"])
         self.stalled = status.get("reason") if status.get("state") == protocol.STALLED else None
         await self.send(text_data=event["text"])
+
+    async def simulation_revoked(self, event: dict) -> None:
+        """A link of this simulation was revoked: viewers who came through it are shown out."""
+        await self.check_role()
 
     async def simulation_gone(self, event: dict) -> None:
         """The simulation was deleted."""

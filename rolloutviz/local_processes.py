@@ -6,6 +6,7 @@ process group) whatever happened.
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -59,6 +60,10 @@ def wait_for(predicate, *, timeout: float, what: str, interval: float = 0.05):
         time.sleep(interval)
 
 
+# The operator token of the servers this process starts (tests, benchmarks): they and their clients share it.
+LOCAL_OPERATOR_TOKEN = secrets.token_urlsafe(24)
+
+
 def server_env(sqlite: Path, *, settings: str = "rolloutviz.settings", path: tuple[Path, ...] = (),
                root: Path = ROOT, **extra: str) -> dict:
     """The environment of a server process of the checkout ``root`` on its own SQLite file (``extra`` added last)."""
@@ -68,6 +73,7 @@ def server_env(sqlite: Path, *, settings: str = "rolloutviz.settings", path: tup
         ROLLOUTVIZ_SQLITE=str(sqlite),
         PYTHONPATH=os.pathsep.join(str(p) for p in (root, *path)),
         PYTHONUNBUFFERED="1",
+        ROLLOUTVIZ_OPERATOR_TOKEN=LOCAL_OPERATOR_TOKEN,
     )
     env.update(extra)
     return env

@@ -18,6 +18,7 @@ VERSION = 1
 LAYER_DELTA = "simulation.delta"  # one prepared delta text, with its seq
 LAYER_RESYNC = "simulation.resync"  # the state was replaced: every viewer needs a fresh snapshot
 LAYER_GONE = "simulation.gone"  # the simulation was deleted
+LAYER_REVOKED = "simulation.revoked"  # a link was revoked: viewers who came through it lose access
 LAYER_STATUS = "simulation.status"  # the simulation stalled (with why) or is live again
 
 # States of {"type": "status"} messages.
@@ -173,6 +174,11 @@ def layer_resync(*, seq: int) -> dict:
 def layer_gone(*, simulation_id: int) -> dict:
     """Tell every consumer of the group that the simulation no longer exists."""
     return {"type": LAYER_GONE, "sim": int(simulation_id)}
+
+
+def layer_revoked(*, simulation_id: int) -> dict:
+    """Tell every consumer of the group to check its viewer's role again (a link was revoked)."""
+    return {"type": LAYER_REVOKED, "sim": int(simulation_id)}
 
 
 def layer_status(*, simulation_id: int, state: str, reason: str = "") -> dict:

@@ -20,6 +20,7 @@ SIM_WORKERS             simulation worker processes per server process (default:
 SIM_JOB_DEADLINE        seconds one simulation job may run before its worker is replaced (default 30)
 SIMULATION_POD_BUDGET   pods one simulation may ask for: Σ replicas + maxSurge (default 5000)
 IDLE_STOP_SECONDS       a running clock nobody watches stops after this long (default 600; 0: never)
+ROLLOUTVIZ_OPERATOR_TOKEN  a fixed operator token (default: one made once and kept in the database)
 """
 from __future__ import annotations
 
@@ -208,6 +209,12 @@ SERVESTATIC_AUTOREFRESH = DEBUG
 # The page reads the CSRF cookie and sends it back in the X-CSRFToken header.
 CSRF_COOKIE_HTTPONLY = False
 CSRF_FAILURE_VIEW = "rolloutviz.views.api.csrf_failure"
+# A fixed operator token (as JUPYTER_TOKEN): every server of a deployment accepts it; empty, the
+# first `manage.py operator_link` makes one and keeps it in the database.
+OPERATOR_TOKEN = os.environ.get("ROLLOUTVIZ_OPERATOR_TOKEN", "")
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "home"
 
 LOGGING = {
     "version": 1,

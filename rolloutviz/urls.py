@@ -1,6 +1,7 @@
 """Top-level URL routes: the JSON API under /api/, the admin, and the pages; and the error
 handlers, which answer JSON under /api/ (`rolloutviz.views.errors`)."""
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
 from rolloutviz.views import api
@@ -17,6 +18,9 @@ api_patterns = [
     path("simulations/<int:sim_id>/timeline", api.simulation_timeline, name="timeline"),
     path("simulations/<int:sim_id>/export", api.simulation_export, name="export"),
     path("simulations/<int:sim_id>/kubectl", api.simulation_kubectl, name="kubectl"),
+    path("simulations/<int:sim_id>/copy", api.simulation_copy, name="copy"),
+    path("simulations/<int:sim_id>/links", api.simulation_links, name="links"),
+    path("simulations/<int:sim_id>/links/<str:token>", api.simulation_link, name="link"),
     # Last: every other /api/ address answers 404 as JSON, whatever DEBUG says.
     re_path(r"", api.no_route, name="no-route"),
 ]
@@ -24,6 +28,9 @@ api_patterns = [
 urlpatterns = [
     path("api/", include((api_patterns, "api"))),
     path("admin/", admin.site.urls),
+    # sign in / out for presenters (accounts are made by the operator in the admin)
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("rolloutviz.page_urls")),
 ]
 

@@ -53,3 +53,20 @@ def forget_cached_clusters():
     live = sys.modules.get("rolloutviz.services.live")
     if live is not None:
         live.forget()
+
+
+@pytest.fixture
+def client(client, django_user_model):
+    """Django's test client signed in as the operator (a superuser), who may do everything: the
+    suite's default caller. Tests of who may do what make their own strangers, viewers and editors
+    (tests/rolloutviz/test_access.py)."""
+    client.force_login(django_user_model.objects.create_superuser("operator", password="operator"))
+    return client
+
+
+@pytest.fixture
+def operator_token(db):
+    """The operator's token (`manage.py operator_link`): a bearer token and a socket's ``?token=`` that may do everything."""
+    from rolloutviz.services.links import operator_link
+
+    return operator_link().token

@@ -19,6 +19,12 @@ class InvalidInput(ServiceError):
     status = 400
 
 
+class Forbidden(ServiceError):
+    """The caller's role does not allow it."""
+
+    status = 403
+
+
 class NotFound(ServiceError):
     """The simulation, Deployment, pod or node does not exist."""
 

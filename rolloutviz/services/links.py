@@ -5,8 +5,12 @@ token also works as a bearer token (API, kubeconfig) and as a WebSocket's ``?tok
 """
 from __future__ import annotations
 
+from django.db import transaction
+
+from rolloutviz import protocol
 from rolloutviz.models import Link
-from rolloutviz.permissions import new_token
+from rolloutviz.permissions import configured_operator_link, new_token, remember_link
+from rolloutviz.services import live
 from rolloutviz.services.errors import InvalidInput, NotFound
 
 SHARE_ROLES = (Link.VIEW, Link.EDIT)
@@ -38,17 +42,29 @@ def link_list(*, simulation_id: int) -> list[Link]:
 
 
 def link_revoke(*, simulation_id: int, token: str) -> Link:
-    """Revoke a link: every grant made through it ends (returns what was revoked)."""
+    """Revoke a link: every grant made through it ends, and the sockets opened through it close
+    (their consumers check their role again). Returns what was revoked."""
     link = Link.objects.filter(simulation_id=simulation_id, token=token).first()
     if link is None:
         raise NotFound(f'link "{token}" not found')
     link.delete()
+    transaction.on_commit(lambda: live.publish(simulation_id, [protocol.layer_revoked(simulation_id=simulation_id)]))
+    return link
+
+
+def link_open(session, token: str, simulation_id: int | None = None) -> Link | None:
+    """Opening a link's URL: grant its role to the browser's session. A link opens only on its
+    own simulation's page (the operator's anywhere); None when the token names no such link."""
+    link = Link.objects.filter(token=token).first() if token else None
+    if link is None or (link.role != Link.OPERATOR and link.simulation_id != simulation_id):
+        return None
+    remember_link(session, link)
     return link
 
 
 def operator_link() -> Link:
-    """The operator's token (made once, then the same one every time)."""
-    link = Link.objects.filter(role=Link.OPERATOR, label="operator").order_by("id").first()
+    """The operator's token: the one ``OPERATOR_TOKEN`` fixes, else one made once and kept."""
+    link = configured_operator_link() or Link.objects.filter(role=Link.OPERATOR, label="operator").order_by("id").first()
     if link is None:
         link = Link.objects.create(token=new_token(), role=Link.OPERATOR, label="operator")
     return link

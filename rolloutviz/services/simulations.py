@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from rolloutviz import demos, limits, protocol
+from rolloutviz import demos, limits, permissions, protocol
 from rolloutviz.models import Deployment, Simulation
+from rolloutviz.permissions import Principal, Role
 from rolloutviz.services import commands, live, running_manifest
 from rolloutviz.services.errors import InvalidInput, NotFound
 from simulator.timers import ms, seconds
@@ -17,10 +18,11 @@ MIN_TICK, MAX_TICK = 0.1, 10.0  # simulated seconds per step
 
 
 def simulation_create(*, name: str = "", seed: int = 0, demo: str | None = None,
-                      tick: float = 1.0, owner_session: str = "") -> Simulation:
+                      tick: float = 1.0, owner_session: str = "", owner_user_id: int | None = None) -> Simulation:
     """A new simulation, paused at t=0; from a built-in demo, with its manifest applied.
 
-    ``owner_session`` is the session key of whoever creates it (empty: the operator's)."""
+    ``owner_session`` (a session's owner id, `permissions.owner_id`) and ``owner_user_id`` say
+    who owns it (neither: the operator)."""
     if not isinstance(name, str) or len(name) > MAX_NAME_LENGTH:
         raise InvalidInput(f"name: must be a string of at most {MAX_NAME_LENGTH} characters",
                            field="name")
@@ -40,23 +42,24 @@ def simulation_create(*, name: str = "", seed: int = 0, demo: str | None = None,
     with transaction.atomic():
         sim = Simulation.objects.create(
             name=name or (chosen.title if chosen else ""), seed=seed, tick=float(tick),
-            demo=chosen.key if chosen else "", owner_session=owner_session,
+            demo=chosen.key if chosen else "", owner_session=owner_session, owner_user_id=owner_user_id,
         )
         if chosen:
             commands.manifest_apply(simulation_id=sim.id, yaml_text=chosen.manifest)
     return sim
 
 
-def simulation_list() -> list[dict]:
-    """Every simulation, as the API lists them."""
-    return [simulation_summary(sim) for sim in Simulation.objects.order_by("id")]
+def simulation_list(who: Principal) -> list[dict]:
+    """The simulations ``who`` has a role in, as the API lists them (each with that role)."""
+    return [simulation_summary(sim, permissions.role_in(who, sim))
+            for sim in permissions.visible(who).order_by("id")]
 
 
-def simulation_summary(sim: Simulation) -> dict:
-    """``{"id", "name", "t", "seq", "speed", "running", ...}`` of one simulation."""
+def simulation_summary(sim: Simulation, role: Role | None = None) -> dict:
+    """``{"id", "name", "t", "seq", "speed", "running", ..., "role"}`` of one simulation."""
     return {"id": sim.id, "name": sim.name, "t": sim.sim_time, "seq": sim.seq,
             "speed": sim.speed, "running": sim.running, "demo": sim.demo, "seed": sim.seed,
-            "tick": sim.tick}
+            "tick": sim.tick, "public": sim.public, "role": role.name.lower() if role else None}
 
 
 def simulation_get(*, simulation_id: int) -> Simulation:

@@ -16,19 +16,24 @@ from django.core.handlers.asgi import ASGIRequest
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.views.csrf import csrf_failure as default_csrf_failure
-from django.views.decorators.csrf import ensure_csrf_cookie
+from django.middleware.csrf import CsrfViewMiddleware
+from django.views.decorators.csrf import csrf_exempt, ensure_csrf_cookie
 
-from rolloutviz import demos, limits
+from rolloutviz import demos, limits, permissions
+from rolloutviz.models import Link
+from rolloutviz.permissions import Role
 from rolloutviz.services import (
     commands,
+    copies,
     history,
     kubectl,
+    links,
     manifests,
     named_commands,
     simulations,
     watching,
 )
-from rolloutviz.services.errors import InvalidInput, ServiceError
+from rolloutviz.services.errors import Forbidden, InvalidInput, ServiceError
 from rolloutviz.views.errors import error, errors_response, handler404, is_api, unexpected
 from rolloutviz.views.request_body import MAX_MANIFEST_BODY_BYTES, json_body
 from simulator.errors import ValidationError
@@ -40,10 +45,22 @@ MAX_ID = 2**63 - 1  # ids are 64-bit: a larger one names no simulation
 ALL_METHODS = ("GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE")
 
 
-def endpoint(*methods: str, rate: limits.Rate | None = None):
-    """Allow only ``methods`` (else 405); charge state-changing calls to ``rate`` (429 when
-    over); note that the simulation in the URL is watched; answer every failure as JSON
-    (service errors with their status, anything unexpected as `errors.unexpected`)."""
+def endpoint(*methods: str, rate: limits.Rate | None = None, needs: dict[str, Role] | None = None):
+    """The checks every API view gets, in this order, each answered as JSON:
+
+    * the method (else 405);
+    * who is asking (`permissions.principal`: a bearer token, else the session; 401 for a
+      bad token) and, for the session, Django's CSRF check on unsafe methods (a bearer token
+      needs none: browsers never send one by themselves);
+    * for a URL naming a simulation, the caller's role in it: none is 404 (it does not exist
+      for them), too little is 403. ``needs`` maps a method to the role it takes; by default
+      reading takes view and changing takes edit;
+    * ``rate`` for state-changing calls (429 with Retry-After when over);
+    * then the view, with ``request.principal`` (and ``request.simulation``, ``request.role``);
+      service errors answer with their status, anything unexpected as `errors.unexpected`.
+    """
+    required = {method: Role.VIEW if method in SAFE_METHODS else Role.EDIT for method in methods}
+    required.update(needs or {})
 
     def wrap(view):
         @functools.wraps(view)
@@ -56,6 +73,9 @@ def endpoint(*methods: str, rate: limits.Rate | None = None):
             if kwargs.get("sim_id", 0) > MAX_ID:
                 return errors_response([error(f"simulation {kwargs['sim_id']} not found")], 404)
             try:
+                refused = _authorize(request, kwargs.get("sim_id"), required[request.method])
+                if refused is not None:
+                    return refused
                 if rate is not None and request.method not in SAFE_METHODS:
                     limits.charge(rate, limits.subjects(request))
                 if "sim_id" in kwargs:
@@ -74,9 +94,36 @@ def endpoint(*methods: str, rate: limits.Rate | None = None):
             except Exception as failure:  # noqa: BLE001 - every API answer is JSON, a 500 too
                 return unexpected(request, failure)
 
-        return inner
+        # the CSRF check is made above, after telling bearer tokens from sessions
+        return csrf_exempt(inner)
 
     return wrap
+
+
+def _authorize(request: HttpRequest, simulation_id: int | None, needed: Role) -> HttpResponse | None:
+    """Who is asking and whether they may: None to go on, else the refusal to answer with."""
+    header = request.headers.get("Authorization", "")
+    bearer = header[len("Bearer "):].strip() if header.startswith("Bearer ") else None
+    try:
+        request.principal = permissions.principal(session=request.session, user=request.user, bearer=bearer)
+    except permissions.Unauthorized as failure:
+        response = errors_response([error(f"Unauthorized: {failure}")], 401)
+        response["WWW-Authenticate"] = 'Bearer realm="rolloutviz"'
+        return response
+    if bearer is None and request.method not in SAFE_METHODS:
+        refused = CsrfViewMiddleware(lambda _: None).process_view(request, None, (), {})
+        if refused is not None:
+            return refused
+    if simulation_id is None:
+        return None
+    request.simulation, request.role = permissions.role_by_id(request.principal, simulation_id)
+    if request.role is None:
+        return errors_response([error(f"simulation {simulation_id} not found")], 404)
+    if request.role < needed:
+        return errors_response([error(
+            f"forbidden: {request.method} here needs the {needed.name.lower()} role; "
+            f"yours is {request.role.name.lower()}")], 403)
+    return None
 
 
 def _watched(simulation_id: int) -> None:
@@ -113,19 +160,31 @@ def demo_list(request: HttpRequest) -> JsonResponse:
 def simulation_collection(request: HttpRequest) -> JsonResponse:
     """GET simulations/: the list; POST: create one (``{"demo"?, "name"?, "seed"?, "tick"?}``)."""
     if request.method == "GET":
-        return JsonResponse(simulations.simulation_list(), safe=False)
+        return JsonResponse(simulations.simulation_list(request.principal), safe=False)
     body = json_body(request)
     unknown = sorted(set(body) - {"demo", "name", "seed", "tick"})
     if unknown:
         raise InvalidInput(f"{unknown[0]}: unknown field", field=unknown[0])
     sim = simulations.simulation_create(
         name=body.get("name", ""), seed=body.get("seed", 0), demo=body.get("demo"),
-        tick=body.get("tick", 1.0), owner_session=limits.session_key(request),
+        tick=body.get("tick", 1.0), **_owner(request),
     )
-    return JsonResponse(simulations.simulation_summary(sim), status=201)
+    return JsonResponse(simulations.simulation_summary(sim, permissions.role_in(request.principal, sim)),
+                        status=201)
 
 
-@endpoint("GET", "DELETE", rate=limits.COMMANDS)
+def _owner(request: HttpRequest) -> dict:
+    """Who owns what this request creates: its session (and account), or the operator for the
+    operator's token; a share link's token creates nothing (it reaches one simulation only)."""
+    who = request.principal
+    if who.bearer is not None and who.bearer.role != Link.OPERATOR:
+        raise Forbidden("forbidden: a link's token reaches only its own simulation")
+    if who.bearer is not None:
+        return {}
+    return {"owner_session": permissions.owner_id(request.session), "owner_user_id": who.user_id}
+
+
+@endpoint("GET", "DELETE", rate=limits.COMMANDS, needs={"DELETE": Role.OWNER})
 @ensure_csrf_cookie
 def simulation_detail(request: HttpRequest, sim_id: int):
     """GET simulations/<id>/: the snapshot state; DELETE: remove it with its history (204)."""
@@ -143,7 +202,7 @@ def simulation_apply(request: HttpRequest, sim_id: int) -> JsonResponse:
     return JsonResponse({"results": results})
 
 
-@endpoint("POST")
+@endpoint("POST", needs={"POST": Role.VIEW})  # reads only: what an apply would change
 def simulation_diff(request: HttpRequest, sim_id: int) -> JsonResponse:
     """POST simulations/<id>/diff ``{"yaml"}``: what an apply of it would change."""
     body = json_body(request, MAX_MANIFEST_BODY_BYTES)
@@ -213,6 +272,42 @@ def simulation_kubectl(request: HttpRequest, sim_id: int) -> JsonResponse:
     """GET simulations/<id>/kubectl?args=get+pods: a read-only kubectl text view."""
     return JsonResponse({"text": kubectl.kubectl_view(simulation_id=sim_id,
                                                       args=request.GET.get("args", ""))})
+
+
+# ---------------------------------------------------------------- sharing
+
+
+@endpoint("POST", rate=limits.CREATIONS, needs={"POST": Role.VIEW})
+def simulation_copy(request: HttpRequest, sim_id: int) -> JsonResponse:
+    """POST simulations/<id>/copy: a paused copy with its history, owned by the caller (201)."""
+    json_body(request)  # no fields yet; a body must still be well-formed
+    copy = copies.simulation_copy(simulation_id=sim_id, **_owner(request))
+    return JsonResponse(simulations.simulation_summary(copy, Role.OWNER), status=201)
+
+
+@endpoint("GET", "POST", rate=limits.COMMANDS, needs={"GET": Role.OWNER, "POST": Role.OWNER})
+def simulation_links(request: HttpRequest, sim_id: int) -> JsonResponse:
+    """GET simulations/<id>/links: the share links; POST ``{"role", "label"?}``: a new one (201)."""
+    if request.method == "GET":
+        return JsonResponse([_link(request, link) for link in links.link_list(simulation_id=sim_id)], safe=False)
+    body = json_body(request)
+    unknown = sorted(set(body) - {"role", "label"})
+    if unknown:
+        raise InvalidInput(f"{unknown[0]}: unknown field", field=unknown[0])
+    link = links.link_create(simulation_id=sim_id, role=body.get("role"), label=body.get("label", ""))
+    return JsonResponse(_link(request, link), status=201)
+
+
+@endpoint("DELETE", rate=limits.COMMANDS, needs={"DELETE": Role.OWNER})
+def simulation_link(request: HttpRequest, sim_id: int, token: str) -> HttpResponse:
+    """DELETE simulations/<id>/links/<token>: revoke it; its grants end, its sockets close (204)."""
+    links.link_revoke(simulation_id=sim_id, token=token)
+    return HttpResponse(status=204)
+
+
+def _link(request: HttpRequest, link: Link) -> dict:
+    return {"token": link.token, "url": request.build_absolute_uri(links.link_path(link)), "role": link.role,
+            "label": link.label, "created": link.created.isoformat()}
 
 
 @endpoint(*ALL_METHODS)

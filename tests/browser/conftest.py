@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from rolloutviz.local_processes import CHROMIUM, DaphneServer, launch_chromium, server_env
+from rolloutviz.local_processes import CHROMIUM, LOCAL_OPERATOR_TOKEN, DaphneServer, launch_chromium, server_env
 
 WAIT_MS = 60_000  # the longest any single wait in a browser test may take
 
@@ -51,10 +51,14 @@ def browser(daphne_server):
 
 
 @pytest.fixture
-def context(browser):
-    """A fresh browser context (own cookies and storage) per test."""
+def context(browser, daphne_server):
+    """A fresh browser context (own cookies and storage) per test, signed in as the operator
+    through the operator link (as whoever ran `make run`); tests of roles make their own contexts."""
     ctx = browser.new_context(viewport={"width": 1500, "height": 1000})
     ctx.set_default_timeout(WAIT_MS)
+    opener = ctx.new_page()
+    opener.goto(f"{daphne_server.url}/?token={LOCAL_OPERATOR_TOKEN}")
+    opener.close()
     try:
         yield ctx
     finally:

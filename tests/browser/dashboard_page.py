@@ -62,6 +62,23 @@ class Dashboard:
         page.goto(f"{base_url}/simulations/{sim_id}/")
         return cls(page, base_url).wait_for_snapshot()
 
+    @classmethod
+    def open_link(cls, page, url: str) -> "Dashboard":
+        """Open a share link (it grants its role to the browser, then shows the page)."""
+        page.goto(url)
+        page.wait_for_url("**/simulations/*/")
+        return cls(page, url.split("/simulations/")[0]).wait_for_snapshot()
+
+    def share(self, role: str) -> str:
+        """A new ``role`` link to this simulation (as its owner's page would make it): its URL."""
+        return self.js("""async ([sim, role]) => {
+          const csrf = document.cookie.split("; ").find((c) => c.startsWith("csrftoken="))?.split("=")[1];
+          const answer = await fetch(`/api/simulations/${sim}/links`, {method: "POST", credentials: "same-origin",
+            headers: {"Content-Type": "application/json", "X-CSRFToken": csrf}, body: JSON.stringify({role})});
+          if (answer.status !== 201) throw new Error(`links: HTTP ${answer.status}`);
+          return (await answer.json()).url;
+        }""", [self.sim_id, role])
+
     def wait_for_snapshot(self) -> "Dashboard":
         self.page.wait_for_function("document.body.dataset.lastSeq !== undefined")
         return self

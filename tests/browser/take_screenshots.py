@@ -11,7 +11,7 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from rolloutviz.local_processes import ROOT, launch_chromium
+from rolloutviz.local_processes import LOCAL_OPERATOR_TOKEN, ROOT, launch_chromium
 
 from conftest import live_server
 from dashboard_page import Dashboard
@@ -51,6 +51,7 @@ def main() -> None:
             context = browser.new_context(viewport=SIZE)
             context.set_default_timeout(60_000)
             page = context.new_page()
+            page.goto(f"{server.url}/?token={LOCAL_OPERATOR_TOKEN}")  # the operator link
 
             dash = mid_rollout(page, server.url)
             page.mouse.move(*hover_point(page, dash))

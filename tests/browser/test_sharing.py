@@ -11,7 +11,7 @@ def test_two_pages_see_the_same_rollout(browser, page, daphne_server):
     other_context = browser.new_context(viewport={"width": 1280, "height": 900})
     other_context.set_default_timeout(60_000)
     try:
-        viewer = Dashboard.open(other_context.new_page(), daphne_server.url, presenter.sim_id)
+        viewer = Dashboard.open_link(other_context.new_page(), presenter.share("view"))
         presenter.set_speed(10)
         presenter.play()
         viewer.wait("window.rolloutviz.store.clock.running === true")
@@ -37,7 +37,7 @@ def test_a_viewers_editor_follows_the_running_manifest_and_keeps_an_unsaved_edit
     other_context = browser.new_context(viewport={"width": 1280, "height": 900})
     other_context.set_default_timeout(60_000)
     try:
-        viewer = Dashboard.open(other_context.new_page(), daphne_server.url, presenter.sim_id)
+        viewer = Dashboard.open_link(other_context.new_page(), presenter.share("edit"))  # a co-presenter
         original = viewer.yaml()
         assert original == presenter.yaml() and "image: nginx:1.14.2" in original
         cursor = original.index("replicas:")  # the viewer's cursor, above the line that changes

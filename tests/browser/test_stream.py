@@ -7,7 +7,19 @@ import pytest
 
 pytestmark = pytest.mark.browser
 
-SIM = 4242
+SIM = 4242  # the messages' own sim field (the page goes by its address, a real simulation's)
+
+
+@pytest.fixture
+def sim_id(page, daphne_server) -> int:
+    """A real simulation to open the page of (its socket is then scripted by the test)."""
+    page.goto(daphne_server.url + "/")
+    return page.evaluate("""async () => {
+      const csrf = document.cookie.split("; ").find((c) => c.startsWith("csrftoken="))?.split("=")[1];
+      const answer = await fetch("/api/simulations/", {method: "POST", credentials: "same-origin",
+        headers: {"Content-Type": "application/json", "X-CSRFToken": csrf}, body: "{}"});
+      return (await answer.json()).id;
+    }""")
 
 
 def pod(name: str, rs: str) -> dict:
@@ -38,7 +50,7 @@ def segments(page, name: str) -> list:
     return page.evaluate("(n) => window.rolloutviz.store.timeline.pods.get(n)?.segments", name)
 
 
-def test_the_page_follows_the_protocol_rules(page, daphne_server):
+def test_the_page_follows_the_protocol_rules(page, daphne_server, sim_id):
     sockets, received = [], []
 
     def handler(ws):
@@ -47,9 +59,9 @@ def test_the_page_follows_the_protocol_rules(page, daphne_server):
         ws.send(json.dumps({"v": 1, "type": "snapshot", "sim": SIM, "seq": 10, "t": 5.0,
                             "state": state(10, 5.0, {"web-1-a": [[0.0, "Pending"]]})}))
 
-    page.route_web_socket(f"**/ws/simulations/{SIM}/", handler)
+    page.route_web_socket(f"**/ws/simulations/{sim_id}/", handler)
     page.route(f"**/api/**", lambda route: route.fulfill(json=[]))  # no demo steps for this simulation
-    page.goto(f"{daphne_server.url}/simulations/{SIM}/")
+    page.goto(f"{daphne_server.url}/simulations/{sim_id}/")
     page.wait_for_function("document.body.dataset.lastSeq === '10'")
     ws = sockets[0]
 
@@ -78,7 +90,7 @@ def test_the_page_follows_the_protocol_rules(page, daphne_server):
     assert page.locator("#connection").inner_text() == "live"
 
 
-def test_the_page_says_stalled_with_the_reason_and_live_again_with_the_next_delta(page, daphne_server):
+def test_the_page_says_stalled_with_the_reason_and_live_again_with_the_next_delta(page, daphne_server, sim_id):
     sockets = []
 
     def handler(ws):
@@ -86,9 +98,9 @@ def test_the_page_says_stalled_with_the_reason_and_live_again_with_the_next_delt
         ws.send(json.dumps({"v": 1, "type": "snapshot", "sim": SIM, "seq": 10, "t": 5.0,
                             "state": state(10, 5.0, {"web-1-a": [[0.0, "Pending"]]})}))
 
-    page.route_web_socket(f"**/ws/simulations/{SIM}/", handler)
+    page.route_web_socket(f"**/ws/simulations/{sim_id}/", handler)
     page.route(f"**/api/**", lambda route: route.fulfill(json=[]))
-    page.goto(f"{daphne_server.url}/simulations/{SIM}/")
+    page.goto(f"{daphne_server.url}/simulations/{sim_id}/")
     page.wait_for_function("document.body.dataset.lastSeq === '10'")
     label = page.locator("#connection")
     assert label.inner_text() == "live"

@@ -121,7 +121,7 @@ class Viewer:
     """A WebSocket viewer collecting what one server streams."""
 
     def __init__(self, port: int, sim_id: int) -> None:
-        self.url = f"ws://127.0.0.1:{port}/ws/simulations/{sim_id}/"
+        self.url = f"ws://127.0.0.1:{port}/ws/simulations/{sim_id}/?token={local_processes.LOCAL_OPERATOR_TOKEN}"
         self.origin = f"http://127.0.0.1:{port}"
         self.snapshot: dict | None = None
         self.deltas: dict[int, str] = {}

@@ -180,8 +180,9 @@ def test_wrong_method_is_405(client, simulation, method, path):
     assert answer["Allow"]
 
 
-def test_csrf_is_enforced_on_changes(simulation, web_yaml):
+def test_csrf_is_enforced_on_changes(simulation, web_yaml, django_user_model):
     strict = Client(enforce_csrf_checks=True)
+    strict.force_login(django_user_model.objects.create_superuser("strict", password="x"))
     url = f"/api/simulations/{simulation.id}/"
     refused = [
         post(strict, "/api/simulations/", {}),

@@ -14,7 +14,7 @@ from django.conf import settings as django_settings
 from django.db import connection
 from django.test import AsyncClient, Client, override_settings
 
-from rolloutviz.local_processes import DaphneServer, manage, server_env
+from rolloutviz.local_processes import LOCAL_OPERATOR_TOKEN, DaphneServer, manage, server_env
 from rolloutviz.models import Simulation
 from rolloutviz.services import watching
 from simulator import Cluster
@@ -199,7 +199,8 @@ def test_a_real_server_answers_a_fault_as_json_and_logs_the_reference_with_the_t
             raw.execute("DROP TABLE rolloutviz_commandrecord")
         request = urllib.request.Request(f"{server.url}/api/simulations/{sim_id}/commands/reset", b"{}",
                                          method="POST", headers={"Content-Type": "application/json",
-                                                                 "X-CSRFToken": token})
+                                                                 "X-CSRFToken": token,
+                                                                 "Authorization": f"Bearer {LOCAL_OPERATOR_TOKEN}"})
         with pytest.raises(urllib.error.HTTPError) as failure:
             web.open(request, timeout=60)
         answer = failure.value

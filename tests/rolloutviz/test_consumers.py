@@ -15,16 +15,21 @@ from rolloutviz.consumers import GAP_GRACE_SECONDS, RESYNC_MIN_SECONDS
 from rolloutviz.models import Simulation, TickRecord
 from rolloutviz.routing import websocket_urlpatterns
 from rolloutviz.services import commands, live
+from rolloutviz.services.links import operator_link
 
 pytestmark = pytest.mark.django_db(transaction=True)
 TIMEOUT = 5
 PUBLISH = live.publish
 
 
+OPERATOR = {}  # the operator's token, for sockets that may see every simulation
+
+
 @pytest.fixture(autouse=True)
 async def clean(settings):
     settings.CLOCK_MODE = "external"  # the tests drive time themselves
     live.forget()
+    OPERATOR["token"] = await database_sync_to_async(lambda: operator_link().token)()
     yield
     await get_channel_layer().flush()
     live.forget()
@@ -40,8 +45,10 @@ async def sim_id():
     return await database_sync_to_async(make)()
 
 
-def communicator(simulation_id):
-    return WebsocketCommunicator(URLRouter(websocket_urlpatterns), f"/ws/simulations/{simulation_id}/")
+def communicator(simulation_id, token=None):
+    """A socket to the simulation's stream, as the operator unless another ``token`` is given."""
+    return WebsocketCommunicator(URLRouter(websocket_urlpatterns),
+                                 f"/ws/simulations/{simulation_id}/?token={token or OPERATOR['token']}")
 
 
 async def connected(simulation_id):

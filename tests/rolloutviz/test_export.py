@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from django.test import AsyncClient
 
-from rolloutviz.local_processes import DaphneServer, manage, server_env
+from rolloutviz.local_processes import LOCAL_OPERATOR_TOKEN, DaphneServer, manage, server_env
 from rolloutviz.models import CommandRecord, Simulation, Snapshot, TickRecord
 from rolloutviz.services import commands, history, simulations
 
@@ -107,11 +107,12 @@ def _inflate(sim: Simulation, megabytes: int) -> int:
     return rows * size
 
 
-async def test_exporting_a_large_record_keeps_little_in_memory(recorded):
+async def test_exporting_a_large_record_keeps_little_in_memory(recorded, operator_token):
     from asgiref.sync import sync_to_async
 
     record_bytes = await sync_to_async(_inflate)(recorded, 80)
-    response = await AsyncClient().get(f"/api/simulations/{recorded.id}/export")
+    response = await AsyncClient().get(f"/api/simulations/{recorded.id}/export",
+                                       headers={"Authorization": f"Bearer {operator_token}"})
     assert response.status_code == 200 and response.is_async  # streamed, not built first
     assert response["Content-Disposition"] == f'attachment; filename="simulation-{recorded.id}.json"'
     tracemalloc.start()
@@ -147,9 +148,11 @@ def test_a_real_server_streams_a_large_record_in_bounded_memory(tmp_path):
     sim_id, record_bytes = map(int, out.splitlines()[-1].split())
     with DaphneServer(env, tmp_path / "daphne.log").start(migrate=False) as server:
         url = f"{server.url}/api/simulations/{sim_id}/export"
-        urllib.request.urlopen(f"{server.url}/api/simulations/{sim_id}/timeline?until=1").read()  # warm up
+        operator = {"Authorization": f"Bearer {LOCAL_OPERATOR_TOKEN}"}
+        urllib.request.urlopen(urllib.request.Request(f"{server.url}/api/simulations/{sim_id}/timeline?until=1",
+                                                      headers=operator)).read()  # warm up
         before = _peak_rss(server.process.pid)
-        with urllib.request.urlopen(url, timeout=120) as answer:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=operator), timeout=120) as answer:
             assert answer.headers["Transfer-Encoding"] == "chunked"
             body = answer.read()
         grown = _peak_rss(server.process.pid) - before

@@ -11,7 +11,7 @@ import urllib.request
 
 import pytest
 
-from rolloutviz.local_processes import free_port, wait_for
+from rolloutviz.local_processes import LOCAL_OPERATOR_TOKEN, free_port, wait_for
 
 from live_servers import TIMEOUT, Database, Processes, Viewer, django, redis_server, server_env, until
 
@@ -45,7 +45,8 @@ def prepared(env: dict, *, running: bool, speed: float = 10) -> int:
 
 def api(port: int, path: str, method: str = "GET") -> tuple[int, bytes]:
     request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method=method,
-                                     headers={"Origin": f"http://127.0.0.1:{port}"})
+                                     headers={"Origin": f"http://127.0.0.1:{port}",
+                                              "Authorization": f"Bearer {LOCAL_OPERATOR_TOKEN}"})
     try:
         with urllib.request.urlopen(request, timeout=TIMEOUT) as answer:
             return answer.status, answer.read()

@@ -9,7 +9,7 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
-from rolloutviz import limits
+from rolloutviz import limits, permissions
 from rolloutviz.local_processes import free_port
 from rolloutviz.models import Simulation
 
@@ -38,6 +38,14 @@ def created(client, **body) -> int:
     answer = post(client, "/api/simulations/", body)
     assert answer.status_code == 201, answer.content
     return answer.json()["id"]
+
+
+def session_with_link(client, sim_id: int, role: str = "edit") -> Client:
+    """Another browser session that opened a ``role`` link to the simulation."""
+    link = post(client, f"/api/simulations/{sim_id}/links", {"role": role}).json()
+    other = Client()
+    assert other.get(link["url"]).status_code == 302
+    return other
 
 
 def record(sim_id: int) -> tuple:
@@ -70,8 +78,10 @@ CALLS = {
 @pytest.mark.parametrize("last", sorted(CALLS))
 @pytest.mark.parametrize("first", ["step", "apply"])
 def test_state_changing_requests_share_one_budget_per_second(client, settings, first, last):
-    settings.LIMIT_COMMANDS_PER_SECOND = 3
+    settings.LIMIT_COMMANDS_PER_SECOND = 0  # (off while the editor's link is made)
     sim_id = created(client)
+    editor = session_with_link(client, sim_id)
+    settings.LIMIT_COMMANDS_PER_SECOND = 3
     sim = f"/api/simulations/{sim_id}/"
     assert [CALLS[first](client, sim).status_code for _ in range(3)] == [200, 200, 200]
     before = record(sim_id)
@@ -81,8 +91,8 @@ def test_state_changing_requests_share_one_budget_per_second(client, settings, f
     assert client.get(sim).status_code == 200
     assert client.get(sim + "timeline").status_code == 200
     assert post(client, sim + "diff", {"yaml": "kind: ["}).status_code == 400
-    # another session has its own budget
-    assert CALLS["step"](Client(), sim).status_code == 200
+    # another session (an editor through a link) has its own budget
+    assert CALLS["step"](editor, sim).status_code == 200
 
 
 def test_creations_per_minute(client, settings):
@@ -130,7 +140,8 @@ def test_a_made_up_session_cookie_owns_nothing(settings):
     sim_id = created(client)
     owner = Simulation.objects.get(pk=sim_id).owner_session
     assert owner and owner != "madeupmadeupmadeupmadeupmadeup00"
-    assert client.cookies["sessionid"].value == owner  # the new session's cookie
+    assert client.cookies["sessionid"].value != "madeupmadeupmadeupmadeupmadeup00"  # a new session
+    assert client.session[permissions.SESSION_OWNER] == owner  # which owns what it made
     assert post(client, f"/api/simulations/{sim_id}/commands/step").status_code == 200
     refused(post(client, f"/api/simulations/{sim_id}/commands/step"), 1, "at most 1 per second")
 

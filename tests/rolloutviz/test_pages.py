@@ -4,23 +4,19 @@ import html
 import re
 
 import pytest
-from django.test import Client
 
 from simulator.kubelet.images import BUILTIN_IMAGES, load_manifests, parse_image_behavior
 
-
-@pytest.fixture
-def client():
-    return Client(HTTP_HOST="127.0.0.1")
+pytestmark = pytest.mark.django_db  # (the client is the operator: conftest.py)
 
 
 @pytest.mark.parametrize(
     "path,page_name",
-    [("/", "home"), ("/simulations/7/", "simulation")],
+    [("/", "home"), ("/simulations/{id}/", "simulation")],
     ids=["home", "dashboard"],
 )
-def test_page_renders_its_entry_point_and_sets_the_csrf_cookie(client, path, page_name):
-    response = client.get(path)
+def test_page_renders_its_entry_point_and_sets_the_csrf_cookie(client, simulation, path, page_name):
+    response = client.get(path.format(id=simulation.id))
     assert response.status_code == 200
     body = response.content.decode()
     assert f'data-page="{page_name}"' in body
@@ -28,21 +24,21 @@ def test_page_renders_its_entry_point_and_sets_the_csrf_cookie(client, path, pag
     assert "csrftoken" in response.cookies
 
 
-def test_dashboard_names_its_simulation_and_offers_every_speed(client):
-    body = client.get("/simulations/7/").content.decode()
-    assert 'data-sim-id="7"' in body
+def test_dashboard_names_its_simulation_and_offers_every_speed(client, simulation):
+    body = client.get(f"/simulations/{simulation.id}/").content.decode()
+    assert f'data-sim-id="{simulation.id}"' in body and 'data-role="operator"' in body
     speeds = re.findall(r'<option value="([0-9.]+)">', body)
     assert speeds == ["0.5", "1", "2", "5", "10", "50"]
 
 
-def test_catalogue_lists_every_builtin_image(client):
-    body = client.get("/simulations/1/").content.decode()
+def test_catalogue_lists_every_builtin_image(client, simulation):
+    body = client.get(f"/simulations/{simulation.id}/").content.decode()
     offered = set(re.findall(r'data-use-image="([^"]+)"', body))
     assert offered == set(BUILTIN_IMAGES)
 
 
-def test_catalogue_examples_are_valid_image_behaviors(client):
-    body = client.get("/simulations/1/").content.decode()
+def test_catalogue_examples_are_valid_image_behaviors(client, simulation):
+    body = client.get(f"/simulations/{simulation.id}/").content.decode()
     examples = re.findall(r'<pre id="(example-[^"]+)">(.*?)</pre>', body, re.S)
     assert len(examples) == 3
     behaviors = {}

@@ -11,7 +11,7 @@ import pytest
 import websockets
 
 from live_scenario import WARM_UP_STEPS
-from rolloutviz.local_processes import free_port, wait_for
+from rolloutviz.local_processes import LOCAL_OPERATOR_TOKEN, free_port, wait_for
 
 from live_servers import Database, Processes, django, server_env
 from rolloutviz.models import TickRecord
@@ -83,7 +83,7 @@ async def test_restarted_server_streams_a_snapshot_then_the_next_deltas(server_d
     processes.kill(first)
     port = free_port()
     processes.daphne("daphne-2", port, env)
-    url = f"ws://127.0.0.1:{port}/ws/simulations/{sim_id}/"
+    url = f"ws://127.0.0.1:{port}/ws/simulations/{sim_id}/?token={LOCAL_OPERATOR_TOKEN}"
     async with websockets.connect(url, origin=f"http://127.0.0.1:{port}", open_timeout=10) as socket:
         snapshot = json.loads(await asyncio.wait_for(socket.recv(), 15))
         assert snapshot["type"] == "snapshot" and snapshot["seq"] >= SETUP_SEQ + 5

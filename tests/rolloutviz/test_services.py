@@ -3,9 +3,12 @@ import json
 
 import pytest
 
+from rolloutviz import permissions
 from rolloutviz.models import CommandRecord, Deployment, Revision, Simulation, TickRecord
+from rolloutviz.permissions import Role
 from rolloutviz.services import commands, history, kubectl, manifests, simulations
 from rolloutviz.services.errors import InvalidInput, NotFound, Refused, TooLarge
+from rolloutviz.services.links import operator_link
 from simulator.api.yaml_source import MAX_MANIFEST_BYTES
 from simulator.errors import ValidationError
 
@@ -62,7 +65,9 @@ def test_create_from_demo_applies_its_manifest():
 
 
 def test_list_and_get(simulation):
-    assert simulations.simulation_list() == [simulations.simulation_summary(simulation)]
+    operator = permissions.principal(bearer=operator_link().token)
+    assert simulations.simulation_list(operator) == [simulations.simulation_summary(simulation, Role.OPERATOR)]
+    assert simulations.simulation_list(permissions.principal(session={})) == []  # a stranger's
     with pytest.raises(NotFound):
         simulations.simulation_get(simulation_id=simulation.id + 1)
 
