@@ -40,6 +40,8 @@ MAX_PENDING = 2000  # deltas kept behind a snapshot in flight; beyond, the snaps
 RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0)  # waits between tries after a failure (the last repeats)
 RESYNC_MIN_SECONDS = 1.0  # a client's resync requests coalesce into one snapshot per this long
 WATCH_MARK_SECONDS = 60.0  # an open socket tells `watching` it is there this often
+PRESENCE_SECONDS = 10.0  # a viewer's page tells the presenters it is there this often
+VIEW_MIN_SECONDS = 0.1  # a presenter's view goes out at most this often (the latest one wins)
 
 
 def _retry_delay(failures: int) -> float:
@@ -94,8 +96,9 @@ class _WatchedLayer:
         failures = 0
         while True:
             try:
-                if failures:  # the layer may have restarted empty: join the group again first
-                    await self.layer.group_add(self.consumer.group, channel)
+                if failures:  # the layer may have restarted empty: join the groups again first
+                    for group in self.consumer.groups:
+                        await self.layer.group_add(group, channel)
                     await self.consumer.layer_back()
                     failures = 0
                 return await self.layer.receive(channel)
@@ -134,6 +137,13 @@ class SimulationConsumer(AsyncWebsocketConsumer):
             await self.accept()
             await self.refuse_missing()
             return
+        self.presenting = self.role >= Role.OWNER
+        # presenters hear who watches; everyone else tells them now and then
+        self.groups = [self.group] + ([protocol.presenters_group(self.simulation_id)] if self.presenting else [])
+        self.audience: dict[str, float] = {}  # (presenters) viewer channel -> loop time last heard
+        self.told_audience = 0  # (presenters) the count last told (none yet: nothing to say)
+        self.view_out: asyncio.Task | None = None  # (presenters) the throttled view on its way
+        self.next_view: dict | None = None
         self.last_seq: int | None = None
         self.pending: dict[int, str] = {}  # deltas that arrived ahead of a missing one, or behind a snapshot
         self.gap_timer: asyncio.Task | None = None
@@ -145,11 +155,13 @@ class SimulationConsumer(AsyncWebsocketConsumer):
         self.watched = False
         await self.accept()
         try:
-            await self.channel_layer.group_add(self.group, self.channel_name)
+            for group in self.groups:
+                await self.channel_layer.group_add(group, self.channel_name)
         except Exception as error:  # the layer is away: its receive loop retries and joins
             await self.layer_lost(error)
         self.request_snapshot()
         self.marker = asyncio.ensure_future(self.keep_marking_watched())
+        self.presence = asyncio.ensure_future(self.keep_presence())
 
     def current_role(self) -> Role | None:
         """The viewer's role now (`permissions`, the same rules as HTTP): the session's, or a ``?token=``'s."""
@@ -170,13 +182,17 @@ class SimulationConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         if not hasattr(self, "marker"):  # refused at connect: nothing was started
             return
-        for task in (self.gap_timer, self.snapshotting, self.asked, self.marker):
+        for task in (self.gap_timer, self.snapshotting, self.asked, self.marker, self.presence, self.view_out):
             if task is not None:
                 task.cancel()
         if self.watched:
             tail.current().unwatch(self.simulation_id)
         try:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+            if not self.presenting:
+                await self.channel_layer.group_send(protocol.presenters_group(self.simulation_id),
+                                                    protocol.layer_presence(channel=self.channel_name, here=False))
+            for group in self.groups:
+                await self.channel_layer.group_discard(group, self.channel_name)
         except Exception:  # the layer is away; it forgets the channel by itself
             pass
 
@@ -282,6 +298,61 @@ class SimulationConsumer(AsyncWebsocketConsumer):
             first = False
             await asyncio.sleep(WATCH_MARK_SECONDS)
 
+    # ------------------------------------------------------------ presenter mode
+
+    async def keep_presence(self) -> None:
+        """A viewer's page says it is here now and then; a presenter's page counts who said so lately."""
+        while True:
+            try:
+                if self.presenting:
+                    await self.tell_audience()
+                else:
+                    await self.channel_layer.group_send(protocol.presenters_group(self.simulation_id),
+                                                        protocol.layer_presence(channel=self.channel_name, here=True))
+            except Exception:  # the layer is away: the next round will do
+                logger.debug("presence of simulation %s failed", self.simulation_id, exc_info=True)
+            await asyncio.sleep(PRESENCE_SECONDS)
+
+    async def tell_audience(self) -> None:
+        """Tell the presenter how many pages watch, when that changed (silent ones drop out)."""
+        now = asyncio.get_running_loop().time()
+        self.audience = {c: seen for c, seen in self.audience.items() if now - seen < 2.5 * PRESENCE_SECONDS}
+        if len(self.audience) != self.told_audience:
+            self.told_audience = len(self.audience)
+            await self.send(text_data=protocol.encode(
+                protocol.audience_message(sim=self.simulation_id, viewers=self.told_audience)))
+
+    async def simulation_presence(self, event: dict) -> None:
+        """(Presenters) a viewer's page is here, or gone."""
+        if event["here"]:
+            self.audience[event["channel"]] = asyncio.get_running_loop().time()
+        else:
+            self.audience.pop(event["channel"], None)
+        await self.tell_audience()
+
+    async def present(self, view) -> None:
+        """(Presenters) pass the page's view on to the pages that follow it, at most every `VIEW_MIN_SECONDS`."""
+        view = protocol.clean_view(view)
+        if view is None:
+            await self.send(text_data=protocol.encode(protocol.error_message(
+                code=protocol.BAD_REQUEST, message="view: expected {start, span, follow, selected}")))
+            return
+        self.next_view = view
+        if self.view_out is None or self.view_out.done():
+            self.view_out = asyncio.ensure_future(self._send_views())
+
+    async def _send_views(self) -> None:
+        while self.next_view is not None:
+            view, self.next_view = self.next_view, None
+            await self.channel_layer.group_send(self.group, protocol.layer_view(
+                simulation_id=self.simulation_id, view=view, sender=self.channel_name))
+            await asyncio.sleep(VIEW_MIN_SECONDS)
+
+    async def simulation_view(self, event: dict) -> None:
+        """The presenter's view: pass it on (the presenter's own page excepted)."""
+        if event["sender"] != self.channel_name:
+            await self.send(text_data=event["text"])
+
     # ------------------------------------------------------------ messages
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
@@ -289,12 +360,16 @@ class SimulationConsumer(AsyncWebsocketConsumer):
             message = json.loads(text_data or "")
         except ValueError:
             message = None
-        if isinstance(message, dict) and message.get("type") == "resync":
+        kind = message.get("type") if isinstance(message, dict) else None
+        if kind == "resync":
             await self.client_resync()
             return
-        error = protocol.error_message(
-            code=protocol.BAD_REQUEST, message='expected {"type": "resync"}; commands go over HTTP'
-        )
+        if kind == "view" and self.presenting:
+            await self.present(message.get("view"))
+            return
+        expected = '{"type": "resync"} or, from a presenter, {"type": "view", ...}' if self.presenting else (
+            '{"type": "resync"}')
+        error = protocol.error_message(code=protocol.BAD_REQUEST, message=f"expected {expected}; commands go over HTTP")
         await self.send(text_data=protocol.encode(error))
 
     async def simulation_delta(self, event: dict) -> None:

@@ -10,6 +10,7 @@ msgpack serialiser unchanged.
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 VERSION = 1
@@ -19,6 +20,8 @@ LAYER_DELTA = "simulation.delta"  # one prepared delta text, with its seq
 LAYER_RESYNC = "simulation.resync"  # the state was replaced: every viewer needs a fresh snapshot
 LAYER_GONE = "simulation.gone"  # the simulation was deleted
 LAYER_REVOKED = "simulation.revoked"  # a link was revoked: viewers who came through it lose access
+LAYER_VIEW = "simulation.view"  # the presenter's view (time window, selected pod) for viewers who follow
+LAYER_PRESENCE = "simulation.presence"  # a viewer is here / gone (sent to the presenters' group only)
 LAYER_STATUS = "simulation.status"  # the simulation stalled (with why) or is live again
 
 # States of {"type": "status"} messages.
@@ -132,6 +135,44 @@ def status_message(*, sim: int, state: str, reason: str = "") -> dict:
     return {"v": VERSION, "type": "status", "sim": int(sim), "state": state, "reason": str(reason)}
 
 
+# What a presenter's page may tell its viewers about its view, and the type of each value.
+VIEW_FIELDS = {"start": float, "span": float, "follow": bool, "selected": (str, type(None))}
+MAX_VIEW_TEXT = 253  # a selected pod's name is a Kubernetes name
+
+
+def clean_view(view) -> dict | None:
+    """A presenter's ``view`` with only known, well-typed, bounded fields; None when it is no such thing.
+
+    ``start``/``span`` are the timeline's window in sim seconds, ``follow`` whether it keeps
+    "now" in sight, ``selected`` the pod whose details are open (or None).
+    """
+    if not isinstance(view, dict) or not set(view) <= set(VIEW_FIELDS):
+        return None
+    cleaned = {}
+    for key, value in view.items():
+        kind = VIEW_FIELDS[key]
+        if kind is float:
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                return None
+            value = float(value)
+        elif not isinstance(value, kind) or (isinstance(value, str) and len(value) > MAX_VIEW_TEXT):
+            return None
+        cleaned[key] = value
+    if cleaned.get("span", 1.0) <= 0:
+        return None
+    return cleaned
+
+
+def presenter_message(*, sim: int, view: dict) -> dict:
+    """The presenter's view, for the pages that follow it (a `clean_view`)."""
+    return {"v": VERSION, "type": "presenter", "sim": int(sim), "view": view}
+
+
+def audience_message(*, sim: int, viewers: int) -> dict:
+    """How many other pages watch the simulation (told to the presenter's pages)."""
+    return {"v": VERSION, "type": "audience", "sim": int(sim), "viewers": int(viewers)}
+
+
 def state_dict(
     *,
     sim: int,
@@ -179,6 +220,22 @@ def layer_gone(*, simulation_id: int) -> dict:
 def layer_revoked(*, simulation_id: int) -> dict:
     """Tell every consumer of the group to check its viewer's role again (a link was revoked)."""
     return {"type": LAYER_REVOKED, "sim": int(simulation_id)}
+
+
+def presenters_group(simulation_id: int) -> str:
+    """The channel-layer group of one simulation's presenter pages (owners): they hear who is watching."""
+    return f"simulation.{int(simulation_id)}.presenters"
+
+
+def layer_view(*, simulation_id: int, view: dict, sender: str) -> dict:
+    """The presenter's view for every consumer of the group (the sender's own page excepted)."""
+    return {"type": LAYER_VIEW, "sender": sender,
+            "text": encode(presenter_message(sim=simulation_id, view=view))}
+
+
+def layer_presence(*, channel: str, here: bool) -> dict:
+    """A viewer's page is here (sent again now and then) or gone, for the presenters' group."""
+    return {"type": LAYER_PRESENCE, "channel": channel, "here": bool(here)}
 
 
 def layer_status(*, simulation_id: int, state: str, reason: str = "") -> dict:

@@ -55,6 +55,12 @@ def forget_cached_clusters():
         live.forget()
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Accounts made by tests need no slow key stretching."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def client(client, django_user_model):
     """Django's test client signed in as the operator (a superuser), who may do everything: the

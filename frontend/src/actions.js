@@ -85,7 +85,7 @@ export class ActionsPanel {
     const rows = this.history().reverse().map((h) => {
       const isCurrent = h.revision === current;
       const button = isCurrent ? `<span class="badge">current</span>`
-        : `<button type="button" data-rollback="${h.revision}">Roll back to this</button>`;
+        : `<button type="button" data-rollback="${h.revision}" data-needs="edit">Roll back to this</button>`;
       return `<tr${isCurrent ? ' class="current"' : ""} data-revision="${h.revision}"><td>${h.revision}</td><td>${esc((h.images || []).join(", "))}</td>` +
         `<td>${esc(h.change_cause || "<none>")}</td><td>${button}</td></tr>`;
     });
@@ -105,7 +105,7 @@ export class ActionsPanel {
       const ready = (node.status?.conditions || []).find((c) => c.type === "Ready")?.status === "True";
       const name = node.metadata.name;
       return `<li><span class="node-state ${ready ? "up" : "down"}">${ready ? "Ready" : "NotReady"}</span> ${esc(name)} ` +
-        `<button type="button" data-node="${esc(name)}" data-ready="${!ready}">${ready ? "Take down" : "Bring up"}</button></li>`;
+        `<button type="button" data-node="${esc(name)}" data-ready="${!ready}" data-needs="edit">${ready ? "Take down" : "Bring up"}</button></li>`;
     });
     this.root.querySelector("#nodes").innerHTML = rows.join("") || "<li>no nodes</li>";
   }

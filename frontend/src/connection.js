@@ -7,9 +7,12 @@ const CLOSE_NOT_FOUND = 4404; // the server's close code for a simulation that d
  * Connect the store to /ws/simulations/<id>/. Deltas with seq <= the last seen are dropped,
  * a gap asks the server for a fresh snapshot, unknown message types are ignored.
  * onStatus(text, kind) reports the connection state ("live", "stalled: <reason>", a clock that
- * cannot keep its speed, …); onError(message) server errors.
+ * cannot keep its speed, …); onError(message) server errors; onOpen() each (re)connection;
+ * onPresenter(view) the presenter's view and onAudience(n) how many watch (presenter mode).
+ * Returns { send(message) } for the presenter's page.
  */
-export function connectStream(simId, store, { onStatus = () => {}, onError = () => {}, stats = null } = {}) {
+export function connectStream(simId, store, { onStatus = () => {}, onError = () => {}, onOpen = () => {},
+  onPresenter = () => {}, onAudience = () => {}, stats = null } = {}) {
   let socket = null;
   let awaitingSnapshot = true;
   let retryDelay = 500;
@@ -35,6 +38,7 @@ export function connectStream(simId, store, { onStatus = () => {}, onError = () 
     show("connecting…", "pending");
     socket.addEventListener("open", () => {
       retryDelay = 500;
+      onOpen();
     });
     socket.addEventListener("message", (event) => {
       const started = performance.now();
@@ -82,9 +86,17 @@ export function connectStream(simId, store, { onStatus = () => {}, onError = () 
     } else if (msg.type === "status") {
       if (msg.state === "stalled") show(`stalled: ${msg.reason || "unknown reason"}`, "bad");
       else if (msg.state === "live") live(store.clock);
+    } else if (msg.type === "presenter") {
+      onPresenter(msg.view);
+    } else if (msg.type === "audience") {
+      onAudience(msg.viewers);
     } else if (msg.type === "error") {
       onError(msg.message || msg.code);
     }
+  }
+
+  function send(message) {
+    if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
   }
 
   // Tests and the benchmark wait on these attributes instead of on wall-clock time.
@@ -94,6 +106,7 @@ export function connectStream(simId, store, { onStatus = () => {}, onError = () 
   }
 
   open();
+  return { send };
 }
 
 /** The label of a running clock that cannot keep its chosen speed. */

@@ -13,6 +13,9 @@ import { confirmDialog, notify } from "./dialogs.js";
 import { legendHtml } from "./palette.js";
 import { bindShortcuts } from "./keyboard.js";
 import { showDemoSteps } from "./demo_steps.js";
+import { presenterMode } from "./presenter.js";
+import { gateControls } from "./role.js";
+import { initSharing } from "./sharing.js";
 
 /** Canvas draw and message handling times, read by the browser tests and the benchmark. */
 class FrameStats {
@@ -87,6 +90,8 @@ export function initDashboard() {
     editor.load();
   });
   document.getElementById("legend").innerHTML = legendHtml();
+  gateControls();
+  initSharing(simId);
 
   bindZoomButtons(view, store);
   showDemoSteps(document.getElementById("demo-steps"), simId, sim).catch((error) => notify(error.message, "error"));
@@ -106,14 +111,17 @@ export function initDashboard() {
   document.getElementById("help-open").addEventListener("click", () => document.getElementById("help-dialog").showModal());
 
   const connectionLabel = document.getElementById("connection");
-  connectStream(simId, store, {
+  const presenter = presenterMode(store, view, timeline);
+  const stream = connectStream(simId, store, {
     onStatus: (text, kind) => {
       connectionLabel.textContent = text;
       connectionLabel.dataset.state = kind;
     },
     onError: (message) => notify(message, "error"),
+    ...presenter.callbacks,
     stats,
   });
+  presenter.start(stream);
   window.rolloutviz = { store, view, stats, timeline, chart, editor };
 }
 
@@ -151,12 +159,12 @@ function bindCatalogue(editor) {
 function setupLargeMode(canvases) {
   const button = document.getElementById("large-mode");
   const apply = (on) => {
-    document.body.classList.toggle("large", on);
+    document.documentElement.classList.toggle("large", on);
     button.setAttribute("aria-pressed", String(on));
     for (const c of canvases) c.setLarge(on);
     localStorage.setItem("rolloutviz.large", on ? "1" : "0");
   };
-  const toggle = () => apply(!document.body.classList.contains("large"));
+  const toggle = () => apply(!document.documentElement.classList.contains("large"));
   button.addEventListener("click", toggle);
   apply(localStorage.getItem("rolloutviz.large") === "1" || new URLSearchParams(location.search).has("large"));
   return toggle;

@@ -13,7 +13,7 @@ export async function showDemoSteps(root, simId, sim) {
   const list = root.querySelector("ol");
   list.innerHTML = demo.steps.map((step, i) =>
     `<li data-step="${i}"><div class="step-head"><b>${esc(step.title)}</b>` +
-    `<button type="button" data-run-step="${i}">Run</button></div>` +
+    `<button type="button" data-run-step="${i}" data-needs="edit">Run</button></div>` +
     `<p>${esc(step.explanation || "")}</p>` +
     (step.kubectl ? `<code class="kubectl-line">$ ${esc(step.kubectl)}</code>` : "") +
     `<pre class="step-output" hidden></pre></li>`).join("");

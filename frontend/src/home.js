@@ -3,6 +3,7 @@ import { api } from "./api.js";
 import { esc } from "./timeline.js";
 import { formatSimTime } from "./view.js";
 import { notify } from "./dialogs.js";
+import { copyToSandbox } from "./sharing.js";
 
 async function create(body) {
   try {
@@ -13,15 +14,31 @@ async function create(body) {
   }
 }
 
+const ROLE_LABEL = { view: "watching", edit: "editing", owner: "yours", operator: "operator" };
+
+function simItem(s) {
+  const own = s.role === "owner" || s.role === "operator";
+  return `<li><a href="/simulations/${s.id}/">${esc(s.name || `simulation ${s.id}`)}</a>` +
+    `<span class="muted"> · ${esc(ROLE_LABEL[s.role] || s.role)} · t ${formatSimTime(s.t)} · ${s.running ? `running ${s.speed}×` : "paused"}</span>` +
+    (own ? "" : ` <button type="button" class="link" data-copy="${s.id}">copy to my sandbox</button>`) +
+    (own ? ` <button type="button" class="link danger" data-delete="${s.id}" aria-label="Delete ${esc(s.name || s.id)}">delete</button>` : "") +
+    "</li>";
+}
+
+/** Fill a list; with no `empty` text, its section shows only when it has something. */
+function fill(id, sims, empty) {
+  const list = document.getElementById(id);
+  list.innerHTML = sims.length ? sims.map(simItem).join("") : empty;
+  if (!empty) list.closest("section").hidden = !sims.length;
+}
+
 async function renderSimulations() {
-  const list = document.getElementById("simulations");
   const sims = await api("GET", "simulations/");
-  list.innerHTML = sims.length
-    ? sims.map((s) =>
-      `<li><a href="/simulations/${s.id}/">${esc(s.name || `simulation ${s.id}`)}</a>` +
-      `<span class="muted"> · t ${formatSimTime(s.t)} · ${s.running ? `running ${s.speed}×` : "paused"}</span>` +
-      ` <button type="button" class="link danger" data-delete="${s.id}" aria-label="Delete ${esc(s.name || s.id)}">delete</button></li>`).join("")
-    : `<li class="muted">No simulations yet. Start one from a demo or an empty one.</li>`;
+  const own = (s) => s.role === "owner" || s.role === "operator";
+  fill("simulations", sims.filter(own),
+    `<li class="muted">No simulations yet. Start one from a demo or an empty one.</li>`);
+  fill("shared", sims.filter((s) => !own(s) && !s.public), "");
+  fill("class-demos", sims.filter((s) => !own(s) && s.public), "");
 }
 
 async function renderDemos() {
@@ -39,7 +56,9 @@ export async function initHome() {
     if (button) create({ demo: button.dataset.demo });
   });
   document.getElementById("new-empty").addEventListener("click", () => create({}));
-  document.getElementById("simulations").addEventListener("click", async (e) => {
+  document.querySelector(".home").addEventListener("click", async (e) => {
+    const copy = e.target.closest("[data-copy]");
+    if (copy) await copyToSandbox(copy.dataset.copy);
     const button = e.target.closest("[data-delete]");
     if (!button) return;
     try {

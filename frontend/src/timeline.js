@@ -50,6 +50,7 @@ export class Timeline {
     this.rowTops = [];
     this.layoutVersion = -1;
     this.selected = null;
+    this.selectionListeners = new Set();
     this.hover = null;
     this.dirty = true;
     this.large = false;
@@ -413,7 +414,13 @@ export class Timeline {
   select(name) {
     this.selected = name;
     this.onSelect(name);
+    for (const fn of this.selectionListeners) fn(name);
     this.invalidate();
+  }
+
+  /** Call fn(podName|null) whenever the selected pod changes (presenter mode shares it). */
+  onSelectionChange(fn) {
+    this.selectionListeners.add(fn);
   }
 
   podRows() {

@@ -52,6 +52,21 @@ export class TimeView {
     this.changed();
   }
 
+  /** What a presenter's page shares: the window's start and span, and whether it follows now. */
+  state(now) {
+    const [start] = this.window(now);
+    return { start, span: this.span, follow: this.follow };
+  }
+
+  /** Show what a presenter shows (a `state()` of theirs). */
+  setState({ start, span, follow }) {
+    this.autoSpan = false;
+    this.span = span;
+    this.end = start + span;
+    this.follow = follow;
+    this.changed();
+  }
+
   followNow() {
     this.follow = true;
     this.changed();

@@ -169,8 +169,8 @@ def simulation_collection(request: HttpRequest) -> JsonResponse:
         name=body.get("name", ""), seed=body.get("seed", 0), demo=body.get("demo"),
         tick=body.get("tick", 1.0), **_owner(request),
     )
-    return JsonResponse(simulations.simulation_summary(sim, permissions.role_in(request.principal, sim)),
-                        status=201)
+    creator = Role.OPERATOR if request.principal.operator else Role.OWNER
+    return JsonResponse(simulations.simulation_summary(sim, creator), status=201)
 
 
 def _owner(request: HttpRequest) -> dict:
