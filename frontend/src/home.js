@@ -18,9 +18,9 @@ async function renderSimulations() {
   const sims = await api("GET", "simulations/");
   list.innerHTML = sims.length
     ? sims.map((s) =>
-      `<li><a href="/simulations/${s.id}/">${esc(s.name || `simulation ${s.id}`)}</a>` +
-      `<span class="muted"> · t ${formatSimTime(s.t)} · ${s.running ? `running ${s.speed}×` : "paused"}</span>` +
-      ` <button type="button" class="link danger" data-delete="${s.id}" aria-label="Delete ${esc(s.name || s.id)}">delete</button></li>`).join("")
+      `<li><a href="/simulations/${encodeURIComponent(s.id)}/">${esc(s.name || `simulation ${s.id}`)}</a>` +
+      `<span class="muted"> · t ${esc(formatSimTime(s.t))} · ${s.running ? `running ${esc(s.speed)}×` : "paused"}</span>` +
+      ` <button type="button" class="link danger" data-delete="${esc(s.id)}" aria-label="Delete ${esc(s.name || s.id)}">delete</button></li>`).join("")
     : `<li class="muted">No simulations yet. Start one from a demo or an empty one.</li>`;
 }
 
