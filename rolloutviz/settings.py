@@ -32,6 +32,7 @@ HTTPS-only cookies, HSTS and the proxy header on top of these (see that module).
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -64,7 +65,19 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def env_networks(name: str, default: list[str]) -> list[str]:
+    """Read a comma-separated list of IP addresses or networks (``10.0.0.0/8``), each checked."""
+    entries = env_list(name, default)
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"{name}: {entry!r} is not an IP address or network") from exc
+    return entries
+
+
 LOOPBACK_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
+LOOPBACK_NETWORKS = ["127.0.0.0/8", "::1"]
 DEBUG = env_bool("DJANGO_DEBUG", False)
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", LOOPBACK_HOSTS)
 # The fallback key only serves the embedded default on loopback; anything reachable from
@@ -183,9 +196,9 @@ LIMIT_RUNNING_PER_SESSION = env_int("LIMIT_RUNNING_PER_SESSION", 10)
 LIMIT_PER_ADDRESS = env_bool("LIMIT_PER_ADDRESS", True)
 LIMIT_ADDRESS_COMMANDS_PER_SECOND = env_int("LIMIT_ADDRESS_COMMANDS_PER_SECOND", 200)
 LIMIT_ADDRESS_CREATIONS_PER_MINUTE = env_int("LIMIT_ADDRESS_CREATIONS_PER_MINUTE", 120)
-LIMIT_EXEMPT_ADDRESSES = env_list("LIMIT_EXEMPT_ADDRESSES", ["127.0.0.0/8", "::1"])
+LIMIT_EXEMPT_ADDRESSES = env_networks("LIMIT_EXEMPT_ADDRESSES", LOOPBACK_NETWORKS)
 # Only these peers' X-Forwarded-For is believed (nginx on the same machine: 127.0.0.1).
-TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES", [])
 
 CLOCK_MODE = os.environ.get("CLOCK_MODE", "inprocess").strip().lower()
 if CLOCK_MODE not in {"inprocess", "external"}:
