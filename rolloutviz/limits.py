@@ -14,7 +14,8 @@ Settings (0 turns a limit off):
 ``LIMIT_CREATIONS_PER_MINUTE``  simulations created per session
 ``LIMIT_RUNNING_PER_SESSION``   simulations of one owner whose clocks run at the same time
 ``LIMIT_PER_ADDRESS``           count per client address too (on/off)
-``LIMIT_ADDRESS_COMMANDS_PER_SECOND``, ``LIMIT_ADDRESS_CREATIONS_PER_MINUTE``  the same, per address
+``LIMIT_LOGINS_PER_MINUTE``     login attempts (the admin's form, `rolloutviz.admin_site`)
+``LIMIT_ADDRESS_COMMANDS_PER_SECOND``, ``…_CREATIONS_PER_MINUTE``, ``…_LOGINS_PER_MINUTE``  per address
 ``LIMIT_EXEMPT_ADDRESSES``      addresses/networks never counted per address (default: loopback)
 ``TRUSTED_PROXIES``             peers whose ``X-Forwarded-For`` names the client (default: none)
 """
@@ -69,6 +70,8 @@ COMMANDS = Rate("commands", "LIMIT_COMMANDS_PER_SECOND", 20,
                 "LIMIT_ADDRESS_COMMANDS_PER_SECOND", 200, 1, "state-changing requests")
 CREATIONS = Rate("creations", "LIMIT_CREATIONS_PER_MINUTE", 30,
                  "LIMIT_ADDRESS_CREATIONS_PER_MINUTE", 120, 60, "new simulations")
+LOGINS = Rate("logins", "LIMIT_LOGINS_PER_MINUTE", 10,
+              "LIMIT_ADDRESS_LOGINS_PER_MINUTE", 60, 60, "login attempts")
 
 
 class Limited(ServiceError):

@@ -23,6 +23,7 @@ IDLE_STOP_SECONDS       a running clock nobody watches stops after this long (de
 LIMIT_PER_ADDRESS       "1"/"true" (default): also count requests per client address (loopback exempt)
 LIMIT_ADDRESS_COMMANDS_PER_SECOND   state-changing API calls per address and second (default 200)
 LIMIT_ADDRESS_CREATIONS_PER_MINUTE  simulations created per address and minute (default 120)
+LIMIT_LOGINS_PER_MINUTE, LIMIT_ADDRESS_LOGINS_PER_MINUTE  login attempts per session / address (10 / 60)
 LIMIT_EXEMPT_ADDRESSES  comma-separated addresses/networks never counted per address (default loopback)
 TRUSTED_PROXIES         comma-separated proxy addresses/networks whose X-Forwarded-For is believed
                         (default none: the client is the connection's peer)
@@ -91,7 +92,7 @@ CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
     "daphne",  # first, so `runserver` is the ASGI server
-    "django.contrib.admin",
+    "rolloutviz.apps.AdminConfig",  # django.contrib.admin with rate-limited logins (admin_site.py)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -196,6 +197,9 @@ LIMIT_RUNNING_PER_SESSION = env_int("LIMIT_RUNNING_PER_SESSION", 10)
 LIMIT_PER_ADDRESS = env_bool("LIMIT_PER_ADDRESS", True)
 LIMIT_ADDRESS_COMMANDS_PER_SECOND = env_int("LIMIT_ADDRESS_COMMANDS_PER_SECOND", 200)
 LIMIT_ADDRESS_CREATIONS_PER_MINUTE = env_int("LIMIT_ADDRESS_CREATIONS_PER_MINUTE", 120)
+# Login attempts (the admin's form), so a password cannot be guessed at the server's speed.
+LIMIT_LOGINS_PER_MINUTE = env_int("LIMIT_LOGINS_PER_MINUTE", 10)
+LIMIT_ADDRESS_LOGINS_PER_MINUTE = env_int("LIMIT_ADDRESS_LOGINS_PER_MINUTE", 60)
 LIMIT_EXEMPT_ADDRESSES = env_networks("LIMIT_EXEMPT_ADDRESSES", LOOPBACK_NETWORKS)
 # Only these peers' X-Forwarded-For is believed (nginx on the same machine: 127.0.0.1).
 TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES", [])

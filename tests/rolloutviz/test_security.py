@@ -194,7 +194,8 @@ PASSWORD = "a long enough password 42"
 
 
 @pytest.fixture
-def staff(db):
+def staff(db, settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast, for tests only
     users = get_user_model().objects
     return {"admin": users.create_superuser("operator", password=PASSWORD),
             "user": users.create_user("student", password=PASSWORD)}
@@ -286,6 +287,31 @@ def test_the_admin_opens_for_staff_after_login(staff, simulation):
     assert admin_login(client, "operator").status_code == 302
     for url in admin_urls():
         assert client.get(url).status_code == 200, url
+
+
+def guess(client: Client, password: str) -> int:
+    """One attempt at the admin's login form; its status (200: refused, form shown again)."""
+    client.get("/admin/login/")
+    return client.post("/admin/login/", {"username": "operator", "password": password,
+                                         "csrfmiddlewaretoken": client.cookies["csrftoken"].value}).status_code
+
+
+@pytest.mark.parametrize("same_session, peer", [(True, "127.0.0.1"), (False, "203.0.113.7")],
+                         ids=["one-session", "a-new-session-per-guess-from-one-address"])
+def test_login_attempts_are_limited(staff, settings, pinned, same_session, peer):
+    settings.LIMIT_LOGINS_PER_MINUTE = 3 if same_session else 100
+    settings.LIMIT_ADDRESS_LOGINS_PER_MINUTE = 3
+    clients = iter(lambda: Client(HTTP_HOST=HOST, REMOTE_ADDR=peer, enforce_csrf_checks=True), None)
+    client = next(clients)
+    answers = [guess(client if same_session else next(clients), f"guess {i}") for i in range(3)]
+    assert answers == [200, 200, 200]
+    refused = client if same_session else next(clients)
+    refused.get("/admin/login/")
+    answer = refused.post("/admin/login/", {"username": "operator", "password": PASSWORD,
+                                            "csrfmiddlewaretoken": refused.cookies["csrftoken"].value})
+    assert answer.status_code == 429  # even the right password, until the window ends
+    assert answer["Retry-After"] == "20" and "too many login attempts" in answer.content.decode()
+    assert "_auth_user_id" not in refused.session
 
 
 # ------------------------------------------------------------------ limits per address
