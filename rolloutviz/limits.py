@@ -122,16 +122,24 @@ def client_address(request) -> str:
     The connection's peer, unless that peer is one of ``TRUSTED_PROXIES``: then the proxies'
     ``X-Forwarded-For`` is read from the right (each proxy appends the peer it saw), skipping
     trusted proxies, and the first other address is the client. Everything left of it was
-    written by the client and is never believed. Empty when the peer is unknown (a Unix socket).
+    written by the client and is never believed; a hop that is not an address ends the reading
+    (the proxy nearest the client is then all we know). Empty when the peer is unknown (a Unix
+    socket).
     """
-    peer = request.META.get("REMOTE_ADDR", "")
-    if not _listed(_parse(peer), "TRUSTED_PROXIES"):
-        return str(_parse(peer) or peer)
-    chain = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
-    for hop in reversed(chain):
-        if not _listed(_parse(hop), "TRUSTED_PROXIES"):
-            return str(_parse(hop) or hop)
-    return str(_parse(peer) or peer)  # only proxies in the chain: the nearest one is all we know
+    peer = _parse(request.META.get("REMOTE_ADDR", ""))
+    if peer is None:
+        return ""
+    nearest = peer
+    if _listed(peer, "TRUSTED_PROXIES"):
+        hops = [hop for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+        for hop in reversed(hops):
+            address = _parse(hop)
+            if address is None:
+                break
+            nearest = address
+            if not _listed(address, "TRUSTED_PROXIES"):
+                break
+    return str(nearest)
 
 
 def subjects(request) -> list[str]:
@@ -139,7 +147,7 @@ def subjects(request) -> list[str]:
     who = [f"{SESSION}{session_key(request)}"]
     if getattr(settings, "LIMIT_PER_ADDRESS", False):
         address = client_address(request)
-        if address and not _listed(_parse(address), "LIMIT_EXEMPT_ADDRESSES"):
+        if address and not _listed(ipaddress.ip_address(address), "LIMIT_EXEMPT_ADDRESSES"):
             who.append(f"{ADDRESS}{address}")
     return who
 
