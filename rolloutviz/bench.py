@@ -79,7 +79,7 @@ def page_load_ms(context, url: str, runs: int) -> float:
     for _ in range(runs):
         page = context.new_page()
         page.goto(url)
-        page.wait_for_function("document.body.dataset.lastSeq !== undefined && window.rolloutviz.stats.draws > 0",
+        page.wait_for_function("() => document.body.dataset.lastSeq !== undefined && window.rolloutviz.stats.draws > 0",
                                timeout=120_000)
         times.append(page.evaluate("performance.now()"))
         page.close()
@@ -129,7 +129,7 @@ def run(replicas: int, seconds: float, runs: int) -> list[tuple[str, str]]:
         rows.append((f"page load, {replicas} pods Ready (median of {runs})",
                      f"{page_load_ms(context, f'{server.url}/simulations/{big}/', runs):.0f} ms"))
         page.goto(f"{server.url}/simulations/{big}/")
-        page.wait_for_function("document.body.dataset.lastSeq !== undefined && window.rolloutviz.stats.draws > 0",
+        page.wait_for_function("() => document.body.dataset.lastSeq !== undefined && window.rolloutviz.stats.draws > 0",
                                timeout=120_000)
         for speed, image in ((10.0, "nginx:1.16.1"), (50.0, "nginx:latest")):
             f = fps_during_rollout(page, api, big, image, speed, seconds)

@@ -21,13 +21,25 @@ SIM_JOB_DEADLINE        seconds one simulation job may run before its worker is 
 SIMULATION_POD_BUDGET   pods one simulation may ask for: Σ replicas + maxSurge (default 5000)
 IDLE_STOP_SECONDS       a running clock nobody watches stops after this long (default 600; 0: never)
 ROLLOUTVIZ_OPERATOR_TOKEN  a fixed operator token (default: one made once and kept in the database)
+LIMIT_PER_ADDRESS       "1"/"true" (default): also count requests per client address (loopback exempt)
+LIMIT_ADDRESS_COMMANDS_PER_SECOND   state-changing API calls per address and second (default 200)
+LIMIT_ADDRESS_CREATIONS_PER_MINUTE  simulations created per address and minute (default 120)
+LIMIT_LOGINS_PER_MINUTE, LIMIT_ADDRESS_LOGINS_PER_MINUTE  login attempts per session / address (10 / 60)
+LIMIT_EXEMPT_ADDRESSES  comma-separated addresses/networks never counted per address (default loopback)
+TRUSTED_PROXIES         comma-separated proxy addresses/networks whose X-Forwarded-For is believed
+                        (default none: the client is the connection's peer)
+
+A site reachable from other machines runs with rolloutviz.settings_production, which adds
+HTTPS-only cookies, HSTS and the proxy header on top of these (see that module).
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -55,7 +67,19 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def env_networks(name: str, default: list[str]) -> list[str]:
+    """Read a comma-separated list of IP addresses or networks (``10.0.0.0/8``), each checked."""
+    entries = env_list(name, default)
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"{name}: {entry!r} is not an IP address or network") from exc
+    return entries
+
+
 LOOPBACK_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
+LOOPBACK_NETWORKS = ["127.0.0.0/8", "::1"]
 DEBUG = env_bool("DJANGO_DEBUG", False)
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", LOOPBACK_HOSTS)
 # The fallback key only serves the embedded default on loopback; anything reachable from
@@ -69,18 +93,20 @@ CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
     "daphne",  # first, so `runserver` is the ASGI server
-    "django.contrib.admin",
+    "rolloutviz.apps.AdminConfig",  # django.contrib.admin with rate-limited logins (admin_site.py)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
+    "csp",
     "rolloutviz",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "rolloutviz.csp.ContentSecurityPolicyMiddleware",
     "servestatic.middleware.ServeStaticMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -167,6 +193,17 @@ else:
 LIMIT_COMMANDS_PER_SECOND = env_int("LIMIT_COMMANDS_PER_SECOND", 20)
 LIMIT_CREATIONS_PER_MINUTE = env_int("LIMIT_CREATIONS_PER_MINUTE", 30)
 LIMIT_RUNNING_PER_SESSION = env_int("LIMIT_RUNNING_PER_SESSION", 10)
+# Per client address as well (someone who drops their cookie gets a new session, not a new
+# address). A class behind one NAT shares an address, so these are a class's worth of sessions.
+LIMIT_PER_ADDRESS = env_bool("LIMIT_PER_ADDRESS", True)
+LIMIT_ADDRESS_COMMANDS_PER_SECOND = env_int("LIMIT_ADDRESS_COMMANDS_PER_SECOND", 200)
+LIMIT_ADDRESS_CREATIONS_PER_MINUTE = env_int("LIMIT_ADDRESS_CREATIONS_PER_MINUTE", 120)
+# Login attempts (the admin's form), so a password cannot be guessed at the server's speed.
+LIMIT_LOGINS_PER_MINUTE = env_int("LIMIT_LOGINS_PER_MINUTE", 10)
+LIMIT_ADDRESS_LOGINS_PER_MINUTE = env_int("LIMIT_ADDRESS_LOGINS_PER_MINUTE", 60)
+LIMIT_EXEMPT_ADDRESSES = env_networks("LIMIT_EXEMPT_ADDRESSES", LOOPBACK_NETWORKS)
+# Only these peers' X-Forwarded-For is believed (nginx on the same machine: 127.0.0.1).
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES", [])
 
 CLOCK_MODE = os.environ.get("CLOCK_MODE", "inprocess").strip().lower()
 if CLOCK_MODE not in {"inprocess", "external"}:
@@ -206,8 +243,32 @@ STORAGES = {
 SERVESTATIC_USE_FINDERS = True
 SERVESTATIC_AUTOREFRESH = DEBUG
 
-# The page reads the CSRF cookie and sends it back in the X-CSRFToken header.
+# The page reads the CSRF cookie and sends it back in the X-CSRFToken header. HttpOnly would
+# protect nothing here: a script able to read the cookie runs on this origin already and can
+# send requests anyway (Django's CSRF docs; its deploy checks no longer ask for it).
 CSRF_COOKIE_HTTPONLY = False
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+
+# ---- Content-Security-Policy (django-csp; rolloutviz/csp.py adds the page's own WebSocket
+# origin to connect-src). Nothing inline: the bundle is an ES module from 'self', the styles
+# are app.css; CodeMirror writes its own <style> element, allowed by a per-request nonce that
+# the simulation page hands to it (EditorView.cspNonce). The nonce appears only in responses
+# that used it.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, NONCE],
+        "connect-src": [SELF],
+        "img-src": [SELF, "data:"],  # data: for the empty favicon
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 CSRF_FAILURE_VIEW = "rolloutviz.views.api.csrf_failure"
 # A fixed operator token (as JUPYTER_TOKEN): every server of a deployment accepts it; empty, the
 # first `manage.py operator_link` makes one and keeps it in the database.

@@ -85,8 +85,8 @@ export class ActionsPanel {
     const rows = this.history().reverse().map((h) => {
       const isCurrent = h.revision === current;
       const button = isCurrent ? `<span class="badge">current</span>`
-        : `<button type="button" data-rollback="${h.revision}" data-needs="edit">Roll back to this</button>`;
-      return `<tr${isCurrent ? ' class="current"' : ""} data-revision="${h.revision}"><td>${h.revision}</td><td>${esc((h.images || []).join(", "))}</td>` +
+        : `<button type="button" data-rollback="${esc(h.revision)}" data-needs="edit">Roll back to this</button>`;
+      return `<tr${isCurrent ? ' class="current"' : ""} data-revision="${esc(h.revision)}"><td>${esc(h.revision)}</td><td>${esc((h.images || []).join(", "))}</td>` +
         `<td>${esc(h.change_cause || "<none>")}</td><td>${button}</td></tr>`;
     });
     this.root.querySelector("#history tbody").innerHTML = rows.join("") || `<tr><td colspan="4">no revisions yet</td></tr>`;
@@ -140,8 +140,8 @@ export class ActionsPanel {
     }
     const nextRevision = Math.max(0, ...history.map((h) => h.revision)) + 1;
     const body = `<p>Images: <code>${esc(currentImages.join(", "))}</code> → <code>${esc((to?.images || []).join(", "))}</code></p>` +
-      `<p>Revision ${target}'s ReplicaSet is scaled up again and becomes <b>revision ${nextRevision}</b>; revision ${target} disappears from the history.</p>` +
-      (template ? `<details open><summary><code>kubectl rollout history deployment/${esc(name)} --revision=${target}</code></summary><pre>${esc(template)}</pre></details>` : "");
+      `<p>Revision ${esc(target)}'s ReplicaSet is scaled up again and becomes <b>revision ${esc(nextRevision)}</b>; revision ${esc(target)} disappears from the history.</p>` +
+      (template ? `<details open><summary><code>kubectl rollout history deployment/${esc(name)} --revision=${esc(target)}</code></summary><pre>${esc(template)}</pre></details>` : "");
     const title = revision === null ? `Undo: roll back to revision ${target}?` : `Roll back to revision ${target}?`;
     if (await confirmDialog(title, body, "Roll back")) {
       await this.run("undo", revision === null ? { deployment: name } : { deployment: name, to_revision: target });

@@ -2,7 +2,7 @@
 // `replicas + maxSurge` ceiling and `replicas − maxUnavailable` floor as guides. Same time axis
 // as the timeline; Canvas 2D, redrawn only when dirty.
 import { scaleLinear } from "d3-scale";
-import { revisionColour, OKABE_ITO } from "./palette.js";
+import { revisionColour, OKABE_ITO, paintSwatches, swatchHtml } from "./palette.js";
 import { formatSimTime, prepareCanvas } from "./view.js";
 import { esc } from "./timeline.js";
 
@@ -175,9 +175,10 @@ export class ReplicaChart {
     if (key === this.legendKey) return;
     this.legendKey = key;
     this.legend.innerHTML = parts.map(([rev, hash, desired, ready, colour]) =>
-      `<li><span class="line-swatch" style="--swatch:${colour}"></span>rev ${rev} <code>${esc(hash)}</code>: desired <b>${desired}</b>, ready <b>${ready}</b></li>`,
+      `<li>${swatchHtml("line-swatch", colour)}rev ${esc(rev)} <code>${esc(hash)}</code>: desired <b>${esc(desired)}</b>, ready <b>${esc(ready)}</b></li>`,
     ).join("") +
       `<li><span class="line-swatch solid"></span>desired <span class="line-swatch dotted"></span>ready</li>` +
       (deployments.length ? `<li><span class="line-swatch guide-ceiling"></span>replicas + maxSurge <span class="line-swatch guide-floor"></span>replicas − maxUnavailable</li>` : "");
+    paintSwatches(this.legend);
   }
 }

@@ -10,7 +10,7 @@ import { ActionsPanel } from "./actions.js";
 import { EditorPanel } from "./editor_panel.js";
 import { PodDetails } from "./pod_details.js";
 import { confirmDialog, notify } from "./dialogs.js";
-import { legendHtml } from "./palette.js";
+import { legendHtml, paintSwatches } from "./palette.js";
 import { bindShortcuts } from "./keyboard.js";
 import { showDemoSteps } from "./demo_steps.js";
 import { presenterMode } from "./presenter.js";
@@ -89,7 +89,9 @@ export function initDashboard() {
     actions.render();
     editor.load();
   });
-  document.getElementById("legend").innerHTML = legendHtml();
+  const legend = document.getElementById("legend");
+  legend.innerHTML = legendHtml();
+  paintSwatches(legend);
   gateControls();
   initSharing(simId);
 

@@ -22,6 +22,8 @@ export function createEditor(parent, { onApply = () => {}, onChange = () => {} }
         if (update.docChanged) onChange();
       }),
       EditorView.contentAttributes.of({ "aria-label": "Deployment YAML" }),
+      // CodeMirror puts its theme in a <style> element; the page's CSP admits it by this nonce.
+      EditorView.cspNonce.of(document.querySelector('meta[name="csp-nonce"]')?.content || ""),
     ],
   });
 

@@ -184,7 +184,7 @@ export class EditorPanel {
   renderErrors(errors) {
     this.errorList.hidden = !errors.length;
     this.errorList.innerHTML = errors.map((e) =>
-      `<li data-line="${e.line || 1}"><button type="button" class="link">line ${e.line ?? "?"}</button> ` +
+      `<li data-line="${esc(e.line || 1)}"><button type="button" class="link">line ${esc(e.line ?? "?")}</button> ` +
       `${e.field ? `<code>${esc(e.field)}</code>: ` : ""}${esc(e.message)}</li>`).join("");
   }
 

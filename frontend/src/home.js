@@ -18,10 +18,10 @@ const ROLE_LABEL = { view: "watching", edit: "editing", owner: "yours", operator
 
 function simItem(s) {
   const own = s.role === "owner" || s.role === "operator";
-  return `<li><a href="/simulations/${s.id}/">${esc(s.name || `simulation ${s.id}`)}</a>` +
-    `<span class="muted"> · ${esc(ROLE_LABEL[s.role] || s.role)} · t ${formatSimTime(s.t)} · ${s.running ? `running ${s.speed}×` : "paused"}</span>` +
-    (own ? "" : ` <button type="button" class="link" data-copy="${s.id}">copy to my sandbox</button>`) +
-    (own ? ` <button type="button" class="link danger" data-delete="${s.id}" aria-label="Delete ${esc(s.name || s.id)}">delete</button>` : "") +
+  return `<li><a href="/simulations/${encodeURIComponent(s.id)}/">${esc(s.name || `simulation ${s.id}`)}</a>` +
+    `<span class="muted"> · ${esc(ROLE_LABEL[s.role] || s.role)} · t ${esc(formatSimTime(s.t))} · ${s.running ? `running ${esc(s.speed)}×` : "paused"}</span>` +
+    (own ? "" : ` <button type="button" class="link" data-copy="${esc(s.id)}">copy to my sandbox</button>`) +
+    (own ? ` <button type="button" class="link danger" data-delete="${esc(s.id)}" aria-label="Delete ${esc(s.name || s.id)}">delete</button>` : "") +
     "</li>";
 }
 

@@ -68,12 +68,26 @@ export function stateFill(ctx, state) {
   return ctx.createPattern(hatchCache.get(style.color), "repeat");
 }
 
-/** Legend as HTML (one swatch per row; failure swatches striped like the lanes). */
+/**
+ * A swatch element's markup: its colour rides in `data-swatch` and `paintSwatches` sets it as
+ * the `--swatch` custom property through the CSSOM, because the page's Content-Security-Policy
+ * refuses `style="…"` attributes (no 'unsafe-inline').
+ */
+export function swatchHtml(cls, colour) {
+  // Colours come from the constants above; markup characters are dropped all the same.
+  return `<span class="${cls}" data-swatch="${String(colour).replace(/[&<>"']/g, "")}"></span>`;
+}
+
+/** Give every `data-swatch` element under `root` its colour (after its markup is inserted). */
+export function paintSwatches(root) {
+  for (const el of root.querySelectorAll("[data-swatch]")) el.style.setProperty("--swatch", el.dataset.swatch);
+}
+
+/** Legend as HTML (one swatch per row; failure swatches striped like the lanes); paint it with `paintSwatches`. */
 export function legendHtml() {
   return LEGEND.map(([state, label]) => {
     const style = STATE_STYLES[state];
-    const cls = style.hatch ? "swatch hatch" : "swatch";
-    return `<li><span class="${cls}" style="--swatch:${style.color}"></span>${label}</li>`;
+    return `<li>${swatchHtml(style.hatch ? "swatch hatch" : "swatch", style.color)}${label}</li>`;
   }).join("") +
     `<li><span class="mark-swatch restart"></span>container restart</li>` +
     `<li><span class="mark-swatch unhealthy"></span>probe failure</li>`;

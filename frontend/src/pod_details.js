@@ -43,7 +43,7 @@ export class PodDetails {
     const events = this.store.eventsFor("Pod", name).slice(-50).reverse();
     const rows = events.map((e) => {
       const last = simSeconds(e.lastTimestamp) ?? now;
-      return `<tr><td>${esc(e.type)}</td><td>${esc(e.reason)}</td><td>${humanDuration(now - last)}${e.count > 1 ? ` (x${e.count})` : ""}</td><td>${esc(e.message)}</td></tr>`;
+      return `<tr><td>${esc(e.type)}</td><td>${esc(e.reason)}</td><td>${esc(humanDuration(now - last))}${e.count > 1 ? ` (x${esc(e.count)})` : ""}</td><td>${esc(e.message)}</td></tr>`;
     });
     this.root.querySelector(".pod-body").innerHTML =
       `<h3>Pod <code>${esc(name)}</code></h3><dl>` +
@@ -51,7 +51,7 @@ export class PodDetails {
       `<dt>Node</dt><dd>${esc(pod?.spec?.nodeName || lane?.node || "—")}</dd>` +
       `<dt>State</dt><dd data-pod-state>${esc(state)}</dd>` +
       `<dt>Containers</dt><dd>${esc(pod ? containerStateText(pod) : "—")}</dd>` +
-      `<dt>Restarts</dt><dd>${pod ? restartCount(pod) : 0}</dd></dl>` +
+      `<dt>Restarts</dt><dd>${esc(pod ? restartCount(pod) : 0)}</dd></dl>` +
       `<table class="events"><thead><tr><th>Type</th><th>Reason</th><th>Age</th><th>Message</th></tr></thead>` +
       `<tbody>${rows.join("") || '<tr><td colspan="4">&lt;none&gt;</td></tr>'}</tbody></table>`;
     const del = this.root.querySelector("[data-delete-pod]");

@@ -49,8 +49,8 @@ class ShareDialog {
         `<li><span class="link-role" data-role="${esc(link.role)}">${esc(link.role)}</span> ` +
         `<span class="muted">${esc(ROLE_WORDS[link.role] || "")}${link.label ? ` · ${esc(link.label)}` : ""}</span>` +
         `<input type="text" readonly value="${esc(link.url)}" aria-label="${esc(link.role)} link">` +
-        `<button type="button" data-copy-link="${i}">Copy</button>` +
-        `<button type="button" class="link danger" data-revoke-link="${i}">Revoke</button></li>`).join("")
+        `<button type="button" data-copy-link="${esc(i)}">Copy</button>` +
+        `<button type="button" class="link danger" data-revoke-link="${esc(i)}">Revoke</button></li>`).join("")
       : `<li class="muted">No links yet: make one to let others watch or drive this simulation.</li>`;
   }
 

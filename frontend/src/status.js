@@ -108,7 +108,7 @@ export class StatusPanel {
       const age = e.count > 1 ? `${humanDuration(now - last)} (x${e.count} over ${humanDuration(now - first)})` : humanDuration(now - last);
       const from = e.source?.component || e.reportingComponent || "";
       const object = this.eventsScope === "deployment" ? "" : `<td>${esc(e.involvedObject?.kind?.toLowerCase())}/${esc(e.involvedObject?.name)}</td>`;
-      return `<tr class="event-${esc(e.type)}"><td>${esc(e.type)}</td><td>${esc(e.reason)}</td><td>${age}</td>${object}<td>${esc(from)}</td><td>${esc(e.message)}</td></tr>`;
+      return `<tr class="event-${esc(e.type)}"><td>${esc(e.type)}</td><td>${esc(e.reason)}</td><td>${esc(age)}</td>${object}<td>${esc(from)}</td><td>${esc(e.message)}</td></tr>`;
     });
     const head = this.eventsScope === "deployment" ? "" : "<th>Object</th>";
     this.root.querySelector("#events thead").innerHTML = `<tr><th>Type</th><th>Reason</th><th>Age</th>${head}<th>From</th><th>Message</th></tr>`;

@@ -379,12 +379,12 @@ export class Timeline {
     const hit = this.hitTest(e);
     if (!hit) return;
     if (hit.markers?.length) {
-      this.showTooltip(hit, hit.markers.map((m) => `<b>${esc(m.label)}</b> at ${formatSimTime(m.t)}<br>${esc(m.detail || "")}`).join("<hr>"));
+      this.showTooltip(hit, hit.markers.map((m) => `<b>${esc(m.label)}</b> at ${esc(formatSimTime(m.t))}<br>${esc(m.detail || "")}`).join("<hr>"));
     } else if (hit.row?.kind === "pod") {
       this.showTooltip(hit, this.podTooltip(hit.row.lane, hit.t));
     } else if (hit.row?.kind === "rs") {
       const rs = hit.row.rs;
-      const owner = rs.deployment ? `Deployment ${esc(rs.deployment)}, revision ${rs.revision ?? "none"}` : "no Deployment: a bare ReplicaSet has no revision";
+      const owner = rs.deployment ? `Deployment ${esc(rs.deployment)}, revision ${esc(rs.revision ?? "none")}` : "no Deployment: a bare ReplicaSet has no revision";
       this.showTooltip(hit, `<b>ReplicaSet ${esc(rs.name)}</b><br>${owner} · ${esc((rs.images || []).join(", "))}<br>pod-template-hash ${esc(rs.hash || "none")}`);
     } else this.hideTooltip();
   }
@@ -394,8 +394,8 @@ export class Timeline {
     const stateThen = i >= 0 && (lane.deleted === null || t <= lane.deleted) ? lane.segments[i][1] : "—";
     const pod = this.store.objects.pods.get(lane.name);
     const restarts = pod ? restartCount(pod) : lane.marks.filter((m) => m[1] === "restart").length;
-    return `<b>${esc(lane.name)}</b><br>at ${formatSimTime(t)}: <b>${esc(stateThen)}</b><br>node ${esc(lane.node || "—")}` +
-      `<br>restarts ${restarts}${lane.deleted !== null ? `<br>deleted at ${formatSimTime(lane.deleted)}` : ""}` +
+    return `<b>${esc(lane.name)}</b><br>at ${esc(formatSimTime(t))}: <b>${esc(stateThen)}</b><br>node ${esc(lane.node || "—")}` +
+      `<br>restarts ${esc(restarts)}${lane.deleted !== null ? `<br>deleted at ${esc(formatSimTime(lane.deleted))}` : ""}` +
       `<br><i>click for details and events</i>`;
   }
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from policy_watch import watch_policy
 from rolloutviz.local_processes import CHROMIUM, LOCAL_OPERATOR_TOKEN, DaphneServer, launch_chromium, server_env
 
 WAIT_MS = 60_000  # the longest any single wait in a browser test may take
@@ -67,9 +68,11 @@ def context(browser, daphne_server):
 
 @pytest.fixture
 def page(context):
-    """A page whose uncaught script errors fail the test."""
+    """A page whose uncaught script errors and Content-Security-Policy violations fail the test."""
     errors: list[str] = []
     p = context.new_page()
     p.on("pageerror", lambda error: errors.append(str(error)))
+    violations = watch_policy(p)
     yield p
     assert not errors, f"script errors on the page: {errors}"
+    assert not violations, f"Content-Security-Policy violations on the page: {violations}"

@@ -33,6 +33,20 @@ _LANE_PIXEL_JS = """([pod, t]) => {
 }"""
 
 
+# Where a timeline row is on the screen: the middle of a pod's lane (kind "pod", by pod name)
+# or of a ReplicaSet's header (kind "rs", by ReplicaSet name), at the latest sim time shown.
+_ROW_POINT_JS = """([kind, name]) => {
+  const tl = window.rolloutviz.timeline;
+  if (kind === "pod") tl.reveal(name);
+  tl.draw();
+  const row = tl.rows.find((r) => r.kind === kind && (kind === "pod" ? r.lane.name : r.rs.name) === name);
+  if (!row) return null;
+  const rect = tl.canvas.getBoundingClientRect();
+  const x = Math.min(tl.x(window.rolloutviz.store.t) - 4, rect.width - 30);
+  return {x: rect.left + x, y: rect.top + row.y - tl.scroller.scrollTop + tl.sizes().axis + row.h / 2};
+}"""
+
+
 class Dashboard:
     """One open dashboard page of one simulation."""
 
@@ -80,7 +94,7 @@ class Dashboard:
         }""", [self.sim_id, role])
 
     def wait_for_snapshot(self) -> "Dashboard":
-        self.page.wait_for_function("document.body.dataset.lastSeq !== undefined")
+        self.wait("document.body.dataset.lastSeq !== undefined")
         return self
 
     @property
@@ -93,7 +107,14 @@ class Dashboard:
         return self.page.evaluate(expression, arg)
 
     def wait(self, predicate: str, arg=None) -> None:
-        """Wait (bounded) until a JS predicate over the page is true."""
+        """Wait (bounded) until a JS predicate over the page is true.
+
+        A bare expression is wrapped in a function: Playwright evaluates an expression string
+        with ``eval`` at every poll, which the page's Content-Security-Policy refuses, while a
+        function is compiled once by the debugger protocol, which the policy does not govern.
+        """
+        if "=>" not in predicate and not predicate.lstrip().startswith("function"):
+            predicate = f"() => ({predicate})"
         self.page.wait_for_function(predicate, arg=arg)
 
     @property
@@ -193,6 +214,15 @@ class Dashboard:
         self.confirm()
         self.page.locator("#notice.notice-ok").wait_for(state="visible")
         return diff
+
+    def hover_row(self, kind: str, name: str) -> str:
+        """Point at a timeline row ("pod" lane or "rs" header); returns the tooltip's text."""
+        point = self.js(_ROW_POINT_JS, [kind, name])
+        assert point, f"no {kind} row {name!r} on the timeline"
+        self.page.mouse.move(point["x"], point["y"])
+        tooltip = self.page.locator("#timeline .tl-tooltip")
+        tooltip.wait_for(state="visible")
+        return tooltip.inner_text()
 
     def dump(self) -> str:
         """Everything the page knows, for assertion messages."""

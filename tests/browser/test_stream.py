@@ -62,30 +62,30 @@ def test_the_page_follows_the_protocol_rules(page, daphne_server, sim_id):
     page.route_web_socket(f"**/ws/simulations/{sim_id}/", handler)
     page.route(f"**/api/**", lambda route: route.fulfill(json=[]))  # no demo steps for this simulation
     page.goto(f"{daphne_server.url}/simulations/{sim_id}/")
-    page.wait_for_function("document.body.dataset.lastSeq === '10'")
+    page.wait_for_function("() => document.body.dataset.lastSeq === '10'")
     ws = sockets[0]
 
     ws.send(json.dumps(delta(11, 6.0, "web-1-a", "ContainerCreating")))
-    page.wait_for_function("document.body.dataset.lastSeq === '11'")
+    page.wait_for_function("() => document.body.dataset.lastSeq === '11'")
     ws.send(json.dumps(delta(11, 6.0, "web-1-a", "Running")))  # a repeat: dropped
     ws.send(json.dumps({"v": 1, "type": "fireworks", "seq": 12}))  # unknown type: ignored
     ws.send(json.dumps({**delta(12, 7.0, "web-1-a", "Error"), "v": 2}))  # unknown version: ignored
     ws.send(json.dumps(delta(12, 7.0, "web-1-a", "Ready")))
-    page.wait_for_function("document.body.dataset.lastSeq === '12'")
+    page.wait_for_function("() => document.body.dataset.lastSeq === '12'")
     assert segments(page, "web-1-a") == [[0.0, "Pending"], [6.0, "ContainerCreating"], [7.0, "Ready"]]
 
     ws.send(json.dumps(delta(15, 9.0, "web-1-a", "Terminating")))  # 13 and 14 are missing
-    page.wait_for_function("document.body.dataset.lastSeq === '12'")
+    page.wait_for_function("() => document.body.dataset.lastSeq === '12'")
     assert received == [{"type": "resync"}]
     ws.send(json.dumps(delta(16, 10.0, "web-1-a", "Terminating")))  # waiting for the snapshot: dropped
     ws.send(json.dumps({"v": 1, "type": "snapshot", "sim": SIM, "seq": 16, "t": 10.0,
                         "state": state(16, 10.0, {"web-1-a": [[0.0, "Pending"], [6.0, "Available"]],
                                                   "web-1-b": [[9.0, "Pending"]]})}))
-    page.wait_for_function("document.body.dataset.lastSeq === '16'")
+    page.wait_for_function("() => document.body.dataset.lastSeq === '16'")
     assert segments(page, "web-1-a") == [[0.0, "Pending"], [6.0, "Available"]]
     assert segments(page, "web-1-b") == [[9.0, "Pending"]]
     ws.send(json.dumps(delta(17, 11.0, "web-1-b", "ContainerCreating")))
-    page.wait_for_function("document.body.dataset.lastSeq === '17'")
+    page.wait_for_function("() => document.body.dataset.lastSeq === '17'")
     assert segments(page, "web-1-b") == [[9.0, "Pending"], [11.0, "ContainerCreating"]]
     assert page.locator("#connection").inner_text() == "live"
 
@@ -101,26 +101,26 @@ def test_the_page_says_stalled_with_the_reason_and_live_again_with_the_next_delt
     page.route_web_socket(f"**/ws/simulations/{sim_id}/", handler)
     page.route(f"**/api/**", lambda route: route.fulfill(json=[]))
     page.goto(f"{daphne_server.url}/simulations/{sim_id}/")
-    page.wait_for_function("document.body.dataset.lastSeq === '10'")
+    page.wait_for_function("() => document.body.dataset.lastSeq === '10'")
     label = page.locator("#connection")
     assert label.inner_text() == "live"
     ws = sockets[0]
 
     ws.send(json.dumps({"v": 1, "type": "status", "sim": SIM, "state": "stalled",
                         "reason": "the database disk is full"}))
-    page.wait_for_function("document.getElementById('connection').textContent.startsWith('stalled')")
+    page.wait_for_function("() => document.getElementById('connection').textContent.startsWith('stalled')")
     assert (label.inner_text(), label.get_attribute("data-state")) == ("stalled: the database disk is full", "bad")
 
     ws.send(json.dumps(delta(11, 6.0, "web-1-a", "ContainerCreating")))
-    page.wait_for_function("document.getElementById('connection').textContent === 'live'")
+    page.wait_for_function("() => document.getElementById('connection').textContent === 'live'")
 
     behind = delta(12, 7.0, "web-1-a", "Running")
     behind["clock"] = {"running": True, "speed": 50.0, "effective": 0.4}
     ws.send(json.dumps(behind))
-    page.wait_for_function("document.body.dataset.lastSeq === '12'")
+    page.wait_for_function("() => document.body.dataset.lastSeq === '12'")
     assert (label.inner_text(), label.get_attribute("data-state")) == (
         "live · running at 0.4× of the chosen speed", "warn")
 
     ws.send(json.dumps({"v": 1, "type": "status", "sim": SIM, "state": "live", "reason": ""}))
     ws.send(json.dumps(delta(13, 8.0, "web-1-a", "Ready")))  # on pace again
-    page.wait_for_function("document.getElementById('connection').textContent === 'live'")
+    page.wait_for_function("() => document.getElementById('connection').textContent === 'live'")
