@@ -30,6 +30,7 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.core.cache import cache
+from django.http import HttpResponse
 
 from rolloutviz.models import Simulation
 from rolloutviz.services.errors import ServiceError
@@ -197,3 +198,17 @@ def check_running(sim: Simulation) -> None:
     if running >= limit:
         raise Limited(f"at most {limit} simulations of one session may run at once: "
                       "pause one of them first", RUNNING_RETRY_AFTER)
+
+
+def login_refused(request) -> HttpResponse | None:
+    """Count a login attempt (a POST) against `LOGINS`; the 429 to answer when over, else None.
+    Every login form (the admin's, the presenters') goes through this."""
+    if request.method != "POST":
+        return None
+    try:
+        charge(LOGINS, subjects(request))
+    except Limited as refusal:
+        response = HttpResponse(refusal.message, status=429, content_type="text/plain; charset=utf-8")
+        response["Retry-After"] = str(refusal.retry_after)
+        return response
+    return None

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
-from rolloutviz.views import api
+from rolloutviz.views import accounts, api
 
 api_patterns = [
     path("demos/", api.demo_list, name="demos"),
@@ -29,7 +29,7 @@ urlpatterns = [
     path("api/", include((api_patterns, "api"))),
     path("admin/", admin.site.urls),
     # sign in / out for presenters (accounts are made by the operator in the admin)
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", accounts.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("rolloutviz.page_urls")),
 ]
