@@ -1,4 +1,4 @@
-"""This project's server and Debian's Chromium as local processes, for benchmarks and end-to-end tests.
+"""This project's server and Debian's Chromium as local processes, for benchmarks, end-to-end tests and `make run-cluster`.
 
 Everything listens on loopback only, every wait is bounded, and a server is stopped (its whole
 process group) whatever happened.
@@ -59,16 +59,22 @@ def wait_for(predicate, *, timeout: float, what: str, interval: float = 0.05):
         time.sleep(interval)
 
 
-def server_env(sqlite: Path, *, settings: str = "rolloutviz.settings", path: tuple[Path, ...] = (),
+def server_env(database: Path | str, *, settings: str = "rolloutviz.settings", path: tuple[Path, ...] = (),
                root: Path = ROOT, **extra: str) -> dict:
-    """The environment of a server process of the checkout ``root`` on its own SQLite file (``extra`` added last)."""
+    """The environment of a server process of the checkout ``root`` (``extra`` added last).
+
+    ``database`` is its own SQLite file (a Path) or a ``DATABASE_URL`` (a string, e.g. PostgreSQL's).
+    """
     env = {k: v for k, v in os.environ.items() if k not in _SERVER_ONLY}
     env.update(
         DJANGO_SETTINGS_MODULE=settings,
-        ROLLOUTVIZ_SQLITE=str(sqlite),
         PYTHONPATH=os.pathsep.join(str(p) for p in (root, *path)),
         PYTHONUNBUFFERED="1",
     )
+    if isinstance(database, Path):
+        env["ROLLOUTVIZ_SQLITE"] = str(database)
+    else:
+        env["DATABASE_URL"] = database
     env.update(extra)
     return env
 
@@ -81,11 +87,15 @@ def manage(env: dict, *args: str, timeout: float = 180, root: Path = ROOT) -> st
     return done.stdout
 
 
-def daphne_command(port: int) -> list[str]:
-    """The command line of a Daphne serving this project on a loopback port."""
+def daphne_command(port: int, *, behind_proxy: bool = False) -> list[str]:
+    """The command line of a Daphne serving this project on a loopback port.
+
+    ``behind_proxy``: the client's address and scheme come from the proxy's X-Forwarded-For and
+    X-Forwarded-Proto (deploy/nginx.conf sets them), as the per-address limits need.
+    """
     return [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
             "--websocket-max-message-size", str(WEBSOCKET_MAX_MESSAGE_BYTES),
-            "rolloutviz.asgi:application"]
+            *(["--proxy-headers"] if behind_proxy else []), "rolloutviz.asgi:application"]
 
 
 def start(argv: list[str], env: dict, log_path: Path, root: Path = ROOT) -> subprocess.Popen:
@@ -146,7 +156,8 @@ class DaphneServer:
             stop(self.process)
 
     def __enter__(self) -> "DaphneServer":
-        return self.start()
+        # `with DaphneServer(...).start(migrate=False) as server:` must not start a second one.
+        return self if self.process is not None else self.start()
 
     def __exit__(self, *exc) -> None:
         self.stop()
