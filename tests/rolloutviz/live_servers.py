@@ -154,6 +154,13 @@ class TestPostgres:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
+def serializable_by_default(url: str) -> None:
+    """Make SERIALIZABLE the server's default for new sessions of this database (the strictest a server may be set to)."""
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute(f"ALTER DATABASE {name} SET default_transaction_isolation = 'serializable'")
+
+
 _postgres: TestPostgres | None = None
 
 

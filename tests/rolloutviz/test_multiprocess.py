@@ -10,13 +10,12 @@ import json
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
-import psycopg
 import pytest
 
 from rolloutviz.local_processes import free_port, wait_for
 
 from live_servers import (TIMEOUT, Api, Database, Processes, Viewer, database, django, postgres,  # noqa: F401
-                          redis_server, server_env, until)
+                          redis_server, serializable_by_default, server_env, until)
 
 pytestmark = pytest.mark.redis
 
@@ -121,13 +120,6 @@ async def test_with_a_clock_host_the_servers_only_serve(processes, redis_url, da
 
 WAVES = 4  # of concurrent commands, each after the clock stepped again
 PER_SERVER = 4  # commands per server and wave
-
-
-def serializable_by_default(url: str) -> None:
-    """Make SERIALIZABLE the server's default for new sessions of this database (the strictest a server may be set to)."""
-    name = url.rsplit("/", 1)[1]
-    with psycopg.connect(url, autocommit=True) as connection:
-        connection.execute(f"ALTER DATABASE {name} SET default_transaction_isolation = 'serializable'")
 
 
 async def test_commands_sent_to_both_servers_while_the_clock_runs_apply_exactly_once(processes, redis_url, database):
