@@ -236,13 +236,16 @@ def render_site(sample: str, *, listen: int, upstreams: list[int], static_root: 
     return sample
 
 
-def _main_config(folder: Path, site: Path) -> str:
-    """The top level around the site: everything nginx writes stays in ``folder``."""
+def write_main_config(folder: Path, site: Path) -> Path:
+    """Write the top level around ``site`` into ``folder``, where everything nginx writes stays; its path."""
     # As root, nginx's workers would run as nobody, who may not read the checkout's files.
     user = "user root root;\n" if os.geteuid() == 0 else ""
-    temp = "".join(f"    {kind}_temp_path {folder / 'temp' / kind};\n"
-                   for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
-    return (
+    temp = ""
+    for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        (folder / "temp" / kind).mkdir(parents=True, exist_ok=True)
+        temp += f"    {kind}_temp_path {folder / 'temp' / kind};\n"
+    main = folder / "nginx.conf"
+    main.write_text(
         f"{user}worker_processes 1;\n"
         f"pid {folder / 'nginx.pid'};\n"
         f"error_log {folder / 'error.log'} warn;\n"
@@ -255,6 +258,18 @@ def _main_config(folder: Path, site: Path) -> str:
         f"    include {site};\n"
         "}\n"
     )
+    return main
+
+
+def _nginx(folder: Path, main: Path, *args: str) -> list[str]:
+    return [_program("nginx", "nginx"), "-p", str(folder), "-e", str(folder / "error.log"), "-c", str(main), *args]
+
+
+def check_config(folder: Path, main: Path) -> None:
+    """``nginx -t`` on a configuration written by `write_main_config`; RuntimeError with nginx's words if refused."""
+    checked = subprocess.run(_nginx(folder, main, "-t", "-q"), capture_output=True, text=True, timeout=30)
+    if checked.returncode != 0:
+        raise RuntimeError(f"nginx -t refused {main}:\n{checked.stderr[-3000:]}")
 
 
 class NginxServer:
@@ -270,30 +285,21 @@ class NginxServer:
         self.process: subprocess.Popen | None = None
 
     def configure(self) -> Path:
-        """Write the site and the top-level configuration; check them with ``nginx -t``; the top level's path."""
-        nginx = _program("nginx", "nginx")
-        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
-            (self.folder / "temp" / kind).mkdir(parents=True, exist_ok=True)
+        """Write the site and the top-level configuration and check them (``nginx -t``); the top level's path."""
+        self.folder.mkdir(parents=True, exist_ok=True)
         site = self.folder / "rolloutviz.conf"
         site.write_text(render_site(self.sample.read_text(), listen=self.listen, upstreams=self.upstreams,
                                     static_root=self.static_root))
-        main = self.folder / "nginx.conf"
-        main.write_text(_main_config(self.folder, site))
-        checked = subprocess.run([nginx, "-t", "-q", *self._flags(main)], capture_output=True, text=True, timeout=30)
-        if checked.returncode != 0:
-            raise RuntimeError(f"nginx -t refused {main}:\n{checked.stderr[-3000:]}")
+        main = write_main_config(self.folder, site)
+        check_config(self.folder, main)
         return main
-
-    def _flags(self, main: Path) -> list[str]:
-        return ["-p", str(self.folder), "-e", str(self.folder / "error.log"), "-c", str(main)]
 
     def start(self) -> "NginxServer":
         """Configure, start in the foreground (a child of ours) and wait (15 s at most) until it listens."""
         main = self.configure()
         with _log(self.folder / "nginx.out") as log:
-            self.process = subprocess.Popen([_program("nginx", "nginx"), *self._flags(main), "-g", "daemon off;"],
-                                            cwd=self.folder, stdout=log, stderr=subprocess.STDOUT,
-                                            start_new_session=True)
+            self.process = subprocess.Popen(_nginx(self.folder, main, "-g", "daemon off;"), cwd=self.folder,
+                                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         wait_for(lambda: listening(self.listen) or self.process.poll() is not None, timeout=15, what="nginx")
         if self.process.poll() is not None:
             raise RuntimeError("nginx exited at start:\n" + (self.folder / "error.log").read_text(errors="replace"))
