@@ -80,7 +80,7 @@ class LocalCluster:
         manage(env, "collectstatic", "--noinput")
         ports = [free_port() for _ in range(self.daphnes)]
         for number, port in enumerate(ports, 1):
-            self._process(f"daphne-{number}", daphne_command(port, behind_proxy=True), env)
+            self._process(f"daphne-{number}", daphne_command(port), env)
             wait_for(lambda: listening(port) or self._dead(), timeout=60, what=f"Daphne {number} to listen")
             self.say(f"Daphne {number}    127.0.0.1:{port}")
         self._process("runclock", [sys.executable, "-m", "django", "runclock"], env)

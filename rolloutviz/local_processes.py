@@ -87,15 +87,11 @@ def manage(env: dict, *args: str, timeout: float = 180, root: Path = ROOT) -> st
     return done.stdout
 
 
-def daphne_command(port: int, *, behind_proxy: bool = False) -> list[str]:
-    """The command line of a Daphne serving this project on a loopback port.
-
-    ``behind_proxy``: the client's address and scheme come from the proxy's X-Forwarded-For and
-    X-Forwarded-Proto (deploy/nginx.conf sets them), as the per-address limits need.
-    """
+def daphne_command(port: int) -> list[str]:
+    """The command line of a Daphne serving this project on a loopback port."""
     return [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
             "--websocket-max-message-size", str(WEBSOCKET_MAX_MESSAGE_BYTES),
-            *(["--proxy-headers"] if behind_proxy else []), "rolloutviz.asgi:application"]
+            "rolloutviz.asgi:application"]
 
 
 def start(argv: list[str], env: dict, log_path: Path, root: Path = ROOT) -> subprocess.Popen:

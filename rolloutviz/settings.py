@@ -20,6 +20,7 @@ SIM_WORKERS             simulation worker processes per server process (default:
 SIM_JOB_DEADLINE        seconds one simulation job may run before its worker is replaced (default 30)
 SIMULATION_POD_BUDGET   pods one simulation may ask for: Σ replicas + maxSurge (default 5000)
 IDLE_STOP_SECONDS       a running clock nobody watches stops after this long (default 600; 0: never)
+ROLLOUTVIZ_STATIC_ROOT  where `collectstatic` puts the files a proxy serves (default: staticfiles/)
 """
 from __future__ import annotations
 
