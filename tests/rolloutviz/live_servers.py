@@ -255,10 +255,10 @@ class Api:
     Works whether the server asks for the CSRF token (a session) or only the bearer token.
     """
 
-    def __init__(self, base: str, token: str = "") -> None:
+    def __init__(self, base: str, token: str = "", jar: http.cookiejar.CookieJar | None = None) -> None:
         self.base = base
         self.token = token
-        self.jar = http.cookiejar.CookieJar()
+        self.jar = jar if jar is not None else http.cookiejar.CookieJar()  # shared: the same session on another server
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
 
     def _headers(self) -> dict:
