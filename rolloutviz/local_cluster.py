@@ -14,13 +14,15 @@ from __future__ import annotations
 import argparse
 import contextlib
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
 
 import psycopg
 
-from rolloutviz.local_processes import ROOT, daphne_command, free_port, listening, manage, server_env, start, stop, wait_for
+from rolloutviz.local_processes import (ROOT, daphne_command, free_port, listening, manage, server_env, start, stop,
+                                        wait_for)
 from rolloutviz.local_services import MissingDependency, NginxServer, PostgresServer, RedisServer
 
 DATABASE = "rolloutviz"
@@ -53,7 +55,7 @@ class LocalCluster:
         self.postgres: PostgresServer | None = None
         self.redis: RedisServer | None = None
         self.nginx: NginxServer | None = None
-        self.processes: dict[str, object] = {}  # name -> Popen, in start order (Daphnes, clock)
+        self.processes: dict[str, subprocess.Popen] = {}  # in start order: the Daphnes, the clock
 
     @property
     def address(self) -> str:
@@ -62,9 +64,15 @@ class LocalCluster:
     def say(self, text: str) -> None:
         print(text, file=self.out, flush=True)
 
+    def log_of(self, part: str) -> Path:
+        """Where a part writes its log."""
+        return {"postgres": self.data / "postgres" / "postgres.log",
+                "nginx": self.data / "nginx" / "error.log"}.get(part, self.logs / f"{part}.log")
+
     def start(self) -> None:
+        """Start every part, in dependency order, and print where each one is."""
         if listening(self.port):
-            raise RuntimeError(f"port {self.port} is taken: choose another with PORT=... (make) or --port")
+            raise RuntimeError(f"port {self.port} is taken: choose another (CLUSTER_PORT=... for make, or --port)")
         self.logs.mkdir(parents=True, exist_ok=True)
         self.postgres = PostgresServer(self.data / "postgres", free_port())
         self.postgres.initdb()
@@ -82,6 +90,8 @@ class LocalCluster:
         for number, port in enumerate(ports, 1):
             self._process(f"daphne-{number}", daphne_command(port), env)
             wait_for(lambda: listening(port) or self._dead(), timeout=60, what=f"Daphne {number} to listen")
+            if self._dead():
+                raise RuntimeError(f"{self._dead()} exited at start (see {self.log_of(self._dead())})")
             self.say(f"Daphne {number}    127.0.0.1:{port}")
         self._process("runclock", [sys.executable, "-m", "django", "runclock"], env)
         self.say("runclock    advances the running simulations")
@@ -112,7 +122,7 @@ class LocalCluster:
             time.sleep(0.5)
 
     def stop(self) -> None:
-        """nginx first (no new requests), then the Daphnes and the clock (they release their leases), then the stores."""
+        """nginx first (no new requests), the Daphnes and the clock (they release their leases), then the stores."""
         if self.nginx is not None:
             self.nginx.stop()
         for process in self.processes.values():
@@ -124,8 +134,10 @@ class LocalCluster:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the cluster until Ctrl-C or SIGTERM (exit code 0) or until a part dies (1)."""
     parser = argparse.ArgumentParser(prog="python -m rolloutviz.local_cluster", description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=ROOT / ".cluster", help="folder for everything kept (default .cluster)")
+    parser.add_argument("--data", type=Path, default=ROOT / ".cluster",
+                        help="folder for everything kept (default .cluster)")
     parser.add_argument("--port", type=int, default=8080, help="nginx's loopback port (default 8080)")
     parser.add_argument("--daphnes", type=int, default=2, help="Daphne processes behind nginx (default 2)")
     args = parser.parse_args(argv)
@@ -136,7 +148,8 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, _stop_on_signal)
     try:
         cluster.start()
-        cluster.say(f"{cluster.watch()} exited; stopping the others (logs in {cluster.data})")
+        dead = cluster.watch()
+        cluster.say(f"{dead} exited (see {cluster.log_of(dead)}); stopping the others")
         return 1
     except Stopped:
         cluster.say("stopping...")
@@ -145,7 +158,8 @@ def main(argv: list[str] | None = None) -> int:
         cluster.say(f"cannot start the cluster: {error}")
         return 1
     finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the shutdown short
+        for signum in (signal.SIGINT, signal.SIGTERM):  # a second Ctrl-C must not cut the shutdown short
+            signal.signal(signum, signal.SIG_IGN)
         cluster.stop()
         cluster.say("stopped")
 

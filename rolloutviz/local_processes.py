@@ -1,4 +1,4 @@
-"""This project's server and Debian's Chromium as local processes, for benchmarks, end-to-end tests and `make run-cluster`.
+"""This project's server and Debian's Chromium as local processes: benchmarks, end-to-end tests, `make run-cluster`.
 
 Everything listens on loopback only, every wait is bounded, and a server is stopped (its whole
 process group) whatever happened.

@@ -17,6 +17,8 @@ import stat
 import subprocess
 from pathlib import Path
 
+import psycopg
+
 from rolloutviz.local_processes import ROOT, kill, listening, stop, wait_for
 
 NGINX_SAMPLE = ROOT / "deploy" / "nginx.conf"
@@ -30,7 +32,8 @@ class MissingDependency(RuntimeError):
 def _program(name: str, package: str) -> str:
     path = shutil.which(name) or (f"/usr/sbin/{name}" if os.access(f"/usr/sbin/{name}", os.X_OK) else None)
     if path is None:
-        raise MissingDependency(f"{name} is not installed: install Debian's {package} (`make system-deps` does, as root)")
+        raise MissingDependency(f"{name} is not installed: install Debian's {package} "
+                                "(`make system-deps` does, as root)")
     return path
 
 
@@ -150,8 +153,6 @@ class PostgresServer:
 
     def execute(self, sql: str, database: str = "postgres") -> None:
         """Run one statement outside a transaction (CREATE DATABASE needs that)."""
-        import psycopg
-
         with psycopg.connect(self.url(database), autocommit=True, connect_timeout=5) as connection:
             connection.execute(sql)
 
@@ -167,7 +168,7 @@ class PostgresServer:
         return path.read_text(errors="replace")[-4000:] if path.exists() else ""
 
     def stop(self) -> None:
-        """Fast shutdown (SIGINT to the postmaster: it ends the sessions, then itself), then SIGKILL if it hangs."""
+        """Fast shutdown (SIGINT to the postmaster ends the sessions, then the server); SIGKILL if it hangs."""
         if self.process is None or self.process.poll() is not None:
             return
         self.process.send_signal(signal.SIGINT)

@@ -471,7 +471,7 @@ class _Mutation:
 
     def delta(self, *, cause: str, records: list[dict], command_markers: list[dict] = (), all_deployments=False,
               manifests: dict[str, dict] | None = None) -> str:
-        """Queue one delta, and return its text; ``manifests`` (name -> manifest facts) only when a command changed them."""
+        """Queue one delta and return its text; ``manifests`` (name -> manifest facts) only when a command changed them."""
         cluster, live = self.live.cluster, self.live
         changes, events = _split(records)
         markers, patch = live.timeline.record(

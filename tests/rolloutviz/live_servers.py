@@ -111,7 +111,8 @@ class Database:
         return {"seq": row[0], "lease_owner": row[1], "running": bool(row[2]), "t": row[3]}
 
     def ticks(self, simulation_id: int) -> list[dict]:
-        rows = self.query("SELECT payload FROM rolloutviz_tickrecord WHERE simulation_id = ? ORDER BY seq", simulation_id)
+        rows = self.query("SELECT payload FROM rolloutviz_tickrecord WHERE simulation_id = ? ORDER BY seq",
+                          simulation_id)
         # SQLite hands JSON back as text, psycopg decodes jsonb itself
         return [json.loads(payload) if isinstance(payload, str) else payload for (payload,) in rows]
 
@@ -155,7 +156,7 @@ class TestPostgres:
 
 
 def serializable_by_default(url: str) -> None:
-    """Make SERIALIZABLE the server's default for new sessions of this database (the strictest a server may be set to)."""
+    """Make SERIALIZABLE the default of new sessions of this database (the strictest a server may be set to)."""
     name = url.rsplit("/", 1)[1]
     with psycopg.connect(url, autocommit=True) as connection:
         connection.execute(f"ALTER DATABASE {name} SET default_transaction_isolation = 'serializable'")

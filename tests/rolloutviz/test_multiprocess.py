@@ -35,7 +35,8 @@ def redis_url(processes):
 def prepare(env: dict, *, speed: float) -> tuple[int, str]:
     """Migrate the shared database and put a running rollout in it; (simulation id, operator token)."""
     django(env, "migrate", "--noinput")
-    out = django(env, "shell", "-c", f"import live_scenario; print(live_scenario.prepared(running=True, speed={speed}))")
+    out = django(env, "shell", "-c",
+                 f"import live_scenario; print(live_scenario.prepared(running=True, speed={speed}))")
     sim_id, token = out.strip().splitlines()[-1].split()
     return int(sim_id), token
 
