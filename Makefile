@@ -11,31 +11,43 @@ PORT    ?= 8000
 # Daphne also refuses to *send* WebSocket messages over its 1 MiB default; a snapshot of a
 # simulation with a few hundred pods is larger (1,000 pods: about 7 MB).
 WS_MAX_BYTES ?= 67108864
+# make run-cluster: nginx's loopback port and the Daphnes behind it
+CLUSTER_PORT ?= 8080
+DAPHNES ?= 2
+DEBIAN_PACKAGES := chromium redis-server postgresql nginx
 
-.PHONY: setup system-deps run test test-fast bench frontend
+.PHONY: packages setup system-deps run run-cluster test test-fast bench frontend
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-setup: $(BIN)/python  ## Python packages, database, demo data
+packages: $(BIN)/python  ## Python packages into .venv
 	$(BIN)/pip install -q -e '.[dev]'
+
+setup: packages  ## Python packages, database, demo data
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demos --if-empty
 
-system-deps:  ## Debian packages the browser and multi-process tests need (root)
-	@command -v chromium >/dev/null && command -v redis-server >/dev/null || \
-	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium redis-server; }
+# Installing postgresql and nginx starts no service where policy-rc.d forbids it (containers);
+# elsewhere Debian starts its own cluster on 5432 and nginx on 80, which nothing here uses.
+system-deps:  ## Debian packages of the browser, multi-process and cluster tests (root)
+	@command -v chromium >/dev/null && command -v redis-server >/dev/null && test -x /usr/sbin/nginx \
+	  && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEBIAN_PACKAGES); }
 
 run: setup  ## one Daphne, in-process clock, in-memory channel layer, SQLite
 	@$(BIN)/python manage.py operator_link --base http://$(HOST):$(PORT)
 	$(BIN)/daphne -b $(HOST) -p $(PORT) --websocket-max-message-size $(WS_MAX_BYTES) rolloutviz.asgi:application
 
+run-cluster: system-deps packages  ## PostgreSQL + Redis + $(DAPHNES) Daphnes + runclock + nginx on loopback, data in .cluster/
+	$(BIN)/python -m rolloutviz.local_cluster --port $(CLUSTER_PORT) --daphnes $(DAPHNES)
+
 test: system-deps setup  ## the whole suite: simulator, web app, websockets, redis, browser
 	$(BIN)/python -m pytest -q
 
 test-fast: setup
-	$(BIN)/python -m pytest -q -m "not browser and not redis"
+	$(BIN)/python -m pytest -q -m "not browser and not redis and not postgres and not nginx"
 
 bench: setup
 	$(BIN)/python -m simulator.bench

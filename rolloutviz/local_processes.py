@@ -1,4 +1,4 @@
-"""This project's server and Debian's Chromium as local processes, for benchmarks and end-to-end tests.
+"""This project's server and Debian's Chromium as local processes: benchmarks, end-to-end tests, `make run-cluster`.
 
 Everything listens on loopback only, every wait is bounded, and a server is stopped (its whole
 process group) whatever happened.
@@ -64,17 +64,23 @@ def wait_for(predicate, *, timeout: float, what: str, interval: float = 0.05):
 LOCAL_OPERATOR_TOKEN = secrets.token_urlsafe(24)
 
 
-def server_env(sqlite: Path, *, settings: str = "rolloutviz.settings", path: tuple[Path, ...] = (),
+def server_env(database: Path | str, *, settings: str = "rolloutviz.settings", path: tuple[Path, ...] = (),
                root: Path = ROOT, **extra: str) -> dict:
-    """The environment of a server process of the checkout ``root`` on its own SQLite file (``extra`` added last)."""
+    """The environment of a server process of the checkout ``root`` (``extra`` added last).
+
+    ``database`` is its own SQLite file (a Path) or a ``DATABASE_URL`` (a string, e.g. PostgreSQL's).
+    """
     env = {k: v for k, v in os.environ.items() if k not in _SERVER_ONLY}
     env.update(
         DJANGO_SETTINGS_MODULE=settings,
-        ROLLOUTVIZ_SQLITE=str(sqlite),
         PYTHONPATH=os.pathsep.join(str(p) for p in (root, *path)),
         PYTHONUNBUFFERED="1",
         ROLLOUTVIZ_OPERATOR_TOKEN=LOCAL_OPERATOR_TOKEN,
     )
+    if isinstance(database, Path):
+        env["ROLLOUTVIZ_SQLITE"] = str(database)
+    else:
+        env["DATABASE_URL"] = database
     env.update(extra)
     return env
 
@@ -152,7 +158,8 @@ class DaphneServer:
             stop(self.process)
 
     def __enter__(self) -> "DaphneServer":
-        return self.start()
+        # `with DaphneServer(...).start(migrate=False) as server:` must not start a second one.
+        return self if self.process is not None else self.start()
 
     def __exit__(self, *exc) -> None:
         self.stop()

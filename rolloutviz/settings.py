@@ -31,6 +31,7 @@ TRUSTED_PROXIES         comma-separated proxy addresses/networks whose X-Forward
 
 A site reachable from other machines runs with rolloutviz.settings_production, which adds
 HTTPS-only cookies, HSTS and the proxy header on top of these (see that module).
+ROLLOUTVIZ_STATIC_ROOT  where `collectstatic` puts the files a proxy serves (default: staticfiles/)
 """
 from __future__ import annotations
 
@@ -287,3 +288,18 @@ LOGGING = {
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
     },
 }
+
+# ---- the production layout (deploy/, make run-cluster) ----
+# The runner's compare-and-set commits and the clock leases (services/live.py, clock/lease.py)
+# need READ COMMITTED: a conditional UPDATE whose row a concurrent transaction changed must
+# re-check it and match nothing, not fail. Django assumes that level without asking for it, so
+# on a server whose default is REPEATABLE READ or SERIALIZABLE those races were "could not
+# serialize access" errors (500s, stalled clocks). Set for the session, so that statements
+# outside a transaction (the leases) get it too.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options["options"] = f"{_options.get('options', '')} -c default_transaction_isolation=read\\ committed".strip()
+# Where `collectstatic` puts the files nginx serves itself (deploy/nginx.conf, location /static/).
+if os.environ.get("ROLLOUTVIZ_STATIC_ROOT"):
+    STATIC_ROOT = Path(os.environ["ROLLOUTVIZ_STATIC_ROOT"])
+# ---- end of the production layout's settings ----

@@ -29,8 +29,9 @@ def link_create(*, simulation_id: int, role, label="") -> Link:
     """A new ``view`` or ``edit`` link to a simulation."""
     if role not in SHARE_ROLES:
         raise InvalidInput(f'role: Unsupported value: {role!r}: supported values: "view", "edit"', field="role")
-    if not isinstance(label, str) or len(label) > MAX_LABEL_LENGTH:
-        raise InvalidInput(f"label: must be a string of at most {MAX_LABEL_LENGTH} characters", field="label")
+    if not isinstance(label, str) or len(label) > MAX_LABEL_LENGTH or "\0" in label:
+        raise InvalidInput(f"label: must be a string of at most {MAX_LABEL_LENGTH} characters, "
+                           "without the NUL character", field="label")
     if Link.objects.filter(simulation_id=simulation_id).count() >= MAX_LINKS_PER_SIMULATION:
         raise InvalidInput(f"a simulation has at most {MAX_LINKS_PER_SIMULATION} links; revoke some first")
     return Link.objects.create(simulation_id=simulation_id, token=new_token(), role=role, label=label)

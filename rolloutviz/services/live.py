@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import json
 import logging
 import threading
 import time
@@ -65,7 +66,7 @@ from rolloutviz.services.mirror import sync_from_cluster
 from rolloutviz.timeline import REVISION_ANNOTATION, TimelineRecorder
 from simulator import Cluster, ValidationError
 from simulator.controllers.deployment.revisions import revision_number
-from simulator.errors import FieldError
+from simulator.errors import FieldError, child_path
 from simulator.kubectl.printers import describe_deployment
 
 logger = logging.getLogger(__name__)
@@ -91,6 +92,10 @@ SPEEDS = (0.5, 1.0, 2.0, 5.0, 10.0, 50.0)
 OPTIMISTIC_TRIES = 3
 # Arguments too bulky for a timeline marker's detail.
 BULKY_ARGS = frozenset({"yaml", "source", "yaml_text_or_dicts", "manifest", "manifests"})
+# PostgreSQL's jsonb and text columns cannot hold U+0000 (SQLite's can): a command whose outcome
+# holds one is refused on every database, so a simulation's record means the same on each.
+NUL = "\x00"
+ENCODED_NUL = "\\u0000"  # as JSON text writes it (an escaped backslash before "u0000" matches too)
 
 
 def cache_size() -> int:
@@ -129,6 +134,14 @@ class StateMoved(RuntimeError):
 
 class _Conflict(Exception):
     """Another process committed a change first: this one is computed again on the new state."""
+
+
+class _Unstorable(Exception):
+    """A command's outcome holds a NUL character: it is dropped and recorded as refused with ``error``."""
+
+    def __init__(self, error: ValidationError) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 @dataclass
@@ -457,8 +470,8 @@ class _Mutation:
                                    effective=self.live.effective if running else None)
 
     def delta(self, *, cause: str, records: list[dict], command_markers: list[dict] = (), all_deployments=False,
-              manifests: dict[str, dict] | None = None) -> None:
-        """Queue one delta; ``manifests`` (name -> manifest facts) only when a command changed them."""
+              manifests: dict[str, dict] | None = None) -> str:
+        """Queue one delta and return its text; ``manifests`` (name -> manifest facts) only when a command changed them."""
         cluster, live = self.live.cluster, self.live
         changes, events = _split(records)
         markers, patch = live.timeline.record(
@@ -487,6 +500,7 @@ class _Mutation:
                                      payload=_stored(text)))
         self.messages.append(protocol.layer_delta(seq=live.seq, text=text))
         self.mirror = self.mirror or any(c["kind"] in ("Deployment", "ReplicaSet") for c in changes)
+        return text
 
     def snapshot(self) -> None:
         text = protocol.encode(self.live.cluster.snapshot())
@@ -603,13 +617,51 @@ def _mutate(simulation_id: int, change, guard: dict | None = None):
 
 
 def _jsonable(value):
-    if value is None or isinstance(value, (str, int, float, bool)):
+    """``value`` as JSON data for a CommandRecord; a NUL character becomes U+FFFD.
+
+    Only a refused command's record can hold a NUL (an accepted one holding it is refused, see
+    `nul_refusal`), and refused commands are never replayed, so the replacement changes no state.
+    """
+    if isinstance(value, str):
+        return value.replace(NUL, "\ufffd")
+    if value is None or isinstance(value, (int, float, bool)):
         return value
     if isinstance(value, (list, tuple)):
         return [_jsonable(v) for v in value]
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {_jsonable(str(k)): _jsonable(v) for k, v in value.items()}
     return str(value)
+
+
+def nul_field(value, path: str = "") -> tuple[str, str] | None:
+    """(field path, string) of the first string or map key in ``value`` that holds a NUL character."""
+    if isinstance(value, str):
+        return (path, value) if NUL in value else None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, (list, tuple)) else ()
+    for key, child in items:
+        if isinstance(key, str) and NUL in key:
+            return child_path(path, key), key
+        found = nul_field(child, child_path(path, key))
+        if found:
+            return found
+    return None
+
+
+def nul_refusal(records: list[dict], args: dict) -> ValidationError | None:
+    """The refusal of a command whose change ``records`` or ``args`` hold a NUL character, if they do.
+
+    Kubernetes stores such strings; PostgreSQL cannot, so the field is named in Kubernetes' words.
+    """
+    detail = "must not contain the NUL character (U+0000): the simulation's database cannot store it"
+    for record in sorted(records, key=lambda r: r.get("type") == "EVENT"):  # the objects before their events
+        found = nul_field(record.get("object"))
+        if found:
+            return ValidationError([FieldError(found[0], f"Invalid value: {json.dumps(found[1])}: {detail}")],
+                                   kind=record.get("kind", ""), name=record.get("name", ""))
+    found = nul_field(args)
+    if found:
+        return ValidationError([FieldError(found[0], f"Invalid value: {json.dumps(found[1])}: {detail}")])
+    return None
 
 
 def _command_detail(args: dict, result) -> str:
@@ -653,6 +705,12 @@ def _manifest_facts(cluster: Cluster, name: str, text: str, command: str) -> dic
     }
 
 
+def _refuse(m: _Mutation, command: str, args: dict, error: Exception) -> None:
+    """Record a refused command; its error is raised unchanged after the commit."""
+    m.command(name=command, args=_jsonable(args), outcome=_jsonable(_refusal(error)), ok=False)
+    m.error = error
+
+
 def _execute(*, simulation_id: int, command: str, args: dict):
     def change(m: _Mutation):
         cluster = m.live.cluster
@@ -660,19 +718,27 @@ def _execute(*, simulation_id: int, command: str, args: dict):
         try:
             result = getattr(cluster, command)(**args)
         except Exception as error:  # recorded, then re-raised unchanged after the commit
-            m.command(name=command, args=_jsonable(args), outcome=_refusal(error), ok=False)
-            m.error = error
+            _refuse(m, command, args, error)
             return None
+        records = cluster.take_changes()
         m.command(name=command, args=_jsonable(args), outcome={"result": _jsonable(result)}, ok=True)
         marker = protocol.marker(t=cluster.now, label=command, detail=_command_detail(args, result))
         m.manifests = _manifest_changes(m.sim.id, cluster, command, args, before)
-        m.delta(cause="command", records=cluster.take_changes(), command_markers=[marker], all_deployments=True,
-                manifests={name: _manifest_facts(cluster, name, text, command) for name, text in m.manifests.items()})
+        delta_text = m.delta(cause="command", records=records, command_markers=[marker], all_deployments=True,
+                             manifests={name: _manifest_facts(cluster, name, text, command)
+                                        for name, text in m.manifests.items()})
+        refusal = nul_refusal(records, args) if ENCODED_NUL in delta_text or nul_field(args) else None
+        if refusal is not None:
+            raise _Unstorable(refusal)
         m.snapshot()
         m.mirror = True
         return result
 
-    return _mutate(simulation_id, change)
+    try:
+        return _mutate(simulation_id, change)
+    except _Unstorable as unstorable:  # the changed copy was dropped: the refusal is recorded on the stored state
+        error = unstorable.error
+    return _mutate(simulation_id, lambda m: _refuse(m, command, args, error))
 
 
 def execute(*, simulation_id: int, command: str, args: dict):
@@ -682,6 +748,7 @@ def execute(*, simulation_id: int, command: str, args: dict):
     published, and mirrored into Deployment/Revision rows. Each Deployment whose running
     manifest text it changed (`running_manifest`) gets the new text in its row and in the delta. A refusal (`ValidationError` or the
     Cluster's own error) is recorded with ``ok=False`` and re-raised unchanged; it changes nothing.
+    So is a command whose outcome would hold a NUL character (`nul_refusal`): PostgreSQL cannot store it.
     """
     if command not in COMMANDS:
         raise ValueError(f"unknown command {command!r}; one of {', '.join(sorted(COMMANDS))}")

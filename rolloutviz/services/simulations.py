@@ -23,9 +23,9 @@ def simulation_create(*, name: str = "", seed: int = 0, demo: str | None = None,
 
     ``owner_session`` (a session's owner id, `permissions.owner_id`) and ``owner_user_id`` say
     who owns it (neither: the operator)."""
-    if not isinstance(name, str) or len(name) > MAX_NAME_LENGTH:
-        raise InvalidInput(f"name: must be a string of at most {MAX_NAME_LENGTH} characters",
-                           field="name")
+    if not isinstance(name, str) or len(name) > MAX_NAME_LENGTH or "\0" in name:
+        raise InvalidInput(f"name: must be a string of at most {MAX_NAME_LENGTH} characters, "
+                           "without the NUL character", field="name")
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
         raise InvalidInput(f"seed: must be an integer from 0 to {MAX_SEED}", field="seed")
     if (isinstance(tick, bool) or not isinstance(tick, (int, float))

@@ -5,6 +5,7 @@ to a new image, and sets the clock; the clock (or the test) carries the rollout 
 """
 from rolloutviz.models import Simulation
 from rolloutviz.services import live
+from rolloutviz.services.links import operator_link
 
 MANIFEST = """\
 apiVersion: apps/v1
@@ -44,3 +45,12 @@ def prepare(*, running: bool = True, speed: float = 10.0) -> int:
     )
     live.set_clock(simulation_id=sim.id, running=running, speed=speed)
     return sim.id
+
+
+def prepared(*, running: bool = True, speed: float = 10.0) -> str:
+    """`prepare`, for a live-server test's set-up process: "<simulation id> <operator token>".
+
+    The simulation is the operator's (no owner), so a test's viewers and scripts bring the
+    operator's token (a WebSocket's ``?token=``, ``Authorization: Bearer``).
+    """
+    return f"{prepare(running=running, speed=speed)} {operator_link().token}"

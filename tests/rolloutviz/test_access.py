@@ -170,8 +170,9 @@ def test_links_are_listed_and_revoking_one_ends_its_grants(owner):
 @pytest.mark.parametrize(
     "body, field",
     [({"role": "owner"}, "role"), ({"role": "operator"}, "role"), ({}, "role"),
-     ({"role": "view", "label": 3}, "label"), ({"role": "view", "colour": "red"}, "colour")],
-    ids=["owner-role", "operator-role", "no-role", "label-type", "unknown-field"],
+     ({"role": "view", "label": 3}, "label"), ({"role": "view", "label": "a\0b"}, "label"),
+     ({"role": "view", "colour": "red"}, "colour")],
+    ids=["owner-role", "operator-role", "no-role", "label-type", "label-nul", "unknown-field"],
 )
 def test_a_bad_link_request_is_refused(owner, body, field):
     answer = post(owner, f"/api/simulations/{owner.sim_id}/links", body)

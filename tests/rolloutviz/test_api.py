@@ -51,8 +51,8 @@ def test_create_list_get_delete(client):
 
 @pytest.mark.parametrize(
     "body, field",
-    [({"seed": "x"}, "seed"), ({"demo": "nope"}, "demo"), ({"colour": "red"}, "colour")],
-    ids=["seed", "demo", "unknown-field"],
+    [({"seed": "x"}, "seed"), ({"demo": "nope"}, "demo"), ({"colour": "red"}, "colour"), ({"name": "a\u0000b"}, "name")],
+    ids=["seed", "demo", "unknown-field", "nul-in-name"],
 )
 def test_create_bad_input(client, body, field):
     answer = post(client, "/api/simulations/", body)

@@ -1,8 +1,9 @@
 """A real Daphne process killed mid-rollout and started again: the rollout goes on, no tick lost.
 
-The server runs on a loopback port with its own SQLite file; the clock starts inside it with
-no request. The recorded deltas of the interrupted run must equal, one for one, those of an
-uninterrupted run with the same seed and commands (made here, in the test's own database).
+The server runs on a loopback port with a database of its own (a SQLite file, or a PostgreSQL
+database); the clock starts inside it with no request. The recorded deltas of the interrupted
+run must equal, one for one, those of an uninterrupted run with the same seed and commands
+(made here, in the test's own database).
 """
 import asyncio
 import json
@@ -11,9 +12,9 @@ import pytest
 import websockets
 
 from live_scenario import WARM_UP_STEPS
-from rolloutviz.local_processes import LOCAL_OPERATOR_TOKEN, free_port, wait_for
+from rolloutviz.local_processes import free_port, wait_for
 
-from live_servers import Database, Processes, django, server_env
+from live_servers import Database, Processes, database, django, postgres, server_env  # noqa: F401
 from rolloutviz.models import TickRecord
 from rolloutviz.services import live
 
@@ -30,12 +31,12 @@ def processes(tmp_path):
 
 
 @pytest.fixture
-def server_db(tmp_path):
-    path = tmp_path / "server.sqlite3"
-    env = server_env(path)
+def server_db(database):
+    env = server_env(database)
     django(env, "migrate", "--noinput")
-    out = django(env, "shell", "-c", "import live_scenario; print(live_scenario.prepare(running=True, speed=50))")
-    return path, env, int(out.strip().splitlines()[-1])
+    out = django(env, "shell", "-c", "import live_scenario; print(live_scenario.prepared(running=True, speed=50))")
+    sim_id, token = out.strip().splitlines()[-1].split()
+    return database, env, int(sim_id), token
 
 
 def _reference_payloads(count: int) -> list[dict]:
@@ -49,8 +50,8 @@ def _reference_payloads(count: int) -> list[dict]:
 
 @pytest.mark.django_db(transaction=True)
 def test_killed_server_continues_the_rollout_without_losing_or_repeating_a_tick(server_db, processes):
-    path, env, sim_id = server_db
-    db = Database(path)
+    database, env, sim_id, _ = server_db
+    db = Database(database)
     first = processes.daphne("daphne-1", free_port(), env)
     wait_for(lambda: db.simulation(sim_id)["seq"] >= KILL_AFTER, timeout=60, what="the clock to advance")
     processes.kill(first)
@@ -76,14 +77,14 @@ def test_killed_server_continues_the_rollout_without_losing_or_repeating_a_tick(
 
 @pytest.mark.django_db(transaction=True)
 async def test_restarted_server_streams_a_snapshot_then_the_next_deltas(server_db, processes):
-    path, env, sim_id = server_db
-    db = Database(path)
+    database, env, sim_id, token = server_db
+    db = Database(database)
     first = processes.daphne("daphne-1", free_port(), env)
     wait_for(lambda: db.simulation(sim_id)["seq"] >= SETUP_SEQ + 5, timeout=60, what="the clock to advance")
     processes.kill(first)
     port = free_port()
     processes.daphne("daphne-2", port, env)
-    url = f"ws://127.0.0.1:{port}/ws/simulations/{sim_id}/?token={LOCAL_OPERATOR_TOKEN}"
+    url = f"ws://127.0.0.1:{port}/ws/simulations/{sim_id}/?token={token}"
     async with websockets.connect(url, origin=f"http://127.0.0.1:{port}", open_timeout=10) as socket:
         snapshot = json.loads(await asyncio.wait_for(socket.recv(), 15))
         assert snapshot["type"] == "snapshot" and snapshot["seq"] >= SETUP_SEQ + 5
@@ -97,8 +98,8 @@ async def test_restarted_server_streams_a_snapshot_then_the_next_deltas(server_d
 
 
 def test_a_server_stopped_gracefully_releases_its_clock_lease(server_db, processes):
-    path, env, sim_id = server_db
-    db = Database(path)
+    database, env, sim_id, _ = server_db
+    db = Database(database)
     server = processes.daphne("daphne", free_port(), env)
     owner = wait_for(lambda: db.simulation(sim_id)["lease_owner"], timeout=30, what="the clock lease")
     assert owner.split(":")[1] == str(server.pid)
