@@ -56,9 +56,13 @@ def forget_cached_clusters():
 
 
 @pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """Accounts made by tests need no slow key stretching."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def fast_password_hashing():
+    """Accounts made by tests need no slow key stretching. (Not through the ``settings`` fixture:
+    that would make it outlive the teardown of the tests' own fixtures.)"""
+    from django.test import override_settings
+
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
 
 
 @pytest.fixture
