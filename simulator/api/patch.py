@@ -27,8 +27,7 @@ from simulator.api.status import (
     unknown_error,
 )
 from simulator.api.struct_tags import MERGE, ListOf, field, struct
-from simulator.api.validation import _go_print as go_print
-from simulator.api.validation import _go_type_name
+from simulator.api.validation import go_print, go_type_name
 
 MAX_JSON_PATCH_OPERATIONS = 10000  # the apiserver's limits
 MAX_JSON_PATCH_COPY_BYTES = 3 * 1024 * 1024
@@ -68,7 +67,7 @@ _MISSING = object()  # a key absent from a map (its value may be null)
 
 def _go_type(value) -> str:
     # reflect.TypeOf(value).String() of a decoded JSON value; Go prints a nil type so
-    return "%!s(<nil>)" if value is None else _go_type_name(value)
+    return "%!s(<nil>)" if value is None else go_type_name(value)
 
 
 def _bad_arg_type(expected: str, value) -> PatchError:

@@ -22,7 +22,9 @@ import json
 import re
 from decimal import Decimal, InvalidOperation
 
+from simulator.api import selectors
 from simulator.api.defaults import default_deployment, default_replicaset
+from simulator.api.struct_tags import drop_nulls
 from simulator.api.yaml_source import Manifest, attach_lines
 from simulator.errors import FieldError, ValidationError, child_path
 from simulator.kubelet.images import IMAGE_BEHAVIOR_API_VERSION, IMAGE_BEHAVIOR_KIND
@@ -258,7 +260,7 @@ def validate_type_meta(obj: dict) -> ValidationError | None:
     return None
 
 
-def _go_type_name(value) -> str:
+def go_type_name(value) -> str:
     """Go's %T of a decoded JSON value."""
     if isinstance(value, bool):
         return "bool"
@@ -271,16 +273,16 @@ def _go_type_name(value) -> str:
     return "[]interface {}" if isinstance(value, list) else "map[string]interface {}"
 
 
-def _go_print(value) -> str:
+def go_print(value) -> str:
     """Go's %v of a decoded JSON value."""
     if value is None:
         return "<nil>"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list):
-        return "[" + " ".join(_go_print(v) for v in value) + "]"
+        return "[" + " ".join(go_print(v) for v in value) + "]"
     if isinstance(value, dict):
-        return "map[" + " ".join(f"{k}:{_go_print(v)}" for k, v in sorted(value.items())) + "]"
+        return "map[" + " ".join(f"{k}:{go_print(v)}" for k, v in sorted(value.items())) + "]"
     return str(value)
 
 
@@ -291,8 +293,8 @@ def _unreadable_metadata(obj: dict) -> ValidationError | None:
                         *((f"metadata.{k}", meta.get(k)) for k in ("labels", "annotations")
                           if isinstance(meta, dict))):
         if value is not None and not isinstance(value, dict):
-            detail = (f".{path} accessor error: {_go_print(value)} is of the type "
-                      f"{_go_type_name(value)}, expected map[string]interface{{}}")
+            detail = (f".{path} accessor error: {go_print(value)} is of the type "
+                      f"{go_type_name(value)}, expected map[string]interface{{}}")
             return ValidationError([FieldError(path, detail)],
                                    message=f'error: unable to decode "STDIN": {detail}')
     name = meta.get("name") if isinstance(meta, dict) else None
@@ -306,7 +308,7 @@ def _unreadable_metadata(obj: dict) -> ValidationError | None:
         'from server for: "STDIN": resource name may not be empty')
     if name is not None and not isinstance(name, str):
         message = (f'error: unable to decode "STDIN": .metadata.name accessor error: '
-                   f"{_go_print(name)} is of the type {_go_type_name(name)}, expected string")
+                   f"{go_print(name)} is of the type {go_type_name(name)}, expected string")
     return ValidationError([FieldError("metadata.name", "Required value")], message=message)
 
 
@@ -671,28 +673,6 @@ def _validate_label_selector(selector, path: str) -> tuple[list[FieldError], boo
     return errs, convertible
 
 
-def selector_matches(selector: dict | None, labels: dict | None) -> bool:
-    """``LabelSelectorAsSelector(selector).Matches(labels)``; a nil selector matches nothing."""
-    if selector is None:
-        return False
-    labels = labels or {}
-    for key, value in (selector.get("matchLabels") or {}).items():
-        if labels.get(key) != value:
-            return False
-    for expr in selector.get("matchExpressions") or []:
-        key, operator, values = expr.get("key"), expr.get("operator"), expr.get("values") or []
-        present = key in labels
-        if operator == "In" and not (present and labels[key] in values):
-            return False
-        if operator == "NotIn" and present and labels[key] in values:
-            return False
-        if operator == "Exists" and not present:
-            return False
-        if operator == "DoesNotExist" and present:
-            return False
-    return True
-
-
 def _selector_is_empty(selector: dict | None) -> bool:
     return selector is not None and not selector.get("matchLabels") and not selector.get(
         "matchExpressions")
@@ -911,7 +891,7 @@ def validate_pod_template(template, selector, path: str) -> list[FieldError]:
     labels = meta.get("labels")
     # An empty selector selects everything (no check); a missing one selects nothing.
     if not (selector is not None and _selector_is_empty(selector)):
-        if not selector_matches(selector, labels):
+        if not selectors.label_selector_as_selector(selector).matches(labels):
             errs.append(invalid(f"{path}.metadata.labels", go_string_map(labels),
                                 "`selector` does not match template `labels`"))
     # Kubernetes reports template labels under "template.labels", without "metadata".
@@ -1069,6 +1049,8 @@ def admit(manifest: Manifest, old: dict | None = None) -> dict:
         failure = decode_failure(obj, attach_lines(problems, manifest.lines))
         raise failure
     kind = obj["kind"]
+    # nulls go as Go's decoding drops them, before defaulting and the pod-template-hash
+    obj = drop_nulls(obj, kind)
     if kind == "Deployment":
         out = default_deployment(decoded(obj))
         errs = validate_deployment(out, old)
