@@ -96,12 +96,22 @@ class Cluster:
         simulation admits."""
         return self._s.pod_budget
 
-    def step(self) -> list[dict]:
+    @property
+    def resource_version(self) -> int:
+        """The resourceVersion of the last batch of change records handed over (step() or
+        take_changes()): what a list is at."""
+        return self._s.resource_version
+
+    def step(self, resource_version: int | None = None) -> list[dict]:
         """Advance one tick: controllers settle, then every timer due in the tick runs in
         time order (each instant followed by the controllers settling again).
 
-        Returns the change records, in the order things happened (see docs/contracts.md).
+        Returns the change records, in the order things happened (see docs/contracts.md),
+        published under `resource_version` (greater than every earlier one; default: the
+        last one + 1), which every object they show carries.
         Raises EngineStuck if the work of one instant does not converge (an engine defect)."""
+        if resource_version is not None:
+            self._s.name_version(resource_version)
         with _no_cyclic_gc():
             return self._step()
 
@@ -151,17 +161,18 @@ class Cluster:
         elif action == "deployment":
             self._s.enqueue("deployment", key)
 
-    def take_changes(self) -> list[dict]:
+    def take_changes(self, resource_version: int | None = None) -> list[dict]:
         """The change records gathered since the last step() (what commands did), which the
-        next step() then no longer reports; lets a caller publish a command's effect at once."""
-        return self._records()
+        next step() then no longer reports; lets a caller publish a command's effect at once.
+        They are published under `resource_version` (as step())."""
+        return self._records(resource_version)
 
-    def _records(self) -> list[dict]:
+    def _records(self, resource_version: int | None = None) -> list[dict]:
         s = self._s
         renderers = render.RENDERERS
         # an object changed and deleted in one step has two records showing its final
         # state (a pod that stops at once): render it once for both
-        changes, twice = s.take_changes()
+        changes, twice, _ = s.take_changes(resource_version)
         rendered_twice: dict[int, dict] = {}
         out = []
         for change, kind, obj in changes:
@@ -184,8 +195,9 @@ class Cluster:
         obj = self._objects(kind).get(name)
         if obj is None:   # (an event the spam filter never let through does not exist)
             raise KeyError(f'{_RESOURCE[kind]} "{name}" not found')
-        # (events are kept as they were last written)
-        return copy_data(obj if kind == "Event" else render.render(self._s, kind, obj))
+        if kind == "Event":
+            return self._event(obj)
+        return copy_data(render.render(self._s, kind, obj))
 
     def list(self, kind: str, namespace: str = NAMESPACE) -> list[dict]:
         """All objects of a kind (events oldest first, others by name)."""
@@ -194,8 +206,15 @@ class Cluster:
             return []
         objects = self._objects(kind)
         if kind == "Event":   # events the spam filter never let through do not exist
-            return [copy_data(e) for e in objects.values() if e is not None]
+            return [self._event(e) for e in objects.values() if e is not None]
         return [copy_data(render.render(self._s, kind, objects[n])) for n in sorted(objects)]
+
+    def _event(self, event: dict) -> dict:
+        """A copy of an event as last written; one written since the last hand-over of
+        change records gets the open batch's resourceVersion."""
+        out = copy_data(event)
+        out["metadata"].setdefault("resourceVersion", str(self._s.batch_version()))
+        return out
 
     def _objects(self, kind: str) -> dict:
         s = self._s

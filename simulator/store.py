@@ -59,6 +59,10 @@ class Store:
         self.queued: set = set()
         self.changes: list = []
         self.change_batch = 0   # objects note the batch their record is in (recorded_in)
+        # resourceVersions: each batch of change records (a step, or a command's changes) is
+        # published under one version; objects keep the version of their last change
+        self.resource_version = 0        # the version of the last batch handed over
+        self.open_version: int | None = None   # the open batch's version, once a caller named it
         self.recorded_twice: set = set()   # ids of objects with two records in the batch
         self._behaviors: dict = {}      # image -> ImageBehavior, a cache of catalogue lookups
         self.render_cache: dict = {}    # render.py's shared read-only pieces (not state)
@@ -131,13 +135,50 @@ class Store:
         # object with its own records
         obj.recorded_in = self.change_batch
 
-    def take_changes(self) -> tuple[list, set]:
+    def take_changes(self, resource_version: int | None = None) -> tuple[list, set, int]:
         """Hand over and forget the change records gathered since the last call, with the
-        ids of the objects that have two of them (changed, then deleted)."""
-        out = self.changes, self.recorded_twice
+        ids of the objects that have two of them (changed, then deleted) and the
+        resourceVersion the batch is published under: `resource_version` if given (see
+        name_version), else the one named before, else the last one + 1. Every object
+        in the batch is stamped with it (events: their metadata)."""
+        if resource_version is not None:
+            self.name_version(resource_version)
+        version = self.batch_version()
+        out = self.changes, self.recorded_twice, version
+        for _, kind, obj in self.changes:
+            if type(obj) is dict:   # an event as written, or what a snapshot kept of an object
+                obj["metadata"]["resourceVersion"] = str(version)
+            else:
+                obj.resource_version = version
         self.changes, self.recorded_twice = [], set()
         self.change_batch += 1
+        self.resource_version, self.open_version = version, None
         return out
+
+    def batch_version(self) -> int:
+        """The resourceVersion the open batch will be published under (as far as known now:
+        a caller may still name a later one before the batch is handed over)."""
+        return self.open_version if self.open_version is not None else self.resource_version + 1
+
+    def name_version(self, version: int) -> None:
+        """The caller will publish the open batch under `version`: an int greater than every
+        version before, the same for every call about one batch. ValueError otherwise."""
+        if isinstance(version, bool) or not isinstance(version, int):
+            raise ValueError(f"resource_version must be an integer, got {version!r}")
+        if version <= self.resource_version:
+            raise ValueError(f"resource_version {version} is not after the last one, "
+                             f"{self.resource_version}")
+        if self.open_version is not None and version != self.open_version:
+            raise ValueError(f"resource_version {version}: this batch was already named "
+                             f"{self.open_version}")
+        self.open_version = version
+
+    def version_of(self, obj) -> int:
+        """An object's resourceVersion: its last change's batch (the open one's if it changed
+        since the last hand-over)."""
+        if obj.recorded_in == self.change_batch:
+            return self.batch_version()
+        return obj.resource_version
 
     # --- events -----------------------------------------------------------------------
     def record_event(self, kind: str, obj, type_: str, reason: str, message: str,
@@ -197,6 +238,12 @@ class Store:
         return new_uid(self.rng)
 
     # --- pods and their ReplicaSet's counters -----------------------------------------
+    def owner_of(self, pod: Pod) -> ReplicaSet | None:
+        """The ReplicaSet that owns the pod now: None for an orphan, or when its owner is
+        gone (a ReplicaSet of the same name made later is another object)."""
+        rs = self.replicasets.get(pod.rs)
+        return rs if rs is not None and rs.uid == pod.rs_uid else None
+
     def recount(self, pod: Pod) -> None:
         """Bring the owning RS's live counters in line with the pod; wake the RS if needed."""
         active = pod.deletion_time is None and pod.phase not in ("Succeeded", "Failed")
@@ -205,7 +252,7 @@ class Store:
         old = pod.counted
         if old[0] == active and old[1] == ready and old[2] == available:
             return
-        rs = self.replicasets.get(pod.rs)
+        rs = self.owner_of(pod)
         if rs is not None:
             rs.live_active += active - old[0]
             rs.live_ready += ready - old[1]
@@ -223,7 +270,7 @@ class Store:
         pod.deletion_time = pod.deletion_time if pod.deletion_time is not None else self.time
         self.recount(pod)
         del self.pods[pod.name]
-        rs = self.replicasets.get(pod.rs)
+        rs = self.owner_of(pod)
         if rs is not None:
             rs.pods.pop(pod.name, None)
             self.enqueue("replicaset", rs.name)
