@@ -176,9 +176,11 @@ class Container(_Slotted):
 
 
 class Pod(_Slotted):
-    """core/v1 Pod owned by a ReplicaSet; the spec dict is the RS template's spec."""
+    """core/v1 Pod owned by a ReplicaSet (`rs`, `rs_uid`; both None once orphaned); the spec
+    dict is the template's spec of the ReplicaSet that made it."""
 
-    __slots__ = ("name", "uid", "created", "rs", "rs_uid", "labels", "annotations", "spec",
+    __slots__ = ("name", "uid", "created", "generate_name", "rs", "rs_uid", "labels",
+                 "annotations", "spec",
                  "node", "ip", "phase", "scheduled_at", "admitted_at", "initialized_at",
                  "ready", "ready_since", "available", "deletion_time", "grace",
                  "terminate_at", "containers", "counted", "wake", "reason", "message",
@@ -191,6 +193,7 @@ class Pod(_Slotted):
         self.name = name
         self.uid = uid
         self.created = created
+        self.generate_name = rs + "-"
         self.rs = rs
         self.rs_uid = rs_uid
         self.labels = labels

@@ -2,9 +2,9 @@
 exactly the future the original would have had.
 
 Version 3 keeps every instant and duration as integer milliseconds, as the engine does,
-and the resourceVersions (the store's and each object's) and the nodes' labels,
-annotations and cordon. Earlier versions (databases hold them) are converted on load:
-version 2 lacked the last three, version 1 also kept float seconds.
+the resourceVersions (the store's and each object's), the nodes' labels, annotations and
+cordon, and the pods' generateName. Earlier versions (databases hold them) are converted
+on load: version 2 lacked all but the first, version 1 also kept float seconds.
 """
 from __future__ import annotations
 
@@ -84,6 +84,7 @@ def load(state: dict) -> Store:
         (t, name, store.events.get(name) if last[name] == i else None)
         for i, (t, name) in enumerate(state["event_expiry"]))
     store.timers = TimerQueue.from_state(state["timers"])
+    store.orphans = {name for name, pod in store.pods.items() if pod.rs_uid is None}
     store.queue = deque(tuple(k) for k in state["queue"])
     store.queued = set(store.queue)
     collections = {"Deployment": store.deployments, "ReplicaSet": store.replicasets,
@@ -104,13 +105,15 @@ def from_version_2(old: dict) -> dict:
     """A version-2 snapshot as version 3: every object (and every event) as last written in
     one batch, numbered by the completed steps (at least 1): the version a caller who
     numbers batches by step or by something counting at least as fast has passed already;
-    nodes with the labels their kubelet registers and no cordon."""
+    nodes with the labels their kubelet registers and no cordon; pods named after the
+    ReplicaSet that made them."""
     version = max(1, old["steps"])
     state = dict(old, version=VERSION, resource_version=version, open_version=None)
     for attr, _ in _COLLECTIONS:
         state[attr] = [dict(obj, resource_version=version) for obj in old[attr]]
     state["nodes"] = [dict(n, labels=default_node_labels(n["name"]), annotations={},
                            unschedulable_since=None) for n in state["nodes"]]
+    state["pods"] = [dict(p, generate_name=p["rs"] + "-") for p in state["pods"]]
     state["events"] = [[name, _stamped(api, version)] for name, api in old["events"]]
     state["changes"] = [[change, kind, _stamped(ref, version) if kind == "Event" else ref]
                         for change, kind, ref in old["changes"]]

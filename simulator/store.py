@@ -47,6 +47,7 @@ class Store:
         self.replicasets: dict[str, ReplicaSet] = {}
         self.pods: dict[str, Pod] = {}
         self.nodes: dict[str, Node] = {}
+        self.orphans: set[str] = set()   # names of pods no ReplicaSet owns (derived, not state)
         # the events as last written to the API, in creation order; None holds the place of
         # one the spam filter has not let through yet (it does not exist for kubectl)
         self.events: dict[str, dict | None] = {}
@@ -244,6 +245,32 @@ class Store:
         rs = self.replicasets.get(pod.rs)
         return rs if rs is not None and rs.uid == pod.rs_uid else None
 
+    def orphan(self, pod: Pod) -> None:
+        """Its owner let go of the pod (the garbage collector orphaning a deleted owner's
+        dependents): no ownerReference; a ReplicaSet whose selector matches may adopt it."""
+        rs = self.owner_of(pod)
+        if rs is not None:
+            rs.pods.pop(pod.name, None)
+        pod.rs = pod.rs_uid = None
+        self.orphans.add(pod.name)
+        self.changed("Pod", pod)
+
+    def adopt(self, rs: ReplicaSet, pod: Pod) -> None:
+        """The ReplicaSet controller claims an orphan pod its selector matches."""
+        self.orphans.discard(pod.name)
+        pod.rs, pod.rs_uid = rs.name, rs.uid
+        rs.pods[pod.name] = None
+        pod.counted = [False, False, False]   # counted from scratch in its new owner
+        self.changed("Pod", pod)
+        self.recount(pod)
+
+    def remove_replicaset(self, rs: ReplicaSet) -> None:
+        """The ReplicaSet object is gone from the API (its pods are the garbage collector's
+        business)."""
+        rs.deleting = True
+        del self.replicasets[rs.name]
+        self.changed("ReplicaSet", rs, "DELETED")
+
     def recount(self, pod: Pod) -> None:
         """Bring the owning RS's live counters in line with the pod; wake the RS if needed."""
         active = pod.deletion_time is None and pod.phase not in ("Succeeded", "Failed")
@@ -270,6 +297,7 @@ class Store:
         pod.deletion_time = pod.deletion_time if pod.deletion_time is not None else self.time
         self.recount(pod)
         del self.pods[pod.name]
+        self.orphans.discard(pod.name)
         rs = self.owner_of(pod)
         if rs is not None:
             rs.pods.pop(pod.name, None)
@@ -298,14 +326,34 @@ class Store:
         return self.timers.schedule(due, action, key)
 
     def delete_pod(self, pod: Pod, grace: int | None = None) -> None:
-        """A DELETE on the pod: graceful (Terminating) once bound to a node, else at once."""
+        """A DELETE on the pod, as the pod strategy and the generic registry take it: with
+        `grace` seconds (None: the pod's terminationGracePeriodSeconds; negative: 1), 0 for
+        a pod not bound to a node or finished. Grace 0 removes the object at once; else it
+        shows Terminating until its kubelet has stopped it. A pod already terminating may
+        only have its grace period shortened (its deadline counted from the first delete)."""
+        if grace is not None and grace < 0:
+            grace = 1
         if pod.deletion_time is not None:
+            if grace is None or grace >= pod.grace:
+                return   # its graceful deletion goes on as it was
+            pod.grace = grace
+            if grace == 0:
+                self.remove_pod(pod)
+                return
+            if pod.terminate_at is not None:   # the kubelet stops it by the new deadline
+                pod.terminate_at = min(pod.terminate_at,
+                                       max(self.time, pod.deletion_time + grace * 1000))
+            self.pod_changed(pod)
+            if self.nodes[pod.node].ready:
+                self.wake_pod(pod)
             return
         if pod.node is None or pod.phase in ("Succeeded", "Failed"):
+            grace = 0
+        elif grace is None:
+            grace = pod.spec.get("terminationGracePeriodSeconds", 30)
+        if grace == 0:
             self.remove_pod(pod)
             return
-        if grace is None:
-            grace = pod.spec.get("terminationGracePeriodSeconds", 30)
         pod.deletion_time = self.time
         pod.grace = grace
         self.pod_changed(pod)

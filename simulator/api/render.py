@@ -59,8 +59,8 @@ def deployment(store: Store, d: Deployment) -> dict:
               "conditions": _conditions(s.get("conditions", []))}
     if "collision_count" in s:
         status["collisionCount"] = s["collision_count"]
-    # the API omits zero counts, as kubectl shows them
-    status = {k: v for k, v in status.items() if v or k == "observedGeneration"}
+    # the API omits zero counts (omitempty), as kubectl shows them
+    status = {k: v for k, v in status.items() if v}
     return {"apiVersion": "apps/v1", "kind": "Deployment",
             "metadata": _meta(store, d, {"generation": d.generation}),
             "spec": copy.deepcopy(d.spec), "status": status}
@@ -70,9 +70,7 @@ def replicaset(store: Store, rs: ReplicaSet) -> dict:
     """apps/v1 ReplicaSet, with its controller ownerReference when a Deployment owns it."""
     extra = {"generation": rs.generation}
     if rs.owner:
-        extra["ownerReferences"] = [{"apiVersion": "apps/v1", "kind": "Deployment",
-                                     "name": rs.owner, "uid": rs.owner_uid, "controller": True,
-                                     "blockOwnerDeletion": True}]
+        extra["ownerReferences"] = controller_reference("Deployment", rs.owner, rs.owner_uid)
     spec = {"replicas": rs.replicas, "selector": copy.deepcopy(rs.selector),
             "template": copy.deepcopy(rs.template)}
     if rs.min_ready_seconds:
@@ -81,7 +79,7 @@ def replicaset(store: Store, rs: ReplicaSet) -> dict:
     status = {"replicas": s["replicas"], "fullyLabeledReplicas": s["fully_labeled_replicas"],
               "readyReplicas": s["ready_replicas"], "availableReplicas": s["available_replicas"],
               "observedGeneration": s["observed_generation"]}
-    status = {k: v for k, v in status.items() if v or k in ("replicas", "observedGeneration")}
+    status = {k: v for k, v in status.items() if v or k == "replicas"}   # replicas: no omitempty
     if rs.conditions:
         status["conditions"] = _conditions(rs.conditions)
     return {"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": _meta(store, rs, extra),
@@ -99,7 +97,8 @@ def _pod_meta(store: Store, p: Pod) -> dict:
     # but the resourceVersion
     memo = p.rendered_meta
     if memo is None or memo[0] != (p.deletion_time, p.rs_uid):
-        meta = {"name": p.name, "generateName": p.rs + "-", "namespace": NAMESPACE, "uid": p.uid,
+        meta = {"name": p.name, "generateName": p.generate_name, "namespace": NAMESPACE,
+                "uid": p.uid,
                 "creationTimestamp": rfc3339(p.created), "labels": dict(p.labels)}
         if p.rs_uid is not None:   # an orphan has none
             meta["ownerReferences"] = _owner_references(p.rs, p.rs_uid)
@@ -114,10 +113,15 @@ def _pod_meta(store: Store, p: Pod) -> dict:
     return meta
 
 
+def controller_reference(kind: str, name: str, uid: str) -> list:
+    """The ownerReferences a controller sets on what it creates (a new list)."""
+    return [{"apiVersion": "apps/v1", "kind": kind, "name": name, "uid": uid,
+             "controller": True, "blockOwnerDeletion": True}]
+
+
 @lru_cache(maxsize=1024)
 def _owner_references(rs: str, rs_uid: str) -> list:
-    return [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": rs, "uid": rs_uid,
-             "controller": True, "blockOwnerDeletion": True}]
+    return controller_reference("ReplicaSet", rs, rs_uid)
 
 
 def _pod_spec(store: Store, p: Pod) -> dict:

@@ -545,17 +545,48 @@ def decoded(obj: dict) -> dict:
     return _fill_nulls(copy.deepcopy(obj), schema)
 
 
-def decode_failure(obj: dict, errors: list[FieldError]) -> ValidationError:
-    """The BadRequest kubectl shows when decoding fails: the first type error, else every
-    unknown field in one "strict decoding error"."""
-    kind = obj.get("kind", "")
-    unknown = [e for e in errors if e.message.startswith("unknown field")]
-    typed = [e for e in errors if e not in unknown]
-    detail = typed[0].message if typed else "strict decoding error: " + ", ".join(
-        e.message for e in unknown)
-    return ValidationError(errors, kind, _name_of(obj), message=(
-        f'Error from server (BadRequest): error when creating "STDIN": {kind} in version "v1" '
-        f"cannot be handled as a {kind}: {detail}"))
+class DecodeError(ValidationError):
+    """A body the API server cannot decode into the Go types (400 BadRequest, before any
+    validation). ``str()`` is what ``kubectl apply`` prints; ``detail`` is the decoder's own
+    text, which the API answers as ``<Kind> in version "v1" cannot be handled as a <Kind>:
+    <detail>``."""
+
+    def __init__(self, obj: dict, errors: list[FieldError]):
+        kind = obj.get("kind", "")
+        unknown = [e for e in errors if e.message.startswith("unknown field")]
+        typed = [e for e in errors if e not in unknown]
+        self.detail = typed[0].message if typed else "strict decoding error: " + ", ".join(
+            e.message for e in unknown)
+        super().__init__(errors, kind, _name_of(obj), message=(
+            f'Error from server (BadRequest): error when creating "STDIN": {kind} in version '
+            f'"v1" cannot be handled as a {kind}: {self.detail}'))
+
+
+def decode(obj: dict, lines: dict | None = None, strict: bool = True) -> tuple[dict, list[str]]:
+    """A Deployment or ReplicaSet as decoding it into the Go types leaves it: nulls dropped
+    (``struct_tags.drop_nulls``), whole-number floats as integers, and, unless ``strict``
+    (fieldValidation=Strict), unknown fields dropped with a warning each (``unknown field
+    "spec.x"``, the Warn directive's text). Raises DecodeError (with lines) for a value of
+    the wrong type, or an unknown field when strict."""
+    problems = decode_errors(obj)
+    unknown = [e for e in problems if e.message.startswith("unknown field")]
+    if problems and (strict or len(unknown) < len(problems)):
+        raise DecodeError(obj, attach_lines(problems if strict else
+                                            [e for e in problems if e not in unknown], lines or {}))
+    schema = {"Deployment": _DEPLOYMENT, "ReplicaSet": _REPLICASET}[obj["kind"]]
+    if unknown:
+        obj = _known_fields(obj, schema)
+    return decoded(drop_nulls(obj, obj["kind"])), [e.message for e in unknown]
+
+
+def _known_fields(value, node):
+    if isinstance(node, _Struct) and isinstance(value, dict):
+        return {k: _known_fields(v, node.fields[k]) for k, v in value.items() if k in node.fields}
+    if isinstance(node, tuple) and isinstance(value, list):
+        return [_known_fields(item, node[1]) for item in value]
+    if isinstance(node, tuple) and isinstance(value, dict):
+        return {k: _known_fields(v, node[1]) for k, v in value.items()}
+    return value
 
 
 _SUFFIXES = {
@@ -1044,19 +1075,21 @@ def admit(manifest: Manifest, old: dict | None = None) -> dict:
     if failure is not None:
         failure.errors = attach_lines(failure.errors, manifest.lines)
         raise failure
-    problems = decode_errors(obj)
-    if problems:
-        failure = decode_failure(obj, attach_lines(problems, manifest.lines))
-        raise failure
+    obj, _ = decode(obj, manifest.lines)
+    return default_and_validate(obj, old, manifest.lines)
+
+
+def default_and_validate(obj: dict, old: dict | None = None, lines: dict | None = None) -> dict:
+    """A decoded Deployment/ReplicaSet with the API server's defaults; ValidationError (with
+    lines) carrying every problem of ValidateDeployment/ValidateReplicaSet (the update
+    variant against ``old``)."""
     kind = obj["kind"]
-    # nulls go as Go's decoding drops them, before defaulting and the pod-template-hash
-    obj = drop_nulls(obj, kind)
     if kind == "Deployment":
-        out = default_deployment(decoded(obj))
+        out = default_deployment(obj)
         errs = validate_deployment(out, old)
     else:
-        out = default_replicaset(decoded(obj))
+        out = default_replicaset(obj)
         errs = validate_replicaset(out, old)
     if errs:
-        raise ValidationError(attach_lines(errs, manifest.lines), kind, _name_of(obj))
+        raise ValidationError(attach_lines(errs, lines or {}), kind, _name_of(obj))
     return out
