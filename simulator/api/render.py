@@ -93,10 +93,10 @@ def pod(store: Store, p: Pod) -> dict:
 
 
 def _pod_meta(store: Store, p: Pod) -> dict:
-    # a pod's metadata changes rarely (deleted, orphaned, adopted): renders share all of it
-    # but the resourceVersion
+    # a pod's metadata changes rarely (deleted, its grace shortened, orphaned, adopted):
+    # renders share all of it but the resourceVersion
     memo = p.rendered_meta
-    if memo is None or memo[0] != (p.deletion_time, p.rs_uid):
+    if memo is None or memo[0] != (p.deletion_time, p.grace, p.rs_uid):
         meta = {"name": p.name, "generateName": p.generate_name, "namespace": NAMESPACE,
                 "uid": p.uid,
                 "creationTimestamp": rfc3339(p.created), "labels": dict(p.labels)}
@@ -107,7 +107,7 @@ def _pod_meta(store: Store, p: Pod) -> dict:
         if p.deletion_time is not None:
             meta["deletionTimestamp"] = rfc3339(p.deletion_time + (p.grace or 0) * 1000)
             meta["deletionGracePeriodSeconds"] = p.grace
-        memo = p.rendered_meta = ((p.deletion_time, p.rs_uid), meta)
+        memo = p.rendered_meta = ((p.deletion_time, p.grace, p.rs_uid), meta)
     meta = memo[1].copy()
     meta["resourceVersion"] = str(store.version_of(p))
     return meta
