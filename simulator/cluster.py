@@ -11,13 +11,13 @@ from contextlib import contextmanager
 from simulator import snapshot
 from simulator.api import apply as apply_mod
 from simulator.api import handlers, pod_budget, registry, render, validation
-from simulator.api.yaml_source import line_for, load_manifests
+from simulator.api.yaml_source import load_manifests
 from simulator.controllers import node_lifecycle, scheduler
 from simulator.controllers import replicaset as replicaset_controller
 from simulator.controllers.deployment import rollback, rollout_math
 from simulator.controllers.deployment import sync as deployment_controller
 from simulator.controllers.deployment.revisions import REVISION_ANNOTATION, revision_number
-from simulator.errors import FieldError, ValidationError
+from simulator.errors import ValidationError
 from simulator.kubelet import kubelet
 from simulator.kubelet.backoff import ImagePullBackoff, RestartBackoff
 from simulator.kubelet.images import (
@@ -27,7 +27,7 @@ from simulator.kubelet.images import (
     parse_image_behavior,
 )
 from simulator.names import new_uid
-from simulator.objects import Deployment, Node, ReplicaSet, copy_data
+from simulator.objects import Deployment, Node, copy_data
 from simulator.store import NAMESPACE, Store
 from simulator.timers import MS_PER_SECOND, ms, rfc3339, seconds
 
@@ -415,8 +415,9 @@ class Cluster:
         """LIST with label and field selectors: a `<Kind>List` at the current version."""
         return handlers.list_objects(self._s, _kind(kind), label_selector, field_selector)
 
-    def _request(self, dry_run: bool, resource_version: int | None):
-        """Settle-callback of a write (its controllers react before it is answered)."""
+    def _settle_after(self, dry_run: bool, resource_version: int | None):
+        """A write's batch takes `resource_version`; the callback that lets the controllers
+        react before the write is answered (nothing for a dry run, which changes nothing)."""
         if not dry_run and resource_version is not None:
             self._s.name_version(resource_version)
         return (lambda: None) if dry_run else self._drain
@@ -427,7 +428,7 @@ class Cluster:
         """POST: create a Deployment or ReplicaSet (201)."""
         return handlers.create(self._s, _kind(kind), body, dry_run=dry_run,
                                field_validation=field_validation,
-                               settle=self._request(dry_run, resource_version))
+                               settle=self._settle_after(dry_run, resource_version))
 
     @_controllers_react
     def replace(self, kind: str, name: str, body: dict, *, dry_run: bool = False,
@@ -435,7 +436,7 @@ class Cluster:
         """PUT: replace a Deployment, ReplicaSet or Node."""
         return handlers.replace(self._s, _kind(kind), name, body, dry_run=dry_run,
                                 field_validation=field_validation,
-                                settle=self._request(dry_run, resource_version))
+                                settle=self._settle_after(dry_run, resource_version))
 
     @_controllers_react
     def patch(self, kind: str, name: str, patch, patch_type: str, *,
@@ -447,21 +448,21 @@ class Cluster:
         return handlers.patch(self._s, _kind(kind), name, patch, patch_type,
                               field_manager=field_manager, force=force, dry_run=dry_run,
                               field_validation=field_validation,
-                              settle=self._request(dry_run, resource_version))
+                              settle=self._settle_after(dry_run, resource_version))
 
     @_controllers_react
     def delete(self, kind: str, name: str, options: dict | None = None, *,
                dry_run: bool = False, resource_version: int | None = None) -> dict:
         """DELETE a Deployment, ReplicaSet or Pod with DeleteOptions."""
         return handlers.delete(self._s, _kind(kind), name, options, dry_run=dry_run,
-                               settle=self._request(dry_run, resource_version))
+                               settle=self._settle_after(dry_run, resource_version))
 
     @_controllers_react
     def replace_scale(self, kind: str, name: str, body: dict, *, dry_run: bool = False,
                       resource_version: int | None = None) -> dict:
         """PUT of the scale subresource (autoscaling/v1 Scale)."""
         return handlers.replace_scale(self._s, _kind(kind), name, body, dry_run=dry_run,
-                                      settle=self._request(dry_run, resource_version))
+                                      settle=self._settle_after(dry_run, resource_version))
 
     @_controllers_react
     def patch_scale(self, kind: str, name: str, patch, patch_type: str, *,
@@ -469,14 +470,14 @@ class Cluster:
         """PATCH of the scale subresource."""
         return handlers.patch_scale(self._s, _kind(kind), name, patch, patch_type,
                                     dry_run=dry_run,
-                                    settle=self._request(dry_run, resource_version))
+                                    settle=self._settle_after(dry_run, resource_version))
 
     @_controllers_react
     def evict(self, name: str, body: dict | None = None, *, dry_run: bool = False,
               resource_version: int | None = None) -> dict:
         """POST pods/NAME/eviction (policy/v1 Eviction): a graceful delete (201)."""
         return handlers.evict(self._s, name, body, dry_run=dry_run,
-                              settle=self._request(dry_run, resource_version))
+                              settle=self._settle_after(dry_run, resource_version))
 
     # --- persistence ---------------------------------------------------------------------
     def snapshot(self) -> dict:

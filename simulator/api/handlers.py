@@ -37,7 +37,7 @@ from simulator.api.struct_tags import drop_nulls
 from simulator.controllers import garbage_collector as gc
 from simulator.errors import FieldError, ValidationError
 from simulator.objects import copy_data
-from simulator.store import NAMESPACE, Store
+from simulator.store import Store
 from simulator.timers import rfc3339
 
 STRATEGIC, MERGE, JSON_PATCH, APPLY = (
@@ -323,9 +323,9 @@ def _check_preconditions(store: Store, kind: str, obj, preconditions) -> None:
 
 def _delete_pod(store: Store, pod, grace, dry_run: bool, settle) -> dict:
     if grace is not None and (isinstance(grace, bool) or not isinstance(grace, int)):
-        raise StatusError(bad_request(f"json: cannot unmarshal {json_kind(grace)} into "
-                                      "Go struct field DeleteOptions.gracePeriodSeconds of type "
-                                      "int64"))
+        shown = json_kind(grace) + (f" {grace}" if isinstance(grace, float) else "")
+        raise StatusError(bad_request(f"json: cannot unmarshal {shown} into Go struct field "
+                                      "DeleteOptions.gracePeriodSeconds of type int64"))
     line = f'pod "{pod.name}" deleted' + (DRY_RUN if dry_run else "")
     if dry_run:
         return answer(200, _pod_after_delete(store, pod, grace), line)

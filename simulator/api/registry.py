@@ -32,14 +32,13 @@ from simulator.api.status import (
     unknown_error,
 )
 from simulator.api.yaml_source import line_for
-from simulator.timers import rfc3339
 from simulator.errors import FieldError, ValidationError
 from simulator.names import generated_name
 from simulator.objects import Deployment, Node, ReplicaSet, copy_data
 from simulator.store import NAMESPACE, Store
+from simulator.timers import rfc3339
 
 RESOURCES = {r.kind: r for r in discovery.RESOURCES}
-WORKLOADS = ("Deployment", "ReplicaSet")
 NAMESPACE_MISMATCH = ("the namespace of the provided object does not match the namespace sent "
                       "on the request")
 RESOURCE_VERSION_ON_CREATE = "resourceVersion should not be set on objects to be created"
@@ -166,11 +165,10 @@ def _forbidden(path: str, what: str) -> FieldError:
 
 
 # --- Deployments and ReplicaSets ---------------------------------------------------------------
-def plan_create(store: Store, kind: str, body, *, lines: dict | None = None, strict: bool = True,
-                checked: bool = False) -> Write:
-    """A create (POST, or an apply of an absent object). `checked`: the body already passed
-    the endpoint checks (kubectl's client-side apply checks it itself)."""
-    obj = body if checked else _body(kind, body)
+def plan_create(store: Store, kind: str, body, *, lines: dict | None = None,
+                strict: bool = True) -> Write:
+    """A create (POST, an apply of an absent object, a server-side apply creating one)."""
+    obj = _body(kind, body)
     if kind == "Node":
         raise StatusError(invalid(kind, _meta(obj).get("name") or "",
                                   [_forbidden("metadata.name", "creating nodes")]))
@@ -308,9 +306,12 @@ def _plan_node(store: Store, node: Node, obj: dict, uid_precondition: bool) -> W
     ignored; the rest of the spec (taints included: the node lifecycle controller's) must
     stay as it is."""
     name = node.name
-    if not isinstance(obj.get("metadata"), dict) or not isinstance(obj.get("spec", {}), dict):
-        raise StatusError(bad_request(f'Node in version "v1" cannot be handled as a Node: json: '
-                                      "cannot unmarshal into Go struct field Node.metadata"))
+    for key, go_type in (("metadata", "ObjectMeta"), ("spec", "NodeSpec")):
+        value = obj.get(key)
+        if value is not None and not isinstance(value, dict):
+            raise StatusError(bad_request(
+                f'Node in version "v1" cannot be handled as a Node: json: cannot unmarshal '
+                f"{json_kind(value)} into Go struct field Node.{key} of type v1.{go_type}"))
     meta, spec = obj["metadata"], dict(obj.get("spec") or {})
     if uid_precondition:
         check_uid(store, "Node", name, meta.get("uid"))
