@@ -145,10 +145,11 @@ class Store:
         if resource_version is not None:
             self.name_version(resource_version)
         version = self.batch_version()
+        text = str(version)
         out = self.changes, self.recorded_twice, version
-        for _, kind, obj in self.changes:
+        for _, _, obj in self.changes:
             if type(obj) is dict:   # an event as written, or what a snapshot kept of an object
-                obj["metadata"]["resourceVersion"] = str(version)
+                obj["metadata"]["resourceVersion"] = text
             else:
                 obj.resource_version = version
         self.changes, self.recorded_twice = [], set()
@@ -279,8 +280,8 @@ class Store:
         old = pod.counted
         if old[0] == active and old[1] == ready and old[2] == available:
             return
-        rs = self.owner_of(pod)
-        if rs is not None:
+        rs = self.replicasets.get(pod.rs)   # owner_of, inlined: this runs on every pod change
+        if rs is not None and rs.uid == pod.rs_uid:
             rs.live_active += active - old[0]
             rs.live_ready += ready - old[1]
             rs.live_available += available - old[2]

@@ -109,7 +109,9 @@ def _pod_meta(store: Store, p: Pod) -> dict:
             meta["deletionGracePeriodSeconds"] = p.grace
         memo = p.rendered_meta = ((p.deletion_time, p.grace, p.rs_uid), meta)
     meta = memo[1].copy()
-    meta["resourceVersion"] = str(store.version_of(p))
+    # store.version_of, inlined: every pod record renders this
+    meta["resourceVersion"] = str(p.resource_version if p.recorded_in != store.change_batch
+                                  else store.batch_version())
     return meta
 
 
