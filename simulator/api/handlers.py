@@ -45,6 +45,7 @@ STRATEGIC, MERGE, JSON_PATCH, APPLY = (
     "application/json-patch+json", "application/apply-patch+yaml")
 PATCH_TYPES = (JSON_PATCH, MERGE, STRATEGIC, APPLY)   # as the apiserver lists them
 FIELD_VALIDATIONS = ("Ignore", "Warn", "Strict")
+CLIENT_SIDE_APPLY = "kubectl-client-side-apply"   # the fieldManager of kubectl apply's requests
 PROPAGATIONS = ("Foreground", "Background", "Orphan")
 WRITABLE = ("Deployment", "ReplicaSet", "Node")
 DELETABLE = ("Deployment", "ReplicaSet", "Pod")
@@ -210,8 +211,12 @@ def patch(store: Store, kind: str, name: str, body, patch_type: str, *,
     write = _planned(lambda: registry.plan_update(store, kind, name, patched, strict=strict,
                                                   uid_precondition=False))
     obj = _write(store, write, dry_run, settle)
-    verb = ("serverside-applied" if media_type == APPLY
-            else "patched" if write.verb != "unchanged" else "patched (no change)")
+    if media_type == APPLY:
+        verb = "serverside-applied"
+    elif field_manager == CLIENT_SIDE_APPLY:   # kubectl apply's patch: kubectl's words
+        verb = "configured" if write.verb != "unchanged" else "unchanged"
+    else:
+        verb = "patched" if write.verb != "unchanged" else "patched (no change)"
     return answer(200, obj, _line(kind, name, verb, dry_run), write.warnings)
 
 

@@ -346,15 +346,21 @@ def _plan_node(store: Store, node: Node, obj: dict, uid_precondition: bool) -> W
 # --- the pod budget --------------------------------------------------------------------------
 def admit_budget(store: Store, writes: list[Write]) -> None:
     """Refuse, before anything changes, writes that take the simulation past its pod budget
-    (ValidationError on spec.replicas, with lines)."""
+    (ValidationError on spec.replicas, with lines). A ReplicaSet a Deployment owns counts in
+    its Deployment's demand; a write to one counts by what it adds (its replicas can run
+    until the Deployment scales it back)."""
     current = {("Deployment", d.name): pod_budget.demand("Deployment", d.spec)
                for d in store.deployments.values()}
     current.update({("ReplicaSet", rs.name): rs.replicas
                     for rs in store.replicasets.values() if rs.owner is None})
-    # a ReplicaSet a Deployment owns counts in its Deployment's demand
-    planned = {(w.kind, w.name): (w.kind, w.stored["spec"]) for w in writes
-               if w.verb != "unchanged" and (w.kind == "Deployment" or w.kind == "ReplicaSet"
-                                             and not _owned(store, w))}
+    planned = {}
+    for w in writes:
+        if w.verb == "unchanged" or w.kind not in ("Deployment", "ReplicaSet"):
+            continue
+        rs = store.replicasets.get(w.name) if w.kind == "ReplicaSet" else None
+        if rs is not None and rs.owner is not None:
+            current[(w.kind, w.name)] = rs.replicas
+        planned[(w.kind, w.name)] = (w.kind, w.stored["spec"])
     refused = pod_budget.refusals(store.pod_budget, current, planned)
     if not refused:
         return
@@ -364,13 +370,6 @@ def admit_budget(store: Store, writes: list[Write]) -> None:
         for key, error in refused.items()]
     raise errors[0] if len(errors) == 1 else ValidationError(
         [e for f in errors for e in f.errors], message="\n".join(str(f) for f in errors))
-
-
-def _owned(store: Store, write: Write) -> bool:
-    if write.stored["metadata"].get("ownerReferences"):
-        return True
-    rs = store.replicasets.get(write.name)
-    return rs is not None and rs.owner is not None and write.verb != "created"
 
 
 # --- committing and previewing ---------------------------------------------------------------

@@ -444,3 +444,30 @@ def test_the_official_python_client_reads_every_list(kind, model):
     items = client.ApiClient().deserialize(json.dumps(listed), model, "application/json").items
     assert len(items) == len(listed["items"]) > 0
     assert all(item.metadata.resource_version for item in items)
+
+
+def test_kubectl_apply_patches_read_as_kubectl_apply_prints_them():
+    c = running()
+    apply = {"fieldManager": "kubectl-client-side-apply"}
+    changed = c.patch("deploy", "web", {"spec": {"replicas": 4}}, STRATEGIC,
+                      field_manager=apply["fieldManager"])
+    same = c.patch("deploy", "web", {"spec": {"replicas": 4}}, STRATEGIC,
+                   field_manager=apply["fieldManager"])
+    assert (changed["line"], same["line"]) == ("deployment.apps/web configured",
+                                              "deployment.apps/web unchanged")
+
+
+def test_an_owned_replicaset_counts_in_the_pod_budget_by_what_a_write_adds():
+    """Scaling a Deployment's ReplicaSet directly lets its controller create pods until the
+    Deployment scales it back: it may ask for what the budget leaves beside its Deployment."""
+    c = Cluster(seed=1, pod_budget=10)
+    c.apply(deployment_yaml(replicas=4))   # demand 4 + 1 surge
+    settled(c)
+    (name,) = replica_sets(c)
+    status = refusal(lambda: c.patch("rs", name, {"spec": {"replicas": 20}}, MERGE))
+    assert status["message"] == (
+        f'ReplicaSet.apps "{name}" is invalid: spec.replicas: Invalid value: 20: must be less '
+        "than or equal to 5 within this simulation's pod budget of 10 for replicas + maxSurge of "
+        "all Deployments and ReplicaSets (5 used by the others)")
+    assert c.patch("rs", name, {"metadata": {"labels": {"app": "web", "x": "y"}}}, MERGE)
+    assert c.patch("rs", name, {"spec": {"replicas": 5}}, MERGE)["code"] == 200
