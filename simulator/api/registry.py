@@ -17,7 +17,7 @@ controller ownerReference; Nodes their labels, annotations and ``spec.unschedula
 from __future__ import annotations
 
 import copy
-import hashlib
+import random
 from dataclasses import dataclass, field
 
 from simulator.api import discovery, pod_budget, render, validation
@@ -33,7 +33,7 @@ from simulator.api.status import (
 )
 from simulator.api.yaml_source import line_for
 from simulator.errors import FieldError, ValidationError
-from simulator.names import generated_name
+from simulator.names import generated_name, new_uid
 from simulator.objects import Deployment, Node, ReplicaSet, copy_data
 from simulator.store import NAMESPACE, Store
 from simulator.timers import rfc3339
@@ -103,10 +103,12 @@ def _body(kind: str, body) -> dict:
     if api_version != r.group_version:
         raise StatusError(bad_request(f"the API version in the data ({api_version}) does not "
                                       f"match the expected API version ({r.group_version})"))
-    if body.get("kind") not in (None, "", kind):
-        raise StatusError(bad_request(f'{body["kind"]} in version "{r.version}" cannot be '
-                                      f"handled as a {kind}: the object provided is of another "
-                                      "kind"))
+    other = body.get("kind")
+    if other not in (None, "", kind):   # decoded as that kind, it does not convert to this one
+        internal = r.group or "core"
+        raise StatusError(bad_request(f'{other} in version "{r.version}" cannot be handled as a '
+                                      f"{kind}: converting ({r.version}.{other}) to "
+                                      f"({internal}.{kind}): unknown conversion"))
     out = dict(body, apiVersion=api_version, kind=kind)
     meta = out.get("metadata")
     if meta is None:
@@ -176,7 +178,7 @@ def plan_create(store: Store, kind: str, body, *, lines: dict | None = None,
     meta = obj.setdefault("metadata", {})
     prefix = meta.get("generateName") if not meta.get("name") else ""
     if prefix:   # validated under a stand-in name; the real one is drawn at commit
-        meta["name"] = prefix + _stand_in(prefix, store.time)[:5]
+        meta["name"] = generated_name(prefix, _stand_in(prefix, store.time))
     stored = validation.default_and_validate(obj, None, lines)
     _check_unmodelled(store, kind, stored, None, lines)
     # what the storage refuses, after validation
@@ -232,11 +234,10 @@ def _immutable_uid(uid, current: str) -> list[FieldError]:
     return []
 
 
-def _stand_in(prefix: str, time: int) -> str:
-    """Five name characters for a generateName that draw nothing from the cluster's
-    generator (validation, dry runs)."""
-    digest = hashlib.sha256(f"{prefix}{time}".encode()).hexdigest()
-    return "".join(chr(ord("a") + int(c, 16) % 26) if c.isdigit() else c for c in digest)
+def _stand_in(what: str, time: int) -> random.Random:
+    """A generator of its own for names and UIDs a dry run shows (and a generateName is
+    validated with): nothing is drawn from the simulation's."""
+    return random.Random(f"dry-run/{what}/{time}")
 
 
 def _kept(kind: str, obj: dict) -> dict:
@@ -441,12 +442,12 @@ def _commit_node(store: Store, write: Write) -> Node:
 
 def preview(store: Store, write: Write) -> dict:
     """The object a commit of `write` would store, as the API answers a dry run, without
-    changing anything (no UID drawn: a stand-in derived from the name)."""
+    changing anything (its UID, if new, a stand-in from a generator of its own)."""
     kind, r = write.kind, resource(write.kind)
     obj = objects(store, kind).get(write.name)
     if obj is None:   # a create: the strategy's fresh object, not yet stored
         meta = {"name": write.name, "namespace": NAMESPACE,
-                "uid": _stand_in_uid(write.name, store.time), "generation": 1,
+                "uid": new_uid(_stand_in(write.name, store.time)), "generation": 1,
                 "creationTimestamp": rfc3339(store.time)}
         status = {"replicas": 0} if kind == "ReplicaSet" else {}
         if write.generate:
@@ -477,8 +478,3 @@ def preview(store: Store, write: Write) -> dict:
         else:
             meta.pop(key, None)
     return out
-
-
-def _stand_in_uid(name: str, time: int) -> str:
-    h = hashlib.sha256(f"dry-run/{name}/{time}".encode()).hexdigest()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"

@@ -18,6 +18,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from simulator import Cluster
+from simulator.api.handlers import APPLY, JSON_PATCH, MERGE
+from simulator.api.handlers import STRATEGIC as SMP
 
 TICKS = (0.1, 0.25, 0.3, 0.5, 1.0, 1.0, 2.0, 2.5)
 INT32_MAX = 2**31 - 1
@@ -167,11 +169,6 @@ def replica_set(r: random.Random, name: str) -> dict:
             "spec": {"replicas": r.randint(0, 3), "selector": {"matchLabels": {"bare": name}},
                      "template": {"metadata": {"labels": {"bare": name}},
                                   "spec": {"containers": [container(r, "app", r.choice(IMAGES))]}}}}
-
-
-SMP, MERGE, JSON_PATCH, APPLY = ("application/strategic-merge-patch+json",
-                                 "application/merge-patch+json", "application/json-patch+json",
-                                 "application/apply-patch+yaml")
 
 
 def api_command(r: random.Random, names: list[str], nodes: int) -> tuple:

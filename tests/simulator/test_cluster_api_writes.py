@@ -69,6 +69,9 @@ CREATE_REFUSALS = [
      "the namespace of the provided object does not match the namespace sent on the request"),
     ("other-api-version", lambda b: {**b, "apiVersion": "apps/v1beta2"}, False, 400, "BadRequest",
      "the API version in the data (apps/v1beta2) does not match the expected API version (apps/v1)"),
+    ("other-kind", lambda b: {**b, "kind": "ReplicaSet"}, False, 400, "BadRequest",
+     'ReplicaSet in version "v1" cannot be handled as a Deployment: converting (v1.ReplicaSet) '
+     "to (apps.Deployment): unknown conversion"),
     ("strict-unknown-field", lambda b: {**b, "spec": {**b["spec"], "replica": 2}}, False, 400,
      "BadRequest", 'Deployment in version "v1" cannot be handled as a Deployment: strict decoding '
                    'error: unknown field "spec.replica"'),
