@@ -30,6 +30,8 @@ from simulator.api.status import (
     conflict,
     invalid,
     method_not_supported,
+    status,
+    status_details,
     success,
     unsupported_media_type,
 )
@@ -112,6 +114,9 @@ def get(store: Store, kind: str, name: str, subresource: str = "") -> dict:
     """GET of one object (``subresource`` "status": the same object; "scale": its Scale);
     StatusError NotFound when absent."""
     obj = registry.existing(store, kind, name)
+    if subresource not in ("", "status", "scale"):
+        raise StatusError(status(404, "NotFound", "the server could not find the requested "
+                                 "resource", status_details()))
     if subresource == "scale":
         if kind not in SCALABLE:
             _refuse(kind, "get scale")
@@ -376,9 +381,9 @@ def evict(store: Store, name: str, body=None, *, dry_run: bool = False,
     _check_preconditions(store, "Pod", pod, options.get("preconditions"))
     if not dry_run:
         _delete_pod(store, pod, options.get("gracePeriodSeconds"), dry_run, settle)
-    status = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
-              "code": 201}
-    return answer(201, status, f"pod/{name} evicted" + (DRY_RUN if dry_run else ""))
+    done = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+            "code": 201}
+    return answer(201, done, f"pod/{name} evicted" + (DRY_RUN if dry_run else ""))
 
 
 # --- the scale subresource -------------------------------------------------------------------
@@ -387,14 +392,14 @@ def scale_of(store: Store, kind: str, obj) -> dict:
     rendered = render.render(store, kind, obj)
     meta = rendered["metadata"]
     spec = {"replicas": rendered["spec"]["replicas"]} if rendered["spec"]["replicas"] else {}
-    status = {"replicas": rendered["status"].get("replicas", 0)}
+    current = {"replicas": rendered["status"].get("replicas", 0)}
     selector = str(label_selector_as_selector(rendered["spec"].get("selector")))
     if selector:
-        status["selector"] = selector
+        current["selector"] = selector
     return {"kind": "Scale", "apiVersion": "autoscaling/v1",
             "metadata": {key: meta[key] for key in ("name", "namespace", "uid", "resourceVersion",
                                                    "creationTimestamp")},
-            "spec": spec, "status": status}
+            "spec": spec, "status": current}
 
 
 def replace_scale(store: Store, kind: str, name: str, body, *, dry_run: bool = False,

@@ -27,6 +27,8 @@ def test_read_answers_the_object_or_not_found():
     c = running()
     assert c.read("deployments", "web") == c.get("deployment", "web")
     assert c.read("deployments", "web", "status") == c.get("deployment", "web")
+    assert refusal(lambda: c.read("deployments", "web", "logs"))["message"] == (
+        "the server could not find the requested resource")
     status = refusal(lambda: c.read("deployments", "nope"))
     assert status == {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
                       "message": 'deployments.apps "nope" not found', "reason": "NotFound",
