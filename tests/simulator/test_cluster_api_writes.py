@@ -6,6 +6,7 @@ import json
 
 import pytest
 import yaml
+from kubernetes import client   # a dev dependency: the official Python client
 
 from cluster_helpers import deployment_yaml, replica_sets, settled
 from simulator import Cluster
@@ -437,7 +438,6 @@ def test_server_side_apply_name_must_match():
 def test_the_official_python_client_reads_every_list(kind, model):
     """The client checks every field its OpenAPI schema marks required (a Node's nodeInfo
     needs bootID, machineID, systemUUID, ...)."""
-    client = pytest.importorskip("kubernetes.client")
     c = running(replicas=2, container_extra="readinessProbe: {httpGet: {path: /, port: 80}}")
     c.delete_pod(c.list("pod")[0]["metadata"]["name"])
     c.set_node_ready("node-3", False)
