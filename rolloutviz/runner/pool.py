@@ -2,7 +2,11 @@
 
 Routing is sticky: a simulation's jobs all go to one worker (its live copy stays warm there and
 its jobs run in order); a simulation seen for the first time goes to the worker owning the
-fewest. Workers are plain subprocesses (``python -m rolloutviz.runner.worker``) joined by a
+fewest. A simulation whose jobs run long (a 5,000-pod step takes a second, and no step can be
+cut) is *heavy* for a while; no other simulation is left queued behind it: a simulation routed
+to a worker that runs a heavy one (or a job of another simulation already running long) moves,
+between two of its jobs, to a worker without one if there is such a worker, and reloads from
+the database there. The heavy simulation itself stays where its copy is warm. Workers are plain subprocesses (``python -m rolloutviz.runner.worker``) joined by a
 socket pair: nothing of this process is forked, and a worker can be killed at any moment.
 
 A reader thread per worker turns answers into the callers' futures and hands the layer
@@ -30,6 +34,10 @@ from asgiref.sync import async_to_sync
 logger = logging.getLogger(__name__)
 
 WATCH_INTERVAL = 0.2  # seconds between two looks at the running jobs' ages
+# A job running this long marks its simulation heavy (a clock's batch is cut at 50 ms of
+# compute; only an indivisible step, command or snapshot of a huge simulation takes longer) ...
+HEAVY_JOB_SECONDS = 0.25
+HEAVY_FOR_SECONDS = 60.0  # ... until this long after its last long job
 
 
 class WorkerLost(RuntimeError):
@@ -88,6 +96,7 @@ class WorkerPool:
         self._numbers = itertools.count(1)
         self._closed = False
         self._routes: dict[int, _Worker] = {}
+        self._long_jobs: dict[int, float] = {}  # simulation id -> when its last long job ended
         self._failed_starts = 0  # workers in a row that died before answering (e.g. a broken setting)
         self._queue: asyncio.Queue | None = None
         self._publisher = None
@@ -102,6 +111,9 @@ class WorkerPool:
     def submit(self, simulation_id: int, function, kwargs: dict) -> Future:
         """Send ``function(**kwargs)`` to the worker owning ``simulation_id``; its future."""
         future: Future = Future()
+        # Running from now on: a caller that stops waiting (a cancelled asyncio task cancels the
+        # future it awaited) cannot cancel it, so the answer still finds it open.
+        future.set_running_or_notify_cancel()
         with self._lock:
             if self._closed:
                 raise WorkerLost("the server is shutting down")
@@ -121,12 +133,44 @@ class WorkerPool:
         return worker.process.pid if worker else None
 
     def _route(self, simulation_id: int) -> _Worker:
+        """The worker for a simulation's next job (caller holds the lock): its own, unless a heavy
+        one holds that worker up and a free one exists (see the module docstring)."""
         worker = self._routes.get(simulation_id)
-        if worker is None or worker not in self.workers:
-            worker = min(self.workers, key=lambda w: (len(w.simulations), len(w.jobs)))
-            worker.simulations.add(simulation_id)
-            self._routes[simulation_id] = worker
+        if worker in self.workers and not self._burdened(worker, simulation_id):
+            return worker
+        free = [w for w in self.workers if not self._burdened(w, simulation_id)]
+        if worker in self.workers:
+            if (not free or self._heavy(simulation_id)
+                    or any(job[1] == simulation_id for job in worker.jobs.values())):
+                return worker  # moving a simulation with a job queued would break its order
+            worker.simulations.discard(simulation_id)
+            logger.info("simulation %s moves off worker %s, which runs a heavy simulation", simulation_id,
+                        worker.number)
+        worker = min(free or self.workers, key=lambda w: (len(w.simulations), len(w.jobs)))
+        worker.simulations.add(simulation_id)
+        self._routes[simulation_id] = worker
         return worker
+
+    def _heavy(self, simulation_id: int) -> bool:
+        ended = self._long_jobs.get(simulation_id)
+        return ended is not None and time.monotonic() - ended < HEAVY_FOR_SECONDS
+
+    def _burdened(self, worker: _Worker, simulation_id: int) -> bool:
+        """Whether a job of ``simulation_id`` on ``worker`` could wait long behind another simulation's."""
+        if any(self._heavy(other) for other in worker.simulations if other != simulation_id):
+            return True
+        running = worker.running
+        job = worker.jobs.get(running[0]) if running else None
+        return job is not None and job[1] != simulation_id and time.monotonic() - running[1] >= HEAVY_JOB_SECONDS
+
+    def _note_duration(self, simulation_id: int, began: float | None) -> None:
+        """Remember a simulation whose job ran long (caller holds the lock); forget the marks that expired."""
+        now = time.monotonic()
+        if began is not None and now - began >= HEAVY_JOB_SECONDS:
+            self._long_jobs[simulation_id] = now
+        for other, ended in list(self._long_jobs.items()):
+            if now - ended >= HEAVY_FOR_SECONDS:
+                del self._long_jobs[other]
 
     # ------------------------------------------------------------ workers
 
@@ -150,11 +194,13 @@ class WorkerPool:
                 worker.running = (message[1], time.monotonic())
                 continue
             _, job_id, ok, payload, messages = message
+            began = worker.running[1] if worker.running and worker.running[0] == job_id else None
             worker.running = None
             if messages:
                 self._hand_over(messages)
             with self._lock:
-                future, _, _ = worker.jobs.pop(job_id)
+                future, simulation_id, _ = worker.jobs.pop(job_id)
+                self._note_duration(simulation_id, began)
             if ok:
                 future.set_result(payload)
             else:

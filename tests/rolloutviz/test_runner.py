@@ -13,6 +13,7 @@ from live_scenario import MANIFEST, prepare
 from rolloutviz import runner
 from rolloutviz.models import Simulation, TickRecord
 from rolloutviz.runner import WorkerLost, WorkerPool
+from rolloutviz.runner.pool import HEAVY_JOB_SECONDS
 from rolloutviz.runner.worker import RoundRobin
 from rolloutviz.services import live
 
@@ -90,6 +91,53 @@ def test_a_simulation_with_a_long_queue_does_not_hold_back_another_on_the_same_w
     light.result(TIMEOUT)
     assert sum(f.done() for f in heavy) <= 2, "the light simulation waited for the heavy one's whole queue"
     wait(heavy, timeout=TIMEOUT)
+
+
+def wait_until_running(workers: WorkerPool, worker_pid: int, seconds: float) -> None:
+    """Until the current job of the worker with that process id has been running for ``seconds``."""
+    [worker] = [w for w in workers.workers if w.process.pid == worker_pid]
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline:
+        running = worker.running
+        if running is not None and time.monotonic() - running[1] >= seconds:
+            return
+        time.sleep(0.01)
+    raise AssertionError("the job never started")
+
+
+def test_a_simulation_moves_off_a_worker_busy_with_a_heavy_one_and_is_not_held_behind_it(pool):
+    workers = pool(size=2)
+    light, other, heavy = 1, 2, 3
+    home, elsewhere, shared = (workers.submit(sim, pid, {}).result(TIMEOUT) for sim in (light, other, heavy))
+    assert home == shared != elsewhere  # the heavy one landed beside the light one (fewest owned)
+    long_step = workers.submit(heavy, sleep_then_pid, {"seconds": 3})
+    wait_until_running(workers, shared, HEAVY_JOB_SECONDS)
+    # A job of the light simulation now goes to the other worker, and is answered while the long step runs.
+    assert workers.submit(light, pid, {}).result(TIMEOUT) == elsewhere
+    assert not long_step.done()
+    assert long_step.result(TIMEOUT) == shared
+    # Once its job ended long, the heavy one stays, and a new simulation keeps away from it too.
+    assert workers.submit(heavy, pid, {}).result(TIMEOUT) == shared
+    assert workers.submit(4, pid, {}).result(TIMEOUT) == elsewhere
+    assert workers.owner(light) == elsewhere
+
+
+def test_a_simulation_with_a_job_queued_behind_a_heavy_one_keeps_its_order(pool):
+    workers = pool(size=2)
+    first = workers.submit(1, pid, {}).result(TIMEOUT)
+    workers.submit(2, pid, {}).result(TIMEOUT)
+    long_step = workers.submit(3, sleep_then_pid, {"seconds": 1.5})  # beside simulation 1
+    queued = workers.submit(1, pid, {})  # before the step counts as long: queued behind it
+    wait_until_running(workers, first, HEAVY_JOB_SECONDS)
+    after = workers.submit(1, pid, {})  # must not overtake the queued one on another worker
+    assert [queued.result(TIMEOUT), after.result(TIMEOUT), long_step.result(TIMEOUT)] == [first] * 3
+
+
+def test_a_caller_that_stops_waiting_does_not_stop_the_workers_answers(pool):
+    workers = pool(size=1)
+    abandoned = workers.submit(1, sleep_then_pid, {"seconds": 0.2})
+    abandoned.cancel()  # what a cancelled asyncio task does to the future it awaited
+    assert workers.submit(1, pid, {}).result(TIMEOUT) == abandoned.result(TIMEOUT)
 
 
 def test_a_killed_worker_is_replaced_its_job_fails_and_its_queued_jobs_run_on_the_replacement(pool):

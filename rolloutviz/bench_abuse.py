@@ -1,0 +1,141 @@
+"""Abuse benchmark: the presenter's stream while another session sends everything that used to stall it.
+
+Run: ``python -m rolloutviz.bench abuse``. It starts its own Daphne (the embedded default: one
+process, its worker pool, in-memory layer, SQLite) on a free loopback port with a temporary
+database and runs issue 11's scenario (`rolloutviz.abuse_scenario`): a presenter's 10-pod rolling
+update at 10× with its page open while a student runs the hellok8s liveness step at 50× and a
+5,000-pod simulation at 50×, floods the presenter's simulation with 100 resync requests from a
+socket that never reads, and sends ``replicas: 1000000000``, ``scale`` to 2^63 and 2^31 and
+100,000 replicas. It reports, from the moment the abuse starts: the presenter's deltas per second
+against those due and its longest silence (targets: at least 70 %, never over 2 s), each
+refusal's status and latency (target: under 1 s), and the peak resident memory of the server and
+its worker processes, read from /proc (target: under 1.5 GB). ``--server-root`` serves another
+checkout (e.g. the code before issue 11) with the same client. A measurement, not a test.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import tempfile
+import threading
+from pathlib import Path
+
+from rolloutviz import abuse_scenario
+from rolloutviz.bench_clocks import PRESENTER_SPEED, summary
+from rolloutviz.local_processes import ROOT, DaphneServer, server_env
+
+SAMPLE_SECONDS = 0.2
+
+
+def _rss_bytes(pid: int) -> int:
+    """A process's resident set size now (0 once it is gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    except (FileNotFoundError, ProcessLookupError):
+        pass
+    return 0
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (a server's simulation workers)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+class PeakMemory:
+    """Samples the resident memory of a server process and its workers until stopped; the peaks."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.server = self.worker = self.total = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            server = _rss_bytes(self.pid)
+            workers = [_rss_bytes(child) for child in _children(self.pid)]
+            self.server = max(self.server, server)
+            self.worker = max([self.worker, *workers])
+            self.total = max(self.total, server + sum(workers))
+            self._stop.wait(SAMPLE_SECONDS)
+
+    def __enter__(self) -> "PeakMemory":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+async def _observe(base: str, seconds: float) -> dict:
+    async with abuse_scenario.abused(base) as scene:
+        await asyncio.sleep(seconds)
+        end = asyncio.get_running_loop().time()
+        listed = {s["id"]: s for s in await asyncio.to_thread(scene.student.call, "GET", "simulations/")}
+    arrivals = scene.presenter.steps(since=scene.abuse_started)
+    window = end - scene.abuse_started
+    figures = summary(arrivals, window, PRESENTER_SPEED)
+    # the longest silence counts from the first abusive request to the end of the recording
+    moments = [scene.abuse_started, *(at for at, _ in arrivals), end]
+    figures["silence"] = max(b - a for a, b in zip(moments, moments[1:]))
+    return {**figures, "window": window, "answers": scene.answers,
+            "resyncs": len(scene.presenter.of_type("snapshot")) - 1,
+            "heavy_t": listed[scene.heavy_id]["t"], "liveness_t": listed[scene.liveness_id]["t"],
+            "setup": scene.abuse_ended - scene.abuse_started}
+
+
+def run(root: Path, seconds: float) -> dict:
+    """One server and the scenario; the figures."""
+    with tempfile.TemporaryDirectory(prefix="rolloutviz-abuse-") as tmp:
+        env = server_env(Path(tmp) / "bench.sqlite3", root=root)
+        with DaphneServer(env, Path(tmp) / "daphne.log", root=root) as server, \
+                PeakMemory(server.process.pid) as memory:
+            figures = asyncio.run(_observe(server.url, seconds))
+        load = Path("/proc/loadavg").read_text().split()[0]
+    return {**figures, "rss_server": memory.server, "rss_worker": memory.worker, "rss_total": memory.total,
+            "load": load}
+
+
+def _ms(value: float | None) -> str:
+    return "–" if value is None else f"{value * 1000:,.0f} ms"
+
+
+def _mb(value: int) -> str:
+    return f"{value / 2**20:,.0f} MiB"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m rolloutviz.bench abuse", description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=20.0,
+                        help="how long to keep recording after the last abusive request")
+    parser.add_argument("--server-root", type=Path, default=ROOT, help="the checkout whose server is measured")
+    args = parser.parse_args(argv)
+    r = run(args.server_root.resolve(), args.seconds)
+    print(f"presenter at {PRESENTER_SPEED:g}× ({PRESENTER_SPEED:g} deltas due a second); server: {args.server_root}")
+    print("| measurement | value |\n|---|---|")
+    rows = [
+        ("window recorded (abuse sent during the first …)", f"{r['window']:.1f} s ({r['setup']:.1f} s)"),
+        ("presenter: deltas/s (share of due)", f"{r['rate']:.1f} ({r['share']:.0%})"),
+        ("presenter: longest silence", _ms(r["silence"])),
+        ("presenter: lag p50 / p95 / max", f"{_ms(r['lag50'])} / {_ms(r['lag95'])} / {_ms(r['lagmax'])}"),
+        ("presenter: snapshots after the first (re-syncs)", str(r["resyncs"])),
+        *((f"refusal: {a.refusal.name}", f"{a.status} in {_ms(a.seconds)}") for a in r["answers"]),
+        ("student's liveness simulation: sim time reached", f"{r['liveness_t']:g} s"),
+        ("5,000-pod simulation: sim time reached", f"{r['heavy_t']:g} s"),
+        ("peak RSS: server / largest worker / all together",
+         f"{_mb(r['rss_server'])} / {_mb(r['rss_worker'])} / {_mb(r['rss_total'])}"),
+        ("load average (1 min) at the end", r["load"]),
+    ]
+    for name, value in rows:
+        print(f"| {name} | {value} |", flush=True)
