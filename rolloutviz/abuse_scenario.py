@@ -1,10 +1,11 @@
 """Issue 11's abuse scenario against a live server: a presenter's simulation at 10× with its page
 open while another session, as a browser, sends everything that used to stall it.
 
-The other session (a student) runs the hellok8s demo's liveness step at 50× with its page open,
-runs a 5,000-pod simulation at 50×, floods the presenter's simulation with resync requests from
-a socket that never reads, and sends the requests that must be refused: ``replicas:
-1000000000``, ``scale`` to 2^63 and to 2^31, 100,000 replicas. `abused` sets it all up and
+The other session (a student) runs the hellok8s demo's liveness step at 50× and a 5,000-pod
+simulation at 50×, each with its page open; floods the presenter's simulation and its own
+5,000-pod one with 100 resync requests each, from sockets that then never read (the server's
+writes to them back up); and sends the requests that must be refused: ``replicas: 1000000000``,
+``scale`` to 2^63 and to 2^31, 100,000 replicas (to its liveness simulation). `abused` sets it all up and
 keeps it running while the caller watches; the isolation test asserts on what happened
 (`tests/rolloutviz/test_isolation.py`), ``python -m rolloutviz.bench abuse`` measures it.
 """
@@ -152,7 +153,9 @@ async def abused(base: str) -> AsyncIterator[Scene]:
         scene.liveness = Page(base, scene.liveness_id, scene.student)
         tasks.append(asyncio.create_task(scene.liveness.run()))
         scene.heavy_id = await to_thread(scene.student.simulation, "huge", HEAVY_REPLICAS, speed=STUDENT_SPEED)
-        floods.append(await flood_resyncs(base, scene.presenter_id, scene.student))
+        tasks.append(asyncio.create_task(Page(base, scene.heavy_id, scene.student, keep=False).run()))
+        for flooded in (scene.presenter_id, scene.heavy_id):
+            floods.append(await flood_resyncs(base, flooded, scene.student))
         for refusal in REFUSALS:
             scene.answers.append(await to_thread(send_refusal, scene.student, scene.liveness_id, refusal))
         scene.abuse_ended = loop.time()
