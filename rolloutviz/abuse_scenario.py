@@ -30,6 +30,8 @@ LIVENESS_STEP = "A liveness probe that fails after 15 s"
 HEAVY_REPLICAS = 4999  # + a surge of 1: 5,000 pods, the default pod budget
 RESYNC_FLOOD = 100
 WARM_UP = 2.0  # seconds the presenter's page runs before the first abusive request
+STUDENT_TIMEOUT = 60.0  # seconds the student waits for an answer (the server before issue 11 could hang)
+PARTS = frozenset({"liveness", "heavy", "floods", "refusals"})  # what the student does (all by default)
 
 
 @dataclass(frozen=True)
@@ -67,24 +69,33 @@ class Answer:
     """What the server answered to one `Refusal`, and how long it took (wall seconds)."""
 
     refusal: Refusal
-    status: int
+    status: int | None  # None: no answer in time
     body: object
     seconds: float
 
 
 @dataclass
 class Scene:
-    """The scenario while it runs: the simulations, the open pages and the answers so far."""
+    """The scenario while it runs: the simulations, the open pages, the answers and failures so far."""
 
     presenter_id: int
     presenter: Page  # the presenter's page (another session than the student's)
     student: Api
-    liveness_id: int = 0
-    liveness: Page | None = None  # the student's page of its liveness simulation
+    liveness_id: int = 0  # the student's hellok8s simulation (the refusals go to it)
+    liveness: Page | None = None  # the student's page of it
     heavy_id: int = 0
     answers: list[Answer] = field(default_factory=list)
+    failures: dict[str, str] = field(default_factory=dict)  # a student step that failed -> why
     abuse_started: float = 0.0  # event-loop times
     abuse_ended: float = 0.0
+
+    async def attempt(self, what: str, function, *args, **kwargs):
+        """``function(*args, **kwargs)`` in a thread (the pages keep reading); None, noted in `failures`, if it fails."""
+        try:
+            return await asyncio.to_thread(function, *args, **kwargs)
+        except Exception as error:  # noqa: BLE001 - a server that fails must be reported, not abort the scenario
+            self.failures[what] = f"{type(error).__name__}: {error}"
+            return None
 
 
 def liveness_step_yaml() -> str:
@@ -93,10 +104,11 @@ def liveness_step_yaml() -> str:
     return step.args["yaml"]
 
 
-def start_liveness(api: Api) -> int:
-    """The hellok8s demo with its liveness step applied, its clock at 50×."""
+def start_hellok8s(api: Api, *, liveness: bool) -> int:
+    """The hellok8s demo (with its liveness step applied, if ``liveness``), its clock at 50×."""
     sim = api.call("POST", "simulations/", {"demo": hellok8s.DEMO.key})["id"]
-    api.call("POST", f"simulations/{sim}/apply", {"yaml": liveness_step_yaml()})
+    if liveness:
+        api.call("POST", f"simulations/{sim}/apply", {"yaml": liveness_step_yaml()})
     api.call("POST", f"simulations/{sim}/commands/clock", {"running": True, "speed": STUDENT_SPEED})
     return sim
 
@@ -105,7 +117,10 @@ def send_refusal(api: Api, sim: int, refusal: Refusal) -> Answer:
     """Send one refusal's request (blocking); its answer, timed."""
     path = f"simulations/{sim}/apply" if refusal.command == "apply" else f"simulations/{sim}/commands/{refusal.command}"
     started = time.monotonic()
-    status, body = api.send("POST", path, refusal.body)
+    try:
+        status, body = api.send("POST", path, refusal.body)
+    except OSError as error:  # no answer in time
+        status, body = None, f"no answer: {error}"
     return Answer(refusal, status, body, time.monotonic() - started)
 
 
@@ -122,12 +137,12 @@ async def flood_resyncs(base: str, sim: int, api: Api, count: int = RESYNC_FLOOD
     """Open a simulation's socket, send ``count`` resync requests and never read again; the open
     stream writer (close it to end the flood's connection)."""
     host, port = base.removeprefix("http://").split(":")
-    reader, writer = await asyncio.wait_for(asyncio.open_connection(host, int(port)), TIMEOUT)
+    reader, writer = await asyncio.wait_for(asyncio.open_connection(host, int(port)), STUDENT_TIMEOUT)
     key = base64.b64encode(os.urandom(16)).decode()
     writer.write((f"GET /ws/simulations/{sim}/ HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
                   f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
                   f"Origin: {base}\r\nCookie: {api.cookie_header()}\r\n\r\n").encode())
-    answer = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), TIMEOUT)
+    answer = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), STUDENT_TIMEOUT)
     if not answer.startswith(b"HTTP/1.1 101"):
         raise RuntimeError(f"the flooding socket was not accepted: {answer[:200]!r}")
     writer.write(_masked_frame(json.dumps({"type": "resync"})) * count)
@@ -136,28 +151,44 @@ async def flood_resyncs(base: str, sim: int, api: Api, count: int = RESYNC_FLOOD
 
 
 @contextlib.asynccontextmanager
-async def abused(base: str) -> AsyncIterator[Scene]:
-    """Run the scenario on the server at ``base`` (http://host:port) and keep it running inside the block."""
-    to_thread = asyncio.to_thread  # the API is blocking; the pages must keep reading meanwhile
+async def abused(base: str, parts: frozenset[str] = PARTS) -> AsyncIterator[Scene]:
+    """Run the scenario's ``parts`` on the server at ``base`` (http://host:port) and keep it running inside
+    the block. A student step that fails is noted in `Scene.failures` and the scenario goes on."""
     loop = asyncio.get_running_loop()
-    presenter_api = await to_thread(Api, base)
-    presenter_id = await to_thread(start_presenter, presenter_api)
-    scene = Scene(presenter_id, Page(base, presenter_id, presenter_api), await to_thread(Api, base))
+    presenter_api = await asyncio.to_thread(Api, base)
+    presenter_id = await asyncio.to_thread(start_presenter, presenter_api)
+    scene = Scene(presenter_id, Page(base, presenter_id, presenter_api),
+                  await asyncio.to_thread(Api, base, timeout=STUDENT_TIMEOUT))
     tasks = [asyncio.create_task(scene.presenter.run())]
     floods = []
+
+    def open_page(sim: int, keep: bool) -> Page:
+        page = Page(base, sim, scene.student, keep=keep)
+        tasks.append(asyncio.create_task(page.run()))
+        return page
+
     try:
         await asyncio.wait_for(scene.presenter.snapshotted.wait(), TIMEOUT)
         await asyncio.sleep(WARM_UP)
         scene.abuse_started = loop.time()
-        scene.liveness_id = await to_thread(start_liveness, scene.student)
-        scene.liveness = Page(base, scene.liveness_id, scene.student)
-        tasks.append(asyncio.create_task(scene.liveness.run()))
-        scene.heavy_id = await to_thread(scene.student.simulation, "huge", HEAVY_REPLICAS, speed=STUDENT_SPEED)
-        tasks.append(asyncio.create_task(Page(base, scene.heavy_id, scene.student, keep=False).run()))
-        for flooded in (scene.presenter_id, scene.heavy_id):
-            floods.append(await flood_resyncs(base, flooded, scene.student))
-        for refusal in REFUSALS:
-            scene.answers.append(await to_thread(send_refusal, scene.student, scene.liveness_id, refusal))
+        scene.liveness_id = await scene.attempt("hellok8s at 50×", start_hellok8s, scene.student,
+                                                liveness="liveness" in parts) or 0
+        if scene.liveness_id:
+            scene.liveness = open_page(scene.liveness_id, keep=True)
+        if "heavy" in parts:
+            scene.heavy_id = await scene.attempt("5,000 pods at 50×", scene.student.simulation, "huge",
+                                                 HEAVY_REPLICAS, speed=STUDENT_SPEED) or 0
+            if scene.heavy_id:
+                open_page(scene.heavy_id, keep=False)
+        if "floods" in parts:
+            for flooded in filter(None, (scene.presenter_id, scene.heavy_id)):
+                try:
+                    floods.append(await flood_resyncs(base, flooded, scene.student))
+                except (OSError, EOFError, RuntimeError) as error:
+                    scene.failures[f"resync flood on simulation {flooded}"] = f"{type(error).__name__}: {error}"
+        if "refusals" in parts and scene.liveness_id:
+            for refusal in REFUSALS:
+                scene.answers.append(await asyncio.to_thread(send_refusal, scene.student, scene.liveness_id, refusal))
         scene.abuse_ended = loop.time()
         yield scene
     finally:

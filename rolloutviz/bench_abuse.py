@@ -16,6 +16,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import os
+import signal
 import tempfile
 import threading
 from pathlib import Path
@@ -52,11 +55,16 @@ def _children(pid: int) -> list[int]:
 
 
 class PeakMemory:
-    """Samples the resident memory of a server process and its workers until stopped; the peaks."""
+    """Samples the resident memory of a server process and its workers until stopped; the peaks.
 
-    def __init__(self, pid: int) -> None:
-        self.pid = pid
+    Above ``cap`` bytes together it kills the server's process group (a server before issue 11
+    grows without bound; the machine is shared) and notes it in `killed`.
+    """
+
+    def __init__(self, pid: int, cap: int) -> None:
+        self.pid, self.cap = pid, cap
         self.server = self.worker = self.total = 0
+        self.killed = False
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
@@ -67,6 +75,9 @@ class PeakMemory:
             self.server = max(self.server, server)
             self.worker = max([self.worker, *workers])
             self.total = max(self.total, server + sum(workers))
+            if self.total > self.cap and not self.killed:
+                self.killed = True
+                os.killpg(self.pid, signal.SIGKILL)
             self._stop.wait(SAMPLE_SECONDS)
 
     def __enter__(self) -> "PeakMemory":
@@ -78,33 +89,38 @@ class PeakMemory:
         self._thread.join()
 
 
-async def _observe(base: str, seconds: float) -> dict:
-    async with abuse_scenario.abused(base) as scene:
+async def _observe(base: str, seconds: float, parts: frozenset[str]) -> dict:
+    async with abuse_scenario.abused(base, parts) as scene:
         await asyncio.sleep(seconds)
         end = asyncio.get_running_loop().time()
-        listed = {s["id"]: s for s in await asyncio.to_thread(scene.student.call, "GET", "simulations/")}
+        try:
+            listed = {s["id"]: s for s in await asyncio.to_thread(scene.student.call, "GET", "simulations/")}
+        except (OSError, RuntimeError) as error:
+            scene.failures["list the simulations at the end"] = f"{type(error).__name__}: {error}"
+            listed = {}
     arrivals = scene.presenter.steps(since=scene.abuse_started)
     window = end - scene.abuse_started
     figures = summary(arrivals, window, PRESENTER_SPEED)
     # the longest silence counts from the first abusive request to the end of the recording
     moments = [scene.abuse_started, *(at for at, _ in arrivals), end]
     figures["silence"] = max(b - a for a, b in zip(moments, moments[1:]))
-    return {**figures, "window": window, "answers": scene.answers,
+    return {**figures, "window": window, "setup": scene.abuse_ended - scene.abuse_started,
+            "answers": scene.answers, "failures": scene.failures,
             "resyncs": len(scene.presenter.of_type("snapshot")) - 1,
-            "heavy_t": listed[scene.heavy_id]["t"], "liveness_t": listed[scene.liveness_id]["t"],
-            "setup": scene.abuse_ended - scene.abuse_started}
+            "stalled": [m["reason"] for m in scene.presenter.of_type("status") if m["state"] == "stalled"],
+            "heavy_t": listed.get(scene.heavy_id, {}).get("t"), "liveness_t": listed.get(scene.liveness_id, {}).get("t")}
 
 
-def run(root: Path, seconds: float) -> dict:
+def run(root: Path, seconds: float, parts: frozenset[str], cap: int) -> dict:
     """One server and the scenario; the figures."""
     with tempfile.TemporaryDirectory(prefix="rolloutviz-abuse-") as tmp:
         env = server_env(Path(tmp) / "bench.sqlite3", root=root)
         with DaphneServer(env, Path(tmp) / "daphne.log", root=root) as server, \
-                PeakMemory(server.process.pid) as memory:
-            figures = asyncio.run(_observe(server.url, seconds))
+                PeakMemory(server.process.pid, cap) as memory:
+            figures = asyncio.run(_observe(server.url, seconds, parts))
         load = Path("/proc/loadavg").read_text().split()[0]
     return {**figures, "rss_server": memory.server, "rss_worker": memory.worker, "rss_total": memory.total,
-            "load": load}
+            "killed": memory.killed, "load": load}
 
 
 def _ms(value: float | None) -> str:
@@ -115,26 +131,48 @@ def _mb(value: int) -> str:
     return f"{value / 2**20:,.0f} MiB"
 
 
+def _answer(answer: abuse_scenario.Answer) -> str:
+    if answer.status is None:
+        return f"no answer after {_ms(answer.seconds)}"
+    text = answer.body if isinstance(answer.body, str) else json.dumps(answer.body)
+    return f"{answer.status} in {_ms(answer.seconds)}" + ("" if answer.status < 500 else f" ({text[:80]})")
+
+
+def _sim_time(value: float | None) -> str:
+    return "–" if value is None else f"{value:g} s"
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m rolloutviz.bench abuse", description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=20.0,
                         help="how long to keep recording after the last abusive request")
     parser.add_argument("--server-root", type=Path, default=ROOT, help="the checkout whose server is measured")
+    parser.add_argument("--skip", default="", help="comma-separated parts to leave out: "
+                        + ", ".join(sorted(abuse_scenario.PARTS)))
+    parser.add_argument("--memory-cap", type=float, default=6.0,
+                        help="GiB of resident memory (server and workers) at which the server is killed")
     args = parser.parse_args(argv)
-    r = run(args.server_root.resolve(), args.seconds)
-    print(f"presenter at {PRESENTER_SPEED:g}× ({PRESENTER_SPEED:g} deltas due a second); server: {args.server_root}")
+    skipped = {part.strip() for part in args.skip.split(",") if part.strip()}
+    if skipped - abuse_scenario.PARTS:
+        parser.error(f"unknown parts: {', '.join(sorted(skipped - abuse_scenario.PARTS))}")
+    parts = abuse_scenario.PARTS - skipped
+    r = run(args.server_root.resolve(), args.seconds, parts, int(args.memory_cap * 2**30))
+    print(f"presenter at {PRESENTER_SPEED:g}× ({PRESENTER_SPEED:g} deltas due a second); server: "
+          f"{args.server_root}; parts: {', '.join(sorted(parts))}")
     print("| measurement | value |\n|---|---|")
     rows = [
-        ("window recorded (abuse sent during the first …)", f"{r['window']:.1f} s ({r['setup']:.1f} s)"),
+        ("window recorded (the abuse sent during its first …)", f"{r['window']:.1f} s ({r['setup']:.1f} s)"),
         ("presenter: deltas/s (share of due)", f"{r['rate']:.1f} ({r['share']:.0%})"),
         ("presenter: longest silence", _ms(r["silence"])),
         ("presenter: lag p50 / p95 / max", f"{_ms(r['lag50'])} / {_ms(r['lag95'])} / {_ms(r['lagmax'])}"),
-        ("presenter: snapshots after the first (re-syncs)", str(r["resyncs"])),
-        *((f"refusal: {a.refusal.name}", f"{a.status} in {_ms(a.seconds)}") for a in r["answers"]),
-        ("student's liveness simulation: sim time reached", f"{r['liveness_t']:g} s"),
-        ("5,000-pod simulation: sim time reached", f"{r['heavy_t']:g} s"),
+        ("presenter: snapshots after the first (re-syncs); stalled", f"{r['resyncs']}; {r['stalled'] or 'never'}"),
+        *((f"refusal: {a.refusal.name}", _answer(a)) for a in r["answers"]),
+        *((f"failed: {what}", why[:120]) for what, why in r["failures"].items()),
+        ("student's hellok8s simulation: sim time reached", _sim_time(r["liveness_t"])),
+        ("5,000-pod simulation: sim time reached", _sim_time(r["heavy_t"])),
         ("peak RSS: server / largest worker / all together",
-         f"{_mb(r['rss_server'])} / {_mb(r['rss_worker'])} / {_mb(r['rss_total'])}"),
+         f"{_mb(r['rss_server'])} / {_mb(r['rss_worker'])} / {_mb(r['rss_total'])}"
+         + (" (killed at the cap)" if r["killed"] else "")),
         ("load average (1 min) at the end", r["load"]),
     ]
     for name, value in rows:

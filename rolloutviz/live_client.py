@@ -36,24 +36,24 @@ TIMEOUT = 120  # seconds: only to end a hang, never a measure
 class Api:
     """The JSON API with a session and its CSRF cookie, as a browser would call it."""
 
-    def __init__(self, base: str) -> None:
-        self.base = base
+    def __init__(self, base: str, *, timeout: float = 600.0) -> None:
+        self.base, self.timeout = base, timeout
         self.cookies = http.cookiejar.CookieJar()
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies))
         self.call("GET", "simulations/")  # sets the CSRF cookie
 
     def send(self, method: str, path: str, body: dict | None = None) -> tuple[int, object]:
-        """The answer's status and JSON body, whatever the status."""
+        """The answer's status and JSON body (or text), whatever the status; OSError when none came in time."""
         token = next((c.value for c in self.cookies if c.name == "csrftoken"), "")
         request = urllib.request.Request(
             f"{self.base}/api/{path}", method=method, data=json.dumps(body).encode() if body is not None else None,
             headers={"Content-Type": "application/json", "X-CSRFToken": token, "Origin": self.base,
                      "Referer": self.base + "/"})
         try:
-            with self.opener.open(request, timeout=600) as answer:
-                return answer.status, json.loads(answer.read() or b"null")
+            with self.opener.open(request, timeout=self.timeout) as answer:
+                return answer.status, _parsed(answer.read())
         except urllib.error.HTTPError as failure:
-            return failure.code, json.loads(failure.read() or b"null")
+            return failure.code, _parsed(failure.read())
 
     def call(self, method: str, path: str, body: dict | None = None):
         """The answer's JSON body; RuntimeError when the status is not a success."""
@@ -75,6 +75,14 @@ class Api:
             self.call("POST", f"simulations/{sim}/commands/step", {"count": steps})
         self.call("POST", f"simulations/{sim}/commands/clock", {"running": True, "speed": speed})
         return sim
+
+
+def _parsed(body: bytes):
+    """An answer's JSON, or its text when it is not JSON (a server answering HTML is a finding too)."""
+    try:
+        return json.loads(body or b"null")
+    except ValueError:
+        return body.decode(errors="replace")
 
 
 def socket_url(base: str, sim: int) -> str:

@@ -51,6 +51,7 @@ def seqs(page: Page) -> list[tuple[str, int]]:
 async def test_nobody_can_stall_the_presenter_or_the_students_liveness_demo(server):
     loop = asyncio.get_running_loop()
     async with abuse_scenario.abused(server.url) as scene:
+        assert scene.failures == {}
         # The student's liveness simulation goes on while its own bad requests are refused.
         await until(lambda: "CrashLoopBackOff" in pod_states(scene.liveness),
                     "CrashLoopBackOff on the student's liveness page", HANG)
