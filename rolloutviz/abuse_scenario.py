@@ -5,9 +5,9 @@ The other session (a student) runs the hellok8s demo's liveness step at 50× and
 simulation at 50×, each with its page open; floods the presenter's simulation and its own
 5,000-pod one with 100 resync requests each, from sockets that then never read (the server's
 writes to them back up); and sends the requests that must be refused: ``replicas: 1000000000``,
-``scale`` to 2^63 and to 2^31, 100,000 replicas (to its liveness simulation). `abused` sets it all up and
-keeps it running while the caller watches; the isolation test asserts on what happened
-(`tests/rolloutviz/test_isolation.py`), ``python -m rolloutviz.bench abuse`` measures it.
+``scale`` to 2^63 and to 2^31, 100,000 replicas (to its liveness simulation). `abused` sets it
+all up and keeps it running while the caller watches; the isolation test asserts on what
+happened (`tests/rolloutviz/test_isolation.py`), ``python -m rolloutviz.bench abuse`` measures it.
 """
 from __future__ import annotations
 
@@ -94,8 +94,11 @@ class Scene:
         try:
             return await asyncio.to_thread(function, *args, **kwargs)
         except Exception as error:  # noqa: BLE001 - a server that fails must be reported, not abort the scenario
-            self.failures[what] = f"{type(error).__name__}: {error}"
+            self.failed(what, error)
             return None
+
+    def failed(self, what: str, error: BaseException) -> None:
+        self.failures[what] = f"{type(error).__name__}: {error}"
 
 
 def liveness_step_yaml() -> str:
@@ -115,7 +118,7 @@ def start_hellok8s(api: Api, *, liveness: bool) -> int:
 
 def send_refusal(api: Api, sim: int, refusal: Refusal) -> Answer:
     """Send one refusal's request (blocking); its answer, timed."""
-    path = f"simulations/{sim}/apply" if refusal.command == "apply" else f"simulations/{sim}/commands/{refusal.command}"
+    path = f"simulations/{sim}/" + ("apply" if refusal.command == "apply" else f"commands/{refusal.command}")
     started = time.monotonic()
     try:
         status, body = api.send("POST", path, refusal.body)
@@ -168,7 +171,7 @@ async def abused(base: str, parts: frozenset[str] = PARTS) -> AsyncIterator[Scen
         return page
 
     try:
-        await asyncio.wait_for(scene.presenter.snapshotted.wait(), TIMEOUT)
+        await asyncio.wait_for(scene.presenter.opened.wait(), TIMEOUT)
         await asyncio.sleep(WARM_UP)
         scene.abuse_started = loop.time()
         scene.liveness_id = await scene.attempt("hellok8s at 50×", start_hellok8s, scene.student,
@@ -185,7 +188,7 @@ async def abused(base: str, parts: frozenset[str] = PARTS) -> AsyncIterator[Scen
                 try:
                     floods.append(await flood_resyncs(base, flooded, scene.student))
                 except (OSError, EOFError, RuntimeError) as error:
-                    scene.failures[f"resync flood on simulation {flooded}"] = f"{type(error).__name__}: {error}"
+                    scene.failed(f"resync flood on simulation {flooded}", error)
         if "refusals" in parts and scene.liveness_id:
             for refusal in REFUSALS:
                 scene.answers.append(await asyncio.to_thread(send_refusal, scene.student, scene.liveness_id, refusal))

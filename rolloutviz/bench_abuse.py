@@ -96,7 +96,7 @@ async def _observe(base: str, seconds: float, parts: frozenset[str]) -> dict:
         try:
             listed = {s["id"]: s for s in await asyncio.to_thread(scene.student.call, "GET", "simulations/")}
         except (OSError, RuntimeError) as error:
-            scene.failures["list the simulations at the end"] = f"{type(error).__name__}: {error}"
+            scene.failed("list the simulations at the end", error)
             listed = {}
     arrivals = scene.presenter.steps(since=scene.abuse_started)
     window = end - scene.abuse_started

@@ -106,19 +106,16 @@ class Page:
     def __init__(self, base: str, sim: int, api: Api | None = None, *, keep: bool = True) -> None:
         self.base, self.sim, self.api, self.keep = base, sim, api, keep
         self.messages: list[tuple[float, dict]] = []
-        self.snapshotted = asyncio.Event()  # set when the first snapshot arrived
+        self.opened = asyncio.Event()  # set when the first message (the snapshot) arrived
 
     async def run(self) -> None:
         """Read until the socket closes or the task is cancelled."""
         loop = asyncio.get_running_loop()
         async with connect(self.base, self.sim, self.api, max_size=None) as socket:
             async for text in socket:
-                if self.keep or not self.snapshotted.is_set():
-                    message = json.loads(text)
-                    if self.keep:
-                        self.messages.append((loop.time(), message))
-                    if message["type"] == "snapshot":
-                        self.snapshotted.set()
+                if self.keep:  # a page read and dropped parses nothing: a big snapshot would hold this loop up
+                    self.messages.append((loop.time(), json.loads(text)))
+                self.opened.set()
 
     def of_type(self, kind: str, since: float = float("-inf")) -> list[dict]:
         """The messages of one type that arrived at or after ``since``."""

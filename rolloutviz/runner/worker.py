@@ -2,9 +2,9 @@
 
 Started by `rolloutviz.runner.pool` as ``python -m rolloutviz.runner.worker FD DELAY`` with one
 end of a socket pair. It sets Django up (its own database connection), then runs each job it
-receives and answers with the job's result or error and the layer messages it produced, for the
-server process to publish, and the CPU time it took. The pool sends the next job only after the answer: the jobs wait, and
-take turns, there (`rolloutviz.runner.pool.RoundRobin`).
+receives and answers with the job's result or error, the layer messages it produced (for the
+server process to publish) and the CPU time it took (the pool routes by it). The pool sends the
+next job only after the answer: jobs wait, and take turns, there (`rolloutviz.runner.pool`).
 """
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def run_job(connection: Connection, job: tuple) -> None:
             ok, payload = True, function(**kwargs)
         except Exception as error:
             ok, payload = False, portable(error)
-    compute = time.process_time() - started  # CPU seconds: how heavy the simulation is (the pool routes by it)
+    compute = time.process_time() - started
     close_old_connections()  # a connection broken by a database fault is reopened for the next job
     try:
         connection.send(("done", job_id, ok, payload, messages, compute))
