@@ -68,7 +68,8 @@ def scenario(root: Path, students: int, heavy: bool, seconds: float) -> dict:
         env = server_env(Path(tmp) / "bench.sqlite3", root=root)
         with DaphneServer(env, Path(tmp) / "daphne.log", root=root) as server:
             api = Api(server.url)
-            pages = [api.simulation(f"student {n}", 3, speed=1.0) for n in range(students)]
+            # each student a session of its own, as in a classroom (one session may run 10 clocks at most)
+            pages = [Api(server.url).simulation(f"student {n}", 3, speed=1.0) for n in range(students)]
             if heavy:  # 4,999 replicas + a surge of 1: 5,000 pods, the default pod budget
                 api.simulation("huge", 4999, speed=50.0)
             presenter = start_presenter(api)

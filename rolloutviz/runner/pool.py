@@ -9,9 +9,9 @@ simulation with a long queue delays the others on its worker by one job at most.
 One job can still be long: a step, command or snapshot of a 5,000-pod simulation takes a second
 or more and cannot be cut. Its simulation is then *heavy* for a while, and nobody waits behind
 it: a simulation whose jobs would wait on a worker that runs a heavy one (or a job of another
-simulation already running long) moves, with its waiting jobs in order, to a worker without one
-when there is such a worker, and reloads from the database there; the watchdog looks every
-`WATCH_INTERVAL`. The heavy simulation itself stays where its copy is warm.
+simulation running for a second already) moves, with its waiting jobs in order, to a worker
+without either when there is such a worker, and reloads from the database there; the watchdog
+looks every `WATCH_INTERVAL`. The heavy simulation itself stays where its copy is warm.
 
 Workers are plain subprocesses (``python -m rolloutviz.runner.worker``) joined by a socket pair:
 nothing of this process is forked, and a worker can be killed at any moment. A reader thread per
@@ -43,10 +43,12 @@ logger = logging.getLogger(__name__)
 WATCH_INTERVAL = 0.2  # seconds between two looks at the running jobs' ages
 # A job that computes this long marks its simulation heavy (a clock's batch is cut at 50 ms of
 # compute; only an indivisible step, command or snapshot of a huge simulation takes longer).
-# Compute, not wall time: a job that waited for the database's write lock is not heavy. A job of
-# another simulation running this long (wall time) holds its worker up meanwhile.
+# Compute, not wall time: a job that waited for the database's write lock is not heavy.
 HEAVY_JOB_SECONDS = 0.25
 HEAVY_FOR_SECONDS = 60.0  # a simulation stays heavy until this long after its last long job
+# A job of another simulation running this long (wall time: its compute is not known yet) holds
+# its worker up; longer than a light job takes on a loaded machine, so light ones do not bounce.
+RUNNING_LONG_SECONDS = 1.0
 
 
 class WorkerLost(RuntimeError):
@@ -225,7 +227,7 @@ class WorkerPool:
             now = time.monotonic()
             for worker in list(self.workers):
                 running = worker.running
-                if not worker.waiting or running is None or now - running[1] < HEAVY_JOB_SECONDS:
+                if not worker.waiting or running is None or now - running[1] < RUNNING_LONG_SECONDS:
                     continue
                 for simulation_id in worker.waiting.simulations():
                     target = self._route(simulation_id)
@@ -248,7 +250,7 @@ class WorkerPool:
             return f"simulation {heavy[0]} there is heavy"
         running = worker.running
         job = worker.jobs.get(running[0]) if running else None
-        if job is not None and job[1] != simulation_id and time.monotonic() - running[1] >= HEAVY_JOB_SECONDS:
+        if job is not None and job[1] != simulation_id and time.monotonic() - running[1] >= RUNNING_LONG_SECONDS:
             return f"a job of simulation {job[1]} is running long there"
         return None
 

@@ -13,7 +13,7 @@ from live_scenario import MANIFEST, prepare
 from rolloutviz import runner
 from rolloutviz.models import Simulation, TickRecord
 from rolloutviz.runner import WorkerLost, WorkerPool
-from rolloutviz.runner.pool import HEAVY_JOB_SECONDS, RoundRobin
+from rolloutviz.runner.pool import HEAVY_JOB_SECONDS, RUNNING_LONG_SECONDS, RoundRobin
 from rolloutviz.services import live
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the workers read what this process committed
@@ -118,7 +118,7 @@ def test_a_simulation_moves_off_a_worker_busy_with_a_heavy_one_and_is_not_held_b
     home, elsewhere, shared = (workers.submit(sim, pid, {}).result(TIMEOUT) for sim in (light, other, heavy))
     assert home == shared != elsewhere  # the heavy one landed beside the light one (fewest owned)
     long_step = workers.submit(heavy, compute_then_pid, {"seconds": 1.5})
-    wait_until_running(workers, shared, HEAVY_JOB_SECONDS)
+    wait_until_running(workers, shared, RUNNING_LONG_SECONDS)
     # A job of the light simulation now goes to the other worker, and is answered while the long step runs.
     assert workers.submit(light, pid, {}).result(TIMEOUT) == elsewhere
     assert not long_step.done()
