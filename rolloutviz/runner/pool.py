@@ -9,9 +9,9 @@ simulation with a long queue delays the others on its worker by one job at most.
 One job can still be long: a step, command or snapshot of a 5,000-pod simulation takes a second
 or more and cannot be cut. Its simulation is then *heavy* for a while, and nobody waits behind
 it: a simulation whose jobs would wait on a worker that runs a heavy one (or a job of another
-simulation running for a second already) moves, with its waiting jobs in order, to a worker
-without either when there is such a worker, and reloads from the database there; the watchdog
-looks every `WATCH_INTERVAL`. The heavy simulation itself stays where its copy is warm.
+simulation that has computed that long already) moves, with its waiting jobs in order, to a
+worker without either when there is such a worker, and reloads from the database there; the
+watchdog looks every `WATCH_INTERVAL`. The heavy simulation itself stays where its copy is warm.
 
 Workers are plain subprocesses (``python -m rolloutviz.runner.worker``) joined by a socket pair:
 nothing of this process is forked, and a worker can be killed at any moment. A reader thread per
@@ -35,20 +35,29 @@ import time
 from collections import OrderedDict, deque
 from concurrent.futures import Future
 from multiprocessing.connection import Connection
+from pathlib import Path
 
 from asgiref.sync import async_to_sync
 
 logger = logging.getLogger(__name__)
 
 WATCH_INTERVAL = 0.2  # seconds between two looks at the running jobs' ages
-# A job that computes this long marks its simulation heavy (a clock's batch is cut at 50 ms of
-# compute; only an indivisible step, command or snapshot of a huge simulation takes longer).
-# Compute, not wall time: a job that waited for the database's write lock is not heavy.
+# A job that computes this long marks its simulation heavy, and holds its worker up while it runs
+# (a clock's batch is cut at 50 ms of compute; only an indivisible step, command or snapshot of a
+# huge simulation takes longer). CPU time, not wall time: a job waiting for the database's write
+# lock, or for a CPU on a loaded machine, is not heavy, and light simulations must not bounce.
 HEAVY_JOB_SECONDS = 0.25
 HEAVY_FOR_SECONDS = 60.0  # a simulation stays heavy until this long after its last long job
-# A job of another simulation running this long (wall time: its compute is not known yet) holds
-# its worker up; longer than a light job takes on a loaded machine, so light ones do not bounce.
-RUNNING_LONG_SECONDS = 1.0
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """The CPU time a process has used so far (Linux's /proc), or None where it cannot be read."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS  # utime + stime
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 class WorkerLost(RuntimeError):
@@ -110,7 +119,7 @@ class _Worker:
         self.jobs: dict[int, tuple[Future, int, tuple]] = {}  # job id -> (future, simulation id, message)
         self.waiting = RoundRobin()  # ids of its jobs not sent yet, per simulation
         self.sent: int | None = None  # the one job sent and not answered yet
-        self.running: tuple[int, float] | None = None  # (job id, when it started)
+        self.running: tuple[int, float, float | None] | None = None  # (job id, when it started, CPU time then)
         self.simulations: set[int] = set()
         self.kill_reason: str | None = None
         self.answered = False  # a worker that dies before answering anything may not start at all
@@ -224,10 +233,8 @@ class WorkerPool:
         """Move the simulations waiting behind another's long job to a free worker, if there is one."""
         sendings = []
         with self._lock:
-            now = time.monotonic()
             for worker in list(self.workers):
-                running = worker.running
-                if not worker.waiting or running is None or now - running[1] < RUNNING_LONG_SECONDS:
+                if not worker.waiting or self._computing_long(worker) is None:
                     continue
                 for simulation_id in worker.waiting.simulations():
                     target = self._route(simulation_id)
@@ -248,11 +255,20 @@ class WorkerPool:
         heavy = sorted(other for other in worker.simulations if other != simulation_id and self._heavy(other))
         if heavy:
             return f"simulation {heavy[0]} there is heavy"
+        computing = self._computing_long(worker)
+        if computing is not None and computing != simulation_id:
+            return f"a job of simulation {computing} has computed {HEAVY_JOB_SECONDS:g} s there already"
+        return None
+
+    @staticmethod
+    def _computing_long(worker: _Worker) -> int | None:
+        """The simulation whose job, running on ``worker``, has computed `HEAVY_JOB_SECONDS` already, if any."""
         running = worker.running
         job = worker.jobs.get(running[0]) if running else None
-        if job is not None and job[1] != simulation_id and time.monotonic() - running[1] >= RUNNING_LONG_SECONDS:
-            return f"a job of simulation {job[1]} is running long there"
-        return None
+        if job is None or running[2] is None or time.monotonic() - running[1] < HEAVY_JOB_SECONDS:
+            return None  # (no CPU time can have been used beyond the wall time)
+        now = cpu_seconds(worker.process.pid)
+        return job[1] if now is not None and now - running[2] >= HEAVY_JOB_SECONDS else None
 
     def _note_compute(self, simulation_id: int, seconds: float) -> None:
         """Remember a simulation whose job computed long (caller holds the lock); forget the marks that expired."""
@@ -282,7 +298,7 @@ class WorkerPool:
                 break
             worker.answered = True
             if message[0] == "started":
-                worker.running = (message[1], time.monotonic())
+                worker.running = (message[1], time.monotonic(), cpu_seconds(worker.process.pid))
                 continue
             _, job_id, ok, payload, messages, compute = message
             worker.running = None

@@ -13,7 +13,7 @@ from live_scenario import MANIFEST, prepare
 from rolloutviz import runner
 from rolloutviz.models import Simulation, TickRecord
 from rolloutviz.runner import WorkerLost, WorkerPool
-from rolloutviz.runner.pool import HEAVY_JOB_SECONDS, RUNNING_LONG_SECONDS, RoundRobin
+from rolloutviz.runner.pool import HEAVY_JOB_SECONDS, RoundRobin, cpu_seconds
 from rolloutviz.services import live
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the workers read what this process committed
@@ -92,16 +92,16 @@ def test_a_simulation_with_a_long_queue_does_not_hold_back_another_on_the_same_w
     wait(heavy, timeout=TIMEOUT)
 
 
-def wait_until_running(workers: WorkerPool, worker_pid: int, seconds: float) -> None:
-    """Until the current job of the worker with that process id has been running for ``seconds``."""
+def wait_until_computed(workers: WorkerPool, worker_pid: int, seconds: float) -> None:
+    """Until the current job of the worker with that process id has computed for ``seconds`` of CPU time."""
     [worker] = [w for w in workers.workers if w.process.pid == worker_pid]
     deadline = time.monotonic() + TIMEOUT
     while time.monotonic() < deadline:
         running = worker.running
-        if running is not None and time.monotonic() - running[1] >= seconds:
+        if running is not None and cpu_seconds(worker_pid) - running[2] >= seconds:
             return
         time.sleep(0.01)
-    raise AssertionError("the job never started")
+    raise AssertionError("the job never computed that long")
 
 
 def compute_then_pid(seconds: float) -> int:
@@ -118,7 +118,7 @@ def test_a_simulation_moves_off_a_worker_busy_with_a_heavy_one_and_is_not_held_b
     home, elsewhere, shared = (workers.submit(sim, pid, {}).result(TIMEOUT) for sim in (light, other, heavy))
     assert home == shared != elsewhere  # the heavy one landed beside the light one (fewest owned)
     long_step = workers.submit(heavy, compute_then_pid, {"seconds": 1.5})
-    wait_until_running(workers, shared, RUNNING_LONG_SECONDS)
+    wait_until_computed(workers, shared, HEAVY_JOB_SECONDS)
     # A job of the light simulation now goes to the other worker, and is answered while the long step runs.
     assert workers.submit(light, pid, {}).result(TIMEOUT) == elsewhere
     assert not long_step.done()
@@ -134,7 +134,10 @@ def test_a_job_that_waits_long_without_computing_makes_no_simulation_heavy(pool)
     home, elsewhere, shared = (workers.submit(sim, pid, {}).result(TIMEOUT) for sim in (1, 2, 3))
     assert home == shared != elsewhere
     # e.g. a commit waiting for the database's write lock behind another simulation's
-    assert workers.submit(3, sleep_then_pid, {"seconds": 2 * HEAVY_JOB_SECONDS}).result(TIMEOUT) == shared
+    waiting = workers.submit(3, sleep_then_pid, {"seconds": 1.0})
+    time.sleep(0.5)
+    assert workers.submit(1, pid, {}).result(TIMEOUT) == home  # it waited behind, and stays
+    assert waiting.result(TIMEOUT) == shared
     assert workers.submit(1, pid, {}).result(TIMEOUT) == home
 
 
@@ -147,7 +150,7 @@ def test_jobs_waiting_behind_a_long_step_move_to_a_free_worker_in_order(pool):
     workers = pool(size=2)
     home = workers.submit(1, pid, {}).result(TIMEOUT)
     elsewhere = workers.submit(2, pid, {}).result(TIMEOUT)
-    long_step = workers.submit(3, sleep_then_pid, {"seconds": 3})  # beside simulation 1
+    long_step = workers.submit(3, compute_then_pid, {"seconds": 2.0})  # beside simulation 1
     # Queued before the step counts as long, so they start out waiting behind it ...
     waiting = [workers.submit(1, pid_and_time, {}) for _ in range(3)]
     answers = [job.result(TIMEOUT) for job in waiting]
