@@ -32,13 +32,11 @@ def start_presenter(api: Api) -> int:
     return presenter
 
 
-async def record(base: str, presenter: int, seconds: float, warm_up: float,
-                 others: list[int] = ()) -> list[tuple[float, float]]:
-    """(arrival wall time, sim time) of each of the presenter's deltas received during ``seconds``
-    after ``warm_up``, while the pages of the simulations ``others`` are open (and read) too."""
-    page = Page(base, presenter)
-    tasks = [asyncio.create_task(Page(base, other, keep=False).run()) for other in others]
-    tasks.append(asyncio.create_task(page.run()))
+async def record(presenter: Page, seconds: float, warm_up: float,
+                 others: list[Page] = ()) -> list[tuple[float, float]]:
+    """(arrival wall time, sim time) of each delta the presenter's page receives during ``seconds``
+    after ``warm_up``, while the pages ``others`` are open (and read) too."""
+    tasks = [asyncio.create_task(page.run()) for page in (*others, presenter)]
     start = asyncio.get_running_loop().time()
     try:
         await asyncio.sleep(warm_up + seconds)
@@ -46,7 +44,7 @@ async def record(base: str, presenter: int, seconds: float, warm_up: float,
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-    return page.steps(since=start + warm_up)
+    return presenter.steps(since=start + warm_up)
 
 
 def summary(arrivals: list[tuple[float, float]], seconds: float, speed: float) -> dict:
@@ -69,11 +67,14 @@ def scenario(root: Path, students: int, heavy: bool, seconds: float) -> dict:
         with DaphneServer(env, Path(tmp) / "daphne.log", root=root) as server:
             api = Api(server.url)
             # each student a session of its own, as in a classroom (one session may run 10 clocks at most)
-            pages = [Api(server.url).simulation(f"student {n}", 3, speed=1.0) for n in range(students)]
+            pages = []
+            for n in range(students):
+                student = Api(server.url)
+                pages.append(Page(server.url, student.simulation(f"student {n}", 3, speed=1.0), student, keep=False))
             if heavy:  # 4,999 replicas + a surge of 1: 5,000 pods, the default pod budget
                 api.simulation("huge", 4999, speed=50.0)
             presenter = start_presenter(api)
-            arrivals = asyncio.run(record(server.url, presenter, seconds, warm_up=3.0, others=pages))
+            arrivals = asyncio.run(record(Page(server.url, presenter, api), seconds, warm_up=3.0, others=pages))
             load = Path("/proc/loadavg").read_text().split()[0]
     return {**summary(arrivals, seconds, PRESENTER_SPEED), "load": load}
 
