@@ -15,6 +15,9 @@ from collections import Counter
 
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
+from django.db.models import TextField
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
 
 from rolloutviz import protocol
 from rolloutviz.models import Simulation, TickRecord
@@ -46,18 +49,23 @@ def _rows(ids: list[int]) -> dict[int, int]:
     return dict(Simulation.objects.filter(pk__in=ids).values_list("id", "seq"))
 
 
-def _missing(simulation_id: int, after: int, upto: int) -> list[dict]:
+def _missing(simulation_id: int, after: int, upto: int) -> list[tuple[int, str | None, str]]:
+    """(seq, cause, the delta's stored text) of each stored delta in (``after``, ``upto``], in order.
+
+    The text as stored, never decoded here: a 5,000-pod simulation's delta is tens of megabytes,
+    and decoding and encoding it again would hold up every other viewer of this process.
+    """
     rows = TickRecord.objects.filter(simulation_id=simulation_id, seq__gt=after, seq__lte=upto).order_by("seq")
-    return list(rows.values_list("payload", flat=True))
+    return list(rows.values_list("seq", KT("payload__cause"), Cast("payload", TextField())))
 
 
-def fill_messages(payloads: list[dict]) -> list[dict]:
-    """The layer messages that replay stored deltas (a reset's delta is followed by a resync)."""
+def fill_messages(rows: list[tuple[int, str | None, str]]) -> list[dict]:
+    """The layer messages that replay stored deltas, from `_missing`'s rows (a reset's delta is followed by a resync)."""
     messages = []
-    for payload in payloads:
-        messages.append(protocol.layer_delta(seq=payload["seq"], text=protocol.encode(payload)))
-        if payload.get("cause") == "reset":
-            messages.append(protocol.layer_resync(seq=payload["seq"]))
+    for seq, cause, text in rows:
+        messages.append(protocol.layer_delta(seq=seq, text=text))
+        if cause == "reset":
+            messages.append(protocol.layer_resync(seq=seq))
     return messages
 
 
@@ -108,8 +116,8 @@ class Tail:
         if seq - known > MAX_FILL:
             await live.publish_async(simulation_id, [protocol.layer_resync(seq=seq)])
             return
-        payloads = await runner.in_thread(_missing)(simulation_id, known, seq)
-        await live.publish_async(simulation_id, fill_messages(payloads))
+        rows = await runner.in_thread(_missing)(simulation_id, known, seq)
+        await live.publish_async(simulation_id, fill_messages(rows))
 
 
 _tail = Tail()
