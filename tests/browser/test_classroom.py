@@ -85,8 +85,9 @@ def test_a_student_copies_the_demo_into_a_sandbox_of_their_own(classroom):
     presenter, student = classroom
     run(presenter, 10)
     presenter.pause_clock()
+    demo = f"/simulations/{presenter.sim_id}/"
     student.page.click("#copy-sim")
-    student.page.wait_for_url(lambda url: f"/simulations/{presenter.sim_id}/" not in url)
+    student.page.wait_for_url(lambda url: demo not in url)
     sandbox = Dashboard(student.page, student.base_url).wait_for_snapshot()
     assert sandbox.page.title().endswith("(copy) · owner · rolloutviz")
     assert sandbox.js(_ENABLED_CHANGERS_JS)  # theirs to drive
