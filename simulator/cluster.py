@@ -14,7 +14,7 @@ from simulator.api import handlers, pod_budget, registry, render, validation
 from simulator.api.yaml_source import load_manifests
 from simulator.controllers import node_lifecycle, scheduler
 from simulator.controllers import replicaset as replicaset_controller
-from simulator.controllers.deployment import rollback, rollout_math
+from simulator.controllers.deployment import explain, rollback, rollout_math
 from simulator.controllers.deployment import sync as deployment_controller
 from simulator.controllers.deployment.revisions import REVISION_ANNOTATION, revision_number
 from simulator.errors import ValidationError
@@ -189,6 +189,24 @@ class Cluster:
         return out
 
     # --- reading -------------------------------------------------------------------------
+    def explanation(self, deployment: str) -> dict | None:
+        """Why the Deployment controller last acted (or waits) on `deployment`: the latest
+        of its Explanation records' objects, ``{"deployment", "time", "reason", "message",
+        "numbers"}``, with ``"new_pods"``: why its new pods are not available now
+        (explain.diagnose, None when they are). None before its first sync; KeyError if
+        there is no such Deployment."""
+        s = self._s
+        d = s.deployments.get(deployment)
+        if d is None:
+            raise KeyError(f'deployments.apps "{deployment}" not found')
+        said = s.explanations.get(d.uid)
+        if said is None:
+            return None
+        new_rs = deployment_controller.find_new_replica_set(d, deployment_controller.owned_replica_sets(s, d))
+        causes = explain.pod_causes([s.pods[n] for n in new_rs.pods], new_rs.replicas,
+                                    s.time) if new_rs is not None else {}
+        return {**copy_data(said), "new_pods": explain.diagnose(causes)}
+
     def get(self, kind: str, name: str) -> dict:
         """One object as `kubectl get KIND NAME -o yaml` shows it; KeyError if absent."""
         kind = _kind(kind)
