@@ -8,7 +8,7 @@ import gc
 import math
 from contextlib import contextmanager
 
-from simulator import snapshot
+from simulator import countdowns, snapshot
 from simulator.api import apply as apply_mod
 from simulator.api import handlers, pod_budget, registry, render, validation
 from simulator.api.yaml_source import load_manifests
@@ -189,6 +189,12 @@ class Cluster:
         return out
 
     # --- reading -------------------------------------------------------------------------
+    def countdowns(self) -> list[dict]:
+        """What the cluster waits for and until when (countdowns.py): minReadySeconds,
+        probe runs and thresholds, CrashLoopBackOff and ImagePullBackOff, grace periods,
+        progress deadlines, NotReady nodes' eviction; soonest first."""
+        return countdowns.countdowns(self._s)
+
     def explanation(self, deployment: str) -> dict | None:
         """Why the Deployment controller last acted (or waits) on `deployment`: the latest
         of its Explanation records' objects, ``{"deployment", "time", "reason", "message",
