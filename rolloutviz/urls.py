@@ -18,6 +18,7 @@ api_patterns = [
     path("simulations/<int:sim_id>/timeline", api.simulation_timeline, name="timeline"),
     path("simulations/<int:sim_id>/export", api.simulation_export, name="export"),
     path("simulations/<int:sim_id>/kubectl", api.simulation_kubectl, name="kubectl"),
+    path("simulations/<int:sim_id>/explanations", api.simulation_explanations, name="explanations"),
     path("simulations/<int:sim_id>/copy", api.simulation_copy, name="copy"),
     path("simulations/<int:sim_id>/links", api.simulation_links, name="links"),
     path("simulations/<int:sim_id>/links/<str:token>", api.simulation_link, name="link"),

@@ -8,7 +8,7 @@ import gc
 import math
 from contextlib import contextmanager
 
-from simulator import countdowns, snapshot
+from simulator import countdowns, notes, snapshot
 from simulator.api import apply as apply_mod
 from simulator.api import handlers, pod_budget, registry, render, validation
 from simulator.api.yaml_source import load_manifests
@@ -194,6 +194,28 @@ class Cluster:
         probe runs and thresholds, CrashLoopBackOff and ImagePullBackOff, grace periods,
         progress deadlines, NotReady nodes' eviction; soonest first."""
         return countdowns.countdowns(self._s)
+
+    def notes(self) -> list[dict]:
+        """Learner's notes on the objects whose Kubernetes wording confuses (notes.py):
+        ``{"kind", "name", "note"}`` for each running pod on a NotReady node (kubectl still
+        says Running) and each combined event, pods first. It visits only the pods of
+        NotReady nodes."""
+        s = self._s
+        out = []
+        for node in s.nodes.values():
+            if node.ready:
+                continue
+            for name in node.pods:
+                pod = s.pods[name]
+                if pod.deletion_time is None and any(c.state == "running" for c in pod.containers):
+                    out.append({"kind": "Pod", "name": name,
+                                "note": notes.running_on_not_ready_node_note(
+                                    node_lifecycle.EVICTION_MS // 1000)})
+        for name, event in s.events.items():
+            note = notes.event_note(event["message"]) if event is not None else None
+            if note is not None:
+                out.append({"kind": "Event", "name": name, "note": note})
+        return out
 
     def explanation(self, deployment: str) -> dict | None:
         """Why the Deployment controller last acted (or waits) on `deployment`: the latest

@@ -37,12 +37,7 @@ def event_note(message: str) -> str | None:
     return COMBINED if message.startswith(COMBINED_PREFIX) else None
 
 
-def pod_note(pod: dict, node_ready: bool | None, eviction_seconds: int) -> str | None:
-    """A note for a pod as `kubectl get -o yaml` shows it, on a node that is (not) Ready,
-    whose pods are evicted `eviction_seconds` after it went NotReady."""
-    if node_ready is not False or "deletionTimestamp" in pod.get("metadata", {}):
-        return None
-    statuses = pod.get("status", {}).get("containerStatuses") or []
-    if any("running" in (s.get("state") or {}) for s in statuses):
-        return NODE_NOT_READY.format(seconds=eviction_seconds)
-    return None
+def running_on_not_ready_node_note(eviction_seconds: int) -> str:
+    """The note for a pod whose container kubectl still shows running on a NotReady node
+    (its pods are evicted `eviction_seconds` after the node went NotReady)."""
+    return NODE_NOT_READY.format(seconds=eviction_seconds)

@@ -26,6 +26,7 @@ from rolloutviz.permissions import Role
 from rolloutviz.services import (
     commands,
     copies,
+    explanations,
     history,
     kubectl,
     links,
@@ -276,6 +277,13 @@ def simulation_kubectl(request: HttpRequest, sim_id: int) -> JsonResponse:
     """GET simulations/<id>/kubectl?args=get+pods: a read-only kubectl text view."""
     return JsonResponse({"text": kubectl.kubectl_view(simulation_id=sim_id,
                                                       args=request.GET.get("args", ""))})
+
+
+@endpoint("GET")
+def simulation_explanations(request: HttpRequest, sim_id: int) -> JsonResponse:
+    """GET simulations/<id>/explanations: why each Deployment's controller acts or waits,
+    the running countdowns and the learner's notes, now."""
+    return JsonResponse(explanations.explanations(simulation_id=sim_id))
 
 
 # ---------------------------------------------------------------- sharing

@@ -39,11 +39,21 @@ def test_a_running_pod_on_a_not_ready_node_gets_a_note():
     c.apply(deployment_yaml(replicas=1))
     settled(c)
     (pod,) = c.list("pod")
-    assert notes.pod_note(pod, True, 300) is None
+    assert c.notes() == []
     c.set_node_ready(pod["spec"]["nodeName"], False)
     c.step()
-    (pod,) = [p for p in c.list("pod") if p["spec"].get("nodeName") == pod["spec"]["nodeName"]]
-    assert notes.pod_note(pod, False, 300) == notes.NODE_NOT_READY.format(seconds=300)
+    assert c.get("pod", pod["metadata"]["name"])["status"]["containerStatuses"][0]["state"].keys() == {"running"}
+    assert c.notes() == [{"kind": "Pod", "name": pod["metadata"]["name"],
+                          "note": notes.running_on_not_ready_node_note(300)}]
+
+
+def test_combined_events_get_a_note():
+    c = Cluster(seed=2)
+    c.apply(deployment_yaml(replicas=12))
+    c.step()   # 12 "Created pod: …" events: from the 10th distinct message on they are combined
+    combined = [e["metadata"]["name"] for e in c.list("event") if e["message"].startswith(COMBINED_PREFIX)]
+    assert combined
+    assert [n["name"] for n in c.notes() if n["kind"] == "Event"] == combined
 
 
 @pytest.mark.parametrize("message, note", [
