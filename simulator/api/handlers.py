@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Callable
 
 from simulator.api import registry, render, validation
-from simulator.api.patch import json_kind, json_merge_patch, json_patch, strategic_merge_patch
+from simulator.api.patch import json_merge_patch, json_patch, strategic_merge_patch
 from simulator.api.selectors import (
     SelectorError,
     label_selector_as_selector,
@@ -36,6 +36,7 @@ from simulator.api.status import (
     unsupported_media_type,
 )
 from simulator.api.struct_tags import drop_nulls
+from simulator.api.yaml_source import json_kind
 from simulator.controllers import garbage_collector as gc
 from simulator.errors import FieldError, ValidationError
 from simulator.objects import copy_data

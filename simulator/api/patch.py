@@ -28,6 +28,7 @@ from simulator.api.status import (
 )
 from simulator.api.struct_tags import MERGE, ListOf, field, struct
 from simulator.api.validation import go_print, go_type_name
+from simulator.api.yaml_source import json_kind
 
 MAX_JSON_PATCH_OPERATIONS = 10000  # the apiserver's limits
 MAX_JSON_PATCH_COPY_BYTES = 3 * 1024 * 1024
@@ -435,17 +436,6 @@ def _normalize_order(in_patch: list, server_only: list, patch_order: list,
 
 
 # --- JSON merge patch (RFC 7386) ------------------------------------------------------------
-
-def json_kind(value) -> str:
-    """The JSON value kind encoding/json names in "cannot unmarshal <kind> into ..."."""
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "array" if isinstance(value, list) else "object"
-
 
 def json_merge_patch(original: dict, patch) -> dict:
     """RFC 7386 merge patch, as the apiserver applies it: objects merge, ``null`` deletes,

@@ -25,7 +25,7 @@ from decimal import Decimal, InvalidOperation
 from simulator.api import selectors
 from simulator.api.defaults import default_deployment, default_replicaset
 from simulator.api.struct_tags import drop_nulls
-from simulator.api.yaml_source import Manifest, attach_lines
+from simulator.api.yaml_source import Manifest, attach_lines, json_kind
 from simulator.errors import FieldError, ValidationError, child_path
 from simulator.kubelet.images import IMAGE_BEHAVIOR_API_VERSION, IMAGE_BEHAVIOR_KIND
 
@@ -410,16 +410,6 @@ _REPLICASET = _Struct("ReplicaSet", {
 _INT_RANGES = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
 
 
-def _json_type(value) -> str:
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "array" if isinstance(value, list) else "object"
-
-
 def _go_type(node) -> str:
     if isinstance(node, _Struct):
         return "v1." + node.go_name
@@ -440,7 +430,7 @@ def _decode(value, node, path: str, go_path: str, owner: str, out: list[FieldErr
 
     if isinstance(node, _Struct):
         if not isinstance(value, dict):
-            mismatch(_json_type(value))
+            mismatch(json_kind(value))
             return
         for key, item in value.items():
             child = child_path(path, key)
@@ -452,28 +442,28 @@ def _decode(value, node, path: str, go_path: str, owner: str, out: list[FieldErr
     elif isinstance(node, tuple):
         expected = list if node[0] == "list" else dict
         if not isinstance(value, expected):
-            mismatch(_json_type(value))
+            mismatch(json_kind(value))
             return
         items = enumerate(value) if node[0] == "list" else value.items()
         for key, item in items:
             _decode(item, node[1], child_path(path, key), go_path, owner, out)
     elif node == "string":
         if not isinstance(value, str):
-            mismatch(_json_type(value))
+            mismatch(json_kind(value))
     elif node == "bool":
         if not isinstance(value, bool):
-            mismatch(_json_type(value))
+            mismatch(json_kind(value))
     elif node in _INT_RANGES:
         low, high = _INT_RANGES[node]
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            mismatch(_json_type(value))
+            mismatch(json_kind(value))
         elif not float(value).is_integer() or not low <= value <= high:
             mismatch(f"number {value}")
     elif node == "intstr":
         if isinstance(value, str):
             return
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            out.append(FieldError(path, f"json: cannot unmarshal {_json_type(value)} into Go "
+            out.append(FieldError(path, f"json: cannot unmarshal {json_kind(value)} into Go "
                                         "value of type int32"))
         elif not float(value).is_integer() or not -(2**31) <= value < 2**31:
             out.append(FieldError(path, f"json: cannot unmarshal number {value} into Go value "

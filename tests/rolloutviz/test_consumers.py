@@ -1,6 +1,7 @@
 """The WebSocket stream through Channels' WebsocketCommunicator: snapshot, deltas, re-syncs, status."""
 import asyncio
 import json
+import time
 
 import pytest
 from channels.db import database_sync_to_async
@@ -296,7 +297,14 @@ async def test_a_flood_of_resync_requests_costs_one_snapshot(sim_id, monkeypatch
 async def test_viewers_asking_at_once_share_one_snapshot_build(sim_id, monkeypatch):
     calls, built = [], []
     original_text, original_state = live._snapshot_text, live.state_of
-    monkeypatch.setattr(live, "_snapshot_text", lambda **kw: calls.append(kw) or original_text(**kw))
+
+    def slow_first(**kw):  # the first build runs while every other viewer connects and asks
+        calls.append(kw)
+        if len(calls) == 1:
+            time.sleep(1.0)
+        return original_text(**kw)
+
+    monkeypatch.setattr(live, "_snapshot_text", slow_first)
     monkeypatch.setattr(live, "state_of", lambda sim, copy: built.append(copy.seq) or original_state(sim, copy))
     clients = [communicator(sim_id) for _ in range(10)]
     assert all(ok for ok, _ in await asyncio.gather(*(c.connect(timeout=TIMEOUT) for c in clients)))
