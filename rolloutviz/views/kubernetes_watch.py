@@ -40,7 +40,13 @@ async def watch(request: HttpRequest, simulation_id: int, info: RequestInfo) -> 
 
 async def _guarded(request: HttpRequest, lines: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
     """The stream's lines; a failure on the way ends it with an ERROR event whose Status names
-    the reference logged with the traceback (the headers have gone out already)."""
+    the reference logged with the traceback (the headers have gone out already).
+
+    An empty chunk comes first: Daphne sends the headers with the first chunk, and a client
+    waits for them before it treats the watch as open (client-go's request to watch cannot be
+    cancelled before: ``kubectl rollout status`` would hang on a quiet watch after it is done),
+    as an API server flushes them at once."""
+    yield b""
     try:
         async for line in lines:
             yield line

@@ -1,0 +1,405 @@
+"""The real kubectl (1.32 through the dispatcher at /usr/bin/kubectl, and the 1.33 binary) and the
+official Python client against a live Daphne serving a simulation's Kubernetes API over HTTPS,
+with a kubeconfig downloaded from ``/api/simulations/<id>/kubeconfig``.
+
+kubectl's own printing and its own rollout logic are the check: what it prints is compared with
+what it prints against a real cluster (the seed tutorials and ../shared/kubernetes-api/requests.md),
+and its writes with the objects, the recorded commands and the page's stream that follow.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+import pytest
+import yaml
+
+from kubectl_servers import KUBECTL_133, WEB_YAML, ApiServer, headers, split
+from live_servers import Viewer
+from rolloutviz.local_processes import wait_for
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    started = ApiServer(tmp_path_factory.mktemp("kubernetes-api")).start()
+    yield started
+    started.stop()
+
+
+@pytest.fixture
+def session(server, tmp_path):
+    """A simulation whose Deployment ``web`` (3 replicas of nginx:1.14.2) has rolled out."""
+    return server.session(tmp_path)
+
+
+def image(deployment: dict) -> str:
+    return deployment["spec"]["template"]["spec"]["containers"][0]["image"]
+
+
+# ---------------------------------------------------------------- access
+
+
+def test_the_kubeconfig_names_the_simulation_and_a_kubeconfig_link(session):
+    config = yaml.safe_load(session.kubeconfig.read_text())
+    name = f"rolloutviz-{session.sim}"
+    assert config["current-context"] == name
+    assert config["contexts"][0]["context"] == {"cluster": name, "user": config["users"][0]["name"],
+                                                "namespace": "default"}
+    assert config["clusters"][0]["cluster"]["server"] == (
+        f"{session.server.daphne.tls_url}/k8s/simulations/{session.sim}")
+    links = session.server.call("GET", f"/api/simulations/{session.sim}/links")
+    assert [(link["role"], link["label"]) for link in links if link["token"] == session.token()] == [
+        ("edit", "kubeconfig")]
+
+
+def test_version_reports_1_32_so_the_dispatcher_runs_kubectl_1_32(session):
+    out = session.ok("version", "-o", "json")
+    version = json.loads(out)["serverVersion"]
+    assert (version["major"], version["minor"]) == ("1", "32")
+
+
+def test_a_viewer_reads_and_is_forbidden_to_write(session):
+    viewer = session.download_kubeconfig(session.link("view"), "view")
+    assert session.token(viewer) != session.token()
+    assert "web" in session.ok("get", "deploy", kubeconfig=viewer)
+    code, _, err = session.kubectl("scale", "deploy/web", "--replicas=1", kubeconfig=viewer)
+    assert code == 1
+    assert err.startswith('Error from server (Forbidden): deployments.apps "web" is forbidden: User '
+                          '"rolloutviz:view" cannot patch resource "deployments/scale" in API group "apps" in '
+                          'the namespace "default"'), err
+    assert session.deployment()["spec"]["replicas"] == 3
+
+
+def test_an_unknown_or_revoked_token_is_unauthorized(session):
+    assert session.ok("get", "deploy")  # discovery cached: the list's own 401 is what kubectl prints
+    unknown = session.folder / "unknown.kubeconfig"
+    unknown.write_text(session.kubeconfig.read_text().replace(session.token(), "not-a-token"))
+    revoked = session.download_kubeconfig(session.link("edit"), "revoked")
+    assert session.ok("get", "deploy", kubeconfig=revoked)
+    session.server.call("DELETE", f"/api/simulations/{session.sim}/links/{session.token(revoked)}")
+    for config in (unknown, revoked):
+        code, _, err = session.kubectl("get", "deploy", kubeconfig=config)
+        assert (code, err.strip()) == (1, "error: You must be logged in to the server (Unauthorized)")
+
+
+def test_another_simulations_token_is_unauthorized_here(server, session, tmp_path):
+    other = server.session(tmp_path / "other", manifest=None)
+    [status] = session.raw("/apis/apps/v1/namespaces/default/deployments", token=other.token())
+    assert (status["kind"], status["code"], status["reason"]) == ("Status", 401, "Unauthorized")
+
+
+# ---------------------------------------------------------------- reading
+
+
+@pytest.mark.parametrize("kind", ["pods", "rs", "nodes", "events"])
+def test_get_prints_what_the_text_views_print(session, kind):
+    """Tables computed from the objects by the server's printers; the text views follow kubectl."""
+    assert session.ok("get", kind) == session.text_view(f"get {kind}")
+
+
+def test_get_wide_prints_kubectls_columns(session):
+    out = session.ok("get", "deploy,rs,pods,nodes", "-o", "wide")
+    assert headers(out) == [
+        ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE", "CONTAINERS", "IMAGES", "SELECTOR"],
+        ["NAME", "DESIRED", "CURRENT", "READY", "AGE", "CONTAINERS", "IMAGES", "SELECTOR"],
+        ["NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE", "NOMINATED NODE", "READINESS GATES"],
+        ["NAME", "STATUS", "ROLES", "AGE", "VERSION", "INTERNAL-IP", "EXTERNAL-IP", "OS-IMAGE", "KERNEL-VERSION",
+         "CONTAINER-RUNTIME"]]
+    [deployment] = [row for row in split(out) if row[0] == "deployment.apps/web"]
+    assert deployment == ["deployment.apps/web", "3/3", "3", "3", "40s", "app", "nginx:1.14.2", "app=web"]
+
+
+@pytest.mark.parametrize("output,parse", [
+    pytest.param("json", json.loads, id="json"),
+    pytest.param("yaml", yaml.safe_load, id="yaml"),
+])
+def test_get_objects_as_json_and_yaml(session, output, parse):
+    listed = parse(session.ok("get", "deploy,rs,pods", "-o", output))
+    kinds = [item["kind"] for item in listed["items"]]
+    assert kinds == ["Deployment", "ReplicaSet", "Pod", "Pod", "Pod"]
+    deployment = listed["items"][0]
+    assert deployment["status"] == {**deployment["status"], "replicas": 3, "readyReplicas": 3,
+                                    "availableReplicas": 3, "updatedReplicas": 3}
+    assert all(item["metadata"]["resourceVersion"].isdigit() for item in listed["items"])
+
+
+def test_ages_follow_the_simulated_clock(session):
+    """kubectl computes -o yaml ages from its own clock: timestamps are served shifted so the
+    Deployment, made 40 simulated seconds ago, is 40 s old (a second either way)."""
+    created = session.deployment()["metadata"]["creationTimestamp"]
+    age = time.time() - time.mktime(time.strptime(created, "%Y-%m-%dT%H:%M:%SZ")) + time.timezone
+    assert 39 <= age <= 42, age
+
+
+@pytest.mark.parametrize("args,out", [
+    pytest.param(("get", "svc"), "No resources found in default namespace.", id="services"),
+    pytest.param(("get", "endpoints"), "No resources found in default namespace.", id="endpoints"),
+    pytest.param(("get", "deploy", "-l", "app=nope"), "No resources found in default namespace.",
+                 id="no-label-match"),
+])
+def test_empty_lists(session, args, out):
+    code, stdout, err = session.kubectl(*args)
+    assert (code, stdout, err.strip()) == (0, "", out)
+
+
+@pytest.mark.parametrize("args,err", [
+    pytest.param(("get", "deploy", "nope"), 'Error from server (NotFound): deployments.apps "nope" not found',
+                 id="missing-deployment"),
+    pytest.param(("get", "pods", "--field-selector", "spec.image=x"),
+                 'Error from server (BadRequest): Unable to find "/v1, Resource=pods" that match label selector '
+                 '"", field selector "spec.image=x": field label not supported: spec.image',
+                 id="unsupported-field-selector"),
+])
+def test_read_errors(session, args, err):
+    code, _, stderr = session.kubectl(*args)
+    assert (code, stderr.strip()) == (1, err)
+
+
+def test_describe_deployment(session):
+    out = session.ok("describe", "deployment", "web")
+    lines = [" ".join(line.split()) for line in out.splitlines()]
+    for expected in ("Name: web", "Namespace: default", "Selector: app=web",
+                     "Replicas: 3 desired | 3 updated | 3 total | 3 available | 0 unavailable",
+                     "StrategyType: RollingUpdate", "RollingUpdateStrategy: 25% max unavailable, 25% max surge",
+                     "Image: nginx:1.14.2", "Available True MinimumReplicasAvailable",
+                     "Progressing True NewReplicaSetAvailable"):
+        assert expected in lines, (expected, out)
+    rs = split(session.ok("get", "rs", "-o", "name"))[0][0].split("/")[1]
+    assert f"NewReplicaSet: {rs} (3/3 replicas created)" in lines
+    assert f"Normal ScalingReplicaSet 40s deployment-controller Scaled up replica set {rs} from 0 to 3" in lines
+
+
+def test_logs_say_there_are_none(session):
+    pod = session.ok("get", "pods", "-o", "name").split()[0].split("/")[1]
+    assert session.ok("logs", pod) == f"rolloutviz: no logs in a simulation (pod {pod}, container app)\n"
+
+
+# ---------------------------------------------------------------- writing
+
+
+def test_apply_creates_configures_and_leaves_unchanged(server, tmp_path):
+    session = server.session(tmp_path, manifest=None)
+    manifest = tmp_path / "web.yaml"
+    manifest.write_text(WEB_YAML)
+    assert session.ok("apply", "-f", str(manifest)) == "deployment.apps/web created\n"
+    assert session.ok("apply", "-f", str(manifest)) == "deployment.apps/web unchanged\n"
+    manifest.write_text(WEB_YAML.replace("replicas: 3", "replicas: 2"))
+    assert session.ok("apply", "-f", str(manifest)) == "deployment.apps/web configured\n"
+    manifest.write_text(WEB_YAML.replace("nginx:1.14.2", "nginx:1.16.1"))
+    assert session.ok("apply", "--server-side", "-f", str(manifest)) == "deployment.apps/web serverside-applied\n"
+    deployment = session.deployment()
+    assert (deployment["spec"]["replicas"], image(deployment)) == (3, "nginx:1.16.1")
+    commands = session.timeline()["commands"]
+    # "unchanged" sends no write; a server-side apply over a client-side one also moves the
+    # last-applied annotation (kubectl's own second request)
+    assert [c["name"] for c in commands][:3] == ["create", "patch", "patch"]
+    assert {(c["label"], c["ok"]) for c in commands} == {("kubectl apply", True)}
+
+
+def test_an_invalid_apply_prints_each_cause_and_changes_nothing(session):
+    invalid = WEB_YAML.replace("  replicas: 3\n", "  replicas: 3\n  strategy:\n    rollingUpdate:\n"
+                                                  "      maxSurge: 0\n      maxUnavailable: 0\n")
+    code, _, err = session.kubectl("apply", "-f", "-", stdin=invalid)
+    assert (code, err.strip()) == (1, 'The Deployment "web" is invalid: spec.strategy.rollingUpdate.maxUnavailable: '
+                                      "Invalid value: 0: may not be 0 when `maxSurge` is 0")
+    assert session.deployment()["metadata"]["generation"] == 1
+
+
+def test_diff_is_a_dry_run(session):
+    before = session.deployment()["metadata"]["resourceVersion"]
+    code, out, err = session.kubectl("diff", "-f", "-", stdin=WEB_YAML.replace("replicas: 3", "replicas: 2"))
+    assert code == 1, err  # kubectl diff: 1 when they differ
+    changed = [line for line in out.splitlines() if line.startswith(("-  ", "+  "))]
+    assert "-  replicas: 3" in changed and "+  replicas: 2" in changed, out
+    assert session.deployment()["metadata"]["resourceVersion"] == before
+
+
+# (name, kubectl arguments, exit code, what it prints (stdout, else stderr), simulated seconds after,
+#  what the Deployment then is)
+ROLLOUT_SESSION = [
+    ("set image", ("set", "image", "deployment/web", "app=nginx:1.16.1"), 0,
+     "deployment.apps/web image updated", 150, lambda d: image(d) == "nginx:1.16.1"),
+    ("status", ("rollout", "status", "deployment/web"), 0,
+     'deployment "web" successfully rolled out', 0, None),
+    ("history", ("rollout", "history", "deployment/web"), 0,
+     "deployment.apps/web \nREVISION  CHANGE-CAUSE\n1         <none>\n2         <none>", 0, None),
+    ("undo", ("rollout", "undo", "deployment/web"), 0, "deployment.apps/web rolled back", 150,
+     lambda d: image(d) == "nginx:1.14.2" and d["metadata"]["annotations"]["deployment.kubernetes.io/revision"] == "3"),
+    ("history after undo", ("rollout", "history", "deployment/web"), 0,
+     "deployment.apps/web \nREVISION  CHANGE-CAUSE\n2         <none>\n3         <none>", 0, None),
+    ("undo to a revision", ("rollout", "undo", "deployment/web", "--to-revision=2"), 0,
+     "deployment.apps/web rolled back", 150, lambda d: image(d) == "nginx:1.16.1"),
+    ("undo to a missing revision", ("rollout", "undo", "deployment/web", "--to-revision=9"), 1,
+     "error: unable to find specified revision 9 in history", 0, None),
+    ("pause", ("rollout", "pause", "deployment/web"), 0, "deployment.apps/web paused", 0,
+     lambda d: d["spec"]["paused"] is True),
+    ("undo while paused", ("rollout", "undo", "deployment/web"), 1,
+     "error: you cannot rollback a paused deployment; resume it first with 'kubectl rollout resume' and try "
+     "again", 0, None),
+    ("resume", ("rollout", "resume", "deployment/web"), 0, "deployment.apps/web resumed", 0,
+     lambda d: "paused" not in d["spec"]),
+    ("restart", ("rollout", "restart", "deployment/web"), 0, "deployment.apps/web restarted", 150,
+     lambda d: "kubectl.kubernetes.io/restartedAt" in d["spec"]["template"]["metadata"]["annotations"]),
+    ("scale", ("scale", "deployment/web", "--replicas=5"), 0, "deployment.apps/web scaled", 60,
+     lambda d: d["spec"]["replicas"] == 5 and d["status"]["readyReplicas"] == 5),
+    ("label", ("label", "deployment", "web", "tier=frontend"), 0, "deployment.apps/web labeled", 0,
+     lambda d: d["metadata"]["labels"]["tier"] == "frontend"),
+    ("edit through a patch", ("patch", "deployment", "web", "--type=merge", "-p",
+                              '{"spec":{"minReadySeconds":2}}'), 0, "deployment.apps/web patched", 0,
+     lambda d: d["spec"]["minReadySeconds"] == 2),
+    ("json patch", ("patch", "deployment", "web", "--type=json", "-p",
+                    '[{"op":"replace","path":"/spec/replicas","value":4}]'), 0, "deployment.apps/web patched", 30,
+     lambda d: d["spec"]["replicas"] == 4),
+]
+
+
+def test_a_rollout_session(session):
+    """Each step's output as kubectl prints it against a real cluster, then the object; every
+    write recorded under kubectl's own command name."""
+    for name, args, code, printed, seconds, check in ROLLOUT_SESSION:
+        done = session.kubectl(*args)
+        assert (done[0], (done[1] if code == 0 else done[2]).rstrip("\n")) == (code, printed), (name, done)
+        session.step(seconds) if seconds else None
+        if check is not None:
+            assert check(session.deployment()), name
+    labels = {command["label"] for command in session.timeline()["commands"] if command["ok"]}
+    assert {"kubectl set image", "kubectl rollout undo", "kubectl rollout pause", "kubectl rollout resume",
+            "kubectl rollout restart", "kubectl scale", "kubectl label", "kubectl patch"} <= labels
+
+
+def test_rollout_status_waits_for_the_simulated_rollout(session):
+    session.ok("set", "image", "deployment/web", "app=nginx:1.16.1")
+    waiting = session.start("rollout", "status", "deployment/web")
+    code, out, err = session.stepping_until_done(waiting, seconds=2)
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[-1] == 'deployment "web" successfully rolled out'
+    assert all(line.startswith('Waiting for deployment "web" rollout to finish: ') for line in lines[:-1])
+    assert 'Waiting for deployment "web" rollout to finish: 1 old replicas are pending termination...' in lines
+
+
+def test_delete_pod_waits_until_it_is_gone_and_the_replicaset_replaces_it(session):
+    pods = session.ok("get", "pods", "-o", "name").split()
+    deleting = session.start("delete", pods[0])
+    code, out, err = session.stepping_until_done(deleting)
+    assert (code, out) == (0, f'pod "{pods[0].split("/")[1]}" deleted\n'), err
+    session.step(10)
+    after = session.ok("get", "pods", "-o", "name").split()
+    assert pods[0] not in after and len(after) == 3
+
+
+def test_cordon_drain_and_uncordon(session):
+    assert session.ok("cordon", "node-1") == "node/node-1 cordoned\n"
+    assert split(session.ok("get", "node", "node-1"))[1][:2] == ["node-1", "Ready,SchedulingDisabled"]
+    assert session.ok("uncordon", "node-1") == "node/node-1 uncordoned\n"
+    on_node = lambda: [row[0] for row in split(session.ok("get", "pods", "-o", "wide"))[1:]  # noqa: E731
+                       if row[6] == "node-2"]
+    evicted = on_node()
+    assert evicted
+    draining = session.start("drain", "node-2", "--ignore-daemonsets")
+    code, out, err = session.stepping_until_done(draining)
+    assert code == 0, err
+    lines = out.splitlines() + err.splitlines()
+    assert {"node/node-2 cordoned", "node/node-2 drained"} <= set(lines)
+    assert {f"pod/{pod} evicted" for pod in evicted} <= set(lines)
+    session.step(20)
+    assert on_node() == []
+    assert session.deployment()["status"]["readyReplicas"] == 3
+
+
+def test_get_watch_prints_the_rollout_as_it_happens(session):
+    old = {row[0] for row in split(session.ok("get", "pods"))[1:]}
+    watching, path = session.start_logged("get", "pods", "-w", name="watch")
+    try:
+        wait_for(lambda: len(path.read_text().splitlines()) >= 4, timeout=30, what="the watch's first list")
+        session.ok("set", "image", "deployment/web", "app=nginx:1.16.1")
+        for _ in range(30):
+            session.step(2)
+        wait_for(lambda: sum(line.split()[0] in old and "Terminating" in line
+                             for line in path.read_text().splitlines()) >= 3, timeout=30,
+                 what="the old pods to be seen terminating")
+    finally:
+        watching.kill()
+        watching.wait(timeout=30)
+    rows = split(path.read_text())
+    assert rows[0] == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]
+    new = {row[0] for row in rows[1:] if row[0] not in old}
+    assert len(new) == 3, rows
+    assert all(any(row[0] == pod and row[1:3] == ["1/1", "Running"] for row in rows) for pod in new)
+
+
+def test_kubectl_writes_reach_the_page_stream(server, session):
+    """A viewer of the page's stream receives the delta of a kubectl write, labelled as kubectl
+    labels its request."""
+    viewer = Viewer(server.daphne.port, session.sim)
+
+    async def scenario():
+        task = asyncio.create_task(viewer.run())
+        try:
+            await asyncio.to_thread(lambda: wait_for(lambda: viewer.snapshot is not None, timeout=30, what="the snapshot"))
+            start = viewer.latest()
+            await asyncio.to_thread(session.ok, "scale", "deployment/web", "--replicas=4")
+            await asyncio.to_thread(lambda: wait_for(lambda: viewer.latest() > start, timeout=30, what="the delta"))
+        finally:
+            task.cancel()
+        return [viewer.deltas[seq] for seq in sorted(viewer.deltas) if seq > start]
+
+    deltas = asyncio.run(scenario())
+    assert any('"kubectl scale"' in text for text in deltas)
+    [command] = [c for c in session.timeline()["commands"] if c["label"] == "kubectl scale"]
+    assert (command["name"], command["ok"]) == ("patch_scale", True)
+
+
+def test_kubectl_1_33_reads_and_writes(session):
+    assert "3/3" in session.ok("get", "deploy", "web", binary=KUBECTL_133)
+    assert session.ok("scale", "deploy/web", "--replicas=2", binary=KUBECTL_133) == "deployment.apps/web scaled\n"
+    assert session.deployment()["spec"]["replicas"] == 2
+
+
+# ---------------------------------------------------------------- watches
+
+
+def test_a_watch_resumes_from_a_resource_version_after_a_restart_and_ends_at_a_reset(tmp_path):
+    (tmp_path / "server").mkdir()
+    server = ApiServer(tmp_path / "server").start()
+    try:
+        session = server.session(tmp_path / "session")
+        listed = session.raw("/apis/apps/v1/namespaces/default/deployments")[0]
+        version = listed["metadata"]["resourceVersion"]
+        session.ok("scale", "deployment/web", "--replicas=5")
+        server.restart()
+        query = f"?watch=true&resourceVersion={version}&timeoutSeconds=1"
+        events = session.raw(f"/apis/apps/v1/namespaces/default/deployments{query}")
+        assert events and all(event["type"] == "MODIFIED" for event in events)
+        assert events[0]["object"]["spec"]["replicas"] == 5
+        assert int(events[0]["object"]["metadata"]["resourceVersion"]) > int(version)
+        server.call("POST", f"/api/simulations/{session.sim}/commands/reset", {})
+        *before, error = session.raw(f"/apis/apps/v1/namespaces/default/deployments{query}")
+        versions = [(e["type"], e["object"]["metadata"]["resourceVersion"]) for e in events]
+        assert [(e["type"], e["object"]["metadata"]["resourceVersion"]) for e in before] == versions
+        assert (error["type"], error["object"]["code"], error["object"]["reason"]) == ("ERROR", 410, "Expired")
+    finally:
+        server.stop()
+
+
+# ---------------------------------------------------------------- the official Python client
+
+
+def test_the_python_client_lists_patches_watches_and_discovers(session):
+    from kubernetes import client, config, dynamic, watch
+
+    api_client = config.new_client_from_config(config_file=str(session.kubeconfig))
+    apps, core = client.AppsV1Api(api_client), client.CoreV1Api(api_client)
+    assert [d.metadata.name for d in apps.list_namespaced_deployment("default").items] == ["web"]
+    assert len(core.list_namespaced_pod("default", label_selector="app=web").items) == 3
+    assert [n.metadata.name for n in core.list_node().items] == ["node-1", "node-2", "node-3"]
+    assert apps.patch_namespaced_deployment_scale("web", "default", {"spec": {"replicas": 4}}).spec.replicas == 4
+    patched = apps.patch_namespaced_deployment("web", "default", {"metadata": {"labels": {"team": "a"}}})
+    assert patched.metadata.labels == {"team": "a"}
+    events = [(e["type"], e["object"].spec.replicas)
+              for e in watch.Watch().stream(apps.list_namespaced_deployment, "default", timeout_seconds=1)]
+    assert events == [("ADDED", 4)]
+    deployments = dynamic.DynamicClient(api_client).resources.get(api_version="apps/v1", kind="Deployment")
+    assert deployments.get(name="web", namespace="default").spec.replicas == 4
+    assert {e.reason for e in core.list_namespaced_event("default").items} >= {"ScalingReplicaSet", "Scheduled"}
