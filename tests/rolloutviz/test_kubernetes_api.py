@@ -150,10 +150,42 @@ def test_empty_lists(session, args, out):
                  'Error from server (BadRequest): Unable to find "/v1, Resource=pods" that match label selector '
                  '"", field selector "spec.image=x": field label not supported: spec.image',
                  id="unsupported-field-selector"),
+    pytest.param(("get", "pods", "-l", "app in web"),
+                 'Error from server (BadRequest): Unable to find "/v1, Resource=pods" that match label selector '
+                 '"app in web", field selector "": unable to parse requirement: found \'web\' expected: \'(\'',
+                 id="bad-label-selector"),
 ])
 def test_read_errors(session, args, err):
     code, _, stderr = session.kubectl(*args)
     assert (code, stderr.strip()) == (1, err)
+
+
+def test_show_labels_and_selectors_use_the_row_objects(session):
+    rows = split(session.ok("get", "pods", "--show-labels", "-l", "app=web", "--field-selector",
+                            "status.phase=Running"))
+    assert rows[0][-1] == "LABELS" and len(rows) == 4
+    assert all(row[-1].startswith("app=web,pod-template-hash=") for row in rows[1:])
+
+
+def test_all_namespaces_and_sort_by_read_the_row_objects(session):
+    """-A prints the namespace from each row's object; --sort-by asks for whole objects."""
+    assert [row[0] for row in split(session.ok("get", "pods", "-A"))] == ["NAMESPACE"] + ["default"] * 3
+    assert session.ok("get", "pods", "--sort-by=.metadata.name") == session.text_view("get pods")
+
+
+def test_api_resources_lists_what_a_cluster_lists(session):
+    """The rows a v1.32 cluster prints for these resources."""
+    assert split(session.ok("api-resources")) == [
+        ["NAME", "SHORTNAMES", "APIVERSION", "NAMESPACED", "KIND"],
+        ["endpoints", "ep", "v1", "true", "Endpoints"],
+        ["events", "ev", "v1", "true", "Event"],
+        ["namespaces", "ns", "v1", "false", "Namespace"],
+        ["nodes", "no", "v1", "false", "Node"],
+        ["pods", "po", "v1", "true", "Pod"],
+        ["services", "svc", "v1", "true", "Service"],
+        ["deployments", "deploy", "apps/v1", "true", "Deployment"],
+        ["replicasets", "rs", "apps/v1", "true", "ReplicaSet"],
+        ["endpointslices", "discovery.k8s.io/v1", "true", "EndpointSlice"]]
 
 
 def test_describe_deployment(session):
@@ -167,7 +199,10 @@ def test_describe_deployment(session):
         assert expected in lines, (expected, out)
     rs = split(session.ok("get", "rs", "-o", "name"))[0][0].split("/")[1]
     assert f"NewReplicaSet: {rs} (3/3 replicas created)" in lines
-    assert f"Normal ScalingReplicaSet 40s deployment-controller Scaled up replica set {rs} from 0 to 3" in lines
+    [event] = [line.split(" ", 3) for line in lines if line.startswith("Normal ScalingReplicaSet")]
+    # kubectl computes the age from its own clock: 40 simulated seconds, give or take the one it took
+    assert event[:2] == ["Normal", "ScalingReplicaSet"] and event[2] in ("40s", "41s"), event
+    assert event[3] == f"deployment-controller Scaled up replica set {rs} from 0 to 3"
 
 
 def test_logs_say_there_are_none(session):
@@ -207,11 +242,49 @@ def test_an_invalid_apply_prints_each_cause_and_changes_nothing(session):
 
 
 def test_diff_is_a_dry_run(session):
+    """kubectl sends the apply patch with dryRun=All and compares the would-be object with the
+    live one (exit 1 when they differ); nothing changes."""
     before = session.deployment()["metadata"]["resourceVersion"]
     code, out, err = session.kubectl("diff", "-f", "-", stdin=WEB_YAML.replace("replicas: 3", "replicas: 2"))
-    assert code == 1, err  # kubectl diff: 1 when they differ
-    changed = [line for line in out.splitlines() if line.startswith(("-  ", "+  "))]
-    assert "-  replicas: 3" in changed and "+  replicas: 2" in changed, out
+    assert code == 1, err
+    changed = [line for line in out.splitlines() if line[:1] in "+-" and line[1:2] != line[:1]]
+    assert changed == ["-  generation: 1", "+  generation: 2", "-  replicas: 3", "+  replicas: 2"], out
+    assert session.deployment()["metadata"]["resourceVersion"] == before
+
+
+FORBIDDEN = ('deployments.apps "web" is forbidden: User "rolloutviz:view" cannot patch resource "deployments" in '
+             'API group "apps" in the namespace "default": this kubeconfig\'s link has the view role: it reads the '
+             "simulation and changes nothing (ask the owner for an edit link)")
+
+
+@pytest.mark.parametrize("args,viewer,err", [
+    pytest.param(("patch", "deployment", "web", "--type=merge", "-p",
+                  '{"spec":{"replicas":-1,"strategy":{"rollingUpdate":{"maxSurge":0,"maxUnavailable":0}}}}'), False,
+                 'The Deployment "web" is invalid: \n'
+                 "* spec.replicas: Invalid value: -1: must be greater than or equal to 0\n"
+                 "* spec.strategy.rollingUpdate.maxUnavailable: Invalid value: 0: may not be 0 when `maxSurge` is 0",
+                 id="invalid-with-two-causes"),
+    pytest.param(("patch", "deployment", "web", "--type=json", "-p",
+                  '[{"op":"test","path":"/spec/replicas","value":99}]'), False,
+                 "The request is invalid: the server rejected our request due to an error in our request",
+                 id="failing-json-patch-test"),
+    pytest.param(("patch", "deployment", "web", "--type=merge", "-p",
+                  '{"metadata":{"resourceVersion":"1"},"spec":{"replicas":2}}'), False,
+                 'Error from server (Conflict): Operation cannot be fulfilled on deployments.apps "web": the object '
+                 "has been modified; please apply your changes to the latest version and try again",
+                 id="stale-resource-version"),
+    pytest.param(("patch", "deployment", "web", "--type=merge", "-p", '{"spec":{"replicas":2}}'), True,
+                 f"Error from server (Forbidden): {FORBIDDEN}", id="forbidden"),
+    pytest.param(("rollout", "pause", "deployment/web"), True, f"error: failed to patch: {FORBIDDEN}",
+                 id="forbidden-rollout"),
+])
+def test_refused_writes_change_nothing(session, args, viewer, err):
+    """kubectl's wording of the server's Status (kubectl's rollout commands wrap it in "failed to
+    patch"); the Deployment stays as it was."""
+    before = session.deployment()["metadata"]["resourceVersion"]
+    config = session.download_kubeconfig(session.link("view"), "view") if viewer else None
+    code, _, stderr = session.kubectl(*args, kubeconfig=config)
+    assert (code, stderr.strip()) == (1, err)
     assert session.deployment()["metadata"]["resourceVersion"] == before
 
 
