@@ -34,7 +34,7 @@ A site reachable from other machines runs with rolloutviz.settings_production, w
 HTTPS-only cookies, HSTS and the proxy header on top of these (see that module).
 ROLLOUTVIZ_STATIC_ROOT  where `collectstatic` puts the files a proxy serves (default: staticfiles/)
 
-The Kubernetes API of each simulation (kubectl; docs/kubernetes-api.md) is served over HTTPS:
+The Kubernetes API of each simulation (kubectl; README "Real kubectl") is served over HTTPS:
 KUBERNETES_TLS_PORT     the port of Daphne's TLS endpoint `make run` opens (default 8443)
 KUBERNETES_TLS_DIR      its local CA and server certificate, made once (default: .tls/ in the checkout)
 KUBERNETES_API_URL      the HTTPS address kubeconfigs name, e.g. https://rolloutviz.example.org behind a
