@@ -341,6 +341,21 @@ def test_a_rollout_session(session):
             "kubectl rollout restart", "kubectl scale", "kubectl label", "kubectl patch"} <= labels
 
 
+def test_edit_patches_what_the_editor_changed(session):
+    """kubectl edit: GET, the editor on the object's YAML, then a strategic merge patch of the difference."""
+    editor = {"EDITOR": "sed -i 's/^  replicas: 3$/  replicas: 4/'"}
+    assert session.ok("edit", "deployment", "web", extra_env=editor) == "deployment.apps/web edited\n"
+    assert session.deployment()["spec"]["replicas"] == 4
+
+
+def test_delete_deployment_collects_its_replicasets_and_pods(session):
+    assert session.ok("delete", "deployment", "web") == 'deployment.apps "web" deleted\n'
+    assert session.ok("get", "rs") == ""
+    session.step(40)  # the pods' grace period
+    code, out, err = session.kubectl("get", "deploy,rs,pods")
+    assert (code, out, err.strip()) == (0, "", "No resources found in default namespace.")
+
+
 def test_rollout_status_waits_for_the_simulated_rollout(session):
     session.ok("set", "image", "deployment/web", "app=nginx:1.16.1")
     waiting = session.start("rollout", "status", "deployment/web")
