@@ -189,10 +189,11 @@ class Session:
     def deployment(self, name: str = "web") -> dict:
         return json.loads(self.ok("get", "deployment", name, "-o", "json"))
 
-    def raw(self, path: str, *, token: str | None = None, timeout: float = TIMEOUT) -> list[dict]:
+    def raw(self, path: str, *, token: str | None = None, timeout: float = TIMEOUT, base: str = "") -> list[dict]:
         """The JSON lines of one HTTPS GET of the Kubernetes API (a watch: every event until the
-        server ends it); an error answer's Status as the one line."""
-        url = f"{self.server.daphne.tls_url}/k8s/simulations/{self.sim}{path}"
+        server ends it); an error answer's Status as the one line. ``base``: another server's
+        HTTPS address (the same certificates)."""
+        url = f"{base or self.server.daphne.tls_url}/k8s/simulations/{self.sim}{path}"
         request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token or self.token()}"})
         try:
             with urllib.request.urlopen(request, timeout=timeout, context=self.server.ssl_context()) as answer:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import time
 
 import pytest
@@ -17,6 +18,7 @@ import yaml
 
 from kubectl_servers import KUBECTL_133, WEB_YAML, ApiServer, headers, split
 from live_servers import Viewer
+from rolloutviz import local_processes
 from rolloutviz.local_processes import wait_for
 
 
@@ -469,6 +471,31 @@ def test_a_watch_resumes_from_a_resource_version_after_a_restart_and_ends_at_a_r
         assert (error["type"], error["object"]["code"], error["object"]["reason"]) == ("ERROR", 410, "Expired")
     finally:
         server.stop()
+
+
+def test_a_watch_on_one_server_hears_a_write_made_through_another(tmp_path):
+    """Two Daphnes on one database: a watch opened on the second is told of kubectl's write
+    through the first (read from the stored history, not from the process that made it)."""
+    (tmp_path / "server").mkdir()
+    first = ApiServer(tmp_path / "server").start()
+    second = local_processes.DaphneServer(dict(first.env), tmp_path / "second.log", tls=True)
+    try:
+        second.start(migrate=False)
+        session = first.session(tmp_path / "session")
+        version = session.raw("/apis/apps/v1/namespaces/default/deployments")[0]["metadata"]["resourceVersion"]
+        watched: list[dict] = []
+        query = f"?watch=true&resourceVersion={version}&timeoutSeconds=8"
+        watcher = threading.Thread(target=lambda: watched.extend(session.raw(
+            f"/apis/apps/v1/namespaces/default/deployments{query}", base=second.tls_url)))
+        watcher.start()
+        time.sleep(1)
+        session.ok("scale", "deployment/web", "--replicas=5")
+        watcher.join(timeout=60)
+        assert not watcher.is_alive()
+        assert [(e["type"], e["object"]["spec"]["replicas"]) for e in watched][:1] == [("MODIFIED", 5)]
+    finally:
+        second.stop()
+        first.stop()
 
 
 # ---------------------------------------------------------------- the official Python client
