@@ -85,6 +85,21 @@ def test_an_unknown_or_revoked_token_is_unauthorized(session):
         assert (code, err.strip()) == (1, "error: You must be logged in to the server (Unauthorized)")
 
 
+def test_revoking_a_token_ends_its_open_watch(session):
+    token = session.link("view")
+    watched: list[dict] = []
+    query = "?watch=true&timeoutSeconds=300"
+    watcher = threading.Thread(target=lambda: watched.extend(
+        session.raw(f"/apis/apps/v1/namespaces/default/deployments{query}", token=token, timeout=300)))
+    watcher.start()
+    wait_for(lambda: watched or watcher.is_alive(), timeout=30, what="the watch to open")
+    time.sleep(1)
+    session.server.call("DELETE", f"/api/simulations/{session.sim}/links/{token}")
+    watcher.join(timeout=120)  # a hang guard: the watch's own timeout is 300 s
+    assert not watcher.is_alive()
+    assert [e["type"] for e in watched] == ["ADDED"]  # the state it started from, then the end
+
+
 def test_another_simulations_token_is_unauthorized_here(server, session, tmp_path):
     other = server.session(tmp_path / "other", manifest=None)
     [status] = session.raw("/apis/apps/v1/namespaces/default/deployments", token=other.token())
