@@ -488,6 +488,22 @@ def test_a_watch_resumes_from_a_resource_version_after_a_restart_and_ends_at_a_r
         server.stop()
 
 
+@pytest.mark.parametrize("query,annotations", [
+    pytest.param("allowWatchBookmarks=true&timeoutSeconds=3", {}, id="bookmarks"),
+    pytest.param("allowWatchBookmarks=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan"
+                 "&timeoutSeconds=1", {"k8s.io/initial-events-end": "true"}, id="initial-events-end"),
+])
+def test_a_watch_sends_bookmarks_at_the_current_version(session, query, annotations):
+    """The state as ADDED events, then BOOKMARKs (every second in these tests' settings)."""
+    listed = session.raw("/apis/apps/v1/namespaces/default/deployments")[0]
+    events = session.raw(f"/apis/apps/v1/namespaces/default/deployments?watch=true&{query}")
+    assert events[0]["type"] == "ADDED"
+    bookmarks = [e["object"] for e in events if e["type"] == "BOOKMARK"]
+    assert bookmarks, events
+    assert {b["metadata"]["resourceVersion"] for b in bookmarks} == {listed["metadata"]["resourceVersion"]}
+    assert bookmarks[0]["kind"] == "Deployment" and bookmarks[0]["metadata"].get("annotations", {}) == annotations
+
+
 def test_a_watch_on_one_server_hears_a_write_made_through_another(tmp_path):
     """Two Daphnes on one database: a watch opened on the second is told of kubectl's write
     through the first (read from the stored history, not from the process that made it)."""
