@@ -8,6 +8,8 @@ VENV    ?= .venv
 BIN     := $(VENV)/bin
 HOST    ?= 127.0.0.1
 PORT    ?= 8000
+# kubectl's HTTPS endpoint (the simulations' Kubernetes API), on the same Daphne
+TLS_PORT ?= 8443
 # Daphne also refuses to *send* WebSocket messages over its 1 MiB default; a snapshot of a
 # simulation with a few hundred pods is larger (1,000 pods: about 7 MB).
 WS_MAX_BYTES ?= 67108864
@@ -25,9 +27,10 @@ $(BIN)/python:
 packages: $(BIN)/python  ## Python packages into .venv
 	$(BIN)/pip install -q -e '.[dev]'
 
-setup: packages  ## Python packages, database, demo data
+setup: packages  ## Python packages, database, demo data, the local certificates of kubectl's endpoint
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demos --if-empty
+	@$(BIN)/python manage.py tls_certificate --port $(TLS_PORT) --host $(HOST) >/dev/null
 
 # Installing postgresql and nginx starts no service where policy-rc.d forbids it (containers);
 # elsewhere Debian starts its own cluster on 5432 and nginx on 80, which nothing here uses.
@@ -36,9 +39,11 @@ system-deps:  ## Debian packages of the browser, multi-process and cluster tests
 	  && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEBIAN_PACKAGES); }
 
-run: setup  ## one Daphne, in-process clock, in-memory channel layer, SQLite
+run: setup  ## one Daphne (the page on http://HOST:PORT, kubectl's API on https://HOST:TLS_PORT), SQLite
 	@$(BIN)/python manage.py operator_link --base http://$(HOST):$(PORT)
-	$(BIN)/daphne -b $(HOST) -p $(PORT) --websocket-max-message-size $(WS_MAX_BYTES) rolloutviz.asgi:application
+	KUBERNETES_TLS_PORT=$(TLS_PORT) $(BIN)/daphne -b $(HOST) -p $(PORT) \
+	  -e "$$($(BIN)/python manage.py tls_certificate --port $(TLS_PORT) --host $(HOST))" \
+	  --websocket-max-message-size $(WS_MAX_BYTES) rolloutviz.asgi:application
 
 run-cluster: system-deps packages  ## PostgreSQL + Redis + $(DAPHNES) Daphnes + runclock + nginx on loopback, data in .cluster/
 	$(BIN)/python -m rolloutviz.local_cluster --port $(CLUSTER_PORT) --daphnes $(DAPHNES)

@@ -145,12 +145,17 @@ def client_address(request) -> str:
 
 def subjects(request) -> list[str]:
     """Whom a request counts against: its session, and its client address unless that is exempt."""
-    who = [f"{SESSION}{session_key(request)}"]
+    return [f"{SESSION}{session_key(request)}", *address_subjects(request)]
+
+
+def address_subjects(request) -> list[str]:
+    """The client address a request counts against (none when exempt or when addresses are not
+    counted); a request without a session (a bearer token's) names its other subject itself."""
     if getattr(settings, "LIMIT_PER_ADDRESS", False):
         address = client_address(request)
         if address and not _listed(ipaddress.ip_address(address), "LIMIT_EXEMPT_ADDRESSES"):
-            who.append(f"{ADDRESS}{address}")
-    return who
+            return [f"{ADDRESS}{address}"]
+    return []
 
 
 def charge(rate: Rate, who: list[str]) -> None:

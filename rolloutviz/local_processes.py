@@ -93,9 +93,11 @@ def manage(env: dict, *args: str, timeout: float = 180, root: Path = ROOT) -> st
     return done.stdout
 
 
-def daphne_command(port: int) -> list[str]:
-    """The command line of a Daphne serving this project on a loopback port."""
-    return [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
+def daphne_command(port: int, tls_endpoint: str = "") -> list[str]:
+    """The command line of a Daphne serving this project on a loopback port (and, with
+    ``tls_endpoint``, on that HTTPS endpoint too: `manage.py tls_certificate` prints it)."""
+    endpoints = ["-e", tls_endpoint] if tls_endpoint else []
+    return [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), *endpoints,
             "--websocket-max-message-size", str(WEBSOCKET_MAX_MESSAGE_BYTES),
             "rolloutviz.asgi:application"]
 
@@ -125,27 +127,42 @@ def stop(process: subprocess.Popen, timeout: float = 10) -> None:
 
 
 class DaphneServer:
-    """A Daphne subprocess serving this project with the environment ``env``; `url` is its address."""
+    """A Daphne subprocess serving this project with the environment ``env``; `url` is its address.
 
-    def __init__(self, env: dict, log_path: Path, root: Path = ROOT) -> None:
+    With ``tls`` it also serves HTTPS (kubectl's endpoint, `tls_url`) with the certificates of
+    the environment's ``KUBERNETES_TLS_DIR``, made on start when missing.
+    """
+
+    def __init__(self, env: dict, log_path: Path, root: Path = ROOT, *, tls: bool = False) -> None:
         self.env = env
         self.log_path = log_path
         self.root = root
+        self.tls = tls
         self.port = 0
+        self.tls_port = 0
         self.process: subprocess.Popen | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def tls_url(self) -> str:
+        return f"https://127.0.0.1:{self.tls_port}"
+
     def start(self, *, migrate: bool = True) -> "DaphneServer":
         """Migrate its database, start it and wait (30 s at most) until it listens."""
         if migrate:
             manage(self.env, "migrate", "--noinput", root=self.root)
         self.port = free_port()
-        self.process = start(daphne_command(self.port), self.env, self.log_path, self.root)
-        wait_for(lambda: listening(self.port) or self.process.poll() is not None,
-                 timeout=30, what="Daphne to listen")
+        endpoint = ""
+        if self.tls:
+            self.tls_port = free_port()
+            self.env["KUBERNETES_TLS_PORT"] = str(self.tls_port)
+            endpoint = manage(self.env, "tls_certificate", "--port", str(self.tls_port), root=self.root).strip()
+        self.process = start(daphne_command(self.port, endpoint), self.env, self.log_path, self.root)
+        wait_for(lambda: (listening(self.port) and (not self.tls or listening(self.tls_port)))
+                 or self.process.poll() is not None, timeout=30, what="Daphne to listen")
         assert self.process.poll() is None, "Daphne exited at start:\n" + self.log()
         return self
 

@@ -138,6 +138,10 @@ class CommandRecord(models.Model):
     index = models.BigIntegerField()
     sim_time = models.FloatField()
     name = models.CharField(max_length=100)
+    label = models.CharField(
+        max_length=200, blank=True, default="",
+        help_text='How the timeline names it when not by `name`, e.g. "kubectl rollout undo" (a Kubernetes API write).',
+    )
     args = models.JSONField(default=dict)
     outcome = models.JSONField(default=dict, help_text="The result, or the errors.")
     ok = models.BooleanField(default=True)

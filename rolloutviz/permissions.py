@@ -147,6 +147,23 @@ def role_in(who: Principal, sim: Simulation) -> Role | None:
     return max(roles, default=None)
 
 
+KUBERNETES_READ_VERBS = frozenset({"get", "list", "watch"})
+
+
+def kubernetes_role_needed(verb: str) -> Role:
+    """The role a Kubernetes API request of ``verb`` takes: reading (get, list, watch) takes view,
+    every write edit (a dry run too, as RBAC authorizes it by its verb)."""
+    return Role.VIEW if verb in KUBERNETES_READ_VERBS else Role.EDIT
+
+
+def kubeconfig_link_role(role: Role) -> str:
+    """The role of the link a kubeconfig downloaded with ``role`` carries: view for a viewer, edit
+    for everyone who may change the simulation (an owner's or the operator's kubeconfig included:
+    the Kubernetes API offers nothing beyond edit, and a kubeconfig must never carry the operator's
+    own token, which reaches every simulation)."""
+    return Link.EDIT if role >= Role.EDIT else Link.VIEW
+
+
 def role_by_id(who: Principal, simulation_id: int) -> tuple[Simulation | None, Role | None]:
     """The simulation with that id and the principal's role in it; (row or None, None) without a role."""
     sim = Simulation.objects.filter(pk=simulation_id).first()

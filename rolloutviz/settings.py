@@ -33,6 +33,14 @@ TRUSTED_PROXIES         comma-separated proxy addresses/networks whose X-Forward
 A site reachable from other machines runs with rolloutviz.settings_production, which adds
 HTTPS-only cookies, HSTS and the proxy header on top of these (see that module).
 ROLLOUTVIZ_STATIC_ROOT  where `collectstatic` puts the files a proxy serves (default: staticfiles/)
+
+The Kubernetes API of each simulation (kubectl; README "Real kubectl") is served over HTTPS:
+KUBERNETES_TLS_PORT     the port of Daphne's TLS endpoint `make run` opens (default 8443)
+KUBERNETES_TLS_DIR      its local CA and server certificate, made once (default: .tls/ in the checkout)
+KUBERNETES_API_URL      the HTTPS address kubeconfigs name, e.g. https://rolloutviz.example.org behind a
+                        TLS proxy (default: https://<the host the page was reached at>:KUBERNETES_TLS_PORT)
+KUBERNETES_API_CA_FILE  the PEM CA certificate kubeconfigs carry (default: the local CA when
+                        KUBERNETES_API_URL is unset; none when it is set: a public certificate)
 """
 from __future__ import annotations
 
@@ -220,6 +228,11 @@ LIVE_TAIL = "auto"  # poll the database for other processes' deltas: "auto" = wi
 # pods one simulation may ask for (Σ replicas + maxSurge), enforced by the simulator's Cluster
 SIMULATION_POD_BUDGET = int(os.environ.get("SIMULATION_POD_BUDGET", "5000"))
 IDLE_STOP_SECONDS = float(os.environ.get("IDLE_STOP_SECONDS", "600"))  # an unwatched clock stops (0: never)
+
+KUBERNETES_TLS_PORT = env_int("KUBERNETES_TLS_PORT", 8443)
+KUBERNETES_TLS_DIR = Path(os.environ.get("KUBERNETES_TLS_DIR") or BASE_DIR / ".tls")
+KUBERNETES_API_URL = os.environ.get("KUBERNETES_API_URL", "").strip().rstrip("/")
+KUBERNETES_API_CA_FILE = os.environ.get("KUBERNETES_API_CA_FILE", "").strip()
 # ---- end of the runner's settings ----
 
 AUTH_PASSWORD_VALIDATORS = [

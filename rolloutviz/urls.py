@@ -1,5 +1,6 @@
-"""Top-level URL routes: the JSON API under /api/, the admin, and the pages; and the error
-handlers, which answer JSON under /api/ (`rolloutviz.views.errors`)."""
+"""Top-level URL routes: the JSON API under /api/, the simulations' Kubernetes API under /k8s/,
+the admin, and the pages; and the error handlers, which answer JSON under /api/ and a Kubernetes
+Status under /k8s/ (`rolloutviz.views.errors`)."""
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
@@ -22,12 +23,14 @@ api_patterns = [
     path("simulations/<int:sim_id>/copy", api.simulation_copy, name="copy"),
     path("simulations/<int:sim_id>/links", api.simulation_links, name="links"),
     path("simulations/<int:sim_id>/links/<str:token>", api.simulation_link, name="link"),
+    path("simulations/<int:sim_id>/kubeconfig", api.simulation_kubeconfig, name="kubeconfig"),
     # Last: every other /api/ address answers 404 as JSON, whatever DEBUG says.
     re_path(r"", api.no_route, name="no-route"),
 ]
 
 urlpatterns = [
     path("api/", include((api_patterns, "api"))),
+    path("k8s/", include("rolloutviz.kubernetes_urls")),
     path("admin/", admin.site.urls),
     # sign in / out for presenters (accounts are made by the operator in the admin)
     path("accounts/login/", accounts.LoginView.as_view(), name="login"),

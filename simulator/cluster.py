@@ -462,11 +462,18 @@ class Cluster:
         return handlers.list_objects(self._s, _kind(kind), label_selector, field_selector)
 
     def _settle_after(self, dry_run: bool, resource_version: int | None):
-        """A write's batch takes `resource_version`; the callback that lets the controllers
-        react before the write is answered (nothing for a dry run, which changes nothing)."""
-        if not dry_run and resource_version is not None:
-            self._s.name_version(resource_version)
-        return (lambda: None) if dry_run else self._drain
+        """The callback a write calls once it has changed the store: its batch takes
+        `resource_version`, then the controllers react before the write is answered (nothing
+        for a dry run, which changes nothing). Named only then, so a refused write leaves the
+        open batch as it was."""
+        if dry_run:
+            return lambda: None
+
+        def settle():
+            if resource_version is not None:
+                self._s.name_version(resource_version)
+            self._drain()
+        return settle
 
     @_controllers_react
     def create(self, kind: str, body: dict, *, dry_run: bool = False,

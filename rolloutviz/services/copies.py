@@ -30,7 +30,7 @@ def simulation_copy(*, simulation_id: int, owner_session: str = "", owner_user_i
         )
         _copy_rows(TickRecord, source, copy, ["seq", "sim_time"], payload=True)
         _copy_rows(Snapshot, source, copy, ["seq", "sim_time", "state"])
-        _copy_rows(CommandRecord, source, copy, ["index", "sim_time", "name", "args", "outcome", "ok"])
+        _copy_rows(CommandRecord, source, copy, ["index", "sim_time", "name", "label", "args", "outcome", "ok"])
         for deployment in Deployment.objects.filter(simulation=source):
             revisions = list(deployment.revisions.all())
             deployment.pk, deployment.simulation = None, copy

@@ -175,5 +175,5 @@ def _joined(texts: Iterable[str]) -> Iterator[str]:
 
 def command_dict(record: CommandRecord) -> dict:
     """One recorded command as the API shows it."""
-    return {"index": record.index, "t": record.sim_time, "name": record.name,
+    return {"index": record.index, "t": record.sim_time, "name": record.name, "label": record.label,
             "args": record.args, "outcome": record.outcome, "ok": record.ok}

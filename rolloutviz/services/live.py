@@ -83,7 +83,20 @@ COMMANDS = frozenset(
         "delete_pod",
         "set_node_ready",
     }
+) | frozenset(
+    {
+        # the Kubernetes API's writes (rolloutviz.services.kubernetes): each answers
+        # {"code", "body", "line", "warnings"} and is told its delta's seq as its resourceVersion
+        "create",
+        "replace",
+        "patch",
+        "delete",
+        "replace_scale",
+        "patch_scale",
+        "evict",
+    }
 )
+API_WRITES = frozenset({"create", "replace", "patch", "delete", "replace_scale", "patch_scale", "evict"})
 # Deltas redone after a snapshot: steps, and clock changes (which leave the cluster as it is).
 # Every other cause (command, reset) writes a snapshot in its own transaction.
 REPLAYABLE = frozenset({"step", "clock"})
@@ -665,6 +678,8 @@ def nul_refusal(records: list[dict], args: dict) -> ValidationError | None:
 
 
 def _command_detail(args: dict, result) -> str:
+    if isinstance(result, dict) and isinstance(result.get("line"), str):  # an API write's answer
+        return result["line"]
     if isinstance(result, (list, tuple)) and all(isinstance(r, str) for r in result) and result:
         return "; ".join(result)
     if isinstance(result, str) and result:
@@ -693,39 +708,48 @@ def _manifest_changes(simulation_id: int, cluster: Cluster, command: str, args: 
     return {name: text for name, text in new.items() if text != stored.get(name, "")}
 
 
+def _outcome(result) -> dict:
+    """A command's recorded outcome: an API write's answer without its object (the delta has it)."""
+    if isinstance(result, dict) and "body" in result and "line" in result:
+        result = {key: value for key, value in result.items() if key != "body"}
+    return {"result": _jsonable(result)}
+
+
 def _manifest_facts(cluster: Cluster, name: str, text: str, command: str) -> dict:
     """The delta's additive keys for a changed manifest: the text and what changed it."""
     annotations = cluster.get("deployment", name).get("metadata", {}).get("annotations") or {}
     return {
         "manifest": text,
         "manifest_change": {
-            "command": running_manifest.KUBECTL_COMMANDS.get(command, command),
+            "command": command if command.startswith("kubectl") else running_manifest.KUBECTL_COMMANDS.get(command, command),
             "revision": revision_number(annotations.get(REVISION_ANNOTATION)) or None,
         },
     }
 
 
-def _refuse(m: _Mutation, command: str, args: dict, error: Exception) -> None:
+def _refuse(m: _Mutation, command: str, args: dict, error: Exception, label: str = "") -> None:
     """Record a refused command; its error is raised unchanged after the commit."""
-    m.command(name=command, args=_jsonable(args), outcome=_jsonable(_refusal(error)), ok=False)
+    m.command(name=command, args=_jsonable(args), outcome=_jsonable(_refusal(error)), ok=False, label=label)
     m.error = error
 
 
-def _execute(*, simulation_id: int, command: str, args: dict):
+def _execute(*, simulation_id: int, command: str, args: dict, label: str = ""):
     def change(m: _Mutation):
         cluster = m.live.cluster
         before = {d["metadata"]["name"]: d for d in cluster.list("deployment")}
+        # an API write's answer shows the object at the version its delta is published under
+        version = {"resource_version": m.live.seq + 1} if command in API_WRITES else {}
         try:
-            result = getattr(cluster, command)(**args)
+            result = getattr(cluster, command)(**args, **version)
         except Exception as error:  # recorded, then re-raised unchanged after the commit
-            _refuse(m, command, args, error)
+            _refuse(m, command, args, error, label)
             return None
         records = cluster.take_changes(resource_version=m.live.seq + 1)  # the seq of this command's delta
-        m.command(name=command, args=_jsonable(args), outcome={"result": _jsonable(result)}, ok=True)
-        marker = protocol.marker(t=cluster.now, label=command, detail=_command_detail(args, result))
+        m.command(name=command, args=_jsonable(args), outcome=_outcome(result), ok=True, label=label)
+        marker = protocol.marker(t=cluster.now, label=label or command, detail=_command_detail(args, result))
         m.manifests = _manifest_changes(m.sim.id, cluster, command, args, before)
         delta_text = m.delta(cause="command", records=records, command_markers=[marker], all_deployments=True,
-                             manifests={name: _manifest_facts(cluster, name, text, command)
+                             manifests={name: _manifest_facts(cluster, name, text, label or command)
                                         for name, text in m.manifests.items()})
         refusal = nul_refusal(records, args) if ENCODED_NUL in delta_text or nul_field(args) else None
         if refusal is not None:
@@ -738,10 +762,10 @@ def _execute(*, simulation_id: int, command: str, args: dict):
         return _mutate(simulation_id, change)
     except _Unstorable as unstorable:  # the changed copy was dropped: the refusal is recorded on the stored state
         error = unstorable.error
-    return _mutate(simulation_id, lambda m: _refuse(m, command, args, error))
+    return _mutate(simulation_id, lambda m: _refuse(m, command, args, error, label))
 
 
-def execute(*, simulation_id: int, command: str, args: dict):
+def execute(*, simulation_id: int, command: str, args: dict, label: str = ""):
     """Run a `Cluster` command on the authoritative state, exactly once, and return its result.
 
     The command is recorded (CommandRecord at the current sim time, a delta, a snapshot),
@@ -749,10 +773,13 @@ def execute(*, simulation_id: int, command: str, args: dict):
     manifest text it changed (`running_manifest`) gets the new text in its row and in the delta. A refusal (`ValidationError` or the
     Cluster's own error) is recorded with ``ok=False`` and re-raised unchanged; it changes nothing.
     So is a command whose outcome would hold a NUL character (`nul_refusal`): PostgreSQL cannot store it.
+    ``label`` names the command on the timeline and in its record instead of ``command`` (a
+    Kubernetes API write: the ``Kubectl-Command`` header, e.g. "kubectl rollout undo").
     """
     if command not in COMMANDS:
         raise ValueError(f"unknown command {command!r}; one of {', '.join(sorted(COMMANDS))}")
-    return runner.run(simulation_id, _execute, simulation_id=simulation_id, command=command, args=args)
+    return runner.run(simulation_id, _execute, simulation_id=simulation_id, command=command, args=args,
+                      label=label)
 
 
 def _advance(*, simulation_id: int, steps: int, lease_owner: str | None, slice_seconds: float,

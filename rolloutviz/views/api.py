@@ -28,6 +28,7 @@ from rolloutviz.services import (
     copies,
     explanations,
     history,
+    kubeconfig,
     kubectl,
     links,
     manifests,
@@ -315,6 +316,17 @@ def simulation_link(request: HttpRequest, sim_id: int, token: str) -> HttpRespon
     """DELETE simulations/<id>/links/<token>: revoke it; its grants end, its sockets close (204)."""
     links.link_revoke(simulation_id=sim_id, token=token)
     return HttpResponse(status=204)
+
+
+@endpoint("GET")
+def simulation_kubeconfig(request: HttpRequest, sim_id: int) -> HttpResponse:
+    """GET simulations/<id>/kubeconfig: a kubeconfig (YAML) for kubectl with a new link of the
+    caller's role labelled "kubeconfig" (as many links are made as files downloaded: rate-limited)."""
+    limits.charge(limits.CREATIONS, limits.subjects(request))
+    text = kubeconfig.kubeconfig(simulation_id=sim_id, role=request.role, request_host=request.get_host())
+    response = HttpResponse(text, content_type="application/yaml; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{kubeconfig.context_name(sim_id)}.kubeconfig"'
+    return response
 
 
 def _link(request: HttpRequest, link: Link) -> dict:

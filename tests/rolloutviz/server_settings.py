@@ -7,3 +7,4 @@ from rolloutviz.settings import *  # noqa: F401,F403
 
 SNAPSHOT_EVERY = 20
 CLOCK_LEASE_SECONDS = 2.0
+KUBERNETES_WATCH_BOOKMARK_SECONDS = 1.0  # a watch that asks for bookmarks gets one a second

@@ -92,6 +92,24 @@ CREATE_REFUSALS = [
 ]
 
 
+def test_a_refused_write_leaves_its_version_unnamed():
+    """The caller names a write's version before knowing whether it is refused (the web side
+    passes the next delta's seq); a refusal must not keep that name, or the next batch,
+    published under a later version, would be refused too."""
+    c = Cluster(seed=1)
+    c.create("deployments", body(), resource_version=3)
+    c.take_changes(resource_version=3)
+    with pytest.raises(StatusError):
+        c.create("deployments", body(), resource_version=4)   # AlreadyExists
+    assert versions_of(c.step(resource_version=6)) <= {"6"}
+    answer = c.patch("deployments", "web", {"spec": {"replicas": 2}}, MERGE, resource_version=8)
+    assert answer["body"]["metadata"]["resourceVersion"] == "8"
+
+
+def versions_of(records: list[dict]) -> set[str]:
+    return {r["object"]["metadata"]["resourceVersion"] for r in records}
+
+
 @pytest.mark.parametrize("change,exists,code,reason,message", [c[1:] for c in CREATE_REFUSALS],
                          ids=[c[0] for c in CREATE_REFUSALS])
 def test_create_refusals(change, exists, code, reason, message):
