@@ -110,12 +110,24 @@ def default_service(obj: dict, old: dict | None = None) -> dict:
 
 def _keep_allocated(spec: dict, old: dict) -> None:
     """An update keeps the clusterIP and the nodePorts of ports it still has (by port and
-    protocol) unless it names others; nodePorts the old spec had vanish with a type that
-    takes none."""
+    protocol) unless it names others (a clusterIP changed alone takes clusterIPs along);
+    what belongs to the old type (nodePorts, traffic policy, load-balancer fields) goes
+    with it when left as it was."""
     if not spec.get("clusterIP") and not spec.get("clusterIPs") and old.get("clusterIP") \
             and spec.get("type") != "ExternalName" and old.get("type") != "ExternalName":
         spec["clusterIP"] = old["clusterIP"]
         spec["clusterIPs"] = list(old.get("clusterIPs") or [old["clusterIP"]])
+    if spec.get("clusterIP") != old.get("clusterIP") and spec.get("clusterIPs") == old.get(
+            "clusterIPs"):
+        spec["clusterIPs"] = [spec["clusterIP"]] if spec.get("clusterIP") else []
+    if spec.get("type") not in ("NodePort", "LoadBalancer"):
+        for key in ("externalTrafficPolicy", "healthCheckNodePort"):
+            if key in spec and spec.get(key) == old.get(key):
+                del spec[key]
+    if spec.get("type") != "LoadBalancer":
+        for key in ("allocateLoadBalancerNodePorts", "loadBalancerClass"):
+            if key in spec and spec.get(key) == old.get(key):
+                del spec[key]
     old_ports = {(p.get("port"), p.get("protocol")): p.get("nodePort")
                  for p in old.get("ports") or [] if p.get("nodePort")}
     keep = needs_node_ports(spec)
