@@ -66,7 +66,6 @@ def check_requested(spec: dict, old_spec: dict | None, ips: set[str],
                                                    f"The range of valid ports is {low}-{high}"))
         elif number in ports:
             errs.append(invalid(path, str(number), "provided port is already allocated"))
-        ports = ports | {number}
     return errs
 
 
