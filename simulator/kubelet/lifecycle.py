@@ -14,7 +14,9 @@ from simulator.timers import ms
 
 MINIMUM_GRACE_MS = 2_000   # minimumGracePeriodInSeconds: SIGTERM always gets this long
 _SHELLS = ("sh", "bash", "ash", "dash")
-_SLEEP = re.compile(r"\s*(?:exec\s+)?sleep\s+([0-9]+(?:\.[0-9]+)?)\s*;?\s*")
+_NUMBER = r"([0-9]{1,9}(?:\.[0-9]{1,3})?)"   # seconds, to the millisecond
+_SECONDS = re.compile(_NUMBER)
+_SLEEP = re.compile(rf"\s*(?:exec\s+)?sleep\s+{_NUMBER}\s*;?\s*")
 
 
 def pre_stop_ms(container: dict) -> int:
@@ -25,17 +27,12 @@ def pre_stop_ms(container: dict) -> int:
         return ms(sleep.get("seconds") or 0)
     command = (handler.get("exec") or {}).get("command") or []
     if len(command) == 2 and command[0].rsplit("/", 1)[-1] == "sleep":
-        text = command[1]
+        match = _SECONDS.fullmatch(command[1])
     elif len(command) == 3 and command[0].rsplit("/", 1)[-1] in _SHELLS and command[1] == "-c":
-        text = command[2]
-        match = _SLEEP.fullmatch(text)
-        text = match.group(1) if match else ""
+        match = _SLEEP.fullmatch(command[2])
     else:
-        return 0
-    try:
-        return max(0, ms(float(text)))
-    except ValueError:
-        return 0
+        match = None
+    return ms(float(match.group(1))) if match else 0
 
 
 def stop_plan(now: int, grace_ms: int, hook_ms: int, shutdown_ms: int) -> tuple[int, int]:
