@@ -256,10 +256,10 @@ class Store:
 
     def wake_services(self, pod: Pod) -> None:
         """Have the endpoint-slice controller look at every Service selecting the pod."""
-        labels = pod.labels or {}
+        labels = (pod.labels or {}).items()
         for service in self.services.values():
             selector = service.spec.get("selector")
-            if selector and all(labels.get(k) == v for k, v in selector.items()):
+            if selector and selector.items() <= labels:
                 self.enqueue("endpointslice", service.name)
 
     # --- ids --------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from simulator.objects import (
     Pod,
     ReplicaSet,
     Service,
+    copy_data,
 )
 from simulator.timers import rfc3339
 
@@ -405,9 +406,9 @@ _UID_HEADS = [_uid_head(i) for i in range(256)]
 
 def service(store: Store, svc: Service) -> dict:
     """core/v1 Service; status.loadBalancer lists the ingress once provisioned."""
-    balancer = {"ingress": copy.deepcopy(svc.ingress)} if svc.ingress else {}
+    balancer = {"ingress": copy_data(svc.ingress)} if svc.ingress else {}
     return {"apiVersion": "v1", "kind": "Service", "metadata": _meta(store, svc),
-            "spec": copy.deepcopy(svc.spec), "status": {"loadBalancer": balancer}}
+            "spec": copy_data(svc.spec), "status": {"loadBalancer": balancer}}
 
 
 def endpoint_slice(store: Store, es: EndpointSlice) -> dict:
@@ -419,15 +420,15 @@ def endpoint_slice(store: Store, es: EndpointSlice) -> dict:
                                                   "controller": True,
                                                   "blockOwnerDeletion": True}]})
     return {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice", "metadata": meta,
-            "addressType": "IPv4", "endpoints": copy.deepcopy(es.endpoints) or None,
-            "ports": copy.deepcopy(es.ports) or None}
+            "addressType": "IPv4", "endpoints": copy_data(es.endpoints) or None,
+            "ports": copy_data(es.ports) or None}
 
 
 def endpoints(store: Store, ep: Endpoints) -> dict:
     """core/v1 Endpoints (subsets omitted when there are none)."""
     out = {"apiVersion": "v1", "kind": "Endpoints", "metadata": _meta(store, ep)}
     if ep.subsets:
-        out["subsets"] = copy.deepcopy(ep.subsets)
+        out["subsets"] = copy_data(ep.subsets)
     return out
 
 

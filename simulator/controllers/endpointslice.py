@@ -40,20 +40,25 @@ def sync(store: Store, name: str) -> None:
 
 
 def selects(service: Service, pod: Pod) -> bool:
-    selector = service.spec.get("selector") or {}
-    labels = pod.labels or {}
-    return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
+    """Whether the Service's selector (a map: every pair must be among the labels) picks
+    the pod; an empty or absent selector picks none."""
+    selector = service.spec.get("selector")
+    return bool(selector) and selector.items() <= (pod.labels or {}).items()
 
 
 def _desired(store: Store, service: Service) -> dict[tuple, tuple[list, list]]:
-    """ports key -> (slice ports, endpoints), pods in name order."""
+    """ports key -> (slice ports, endpoints), pods in creation order."""
     publish = bool(service.spec.get("publishNotReadyAddresses"))
     groups: dict[tuple, tuple[list, list]] = {}
-    for name in sorted(store.pods):
-        pod = store.pods[name]
-        if not selects(service, pod) or pod.ip is None or pod.phase in ("Succeeded", "Failed"):
+    selector = service.spec["selector"].items()
+    ports_of: dict[int, list] = {}   # pods of one ReplicaSet share their spec, so their ports
+    for pod in store.pods.values():
+        if pod.ip is None or not selector <= (pod.labels or {}).items() \
+                or pod.phase in ("Succeeded", "Failed"):
             continue
-        ports = endpoint_ports(service, pod)
+        ports = ports_of.get(id(pod.spec))
+        if ports is None:
+            ports = ports_of[id(pod.spec)] = endpoint_ports(service, pod)
         serving = publish or pod.ready
         terminating = pod.deletion_time is not None
         endpoint = {"addresses": [pod.ip],
