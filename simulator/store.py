@@ -97,7 +97,8 @@ class Store:
 
     # --- work queue -------------------------------------------------------------------
     def enqueue(self, controller: str, name: str) -> None:
-        """Ask `controller` ("deployment", "replicaset", "scheduler") to look at `name`."""
+        """Ask `controller` ("deployment", "replicaset", "scheduler", "endpointslice") to look
+        at `name`."""
         key = (controller, name)
         if key not in self.queued:
             self.queued.add(key)

@@ -28,7 +28,9 @@ HEADLESS = "service.kubernetes.io/headless"
 def sync(store: Store, name: str) -> None:
     """Bring the Service's slices (and Endpoints) in line with its pods; tell kube-proxy."""
     service = store.services.get(name)
-    if service is None or not service.spec.get("selector"):
+    # Services without a selector, and ExternalName ones, get no endpoints from the controller
+    if service is None or not service.spec.get("selector") \
+            or service.spec.get("type") == "ExternalName":
         return
     desired = _desired(store, service)
     existing = [s for s in store.endpointslices.values() if s.service_uid == service.uid]

@@ -23,7 +23,7 @@ import random
 from simulator.objects import copy_data
 
 MAX_RATE = 1_000            # requests per second one client may send
-DEFAULT_TIMEOUT_MS = 30_000
+CLIENT_TIMEOUT_MS = 30_000  # a client gives up on an answer slower than this
 MAX_PATH = 2_048
 NO_ENDPOINTS = "no endpoints"
 REFUSED = "connection refused"
@@ -72,7 +72,9 @@ def service_port(service, port) -> dict:
     if port is None:
         return ports[0]
     for candidate in ports:
-        if port in (candidate.get("port"), candidate.get("name")) and port != "":
+        if isinstance(port, int) and not isinstance(port, bool) and port == candidate["port"]:
+            return candidate
+        if isinstance(port, str) and port and port == candidate.get("name"):
             return candidate
     raise ValueError(f'service "{service.name}" has no port {port!r}')
 
@@ -93,12 +95,11 @@ class Traffic:
 
     def __init__(self, seed: int):
         self.rng = random.Random(f"traffic/{seed}")
-        # service -> {"per_kilo", "path", "port" (name), "number", "timeout", "start",
+        # service -> {"per_kilo", "path", "port" (name), "number", "start",
         #             "next" (index of the next request), "total", "tick"}
         self.clients: dict[str, dict] = {}
 
-    def send(self, service, now: int, rate, path: str = "/", port=None,
-             timeout_ms: int = DEFAULT_TIMEOUT_MS) -> dict:
+    def send(self, service, now: int, rate, path: str = "/", port=None) -> dict:
         """Start (or change, or with rate 0 stop) the client of `service` (a Service
         object); its requests are spaced from `now`. Returns the client's settings."""
         per_kilo = parse_rate(rate)
@@ -108,7 +109,7 @@ class Traffic:
         if client is None:
             client = self.clients[service.name] = {"total": zero_counts(), "tick": zero_counts()}
         client.update(per_kilo=per_kilo, path=path, port=target.get("name") or "",
-                      number=target["port"], timeout=timeout_ms, start=now, next=0)
+                      number=target["port"], start=now, next=0)
         return self.settings(service.name)
 
     def settings(self, service: str) -> dict | None:
@@ -140,11 +141,11 @@ class Traffic:
                 continue
             targets = store.proxy.targets(service, client["port"])
             total, tick = client["total"], client["tick"]
-            path, port, timeout = client["path"], client["number"], client["timeout"]
+            path = client["path"]
             while due < limit or (due == limit and inclusive):
                 if targets:
                     row = targets[int(self.rng.random() * len(targets))]
-                    ok, key = answer(store, row, due, path, timeout)
+                    ok, key = answer(store, row, due, path)
                 else:
                     ok, key = False, NO_ENDPOINTS
                 _add(total, ok, key)
@@ -177,7 +178,7 @@ class Traffic:
         return traffic
 
 
-def answer(store, row: list, t: int, path: str, timeout_ms: int) -> tuple[bool, str]:
+def answer(store, row: list, t: int, path: str) -> tuple[bool, str]:
     """What a request leaving at `t` to the endpoint `row` gets: (ok, body or reason)."""
     pod = store.pods.get(row[0])
     if pod is None or pod.ip != row[1]:
@@ -197,7 +198,7 @@ def answer(store, row: list, t: int, path: str, timeout_ms: int) -> tuple[bool, 
         if response is None:
             return False, EMPTY_REPLY
         status, delay, body = response
-        if delay * 1000 >= timeout_ms:
+        if delay * 1000 >= CLIENT_TIMEOUT_MS:
             return False, TIMEOUT
         if 200 <= status < 400:
             return True, body if body is not None else f"http {status}"
