@@ -218,3 +218,23 @@ def test_services_survive_snapshot_and_restore():
     assert [twin.step() for _ in range(30)] == [c.step() for _ in range(30)]
     assert twin.list("endpointslice") == c.list("endpointslice")
     assert twin.proxy_delay == c.proxy_delay == 1.0
+
+
+@pytest.mark.parametrize("spec,error", [
+    ("  clusterIP: None\n  selector: {app: web}\n  ports: [{port: 80, targetPort: 3000}]\n",
+     'service "web" is headless: kube-proxy does not route it'),
+    ("  type: ExternalName\n  externalName: db.example.com\n  selector: {app: web}\n",
+     'service "web" is an ExternalName service: it has no endpoints to send requests to'),
+], ids=["headless", "external-name"])
+def test_services_kube_proxy_does_not_route(spec, error):
+    c = running(HELLO)
+    c.apply(f"apiVersion: v1\nkind: Service\nmetadata: {{name: web}}\nspec:\n{spec}")
+    with pytest.raises(ValueError, match=error):
+        c.send_traffic("web", rate=1)
+    svc = c.get("svc", "web")["spec"]
+    if svc["type"] == "ExternalName":   # no cluster IP, no endpoints
+        assert "clusterIP" not in svc and c.list("endpointslice") == []
+    else:   # a headless Service's slices list the pods for DNS
+        [es] = c.list("endpointslice")
+        assert es["metadata"]["labels"]["service.kubernetes.io/headless"] == ""
+        assert len(es["endpoints"]) == 2
