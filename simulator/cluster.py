@@ -259,7 +259,9 @@ class Cluster:
                 failures.append(error)
         if failures:
             raise _combine(failures)
-        registry.admit_budget(self._s, [p for p in planned if isinstance(p, registry.Write)])
+        writes = [p for p in planned if isinstance(p, registry.Write)]
+        registry.admit_budget(self._s, writes)
+        registry.admit_services(self._s, writes)
         return [self._commit(plan) for plan in planned]
 
     def _plan(self, manifest):

@@ -401,6 +401,25 @@ def admit_budget(store: Store, writes: list[Write]) -> None:
         [e for f in errors for e in f.errors], message="\n".join(str(f) for f in errors))
 
 
+# --- Services planned together ---------------------------------------------------------------
+def admit_services(store: Store, writes: list[Write]) -> None:
+    """Refuse, before anything changes, Services of one apply asking for a cluster IP or node
+    port another of them asks for (each was checked alone against the stored ones)."""
+    ips: set[str] = set()
+    ports: set[int] = set()
+    for w in writes:
+        if w.kind != "Service" or w.verb == "unchanged":
+            continue
+        current = store.services.get(w.name)
+        old = current.spec if current is not None else None
+        errors = service_allocation.check_requested(w.stored["spec"], old, ips, ports)
+        if errors:
+            raise ValidationError(validation.attach_lines(errors, w.lines), "Service", w.name)
+        requested_ips, requested_ports = service_allocation.held([w.stored["spec"]])
+        ips |= requested_ips
+        ports |= requested_ports
+
+
 # --- committing and previewing ---------------------------------------------------------------
 def commit(store: Store, write: Write):
     """Store a planned write in the engine's objects (records its change, wakes the

@@ -25,17 +25,20 @@ _IP_STATIC = min(max(16, (_LAST_IP - _FIRST_IP + 1) // 16), 256)
 _PORT_STATIC = min(max(16, (NODE_PORT_RANGE[1] - NODE_PORT_RANGE[0] + 1) // 32), 128)
 
 
-def taken(services: dict, skip: str | None = None) -> tuple[set[str], set[int]]:
-    """Cluster IPs and node ports the Services hold (all but the one named ``skip``)."""
-    ips: set[str] = {str(SERVICE_CIDR.network_address + 1)}   # the kubernetes Service's
+def held(specs) -> tuple[set[str], set[int]]:
+    """Cluster IPs and node ports the Service specs hold, and the kubernetes Service's IP."""
+    ips: set[str] = {str(SERVICE_CIDR.network_address + 1)}
     ports: set[int] = set()
-    for name, svc in services.items():
-        if name == skip:
-            continue
-        if svc.spec.get("clusterIP") not in (None, "", NONE):
-            ips.add(svc.spec["clusterIP"])
-        ports.update(p["nodePort"] for p in svc.spec.get("ports") or [] if p.get("nodePort"))
+    for spec in specs:
+        if spec.get("clusterIP") not in (None, "", NONE):
+            ips.add(spec["clusterIP"])
+        ports.update(p["nodePort"] for p in spec.get("ports") or [] if p.get("nodePort"))
     return ips, ports
+
+
+def taken(services: dict, skip: str | None = None) -> tuple[set[str], set[int]]:
+    """Cluster IPs and node ports the stored Services hold (all but the one named ``skip``)."""
+    return held(svc.spec for name, svc in services.items() if name != skip)
 
 
 def check_requested(spec: dict, old_spec: dict | None, ips: set[str],

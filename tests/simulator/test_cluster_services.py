@@ -238,3 +238,19 @@ def test_services_kube_proxy_does_not_route(spec, error):
         [es] = c.list("endpointslice")
         assert es["metadata"]["labels"]["service.kubernetes.io/headless"] == ""
         assert len(es["endpoints"]) == 2
+
+
+def test_two_services_of_one_apply_may_not_ask_for_the_same_address_or_port():
+    c = Cluster()
+    for extra, ports, error in [
+            ("  clusterIP: 10.96.7.7\n", "[{port: 80}]",
+             'The Service "b" is invalid: spec.clusterIPs: Invalid value: []string{"10.96.7.7"}: '
+             "failed to allocate IP 10.96.7.7: provided IP is already allocated"),
+            ("", "[{port: 80, nodePort: 30500}]",
+             'The Service "b" is invalid: spec.ports[0].nodePort: Invalid value: 30500: '
+             "provided port is already allocated")]:
+        kind = "NodePort" if "nodePort" in ports else "ClusterIP"
+        with pytest.raises(ValidationError) as caught:
+            c.apply(service_yaml(kind, "a", extra, ports) + "---\n" + service_yaml(kind, "b", extra, ports))
+        assert str(caught.value) == error
+        assert c.list("svc") == []
