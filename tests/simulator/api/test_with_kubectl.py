@@ -12,6 +12,7 @@ certificate made for the test and named in the kubeconfig."""
 import base64
 import json
 import os
+import re
 import shutil
 import ssl
 import subprocess
@@ -51,6 +52,19 @@ spec:
         ports:
         - containerPort: 80
 """
+SERVICE_YAML = """\
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+  type: LoadBalancer
+  selector:
+    app: web
+  ports:
+  - port: 80
+"""
 
 
 class Harness:
@@ -59,7 +73,7 @@ class Harness:
 
     def __init__(self):
         self.cluster = Cluster(seed=3)
-        self.cluster.apply(DEPLOYMENT_YAML)
+        self.cluster.apply(DEPLOYMENT_YAML + SERVICE_YAML)
         self.cluster.advance(40)
         self.refuse: dict | None = None
 
@@ -211,7 +225,7 @@ def split(text: str) -> list[list[str]]:
     return [line.split() for line in text.splitlines()]
 
 
-@pytest.mark.parametrize("kind", ["pods", "rs", "nodes", "events"])
+@pytest.mark.parametrize("kind", ["pods", "rs", "nodes", "events", "svc", "endpointslices", "ep"])
 def test_get_prints_the_tables_as_the_text_views(harness, kubectl, kind):
     code, out, err = kubectl("get", kind)
     assert code == 0, err
@@ -416,3 +430,24 @@ def test_diff_is_a_dry_run_patch(harness, kubectl, tmp_path):
     assert changed == [f"-  generation: {generation}", f"+  generation: {generation + 1}",
                        f"-  replicas: {replicas}", f"+  replicas: {replicas + 1}"], out
     assert harness.deployment() == before
+
+
+def test_describe_service_is_kubectls(harness, kubectl):
+    """kubectl describe service reads the Service, its EndpointSlices (by the
+    kubernetes.io/service-name label) and its events: the text view must print the same."""
+    from simulator.kubectl.printers import describe_service
+    code, out, err = kubectl("describe", "service", "web")
+    assert code == 0, err
+    ours = describe_service(harness.cluster, "web")
+    # kubectl ages events by the wall clock, ours by the simulated one: all but that column
+    head, _, events = out.partition("Events:")
+    our_head, _, our_events = ours.partition("Events:")
+    assert (head, len(events.splitlines())) == (our_head, len(our_events.splitlines()))
+    assert "LoadBalancer Ingress:     203.0.113.10 (VIP)" in head
+
+    def without_age(text: str) -> list[list[str]]:
+        return [[cell for i, cell in enumerate(re.split(r"\s{2,}", line.strip())) if i != 2]
+                for line in text.splitlines()[3:]]
+    assert without_age(events) == without_age(our_events)
+    assert [row[:2] for row in without_age(events)] == [
+        ["Normal", "EnsuringLoadBalancer"], ["Normal", "EnsuredLoadBalancer"]]
