@@ -194,6 +194,33 @@ def test_000_bad_readiness_stalls_with_two_old_ready_and_two_new_not_ready():
         'error: deployment "hellok8s-deployment" exceeded its progress deadline\n', False)
 
 
+def test_000_a_pod_that_is_not_ready_gets_no_requests():
+    """The tutorial's words: a pod that is not ready is removed from the Service's load
+    balancer. Requests through a Service during the stalled bad rollout all reach the two
+    ready v2 pods; the killed v2 pod's last ones are refused (no preStop), the bad pods
+    get none."""
+    probe = ("          readinessProbe:\n            httpGet:\n              path: /healthz\n"
+             "              port: 3000\n            initialDelaySeconds: 1\n            successThreshold: 5\n")
+    service = ("apiVersion: v1\nkind: Service\nmetadata: {name: service-hellok8s-clusterip}\n"
+               "spec:\n  selector: {app: hellok8s}\n  ports: [{port: 3000, targetPort: 3000}]\n")
+    c = Cluster(seed=0)
+    c.apply(hellok8s("guangzhengli/hellok8s:v2", strategy=SURGE_1_1) + "---\n" + service)
+    settled(c, "hellok8s-deployment")
+    c.advance(2)   # kube-proxy learns of the last pods to become ready
+    c.send_traffic("service-hellok8s-clusterip", rate=10)
+    c.apply(hellok8s("guangzhengli/hellok8s:bad", strategy=SURGE_1_1, probe=probe))
+    c.advance(120)
+    seen = c.traffic("service-hellok8s-clusterip")
+    assert seen["answers"] == {"[v2] Hello, Kubernetes!": seen["ok"]}
+    assert set(seen["errors"]) <= {"connection refused"} and seen["failed"] <= 10
+    [endpoint_slice] = c.list("endpointslice")
+    ready = {e["targetRef"]["name"]: e["conditions"]["ready"] for e in endpoint_slice["endpoints"]}
+    images = {p["metadata"]["name"]: p["spec"]["containers"][0]["image"] for p in live_pods(c)}
+    assert sorted((images[name], ok) for name, ok in ready.items()) == [
+        ("guangzhengli/hellok8s:bad", False), ("guangzhengli/hellok8s:bad", False),
+        ("guangzhengli/hellok8s:v2", True), ("guangzhengli/hellok8s:v2", True)]
+
+
 @pytest.mark.parametrize("image", ["nginx:1.161", "nginx:sometag"], ids=["docs-typo", "sometag"])
 def test_001_unpullable_image_stalls_at_image_pull_back_off(image):
     c = Cluster(seed=1)
