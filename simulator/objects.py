@@ -186,9 +186,9 @@ class Pod(_Slotted):
                  "ready", "ready_since", "available", "deletion_time", "grace",
                  "terminate_at", "containers", "counted", "wake", "reason", "message",
                  "not_ready_by_node", "resource_version", "rendered_meta", "rendered_involved",
-                 "endpoint_seen", "recorded_in")
+                 "recorded_in")
     _nested = {"containers": Container}
-    _transient = ("rendered_meta", "rendered_involved", "endpoint_seen", "recorded_in")
+    _transient = ("rendered_meta", "rendered_involved", "recorded_in")
 
     def __init__(self, name, uid, created, rs, rs_uid, labels, annotations, spec):
         self.name = name
@@ -220,7 +220,6 @@ class Pod(_Slotted):
         self.not_ready_by_node = False
         self.rendered_meta = None   # render.py's (deletion_time, metadata) memo
         self.rendered_involved = None   # render.py's (field path, involvedObject) memo
-        self.endpoint_seen = None   # what its endpoint last depended on (Store.wake_services)
         self.resource_version = 0
         self.recorded_in = None
 

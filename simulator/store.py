@@ -256,14 +256,7 @@ class Store:
                 del self.events[name]
 
     def wake_services(self, pod: Pod) -> None:
-        """Have the endpoint-slice controller look at every Service selecting the pod, when
-        something its endpoint shows changed (a memo, not state: after a restore the first
-        change wakes them again, which finds nothing to do)."""
-        seen = (pod.ip, pod.ready, pod.deletion_time is None, pod.phase, pod.node,
-                pod.name in self.pods)
-        if seen == pod.endpoint_seen:
-            return
-        pod.endpoint_seen = seen
+        """Have the endpoint-slice controller look at every Service selecting the pod."""
         labels = (pod.labels or {}).items()
         for service in self.services.values():
             selector = service.spec.get("selector")
