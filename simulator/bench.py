@@ -3,7 +3,8 @@
 A 1,000- and a 10,000-replica rolling update (healthy image, default 25%/25%) run to
 completion, then the cost of an idle tick with 10,000 pods, then the steady state of 1,000
 ready pods with a readiness probe every 10 s (about 100 probes a step) and the cost of a
-snapshot() of it. Wall and CPU time are measured around the update only, from the
+snapshot() of it, and the cost of a step that sends 1,000 requests through a Service to 10
+pods during a rolling update. Wall and CPU time are measured around the update only, from the
 `set image` command to completion, change records rendered included (the initial roll-out
 of version 1 is set-up); "pod transitions" are the pod change records the steps return
 (ADDED, MODIFIED, DELETED). On a shared machine, CPU time is the steadier figure. The
@@ -108,6 +109,39 @@ def probed_steady_state(replicas: int = 1_000, steps: int = 100) -> dict:
             "snapshot_cpu_s": time.process_time() - start_cpu}
 
 
+SERVICE = """
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: bench
+spec:
+  selector:
+    app: bench
+  ports:
+    - port: 80
+"""
+
+
+def traffic_during_rollout(rate: int = 1_000, replicas: int = 10) -> dict:
+    """CPU seconds of a step sending `rate` requests through a Service while `replicas` pods
+    roll from one nginx to the next, against the same rollout without traffic."""
+    def run(send: bool) -> tuple[float, int]:
+        cluster = bench_cluster(replicas)
+        cluster.apply(MANIFEST.format(replicas=replicas, image="nginx:1.14.2") + SERVICE)
+        cluster.step()
+        settle(cluster, "bench")
+        if send:
+            cluster.send_traffic("bench", rate=rate)
+        cluster.set_image("bench", "app", "nginx:1.16.1")
+        start_cpu = time.process_time()
+        steps = settle(cluster, "bench") + [cluster.step() for _ in range(30)]
+        return (time.process_time() - start_cpu) / len(steps), len(steps)
+    quiet, _ = run(False)
+    busy, steps = run(True)
+    return {"rate": rate, "steps": steps, "step_cpu_s": busy, "quiet_step_cpu_s": quiet}
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000])
@@ -135,6 +169,10 @@ def main(argv: list[str] | None = None) -> None:
     print(f"steady state, {probed['replicas']} pods with a readiness probe every 10 s: "
           f"{probed['step_cpu_s'] * 1e3:.2f} ms CPU a step, "
           f"{probed['snapshot_cpu_s'] * 1e3:.0f} ms CPU a snapshot()")
+    traffic = traffic_during_rollout()
+    print(f"traffic, {traffic['rate']:,} requests/s through a Service during a rollout: "
+          f"{traffic['step_cpu_s'] * 1e3:.2f} ms CPU a step "
+          f"({traffic['quiet_step_cpu_s'] * 1e3:.2f} ms without traffic)")
 
 
 if __name__ == "__main__":

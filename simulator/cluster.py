@@ -12,7 +12,7 @@ from simulator import countdowns, notes, snapshot
 from simulator.api import apply as apply_mod
 from simulator.api import handlers, pod_budget, registry, render, validation
 from simulator.api.yaml_source import load_manifests
-from simulator.controllers import node_lifecycle, scheduler
+from simulator.controllers import endpointslice, node_lifecycle, scheduler, service_lb
 from simulator.controllers import replicaset as replicaset_controller
 from simulator.controllers.deployment import explain, rollback, rollout_math
 from simulator.controllers.deployment import sync as deployment_controller
@@ -37,13 +37,20 @@ RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
 _KINDS = {"deployment": "Deployment", "deployments": "Deployment", "deploy": "Deployment",
           "replicaset": "ReplicaSet", "replicasets": "ReplicaSet", "rs": "ReplicaSet",
           "pod": "Pod", "pods": "Pod", "po": "Pod", "node": "Node", "nodes": "Node",
-          "no": "Node", "event": "Event", "events": "Event", "ev": "Event"}
+          "no": "Node", "event": "Event", "events": "Event", "ev": "Event",
+          "service": "Service", "services": "Service", "svc": "Service",
+          "endpointslice": "EndpointSlice", "endpointslices": "EndpointSlice",
+          "endpoints": "Endpoints", "ep": "Endpoints"}
 _RESOURCE = {"Deployment": "deployments.apps", "ReplicaSet": "replicasets.apps", "Pod": "pods",
-             "Node": "nodes", "Event": "events"}
+             "Node": "nodes", "Event": "events", "Service": "services",
+             "EndpointSlice": "endpointslices.discovery.k8s.io", "Endpoints": "endpoints"}
+_APPLIED = {"Deployment": "deployment.apps", "ReplicaSet": "replicaset.apps",
+            "Service": "service"}
 
 _CONTROLLERS = {"deployment": deployment_controller.sync,
                 "replicaset": replicaset_controller.sync,
-                "scheduler": scheduler.schedule}
+                "scheduler": scheduler.schedule,
+                "endpointslice": endpointslice.sync}
 
 
 def _controllers_react(command):
@@ -68,12 +75,15 @@ class Cluster:
     Objects come back shaped as `kubectl get -o yaml` prints them; treat them as
     read-only. `pod_budget` caps the pods all Deployments and ReplicaSets may ask for
     (replicas + maxSurge): an apply or scale past it is refused (api/pod_budget.py).
+    `proxy_delay` is how long kube-proxy takes to act on a change of a Service's endpoints
+    (seconds, whole milliseconds; the watch, its sync and the rule update together).
     """
 
     def __init__(self, seed: int = 0, nodes: int = 3, tick: float = 1.0,
-                 pod_budget: int = pod_budget.DEFAULT_POD_BUDGET):
+                 pod_budget: int = pod_budget.DEFAULT_POD_BUDGET, proxy_delay: float = 1.0):
         self._s = Store(seed, _tick_ms(tick), ImageCatalogue(), RestartBackoff(),
-                        ImagePullBackoff(), _checked_budget(pod_budget))
+                        ImagePullBackoff(), _checked_budget(pod_budget),
+                        _delay_ms(proxy_delay))
         for i in range(nodes):
             node = Node(f"node-{i + 1}", new_uid(self._s.rng), 0, i + 1)
             self._s.nodes[node.name] = node
@@ -95,6 +105,11 @@ class Cluster:
         """The most pods (replicas + maxSurge of all Deployments and ReplicaSets) this
         simulation admits."""
         return self._s.pod_budget
+
+    @property
+    def proxy_delay(self) -> float:
+        """Seconds kube-proxy takes to act on a change of a Service's endpoints."""
+        return seconds(self._s.proxy.delay)
 
     @property
     def resource_version(self) -> int:
@@ -123,10 +138,15 @@ class Cluster:
         end = (s.steps + 1) * s.tick
         self._drain()
         timers = s.timers
+        # requests see the cluster as every instant up to theirs left it: those due before
+        # a timer instant are sent before its timers run (nothing changes in between)
+        sending = s.traffic.active()
         while True:
             due = timers.next_due()
             if due is None or due > end:
                 break
+            if sending:
+                s.traffic.send_until(s, due, inclusive=False)
             s.time = max(s.time, due)
             while due is not None and due <= s.time:
                 due, action, key = timers.pop()
@@ -136,10 +156,12 @@ class Cluster:
                     self._fire(due, action, key)
                 due = timers.next_due()
             self._drain()
+        if sending:
+            s.traffic.send_until(s, end, inclusive=True)
         s.steps += 1
         s.time = end
         s.expire_events()
-        return self._records()
+        return self._records() + s.traffic.records()
 
     def _drain(self) -> None:
         self._s.drain(_CONTROLLERS, replicaset_controller.BURST_REPLICAS)
@@ -160,6 +182,10 @@ class Cluster:
             node_lifecycle.on_evict_timer(self._s, key, due)
         elif action == "deployment":
             self._s.enqueue("deployment", key)
+        elif action == "proxy":
+            self._s.proxy.on_timer(key, due)
+        elif action == "loadbalancer":
+            service_lb.on_timer(self._s, key, due)
 
     def take_changes(self, resource_version: int | None = None) -> list[dict]:
         """The change records gathered since the last step() (what commands did), which the
@@ -279,7 +305,9 @@ class Cluster:
                 failures.append(error)
         if failures:
             raise _combine(failures)
-        registry.admit_budget(self._s, [p for p in planned if isinstance(p, registry.Write)])
+        writes = [p for p in planned if isinstance(p, registry.Write)]
+        registry.admit_budget(self._s, writes)
+        registry.admit_services(self._s, writes)
         return [self._commit(plan) for plan in planned]
 
     def _plan(self, manifest):
@@ -312,8 +340,7 @@ class Cluster:
             verb = "configured" if existing else "created"
             return f"imagebehavior.rolloutviz.dev/{plan.image} {verb}"
         registry.commit(s, plan)
-        resource = "deployment.apps" if plan.kind == "Deployment" else "replicaset.apps"
-        return f"{resource}/{plan.name} {plan.verb}"
+        return f"{_APPLIED[plan.kind]}/{plan.name} {plan.verb}"
 
     # --- commands ------------------------------------------------------------------------
     def _deployment(self, name: str) -> Deployment:
@@ -446,6 +473,31 @@ class Cluster:
             raise KeyError(f'nodes "{node_name}" not found')
         node_lifecycle.set_ready(self._s, node_name, bool(ready))
         return f"node/{node_name} {'Ready' if ready else 'NotReady'}"
+
+    # --- traffic -------------------------------------------------------------------------
+    def send_traffic(self, service: str, rate: float, path: str = "/", port=None) -> dict:
+        """Start a client sending `rate` requests per simulated second (evenly spaced, at
+        most proxy/traffic.MAX_RATE) to the Service's first port, or the one `port` names
+        (number or name); a second call replaces rate, path and port; rate 0 stops it.
+        Returns {"rate", "path", "port"}. KeyError for a missing Service, ValueError for
+        a bad argument or a Service kube-proxy does not route (headless, ExternalName);
+        nothing changes then. Each later step() adds one Traffic record per sending
+        client (docs/contracts.md)."""
+        svc = self._s.services.get(service)
+        if svc is None:
+            raise KeyError(f'services "{service}" not found')
+        return self._s.traffic.send(svc, self._s.time, rate, path, port)
+
+    def traffic(self, service: str) -> dict:
+        """What the Service's client sent and got so far: {"sent", "ok", "failed",
+        "answers": {body: count}, "errors": {reason: count}} (all zero if none was sent)."""
+        if service not in self._s.services and service not in self._s.traffic.clients:
+            raise KeyError(f'services "{service}" not found')
+        return self._s.traffic.totals(service)
+
+    def traffic_clients(self) -> dict:
+        """{service: {"rate", "path", "port"}} of every client (rate 0: stopped)."""
+        return {name: self._s.traffic.settings(name) for name in self._s.traffic.clients}
 
     # --- the Kubernetes API --------------------------------------------------------------
     # Requests as the API server takes them (simulator/api/handlers.py): decoded JSON in,
@@ -590,6 +642,16 @@ def _tick_ms(tick: float) -> int:
     if tick_ms / MS_PER_SECOND != tick:
         raise ValueError(f"tick must be a whole number of milliseconds, got {tick!r} s")
     return tick_ms
+
+
+def _delay_ms(delay: float) -> int:
+    """The proxy delay in whole milliseconds, 0 or more."""
+    if isinstance(delay, bool) or not isinstance(delay, (int, float)) or not 0 <= delay < math.inf:
+        raise ValueError(f"proxy_delay must be 0 or more seconds, got {delay!r}")
+    delay_ms = ms(delay)
+    if delay_ms / MS_PER_SECOND != delay:
+        raise ValueError(f"proxy_delay must be a whole number of milliseconds, got {delay!r} s")
+    return delay_ms
 
 
 def _checked_budget(budget: int) -> int:

@@ -140,7 +140,7 @@ class Container(_Slotted):
 
     __slots__ = ("name", "image", "state", "reason", "message", "started_at", "finished_at",
                  "exit_code", "ready", "started", "restart_count", "last_state",
-                 "container_id", "due", "due_action", "probes")
+                 "container_id", "due", "due_action", "sigterm_at", "probes")
 
     def __init__(self, name: str, image: str):
         self.name = name
@@ -158,6 +158,7 @@ class Container(_Slotted):
         self.container_id = None
         self.due = None                 # next kubelet action for this container
         self.due_action = None
+        self.sigterm_at = None          # when the kubelet sends SIGTERM (after any preStop hook)
         self.probes = {}                # probe type -> probes.ProbeWorker
 
     def to_state(self) -> dict:
@@ -252,5 +253,65 @@ class Node(_Slotted):
         self.annotations: dict[str, str] = {}
         # spec.unschedulable (cordoned): since when (the taint's timeAdded), None if not
         self.unschedulable_since: int | None = None
+        self.resource_version = 0
+        self.recorded_in = None
+
+
+class Service(_Slotted):
+    """core/v1 Service: the defaulted spec as stored (its clusterIP and nodePorts allocated)
+    and the load balancer's ingress once the cloud provider has provisioned it."""
+
+    __slots__ = ("name", "uid", "created", "labels", "annotations", "spec", "ingress",
+                 "resource_version", "recorded_in")
+    _transient = ("recorded_in",)
+
+    def __init__(self, name, uid, created, labels, annotations, spec):
+        self.name = name
+        self.uid = uid
+        self.created = created
+        self.labels = labels
+        self.annotations = annotations
+        self.spec = spec
+        self.ingress: list[dict] = []   # status.loadBalancer.ingress
+        self.resource_version = 0
+        self.recorded_in = None
+
+
+class EndpointSlice(_Slotted):
+    """discovery.k8s.io/v1 EndpointSlice kept by the endpoint-slice controller for one
+    Service; `ports` and `endpoints` are held in their API shape."""
+
+    __slots__ = ("name", "uid", "created", "service", "service_uid", "labels", "generation",
+                 "ports", "endpoints", "resource_version", "recorded_in")
+    _transient = ("recorded_in",)
+
+    def __init__(self, name, uid, created, service, service_uid, labels, ports):
+        self.name = name
+        self.uid = uid
+        self.created = created
+        self.service = service
+        self.service_uid = service_uid
+        self.labels = labels
+        self.generation = 1
+        self.ports = ports               # [{"name", "port", "protocol"}] or None
+        self.endpoints: list[dict] = []
+        self.resource_version = 0
+        self.recorded_in = None
+
+
+class Endpoints(_Slotted):
+    """core/v1 Endpoints of a Service (the legacy view), its subsets derived from the
+    Service's EndpointSlices whenever they change."""
+
+    __slots__ = ("name", "uid", "created", "labels", "subsets", "resource_version",
+                 "recorded_in")
+    _transient = ("recorded_in",)
+
+    def __init__(self, name, uid, created, labels):
+        self.name = name
+        self.uid = uid
+        self.created = created
+        self.labels = labels
+        self.subsets: list[dict] = []
         self.resource_version = 0
         self.recorded_in = None

@@ -1,10 +1,13 @@
 """Snapshot and restore of a Store as plain JSON data: restoring and stepping on gives
 exactly the future the original would have had.
 
-Version 3 keeps every instant and duration as integer milliseconds, as the engine does,
+Version 4 keeps every instant and duration as integer milliseconds, as the engine does,
 the resourceVersions (the store's and each object's), the nodes' labels, annotations and
-cordon, and the pods' generateName. Earlier versions (databases hold them) are converted
-on load: version 2 lacked all but the first, version 1 also kept float seconds.
+cordon, the pods' generateName, the Services, EndpointSlices and Endpoints, kube-proxy's
+rules, the traffic clients, and when each stopping container got SIGTERM. Earlier
+versions (databases hold them) are converted on load: version 3 lacked the last four,
+version 2 also the resourceVersions, labels and generateName, version 1 also kept float
+seconds.
 """
 from __future__ import annotations
 
@@ -15,13 +18,29 @@ from simulator.api.pod_budget import DEFAULT_POD_BUDGET
 from simulator.event_correlator import EventCorrelator
 from simulator.kubelet.backoff import ImagePullBackoff, RestartBackoff
 from simulator.kubelet.images import ImageCatalogue
-from simulator.objects import Deployment, Node, Pod, ReplicaSet, copy_data, default_node_labels
+from simulator.objects import (
+    Deployment,
+    EndpointSlice,
+    Endpoints,
+    Node,
+    Pod,
+    ReplicaSet,
+    Service,
+    copy_data,
+    default_node_labels,
+)
+from simulator.proxy.kube_proxy import DEFAULT_DELAY_MS, KubeProxy
+from simulator.proxy.traffic import Traffic
 from simulator.store import Store
 from simulator.timers import TimerQueue, ms
 
-VERSION = 3
+VERSION = 4
 _COLLECTIONS = (("deployments", Deployment), ("replicasets", ReplicaSet), ("pods", Pod),
-                ("nodes", Node))
+                ("nodes", Node), ("services", Service), ("endpointslices", EndpointSlice),
+                ("endpoints", Endpoints))
+_KINDS = {"Deployment": "deployments", "ReplicaSet": "replicasets", "Pod": "pods",
+          "Node": "nodes", "Service": "services", "EndpointSlice": "endpointslices",
+          "Endpoints": "endpoints"}
 
 
 def dump(store: Store) -> dict:
@@ -43,6 +62,8 @@ def dump(store: Store) -> dict:
         "catalogue": store.catalogue.to_dict(),
         "restart_backoff": store.restart_backoff.to_dict(),
         "pull_backoff": store.pull_backoff.to_dict(),
+        "proxy": store.proxy.to_state(),
+        "traffic": store.traffic.to_state(),
     }
     for attr, _ in _COLLECTIONS:
         state[attr] = [obj.to_state() for obj in getattr(store, attr).values()]
@@ -64,12 +85,16 @@ def load(state: dict) -> Store:
         state = from_version_1(state)
     if state.get("version") == 2:
         state = from_version_2(state)
+    if state.get("version") == 3:
+        state = from_version_3(state)
     if state.get("version") != VERSION:
         raise ValueError(f"unsupported snapshot version {state.get('version')!r}")
     store = Store(state["seed"], state["tick"], ImageCatalogue.from_dict(state["catalogue"]),
                   RestartBackoff.from_dict(state["restart_backoff"]),
                   ImagePullBackoff.from_dict(state["pull_backoff"]), state["pod_budget"])
     store.steps, store.time = state["steps"], state["time"]
+    store.proxy = KubeProxy.from_state(state["proxy"])
+    store.traffic = Traffic.from_state(state["traffic"], state["seed"])
     version, internal, gauss = state["rng"]
     store.rng.setstate((version, tuple(internal), gauss))
     for attr, cls in _COLLECTIONS:
@@ -89,8 +114,7 @@ def load(state: dict) -> Store:
     store.orphans = {name for name, pod in store.pods.items() if pod.rs_uid is None}
     store.queue = deque(tuple(k) for k in state["queue"])
     store.queued = set(store.queue)
-    collections = {"Deployment": store.deployments, "ReplicaSet": store.replicasets,
-                   "Pod": store.pods, "Node": store.nodes}
+    collections = {kind: getattr(store, attr) for kind, attr in _KINDS.items()}
     for change, kind, ref in state["changes"]:
         if isinstance(ref, dict):
             # an event's record is its stored write (JSON loses that they are one object):
@@ -102,6 +126,25 @@ def load(state: dict) -> Store:
     return store
 
 
+# --- version 3: no Services, no traffic ------------------------------------------------------
+def from_version_3(old: dict) -> dict:
+    """A version-3 snapshot as version 4: no Services (nor slices, Endpoints, rules or
+    clients), the default proxy delay, and containers stopping since their pod's deletion
+    got SIGTERM then (there were no preStop hooks)."""
+    state = dict(old, version=VERSION, services=[], endpointslices=[], endpoints=[],
+                 proxy=KubeProxy(DEFAULT_DELAY_MS).to_state(),
+                 traffic=Traffic(old["seed"]).to_state())
+    state["pods"] = [_with_sigterm(p) for p in old["pods"]]
+    return state
+
+
+def _with_sigterm(pod: dict) -> dict:
+    stopping = pod["terminate_at"] is not None
+    return dict(pod, containers=[
+        dict(c, sigterm_at=pod["deletion_time"] if stopping and c["state"] == "running" else None)
+        for c in pod["containers"]])
+
+
 # --- version 2: no resourceVersions ---------------------------------------------------------
 def from_version_2(old: dict) -> dict:
     """A version-2 snapshot as version 3: every object (and every event) as last written in
@@ -110,8 +153,8 @@ def from_version_2(old: dict) -> dict:
     nodes with the labels their kubelet registers and no cordon; pods named after the
     ReplicaSet that made them."""
     version = max(1, old["steps"])
-    state = dict(old, version=VERSION, resource_version=version, open_version=None)
-    for attr, _ in _COLLECTIONS:
+    state = dict(old, version=3, resource_version=version, open_version=None)
+    for attr, _ in _COLLECTIONS[:4]:   # the kinds version 2 had
         state[attr] = [dict(obj, resource_version=version) for obj in old[attr]]
     state["nodes"] = [dict(n, labels=default_node_labels(n["name"]), annotations={},
                            unschedulable_since=None) for n in state["nodes"]]

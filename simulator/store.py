@@ -13,7 +13,18 @@ from simulator.api import render
 from simulator.errors import EngineStuck
 from simulator.event_correlator import EventCorrelator
 from simulator.names import new_uid
-from simulator.objects import NAMESPACE, Deployment, Node, Pod, ReplicaSet
+from simulator.objects import (
+    NAMESPACE,
+    Deployment,
+    EndpointSlice,
+    Endpoints,
+    Node,
+    Pod,
+    ReplicaSet,
+    Service,
+)
+from simulator.proxy.kube_proxy import KubeProxy
+from simulator.proxy.traffic import Traffic
 from simulator.timers import EPOCH, TimerQueue, seconds
 
 _EPOCH_NS = int(EPOCH.timestamp()) * 1_000_000_000
@@ -33,7 +44,7 @@ class Store:
     (timers.py)."""
 
     def __init__(self, seed: int, tick_ms: int, catalogue, restart_backoff, pull_backoff,
-                 pod_budget: int):
+                 pod_budget: int, proxy_delay_ms: int = 1000):
         self.seed = seed
         self.tick = tick_ms
         self.pod_budget = pod_budget     # Σ replicas + maxSurge the API admits (api/pod_budget.py)
@@ -47,6 +58,11 @@ class Store:
         self.replicasets: dict[str, ReplicaSet] = {}
         self.pods: dict[str, Pod] = {}
         self.nodes: dict[str, Node] = {}
+        self.services: dict[str, Service] = {}
+        self.endpointslices: dict[str, EndpointSlice] = {}
+        self.endpoints: dict[str, Endpoints] = {}
+        self.proxy = KubeProxy(proxy_delay_ms)   # what kube-proxy routes, and learns late
+        self.traffic = Traffic(seed)             # the clients sending requests to Services
         self.orphans: set[str] = set()   # names of pods no ReplicaSet owns (derived, not state)
         # the events as last written to the API, in creation order; None holds the place of
         # one the spam filter has not let through yet (it does not exist for kubectl)
@@ -83,7 +99,8 @@ class Store:
 
     # --- work queue -------------------------------------------------------------------
     def enqueue(self, controller: str, name: str) -> None:
-        """Ask `controller` ("deployment", "replicaset", "scheduler") to look at `name`."""
+        """Ask `controller` ("deployment", "replicaset", "scheduler", "endpointslice") to look
+        at `name`."""
         key = (controller, name)
         if key not in self.queued:
             self.queued.add(key)
@@ -106,7 +123,8 @@ class Store:
             if count > allowed:
                 allowed = self.passes_allowed(burst)
                 if count > allowed:
-                    kind = {"deployment": "Deployment", "replicaset": "ReplicaSet"}.get(key[0], "Pod")
+                    kind = {"deployment": "Deployment", "replicaset": "ReplicaSet",
+                            "endpointslice": "Service"}.get(key[0], "Pod")
                     raise EngineStuck(kind, key[1], f"{key[0]} controller", self.time,
                                       f"looked at it {count} times for one cause "
                                       f"(at most {allowed}) without settling")
@@ -127,7 +145,10 @@ class Store:
 
         An object changed several times in one step gets one record, at the place of its
         first change, showing its final state (as a watch may coalesce updates). Events
-        are recorded by record_event, one record per write."""
+        are recorded by record_event, one record per write. A pod's change wakes the
+        endpoint-slice controller for the Services that select it."""
+        if self.services and kind == "Pod":
+            self.wake_services(obj)
         if obj.recorded_in == self.change_batch:
             if change == "MODIFIED":
                 return
@@ -246,6 +267,14 @@ class Store:
             # only if no later write of it replaced that object
             if written is not None and self.events.get(name) is written:
                 del self.events[name]
+
+    def wake_services(self, pod: Pod) -> None:
+        """Have the endpoint-slice controller look at every Service selecting the pod."""
+        labels = (pod.labels or {}).items()
+        for service in self.services.values():
+            selector = service.spec.get("selector")
+            if selector and selector.items() <= labels:
+                self.enqueue("endpointslice", service.name)
 
     # --- ids --------------------------------------------------------------------------
     def new_uid(self) -> str:

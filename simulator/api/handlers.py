@@ -50,8 +50,8 @@ PATCH_TYPES = (JSON_PATCH, MERGE, STRATEGIC, APPLY)   # as the apiserver lists t
 FIELD_VALIDATIONS = ("Ignore", "Warn", "Strict")
 CLIENT_SIDE_APPLY = "kubectl-client-side-apply"   # the fieldManager of kubectl apply's requests
 PROPAGATIONS = ("Foreground", "Background", "Orphan")
-WRITABLE = ("Deployment", "ReplicaSet", "Node")
-DELETABLE = ("Deployment", "ReplicaSet", "Pod")
+WRITABLE = ("Deployment", "ReplicaSet", "Node", "Service")
+DELETABLE = ("Deployment", "ReplicaSet", "Pod", "Service")
 SCALABLE = ("Deployment", "ReplicaSet")
 DRY_RUN = " (server dry run)"
 
@@ -164,7 +164,7 @@ def create(store: Store, kind: str, body, *, dry_run: bool = False,
            field_validation: str = "Warn", settle: Callable[[], None] = lambda: None) -> dict:
     """POST to a collection: 201 and the created object (AlreadyExists if the name is
     taken)."""
-    if kind not in ("Deployment", "ReplicaSet", "Node"):
+    if kind not in WRITABLE:
         _refuse(kind, "create")
     _options("CreateOptions", field_validation)
     write = _planned(lambda: registry.plan_create(store, kind, body,
@@ -275,7 +275,9 @@ def delete(store: Store, kind: str, name: str, options: dict | None = None, *,
     else:
         body = success(r.name, name, obj.uid, r.group)
     if not dry_run:
-        if kind == "Deployment":
+        if kind == "Service":
+            gc.delete_service(store, obj)
+        elif kind == "Deployment":
             del store.deployments[name]
             store.explanations.pop(obj.uid, None)
             store.changed("Deployment", obj, "DELETED")
@@ -291,7 +293,7 @@ def delete(store: Store, kind: str, name: str, options: dict | None = None, *,
         if propagation == gc.ORPHAN:
             body["metadata"]["resourceVersion"] = str(store.batch_version())
         settle()
-    singular = f"{r.singular}.{r.group}"
+    singular = f"{r.singular}.{r.group}" if r.group else r.singular
     return answer(200, body, f'{singular} "{name}" deleted' + (DRY_RUN if dry_run else ""))
 
 

@@ -20,7 +20,14 @@ import copy
 import random
 from dataclasses import dataclass, field
 
-from simulator.api import discovery, pod_budget, render, validation
+from simulator.api import (
+    discovery,
+    pod_budget,
+    render,
+    service_allocation,
+    service_validation,
+    validation,
+)
 from simulator.api.patch import json_kind
 from simulator.api.status import (
     StatusError,
@@ -32,9 +39,10 @@ from simulator.api.status import (
     unknown_error,
 )
 from simulator.api.yaml_source import line_for
+from simulator.controllers import service_lb
 from simulator.errors import FieldError, ValidationError
 from simulator.names import generated_name, new_uid
-from simulator.objects import Deployment, Node, ReplicaSet, copy_data
+from simulator.objects import Deployment, Node, ReplicaSet, Service, copy_data
 from simulator.store import NAMESPACE, Store
 from simulator.timers import rfc3339
 
@@ -67,7 +75,8 @@ def resource(kind: str) -> discovery.Resource:
 def objects(store: Store, kind: str) -> dict:
     """The store's objects of a kind, by name."""
     return {"Deployment": store.deployments, "ReplicaSet": store.replicasets, "Pod": store.pods,
-            "Node": store.nodes, "Event": store.events}[kind]
+            "Node": store.nodes, "Event": store.events, "Service": store.services,
+            "EndpointSlice": store.endpointslices, "Endpoints": store.endpoints}[kind]
 
 
 def existing(store: Store, kind: str, name: str):
@@ -179,7 +188,7 @@ def plan_create(store: Store, kind: str, body, *, lines: dict | None = None,
     prefix = meta.get("generateName") if not meta.get("name") else ""
     if prefix:   # validated under a stand-in name; the real one is drawn at commit
         meta["name"] = generated_name(prefix, _stand_in(prefix, store.time))
-    stored = validation.default_and_validate(obj, None, lines)
+    stored = _default_and_validate(store, kind, obj, None, lines)
     _check_unmodelled(store, kind, stored, None, lines)
     # what the storage refuses, after validation
     version = str(meta.get("resourceVersion") or "")
@@ -210,7 +219,7 @@ def plan_update(store: Store, kind: str, name: str, body, *, lines: dict | None 
     old = stored_object(store, kind, current)
     uid_errors = _immutable_uid(meta.get("uid"), current.uid)
     try:
-        stored = validation.default_and_validate(obj, old, lines)
+        stored = _default_and_validate(store, kind, obj, old, lines)
     except ValidationError as error:
         error.errors = uid_errors + error.errors
         raise
@@ -225,6 +234,22 @@ def plan_update(store: Store, kind: str, name: str, body, *, lines: dict | None 
 def _meta(obj: dict) -> dict:
     meta = obj.get("metadata")
     return meta if isinstance(meta, dict) else {}
+
+
+def _default_and_validate(store: Store, kind: str, obj: dict, old: dict | None,
+                          lines: dict | None) -> dict:
+    """The strategy's defaults and validation of a create (``old`` None) or update; for a
+    Service also the allocators' refusals of the clusterIP and nodePorts it asks for."""
+    if kind != "Service":
+        return validation.default_and_validate(obj, old, lines)
+    stored = service_validation.default_and_validate(obj, old, lines)
+    ips, ports = service_allocation.taken(store.services, skip=_meta(obj).get("name"))
+    errors = service_allocation.check_requested(stored["spec"], (old or {}).get("spec"),
+                                                ips, ports)
+    if errors:
+        raise ValidationError(validation.attach_lines(errors, lines or {}), kind,
+                              _meta(obj).get("name") or "")
+    return stored
 
 
 def _immutable_uid(uid, current: str) -> list[FieldError]:
@@ -252,9 +277,12 @@ def _kept(kind: str, obj: dict) -> dict:
 
 
 def stored_object(store: Store, kind: str, obj) -> dict:
-    """A Deployment/ReplicaSet as stored (no status), the shape updates are checked against."""
+    """A Deployment/ReplicaSet/Service as stored (no status), the shape updates are checked
+    against."""
     meta = {"name": obj.name, "namespace": NAMESPACE, "labels": copy.deepcopy(obj.labels),
             "annotations": copy.deepcopy(obj.annotations)}
+    if kind == "Service":
+        return {"apiVersion": "v1", "kind": kind, "metadata": meta, "spec": copy.deepcopy(obj.spec)}
     if kind == "Deployment":
         spec = copy.deepcopy(obj.spec)
     else:
@@ -373,6 +401,25 @@ def admit_budget(store: Store, writes: list[Write]) -> None:
         [e for f in errors for e in f.errors], message="\n".join(str(f) for f in errors))
 
 
+# --- Services planned together ---------------------------------------------------------------
+def admit_services(store: Store, writes: list[Write]) -> None:
+    """Refuse, before anything changes, Services of one apply asking for a cluster IP or node
+    port another of them asks for (each was checked alone against the stored ones)."""
+    ips: set[str] = set()
+    ports: set[int] = set()
+    for w in writes:
+        if w.kind != "Service" or w.verb == "unchanged":
+            continue
+        current = store.services.get(w.name)
+        old = current.spec if current is not None else None
+        errors = service_allocation.check_requested(w.stored["spec"], old, ips, ports)
+        if errors:
+            raise ValidationError(validation.attach_lines(errors, w.lines), "Service", w.name)
+        requested_ips, requested_ports = service_allocation.held([w.stored["spec"]])
+        ips |= requested_ips
+        ports |= requested_ports
+
+
 # --- committing and previewing ---------------------------------------------------------------
 def commit(store: Store, write: Write):
     """Store a planned write in the engine's objects (records its change, wakes the
@@ -388,6 +435,8 @@ def commit(store: Store, write: Write):
             write.name = generated_name(write.generate, store.rng)
     meta, spec = write.stored["metadata"], write.stored["spec"]
     labels, annotations = dict(meta["labels"]), dict(meta["annotations"])
+    if write.kind == "Service":
+        return _commit_service(store, write.name, obj, labels, annotations, spec)
     if write.kind == "Deployment":
         if obj is None:
             obj = store.deployments[write.name] = Deployment(
@@ -423,6 +472,25 @@ def commit(store: Store, write: Write):
     return obj
 
 
+def _commit_service(store: Store, name: str, obj: Service | None, labels: dict,
+                    annotations: dict, spec: dict) -> Service:
+    """Store a Service, its clusterIP and nodePorts allocated from the simulation's generator;
+    the load-balancer and endpoint-slice controllers react."""
+    spec = copy_data(spec)
+    service_allocation.allocate(spec, *service_allocation.taken(store.services, skip=name),
+                                store.rng)
+    if obj is None:
+        obj = store.services[name] = Service(name, store.new_uid(), store.time, labels,
+                                             annotations, spec)
+        store.changed("Service", obj, "ADDED")
+    else:
+        obj.labels, obj.annotations, obj.spec = labels, annotations, spec
+        store.changed("Service", obj)
+    service_lb.on_written(store, obj)
+    store.enqueue("endpointslice", name)
+    return obj
+
+
 def _commit_node(store: Store, write: Write) -> Node:
     node = store.nodes[write.name]
     if write.verb == "unchanged":
@@ -454,6 +522,11 @@ def preview(store: Store, write: Write) -> dict:
             meta["generateName"] = write.generate
         out = {"apiVersion": r.group_version, "kind": kind, "metadata": meta,
                "spec": copy_data(write.stored["spec"]), "status": status}
+        if kind == "Service":   # the dry-run allocators show addresses of their own
+            del meta["generation"]
+            out["status"] = {"loadBalancer": {}}
+            service_allocation.allocate(out["spec"], *service_allocation.taken(store.services),
+                                        _stand_in(write.name, store.time))
     else:
         out = render.render(store, kind, obj)
         if write.verb != "unchanged":
@@ -465,7 +538,7 @@ def preview(store: Store, write: Write) -> dict:
                     del out["spec"]["unschedulable"]
             else:
                 old = stored_object(store, kind, obj)
-                if old["spec"] != write.stored["spec"] or (
+                if "generation" in meta and old["spec"] != write.stored["spec"] or (
                         kind == "Deployment"
                         and old["metadata"]["annotations"] != write.stored["metadata"]["annotations"]):
                     meta["generation"] += 1

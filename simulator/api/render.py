@@ -11,7 +11,18 @@ from functools import lru_cache
 from hashlib import sha256
 from typing import TYPE_CHECKING
 
-from simulator.objects import NAMESPACE, Container, Deployment, Node, Pod, ReplicaSet
+from simulator.objects import (
+    NAMESPACE,
+    Container,
+    Deployment,
+    EndpointSlice,
+    Endpoints,
+    Node,
+    Pod,
+    ReplicaSet,
+    Service,
+    copy_data,
+)
 from simulator.timers import rfc3339
 
 if TYPE_CHECKING:   # the store renders events as they are written: no import at run time
@@ -320,7 +331,8 @@ def _node_info(uid: str) -> dict:
             "kubeProxyVersion": "", "operatingSystem": "linux", "architecture": "amd64"}
 
 
-_API_VERSIONS = {"Deployment": "apps/v1", "ReplicaSet": "apps/v1", "Pod": "v1", "Node": "v1"}
+_API_VERSIONS = {"Deployment": "apps/v1", "ReplicaSet": "apps/v1", "Pod": "v1", "Node": "v1",
+                 "Service": "v1"}
 
 
 def event(seq: int, name: str, involved: dict, type_: str, reason: str, message: str,
@@ -392,7 +404,36 @@ def _uid_head(i: int) -> str:
 _UID_HEADS = [_uid_head(i) for i in range(256)]
 
 
-RENDERERS = {"Deployment": deployment, "ReplicaSet": replicaset, "Pod": pod, "Node": node}
+def service(store: Store, svc: Service) -> dict:
+    """core/v1 Service; status.loadBalancer lists the ingress once provisioned."""
+    balancer = {"ingress": copy_data(svc.ingress)} if svc.ingress else {}
+    return {"apiVersion": "v1", "kind": "Service", "metadata": _meta(store, svc),
+            "spec": copy_data(svc.spec), "status": {"loadBalancer": balancer}}
+
+
+def endpoint_slice(store: Store, es: EndpointSlice) -> dict:
+    """discovery.k8s.io/v1 EndpointSlice, owned by its Service (empty lists read back as
+    null, as they do from etcd)."""
+    meta = _meta(store, es, {"generateName": f"{es.service}-", "generation": es.generation,
+                             "ownerReferences": [{"apiVersion": "v1", "kind": "Service",
+                                                  "name": es.service, "uid": es.service_uid,
+                                                  "controller": True,
+                                                  "blockOwnerDeletion": True}]})
+    return {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice", "metadata": meta,
+            "addressType": "IPv4", "endpoints": copy_data(es.endpoints) or None,
+            "ports": copy_data(es.ports) or None}
+
+
+def endpoints(store: Store, ep: Endpoints) -> dict:
+    """core/v1 Endpoints (subsets omitted when there are none)."""
+    out = {"apiVersion": "v1", "kind": "Endpoints", "metadata": _meta(store, ep)}
+    if ep.subsets:
+        out["subsets"] = copy_data(ep.subsets)
+    return out
+
+
+RENDERERS = {"Deployment": deployment, "ReplicaSet": replicaset, "Pod": pod, "Node": node,
+             "Service": service, "EndpointSlice": endpoint_slice, "Endpoints": endpoints}
 
 
 def render(store: Store, kind: str, obj) -> dict:

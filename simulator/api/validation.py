@@ -50,6 +50,7 @@ _QUANTITY_RE = re.compile(_QUANTITY_FMT)
 SUPPORTED_KINDS = {
     ("apps/v1", "Deployment"),
     ("apps/v1", "ReplicaSet"),
+    ("v1", "Service"),
     (IMAGE_BEHAVIOR_API_VERSION, IMAGE_BEHAVIOR_KIND),
 }
 
@@ -255,7 +256,7 @@ def validate_type_meta(obj: dict) -> ValidationError | None:
         return ValidationError([FieldError("kind", detail)], message=(
             f'error: resource mapping not found for name: "{_name_of(obj)}" namespace: "" from '
             f'"STDIN": {detail}\nensure CRDs are installed first'))
-    if kind in ("Deployment", "ReplicaSet"):
+    if kind in _SCHEMAS:
         return _unreadable_metadata(obj)
     return None
 
@@ -300,10 +301,12 @@ def _unreadable_metadata(obj: dict) -> ValidationError | None:
     name = meta.get("name") if isinstance(meta, dict) else None
     if isinstance(name, str) and name:
         return None
-    resource = "deployments" if obj["kind"] == "Deployment" else "replicasets"
+    resource = {"Deployment": "deployments", "ReplicaSet": "replicasets",
+                "Service": "services"}[obj["kind"]]
+    group_version = "/v1" if obj["kind"] == "Service" else "apps/v1"
     message = (
         "error: error when retrieving current configuration of:\n"
-        f'Resource: "apps/v1, Resource={resource}", GroupVersionKind: "apps/v1, '
+        f'Resource: "{group_version}, Resource={resource}", GroupVersionKind: "{group_version}, '
         f'Kind={obj["kind"]}"\nName: "", Namespace: "default"\n'
         'from server for: "STDIN": resource name may not be empty')
     if name is not None and not isinstance(name, str):
@@ -354,6 +357,11 @@ _PROBE = _Struct("Probe", {
     "successThreshold": "int32", "failureThreshold": "int32",
     "terminationGracePeriodSeconds": "int64",
 })
+_LIFECYCLE_HANDLER = _Struct("LifecycleHandler", {
+    "exec": _EXEC, "httpGet": _HTTP_GET, "tcpSocket": _TCP_SOCKET,
+    "sleep": _Struct("SleepAction", {"seconds": "int64"})})
+_LIFECYCLE = _Struct("Lifecycle", {"postStart": _LIFECYCLE_HANDLER, "preStop": _LIFECYCLE_HANDLER,
+                                   "stopSignal": "string"})
 _CONTAINER = _Struct("Container", {
     "name": "string", "image": "string", "command": _STRINGS, "args": _STRINGS,
     "workingDir": "string",
@@ -367,7 +375,7 @@ _CONTAINER = _Struct("Container", {
     "resizePolicy": _ANY, "restartPolicy": "string", "restartPolicyRules": _ANY,
     "volumeMounts": _ANY, "volumeDevices": _ANY,
     "livenessProbe": _PROBE, "readinessProbe": _PROBE, "startupProbe": _PROBE,
-    "lifecycle": _ANY, "terminationMessagePath": "string", "terminationMessagePolicy": "string",
+    "lifecycle": _LIFECYCLE, "terminationMessagePath": "string", "terminationMessagePolicy": "string",
     "imagePullPolicy": "string", "securityContext": _ANY, "stdin": "bool", "stdinOnce": "bool",
     "tty": "bool",
 })
@@ -407,6 +415,23 @@ _REPLICASET = _Struct("ReplicaSet", {
         "replicas": "int32", "minReadySeconds": "int32", "selector": _LABEL_SELECTOR,
         "template": _POD_TEMPLATE}),
 })
+_SERVICE = _Struct("Service", {
+    "apiVersion": "string", "kind": "string", "metadata": _OBJECT_META, "status": _ANY,
+    "spec": _Struct("ServiceSpec", {
+        "ports": ("list", _Struct("ServicePort", {
+            "name": "string", "protocol": "string", "appProtocol": "string", "port": "int32",
+            "targetPort": "intstr", "nodePort": "int32"})),
+        "selector": _STRING_MAP, "clusterIP": "string", "clusterIPs": _STRINGS,
+        "type": "string", "externalIPs": _STRINGS, "sessionAffinity": "string",
+        "loadBalancerIP": "string", "loadBalancerSourceRanges": _STRINGS,
+        "externalName": "string", "externalTrafficPolicy": "string",
+        "healthCheckNodePort": "int32", "publishNotReadyAddresses": "bool",
+        "sessionAffinityConfig": _ANY, "ipFamilies": _STRINGS, "ipFamilyPolicy": "string",
+        "allocateLoadBalancerNodePorts": "bool", "loadBalancerClass": "string",
+        "internalTrafficPolicy": "string", "trafficDistribution": "string",
+    }),
+})
+_SCHEMAS = {"Deployment": _DEPLOYMENT, "ReplicaSet": _REPLICASET, "Service": _SERVICE}
 _INT_RANGES = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
 
 
@@ -495,7 +520,7 @@ def validate_scale(name: str, replicas) -> ValidationError | None:
 
 def decode_errors(obj: dict) -> list[FieldError]:
     """Problems the API server's strict decoder finds: wrong value types and unknown fields."""
-    schema = {"Deployment": _DEPLOYMENT, "ReplicaSet": _REPLICASET}.get(obj.get("kind"))
+    schema = _SCHEMAS.get(obj.get("kind"))
     if schema is None:
         return []
     out: list[FieldError] = []
@@ -531,7 +556,7 @@ def _fill_nulls(value, node):
 
 def decoded(obj: dict) -> dict:
     """A copy of a Deployment/ReplicaSet that decodes cleanly, as the Go structs hold it."""
-    schema = {"Deployment": _DEPLOYMENT, "ReplicaSet": _REPLICASET}[obj["kind"]]
+    schema = _SCHEMAS[obj["kind"]]
     return _fill_nulls(copy.deepcopy(obj), schema)
 
 
@@ -563,7 +588,7 @@ def decode(obj: dict, lines: dict | None = None, strict: bool = True) -> tuple[d
     if problems and (strict or len(unknown) < len(problems)):
         raise DecodeError(obj, attach_lines(problems if strict else
                                             [e for e in problems if e not in unknown], lines or {}))
-    schema = {"Deployment": _DEPLOYMENT, "ReplicaSet": _REPLICASET}[obj["kind"]]
+    schema = _SCHEMAS[obj["kind"]]
     if unknown:
         obj = _known_fields(obj, schema)
     return decoded(drop_nulls(obj, obj["kind"])), [e.message for e in unknown]
@@ -760,6 +785,30 @@ def validate_probe(probe, path: str, kind: str) -> list[FieldError]:
     return errs
 
 
+def validate_lifecycle(lifecycle, grace, path: str) -> list[FieldError]:
+    """``validateLifecycle``: each hook has exactly one of exec, httpGet, tcpSocket, sleep;
+    a sleep lasts more than 0 s and no longer than the grace period (v1.32)."""
+    errs: list[FieldError] = []
+    for hook in ("postStart", "preStop"):
+        handler = (lifecycle or {}).get(hook)
+        if handler is None:
+            continue
+        hpath = f"{path}.{hook}"
+        sleep = handler.get("sleep")
+        others = {k: v for k, v in handler.items() if k != "sleep"}
+        if sleep is not None and any(v is not None for v in others.values()):
+            errs.append(forbidden(f"{hpath}.sleep", "may not specify more than 1 handler type"))
+        elif sleep is not None:
+            seconds = sleep.get("seconds") or 0
+            if grace is not None and (seconds <= 0 or seconds > grace):
+                errs.append(invalid(f"{hpath}.sleep", str(seconds),
+                                    "must be greater than 0 and less than "
+                                    f"terminationGracePeriodSeconds ({grace})"))
+        else:
+            errs += _validate_handler(others, hpath)
+    return errs
+
+
 def _validate_ports(ports, path: str) -> list[FieldError]:
     errs: list[FieldError] = []
     names: set[str] = set()
@@ -873,6 +922,8 @@ def validate_pod_spec(spec: dict, path: str) -> list[FieldError]:
             errs.append(duplicate(f"{cpath}.name", go_value(name)))
         names.add(name)
         errs += _validate_container_probes(container, cpath)
+        errs += validate_lifecycle(container.get("lifecycle"),
+                                   spec.get("terminationGracePeriodSeconds"), f"{cpath}.lifecycle")
         if container.get("restartPolicy") is not None:
             errs.append(forbidden(f"{cpath}.restartPolicy", "may not be set for non-init "
                                                             "containers"))

@@ -4,7 +4,7 @@ with Orphan it removes their ownerReferences. The real collector acts on the own
 deletion within milliseconds; here at the same instant."""
 from __future__ import annotations
 
-from simulator.objects import Deployment, ReplicaSet
+from simulator.objects import Deployment, ReplicaSet, Service
 from simulator.store import Store
 
 BACKGROUND, ORPHAN = "Background", "Orphan"
@@ -18,6 +18,22 @@ def dependents(store: Store, kind: str, owner) -> list:
     if kind == "ReplicaSet":
         return [store.pods[name] for name in owner.pods]
     return []
+
+
+def delete_service(store: Store, service: Service) -> None:
+    """A Service deleted: it goes, and with it its EndpointSlices (its dependents) and its
+    Endpoints (the endpoints controller's); kube-proxy drops its rules after its delay."""
+    del store.services[service.name]
+    store.changed("Service", service, "DELETED")
+    for name in sorted(store.endpointslices):
+        endpoint_slice = store.endpointslices[name]
+        if endpoint_slice.service_uid == service.uid:
+            del store.endpointslices[name]
+            store.changed("EndpointSlice", endpoint_slice, "DELETED")
+    endpoints = store.endpoints.pop(service.name, None)
+    if endpoints is not None:
+        store.changed("Endpoints", endpoints, "DELETED")
+    store.proxy.observe(store, service.name, None)
 
 
 def delete_replicaset(store: Store, rs: ReplicaSet) -> None:

@@ -1,6 +1,7 @@
 """kubectl's text views over `kubectl get -o yaml`-shaped objects.
 
-`get_text` (kubectl get deploy/rs/pods/nodes/events), `describe_deployment`,
+`get_text` (kubectl get deploy/rs/pods/nodes/events/svc/endpointslices/endpoints),
+`describe_deployment`, `describe_service`,
 `rollout_history_text` and the pod STATUS column, written after kubectl's printers
 (pkg/printers/internalversion printers.go, kubectl/pkg/describe describe.go,
 polymorphichelpers/history.go) and laid out with a port of Go's text/tabwriter so the
@@ -35,7 +36,17 @@ _KINDS = {
     "pod": ("pod", "pods"), "pods": ("pod", "pods"), "po": ("pod", "pods"),
     "node": ("node", "nodes"), "nodes": ("node", "nodes"), "no": ("node", "nodes"),
     "event": ("event", "events"), "events": ("event", "events"), "ev": ("event", "events"),
+    "service": ("service", "services"), "services": ("service", "services"),
+    "svc": ("service", "services"),
+    "endpointslice": ("endpointslice", "endpointslices.discovery.k8s.io"),
+    "endpointslices": ("endpointslice", "endpointslices.discovery.k8s.io"),
+    "endpointslice.discovery.k8s.io": ("endpointslice", "endpointslices.discovery.k8s.io"),
+    "endpoints": ("endpoints", "endpoints"), "ep": ("endpoints", "endpoints"),
 }
+# kinds printed from the server-side Table's cells (simulator/api/tables.py): how many of
+# the leading columns kubectl shows without -o wide
+_TABLE_KINDS = {"service": ("Service", 6), "endpointslice": ("EndpointSlice", 5),
+                "endpoints": ("Endpoints", 3)}
 
 
 # --- time ------------------------------------------------------------------------------
@@ -371,6 +382,8 @@ def get_text(cluster, kind: str, name: str | None = None) -> str:
     elif store_kind == "pod":
         rows = [["NAME", "READY", "STATUS", "RESTARTS", "AGE"]]
         rows += [pod_row(p, now) for p in objs]
+    elif store_kind in _TABLE_KINDS:
+        rows = _table_rows(store_kind, objs, now)
     elif store_kind == "node":
         rows = [["NAME", "STATUS", "ROLES", "AGE", "VERSION"]]
         for n in objs:
@@ -381,6 +394,14 @@ def get_text(cluster, kind: str, name: str | None = None) -> str:
         rows = [["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]]
         rows += [_event_row(ev, now) for ev in objs]
     return _table(rows)
+
+
+def _table_rows(store_kind: str, objs: list[dict], now: float) -> list[list[str]]:
+    """Header and rows of a kind whose cells the server-side Table computes."""
+    from simulator.api import tables   # (tables reads this module's pod and node cells)
+    kind, shown = _TABLE_KINDS[store_kind]
+    header = [c["name"].upper() for c in tables.column_definitions(kind)[:shown]]
+    return [header] + [[str(cell) for cell in tables.cells(o, now)[:shown]] for o in objs]
 
 
 # --- kubectl describe deployment -----------------------------------------------------------
@@ -606,6 +627,87 @@ def describe_deployment(cluster, name: str) -> str:
     if not events:
         return _tabbed(["\n".join(head + ["Events:\t<none>"]) + "\n"])
     return _tabbed(["\n".join(head) + "\n", "\n".join(_event_lines(events, cluster.now)) + "\n"])
+
+
+# --- kubectl describe service --------------------------------------------------------------
+
+def _ingress_text(ingress: list[dict]) -> str:
+    # buildIngressString: each address (or hostname) with its ipMode
+    return ", ".join((i.get("ip") or i.get("hostname", ""))
+                     + (f" ({i['ipMode']})" if i.get("ipMode") else "") for i in ingress)
+
+
+def _slice_endpoints_text(slices: list[dict], port_name: str) -> str:
+    """formatEndpointSlices for one Service port: ready addresses with that port, at most
+    three, then "+ N more..." counting every endpoint."""
+    shown: list[str] = []
+    more, count = False, 0
+    for endpoint_slice in slices:
+        for port in endpoint_slice.get("ports") or []:
+            if (port.get("name") or "") != port_name:
+                continue
+            for endpoint in endpoint_slice.get("endpoints") or []:
+                if len(shown) == 3:
+                    more = True
+                ready = (endpoint.get("conditions") or {}).get("ready") is not False
+                if not more and ready:
+                    shown.append(f"{endpoint['addresses'][0]}:{port.get('port')}")
+                count += 1
+    text = ",".join(shown)
+    return f"{text} + {count - 3} more..." if more else text
+
+
+def describe_service(cluster, name: str) -> str:
+    """`kubectl describe service NAME` (v1.32 layout; EndpointSlices give the endpoints)."""
+    svc = _get(cluster, "service", name)
+    if svc is None:
+        return _not_found("services", name)
+    meta, spec = svc["metadata"], svc.get("spec") or {}
+    lines = [f"Name:\t{meta['name']}", f"Namespace:\t{meta.get('namespace', 'default')}"]
+    lines += _labels_lines("Labels", meta.get("labels"))
+    lines += _annotation_lines("Annotations", meta.get("annotations"))
+    selector = spec.get("selector") or {}
+    lines += [f"Selector:\t{','.join(f'{k}={selector[k]}' for k in sorted(selector))}",
+              f"Type:\t{spec.get('type', '')}"]
+    if spec.get("ipFamilyPolicy"):
+        lines.append(f"IP Family Policy:\t{spec['ipFamilyPolicy']}")
+    lines.append(f"IP Families:\t{','.join(spec.get('ipFamilies') or []) or '<none>'}")
+    lines.append(f"IP:\t{spec.get('clusterIP', '')}")
+    lines.append(f"IPs:\t{','.join(spec.get('clusterIPs') or []) or '<none>'}")
+    if spec.get("externalIPs"):
+        lines.append(f"External IPs:\t{','.join(spec['externalIPs'])}")
+    if spec.get("loadBalancerIP"):
+        lines.append(f"IP:\t{spec['loadBalancerIP']}")
+    if spec.get("externalName"):
+        lines.append(f"External Name:\t{spec['externalName']}")
+    ingress = ((svc.get("status") or {}).get("loadBalancer") or {}).get("ingress") or []
+    if ingress:
+        lines.append(f"LoadBalancer Ingress:\t{_ingress_text(ingress)}")
+    slices = [s for s in cluster.list("endpointslice")
+              if (s["metadata"].get("labels") or {}).get("kubernetes.io/service-name") == name]
+    for port in spec.get("ports") or []:
+        port_name = port.get("name") or "<unset>"
+        protocol = port.get("protocol", "TCP")
+        lines.append(f"Port:\t{port_name}\t{port.get('port')}/{protocol}")
+        lines.append(f"TargetPort:\t{port.get('targetPort')}/{protocol}")
+        if port.get("nodePort"):
+            lines.append(f"NodePort:\t{port_name}\t{port['nodePort']}/{protocol}")
+        endpoints = _slice_endpoints_text(slices, port.get("name") or "") if slices else "<none>"
+        lines.append(f"Endpoints:\t{endpoints}")
+    lines.append(f"Session Affinity:\t{spec.get('sessionAffinity', '')}")
+    if spec.get("externalTrafficPolicy"):
+        lines.append(f"External Traffic Policy:\t{spec['externalTrafficPolicy']}")
+    if spec.get("internalTrafficPolicy"):
+        lines.append(f"Internal Traffic Policy:\t{spec['internalTrafficPolicy']}")
+    if spec.get("healthCheckNodePort"):
+        lines.append(f"HealthCheck NodePort:\t{spec['healthCheckNodePort']}")
+    events = [ev for ev in cluster.list("event")
+              if (ev.get("involvedObject") or {}).get("kind") == "Service"
+              and ev["involvedObject"].get("name") == name
+              and ev["involvedObject"].get("uid") in (None, meta.get("uid"))]
+    if not events:
+        return _tabbed(["\n".join(lines + ["Events:\t<none>"]) + "\n"])
+    return _tabbed(["\n".join(lines) + "\n", "\n".join(_event_lines(events, cluster.now)) + "\n"])
 
 
 # --- kubectl rollout history ---------------------------------------------------------------

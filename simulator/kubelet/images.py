@@ -25,6 +25,7 @@ DEFAULT_STARTUP_SECONDS = 1.0
 DEFAULT_SHUTDOWN_SECONDS = 0.5
 PULL_FAILURES = ("NotFound", "AccessDenied", "RegistryUnreachable")
 EXIT_REASONS = ("Error", "Completed", "OOMKilled")
+MAX_BODY = 256   # an answer's body is a label on the traffic counts, not a page
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class Step:
     from_seconds: float
     value: int  # an HTTP status or an exit code
     delay_seconds: float = 0.0  # how long an HTTP answer takes
+    body: str | None = None  # what an HTTP answer says (None: not described)
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ class HttpPort:
     routes: tuple[HttpRoute, ...] = ()
     other_paths: int = 200  # status for paths no route matches
     open_after: float | None = None  # None: the image's start-up time
+    other_paths_body: str | None = None  # body of the answer to paths no route matches
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,7 @@ class ImageBehavior:
     exit_code: int = 1
     exit_reason: str | None = None  # None: "Error", or "Completed" for exit code 0
     shutdown_time: float = DEFAULT_SHUTDOWN_SECONDS
+    serves_while_stopping: bool = False  # True: keeps accepting connections after SIGTERM
 
     # -- the questions the kubelet asks ------------------------------------------------------
 
@@ -110,6 +114,11 @@ class ImageBehavior:
         period and then kills it)."""
         return self.shutdown_time
 
+    def listens_after_sigterm(self) -> bool:
+        """Whether the process still accepts new connections between SIGTERM and its exit
+        (typical HTTP servers close their listener at once)."""
+        return self.serves_while_stopping
+
     def http_status(self, port: int | str, path: str, uptime: float) -> int | None:
         """The status ``GET path`` on ``port`` gets, or None for connection refused."""
         answer = self._http_answer(port, path, uptime)
@@ -119,6 +128,12 @@ class ImageBehavior:
         """Seconds the answer takes (a probe times out when this exceeds timeoutSeconds)."""
         answer = self._http_answer(port, path, uptime)
         return 0.0 if answer is None else answer[1]
+
+    def http_response(self, port: int | str, path: str,
+                      uptime: float) -> tuple[int, float, str | None] | None:
+        """(status, seconds the answer takes, body or None) of ``GET path`` on ``port``, or
+        None when nothing answers HTTP there (see ``tcp_open`` for whether it connects)."""
+        return self._http_answer(port, path, uptime)
 
     def tcp_open(self, port: int | str, uptime: float) -> bool:
         """Whether a TCP connection to ``port`` is accepted."""
@@ -142,19 +157,22 @@ class ImageBehavior:
     def _opens(self, open_after: float | None) -> float:
         return self.startup_time if open_after is None else open_after
 
-    def _http_answer(self, port, path: str, uptime: float) -> tuple[int, float] | None:
+    def _http_answer(self, port, path: str, uptime: float) -> tuple[int, float, str | None] | None:
         number = _port_number(port)
         if not self.tcp_open(number, uptime):
             return None
         if not self.http and not self.tcp:
-            return 200, 0.0  # the healthy default: every port, every path
+            return 200, 0.0, None  # the healthy default: every port, every path
         entry = next((p for p in self.http if p.port == number), None)
         if entry is None:
             return None  # a TCP-only port accepts the connection but does not speak HTTP
         route = _route_for(entry.routes, path.split("?", 1)[0] or "/")
         if route is None:
-            return entry.other_paths, 0.0
-        return _step_at(route.steps, uptime, entry.other_paths)
+            return entry.other_paths, 0.0, entry.other_paths_body
+        step = _step_in_force(route.steps, uptime)
+        if step is None:   # before the first step: what other paths answer
+            return entry.other_paths, 0.0, entry.other_paths_body
+        return step.value, step.delay_seconds, step.body
 
     # -- (de)serialisation -------------------------------------------------------------------
 
@@ -189,6 +207,8 @@ class ImageBehavior:
             if self.exit_reason:
                 spec["exit"]["reason"] = self.exit_reason
         spec["shutdownSeconds"] = self.shutdown_time
+        if self.serves_while_stopping:
+            spec["servesWhileStopping"] = True
         return spec
 
     @classmethod
@@ -287,13 +307,19 @@ def _route_for(routes: tuple[HttpRoute, ...], path: str) -> HttpRoute | None:
     return next((route for route in routes if route.path == path), None)
 
 
-def _step_at(steps: tuple[Step, ...], uptime: float, before: int) -> tuple[int, float]:
-    """The answer in force at ``uptime``; ``before`` until the first step begins."""
-    answer = (before, 0.0)
+def _step_in_force(steps: tuple[Step, ...], uptime: float) -> Step | None:
+    """The last step begun at ``uptime``, None before the first."""
+    found = None
     for step in steps:
         if uptime >= step.from_seconds:
-            answer = (step.value, step.delay_seconds)
-    return answer
+            found = step
+    return found
+
+
+def _step_at(steps: tuple[Step, ...], uptime: float, before: int) -> tuple[int, float]:
+    """The answer in force at ``uptime``; ``before`` until the first step begins."""
+    step = _step_in_force(steps, uptime)
+    return (before, 0.0) if step is None else (step.value, step.delay_seconds)
 
 
 def _with_open(d: dict, open_after: float | None) -> dict:
@@ -308,11 +334,14 @@ def _http_port_dict(port: HttpPort) -> dict:
         d["paths"] = [
             {"path": r.path,
              "responses": [dict({"fromSeconds": s.from_seconds, "status": s.value},
-                                **({"delaySeconds": s.delay_seconds} if s.delay_seconds else {}))
+                                **({"delaySeconds": s.delay_seconds} if s.delay_seconds else {}),
+                                **({"body": s.body} if s.body is not None else {}))
                            for s in r.steps]}
             for r in port.routes
         ]
     d["otherPaths"] = port.other_paths
+    if port.other_paths_body is not None:
+        d["otherPathsBody"] = port.other_paths_body
     return _with_open(d, port.open_after)
 
 
@@ -322,11 +351,11 @@ def _http_port_dict(port: HttpPort) -> dict:
 _FIELDS = {
     "": {"apiVersion", "kind", "metadata", "spec"},
     "spec": {"image", "description", "pull", "startupSeconds", "http", "tcp", "exec", "exit",
-             "shutdownSeconds"},
+             "shutdownSeconds", "servesWhileStopping"},
     "pull": {"seconds", "error", "message"},
-    "http": {"port", "paths", "otherPaths", "openAfterSeconds"},
+    "http": {"port", "paths", "otherPaths", "otherPathsBody", "openAfterSeconds"},
     "path": {"path", "responses"},
-    "response": {"fromSeconds", "status", "delaySeconds"},
+    "response": {"fromSeconds", "status", "delaySeconds", "body"},
     "tcp": {"port", "openAfterSeconds"},
     "exec": {"commands", "defaultExitCode"},
     "command": {"command", "results"},
@@ -393,6 +422,31 @@ class _Reader:
             return None
         return value
 
+    def flag(self, key: str) -> bool:
+        value = self.data.get(key)
+        if value is None:
+            return False
+        if not isinstance(value, bool):
+            self.errors.append(FieldError(self.at(key), f"Invalid value: {_shown(value)}: must be "
+                                                        "true or false"))
+            return False
+        return value
+
+    def body(self, key: str) -> str | None:
+        """An HTTP body: any string up to MAX_BODY characters (the empty one included)."""
+        value = self.data.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            self.errors.append(FieldError(self.at(key), f"Invalid value: {_shown(value)}: must be "
+                                                        "a string"))
+            return None
+        if len(value) > MAX_BODY:
+            self.errors.append(FieldError(self.at(key), f"Too long: may not be more than "
+                                                        f"{MAX_BODY} bytes"))
+            return None
+        return value
+
     def choice(self, key: str, allowed: tuple[str, ...]) -> str | None:
         value = self.text(key)
         if value is not None and value not in allowed:
@@ -425,11 +479,12 @@ def _steps(reader: _Reader, key: str, kind: str, value_key: str, low: int,
         start = r.seconds("fromSeconds", 0.0)
         value = r.integer(value_key, None, low, high)
         delay = r.seconds("delaySeconds", 0.0) if kind == "response" else 0.0
+        body = r.body("body") if kind == "response" else None
         if steps and start is not None and start <= steps[-1].from_seconds:
             reader.errors.append(FieldError(r.at("fromSeconds"), f"Invalid value: {_shown(start)}: "
                                             "must be greater than the previous entry's fromSeconds"))
         if value is not None and start is not None:
-            steps.append(Step(start, value, delay or 0.0))
+            steps.append(Step(start, value, delay or 0.0, body))
     return tuple(steps)
 
 
@@ -468,9 +523,10 @@ def _parse_spec(spec, path: str, errors: list[FieldError]) -> ImageBehavior | No
             if route_path is not None:
                 routes.append(HttpRoute(route_path, steps))
         other = h.integer("otherPaths", 200, 100, 599)
+        other_body = h.body("otherPathsBody")
         if port is not None:
             opens = h.seconds("openAfterSeconds", None)
-            http_ports.append(HttpPort(port, tuple(routes), other, opens))
+            http_ports.append(HttpPort(port, tuple(routes), other, opens, other_body))
     tcp_ports: list[TcpPort] = []
     for tpath, item in r.items("tcp"):
         t = _Reader(item, tpath, "tcp", errors)
@@ -513,6 +569,7 @@ def _parse_spec(spec, path: str, errors: list[FieldError]) -> ImageBehavior | No
         exit_code=exit_code,
         exit_reason=exit_reason,
         shutdown_time=r.seconds("shutdownSeconds", DEFAULT_SHUTDOWN_SECONDS),
+        serves_while_stopping=r.flag("servesWhileStopping"),
     )
     return behavior if image else None
 
@@ -557,12 +614,13 @@ _NGINX_PATHS = """
   - port: 80
     paths:
     - path: /
-      responses: [{fromSeconds: 0, status: 200}]
+      responses: [{fromSeconds: 0, status: 200, body: Welcome to nginx!}]
     - path: /index.html
-      responses: [{fromSeconds: 0, status: 200}]
+      responses: [{fromSeconds: 0, status: 200, body: Welcome to nginx!}]
     - path: /50x.html
-      responses: [{fromSeconds: 0, status: 200}]
-    otherPaths: 404"""
+      responses: [{fromSeconds: 0, status: 200, body: An error occurred.}]
+    otherPaths: 404
+    otherPathsBody: 404 Not Found"""
 
 BUILTIN_YAML = f"""
 apiVersion: {IMAGE_BEHAVIOR_API_VERSION}
@@ -575,6 +633,7 @@ spec:
   startupSeconds: 0.5
   http:
   - port: 3000
+    otherPathsBody: "[v1] Hello, Kubernetes!"
 ---
 apiVersion: {IMAGE_BEHAVIOR_API_VERSION}
 kind: {IMAGE_BEHAVIOR_KIND}
@@ -586,13 +645,16 @@ spec:
   startupSeconds: 0.5
   http:
   - port: 3000
+    otherPathsBody: "[v2] Hello, Kubernetes!"
 ---
 apiVersion: {IMAGE_BEHAVIOR_API_VERSION}
 kind: {IMAGE_BEHAVIOR_KIND}
 metadata: {{name: hellok8s-liveness}}
 spec:
   image: guangzhengli/hellok8s:liveness
-  description: /healthz answers 200 for the first 15 s after start, then 500 for ever
+  description: >-
+    /healthz answers 200 for the first 15 s after start, then 500 for ever; other paths
+    answer "[v2] Hello, Kubernetes!"
   pull: {{seconds: 2.2}}
   startupSeconds: 0.5
   http:
@@ -600,8 +662,9 @@ spec:
     paths:
     - path: /healthz
       responses:
-      - {{fromSeconds: 0, status: 200}}
-      - {{fromSeconds: 15, status: 500}}
+      - {{fromSeconds: 0, status: 200, body: ok}}
+      - {{fromSeconds: 15, status: 500, body: error}}
+    otherPathsBody: "[v2] Hello, Kubernetes!"
 ---
 apiVersion: {IMAGE_BEHAVIOR_API_VERSION}
 kind: {IMAGE_BEHAVIOR_KIND}
@@ -615,7 +678,8 @@ spec:
   - port: 3000
     paths:
     - path: /healthz
-      responses: [{{fromSeconds: 0, status: 500}}]
+      responses: [{{fromSeconds: 0, status: 500, body: error}}]
+    otherPathsBody: "[v2] Hello, Kubernetes!"
 ---
 apiVersion: {IMAGE_BEHAVIOR_API_VERSION}
 kind: {IMAGE_BEHAVIOR_KIND}
@@ -704,12 +768,13 @@ spec:
   - port: 8000
     paths:
     - path: /version
-      responses: [{{fromSeconds: 0, status: 200, delaySeconds: 15}}]
+      responses: [{{fromSeconds: 0, status: 200, delaySeconds: 15, body: '"v0.1"'}}]
     - path: /docs
       responses: [{{fromSeconds: 0, status: 200}}]
     - path: /openapi.json
       responses: [{{fromSeconds: 0, status: 200}}]
     otherPaths: 404
+    otherPathsBody: '{{"detail":"Not Found"}}'
 ---
 apiVersion: {IMAGE_BEHAVIOR_API_VERSION}
 kind: {IMAGE_BEHAVIOR_KIND}
@@ -725,12 +790,13 @@ spec:
   - port: 8000
     paths:
     - path: /version
-      responses: [{{fromSeconds: 0, status: 200, delaySeconds: 5}}]
+      responses: [{{fromSeconds: 0, status: 200, delaySeconds: 5, body: '"v0.2"'}}]
     - path: /docs
       responses: [{{fromSeconds: 0, status: 200}}]
     - path: /openapi.json
       responses: [{{fromSeconds: 0, status: 200}}]
     otherPaths: 404
+    otherPathsBody: '{{"detail":"Not Found"}}'
 """
 
 

@@ -20,6 +20,7 @@ from functools import lru_cache
 
 from simulator.errors import EngineStuck
 from simulator.kubelet import backoff as backoff_math
+from simulator.kubelet import lifecycle
 from simulator.kubelet import probes
 from simulator.objects import Container, Pod
 from simulator.store import NAMESPACE, Store
@@ -309,10 +310,15 @@ def _terminate(store: Store, pod: Pod) -> None:
             for ptype in (probes.LIVENESS, probes.STARTUP):
                 if ptype in c.probes:
                     c.probes[ptype].stop()  # shutdown stays quiet
-        stop = 0
-        for c in running:
-            stop = max(stop, ms(store.behavior(c.image).shutdown_seconds()))
-        pod.terminate_at = now + min(pod.grace * 1000, stop)
+        # each container: its preStop hook, then SIGTERM, then the exit (or SIGKILL)
+        pod.terminate_at = now
+        for c, spec in zip(pod.containers, pod.spec["containers"]):
+            if c.state != "running":
+                continue
+            c.sigterm_at, exit_at = lifecycle.stop_plan(
+                now, pod.grace * 1000, lifecycle.pre_stop_ms(spec),
+                ms(store.behavior(c.image).shutdown_seconds()))
+            pod.terminate_at = max(pod.terminate_at, exit_at)
     if now < pod.terminate_at:
         return
     for c in pod.containers:

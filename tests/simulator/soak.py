@@ -234,6 +234,59 @@ def command(r: random.Random, names: list[str], nodes: int) -> tuple:
     return ("apply", [image_behavior(r, r.choice(IMAGES))])
 
 
+def service(r: random.Random, name: str) -> dict:
+    """A Service selecting the pods of Deployment `name`: any type, a target port by number
+    or by name (or one no container declares), sometimes publishing not-ready addresses."""
+    spec: dict = {"type": r.choice(["ClusterIP", "ClusterIP", "NodePort", "LoadBalancer"]),
+                  "selector": {"app": name},
+                  "ports": [{"name": "web", "port": 80,
+                             "targetPort": r.choice([HTTP_PORT, "http", TCP_PORT, "nope"])}]}
+    if r.random() < 0.3:
+        spec["ports"].append({"name": "raw", "port": 9000, "targetPort": TCP_PORT})
+    if r.random() < 0.2:
+        spec["publishNotReadyAddresses"] = True
+    return {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name}, "spec": spec}
+
+
+def pre_stop(r: random.Random) -> dict:
+    """A preStop hook: a sleep (as the action or an exec), or one that returns at once."""
+    seconds = r.choice([1, 3, 5, 20])
+    return r.choice([{"sleep": {"seconds": seconds}},
+                     {"exec": {"command": ["sleep", str(seconds)]}},
+                     {"exec": {"command": ["/bin/sh", "-c", f"sleep {seconds}"]}},
+                     {"exec": {"command": ["nginx", "-s", "quit"]}}])
+
+
+def with_services(seed: int, commands: dict, names: list[str], steps: int) -> None:
+    """Services for some Deployments, preStop hooks and bodies on some of what is applied,
+    and traffic commands, drawn from a generator of their own (the rest of the scenario
+    is the one the seed gave before Services existed)."""
+    r = random.Random(f"services/{seed}")
+    for cmd in (c for batch in commands.values() for c in batch if c[0] == "apply"):
+        for doc in cmd[1]:
+            if doc["kind"] == "Deployment" and r.random() < 0.4:
+                pod_spec = doc["spec"]["template"]["spec"]
+                pod_spec["containers"][0]["lifecycle"] = {"preStop": pre_stop(r)}
+                if pod_spec.get("terminationGracePeriodSeconds") == 0:
+                    pod_spec["terminationGracePeriodSeconds"] = 30   # a sleep needs a grace period
+            elif doc["kind"] == "ImageBehavior":
+                doc["spec"]["http"][0]["otherPathsBody"] = doc["metadata"]["name"]
+                if r.random() < 0.2:
+                    doc["spec"]["servesWhileStopping"] = True
+    services = [n for n in names if r.random() < 0.7]
+    commands[0].extend(("apply", [service(r, name)]) for name in services)
+    for _ in range(r.randint(1, 8) if services else 0):
+        step, name = r.randrange(steps), r.choice(services + ["missing"])
+        if r.random() < 0.7:
+            cmd = ("traffic", name, r.choice([0, 1, 7.5, 20, 20, 100, 1000, 1001]),
+                   r.choice(["/", "/healthz", "/other"]), r.choice([None, None, None, "raw", 8080]))
+        elif r.random() < 0.6:
+            cmd = ("apply", [service(r, name)])
+        else:
+            cmd = ("api_delete", "svc", r.randrange(1_000), {}, r.random() < 0.2)
+        commands.setdefault(step, []).append(cmd)
+
+
 def generate(seed: int, minutes: float = 15.0) -> Scenario:
     """The scenario of `seed`: at least `minutes` simulated minutes."""
     r = random.Random(seed)
@@ -248,6 +301,7 @@ def generate(seed: int, minutes: float = 15.0) -> Scenario:
     commands: dict[int, list] = {0: [("apply", [doc]) for doc in initial]}
     for _ in range(r.randint(4, 30)):
         commands.setdefault(r.randrange(steps), []).append(command(r, names, nodes))
+    with_services(seed, commands, names, steps)
     return Scenario(seed, tick, nodes, steps, r.choice(BUDGETS), commands)
 
 
@@ -319,6 +373,9 @@ def run_command(c: Cluster, cmd: tuple, version: int | None = None):
             return c.delete_pod(pods[args[0] % len(pods)]) if pods else None
         if kind == "node":
             return c.set_node_ready(*args)
+        if kind == "traffic":
+            name, rate, path, port = args
+            return c.send_traffic(name, rate=rate, path=path, port=port)
     except (KeyError, ValueError) as refused:
         return ("refused", str(refused))
     raise ValueError(f"unknown soak command {kind!r}")
@@ -345,15 +402,18 @@ class Mirror:
 
     def __init__(self, scenario: Scenario):
         self.scenario = scenario
-        self.objects: dict[str, dict[str, dict]] = {"Deployment": {}, "ReplicaSet": {},
-                                                    "Pod": {}, "Node": {}}
+        self.objects: dict[str, dict[str, dict]] = {
+            "Deployment": {}, "ReplicaSet": {}, "Pod": {}, "Node": {}, "Service": {},
+            "EndpointSlice": {}, "Endpoints": {}}
         self.totals: dict[str, int] = {}   # Deployment -> Σ spec.replicas of its RSs
         self.demand = 0                    # Σ replicas + maxSurge, as the pod budget counts
         self.explained: list[dict] = []    # the Explanation records of the last step
 
     def apply(self, records: list[dict]) -> None:
         for rec in records:
-            if rec["type"] == "EVENT":
+            if rec["type"] == "TRAFFIC":
+                self.check_traffic(rec)
+            if rec["type"] in ("EVENT", "TRAFFIC"):
                 continue
             if rec["kind"] == "Explanation":
                 self.explained.append(rec)
@@ -385,6 +445,7 @@ class Mirror:
         (replicas for Recreate); what all objects ask for never grows past the pod budget."""
         where = f"{self.scenario.describe()}, after step {step}"
         self._check_explanations(where)
+        self.check_slices(where)
         demand = sum(_allowed(d["spec"]) for d in self.objects["Deployment"].values()) + sum(
             rs["spec"]["replicas"] for rs in self.objects["ReplicaSet"].values()
             if not rs["metadata"].get("ownerReferences"))
@@ -417,6 +478,33 @@ class Mirror:
                 raise InvariantBroken(f"{where}: Deployment {name}'s ReplicaSets grew to {total} "
                                       f"replicas, more than the {allowed} its spec allows")
         self.totals = totals
+
+    def check_traffic(self, record: dict) -> None:
+        """Every request of a step is counted once, as an answer or as an error."""
+        counts = record["object"]
+        if not (counts["sent"] == counts["ok"] + counts["failed"]
+                == sum(counts["answers"].values()) + sum(counts["errors"].values())):
+            raise InvariantBroken(f"{self.scenario.describe()}: traffic to {record['name']} "
+                                  f"does not add up: {counts}")
+
+    def check_slices(self, where: str) -> None:
+        """An endpoint is ready only if serving and not terminating (unless its Service
+        publishes not-ready addresses), and lists a pod that exists with that address."""
+        pods = self.objects["Pod"]
+        for endpoint_slice in self.objects["EndpointSlice"].values():
+            service = self.objects["Service"].get(
+                endpoint_slice["metadata"]["labels"]["kubernetes.io/service-name"], {})
+            publish = (service.get("spec") or {}).get("publishNotReadyAddresses")
+            for endpoint in endpoint_slice["endpoints"] or []:
+                conditions = endpoint["conditions"]
+                pod = pods.get(endpoint["targetRef"]["name"])
+                if pod is None or pod["status"].get("podIP") != endpoint["addresses"][0]:
+                    raise InvariantBroken(f"{where}: {endpoint_slice['metadata']['name']} lists "
+                                          f"{endpoint['targetRef']['name']}, which is not there")
+                if conditions["ready"] and not publish and (
+                        not conditions["serving"] or conditions["terminating"]):
+                    raise InvariantBroken(f"{where}: {endpoint_slice['metadata']['name']} has a "
+                                          f"ready endpoint that is not serving or terminating")
 
     def matches(self, c: Cluster) -> None:
         """The change records describe the cluster: their last word on every object is

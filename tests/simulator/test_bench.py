@@ -17,3 +17,4 @@ def test_main_prints_every_figure(capsys):
     out = capsys.readouterr().out
     assert "rolling update      6 replicas" in out and "(runs: " in out
     assert "idle tick with" in out and "steady state" in out
+    assert "traffic, 1,000 requests/s through a Service during a rollout" in out

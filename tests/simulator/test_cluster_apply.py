@@ -133,8 +133,8 @@ def test_selector_is_immutable():
 def test_unknown_kind_is_refused_like_kubectl():
     c = Cluster(seed=0)
     with pytest.raises(ValidationError) as info:
-        c.apply("apiVersion: v1\nkind: Service\nmetadata:\n  name: x\n")
-    assert 'no matches for kind "Service" in version "v1"' in str(info.value)
+        c.apply("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n")
+    assert 'no matches for kind "ConfigMap" in version "v1"' in str(info.value)
 
 
 def test_standalone_replica_set_keeps_its_pod_count():

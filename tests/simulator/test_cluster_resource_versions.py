@@ -6,7 +6,7 @@ import pathlib
 import pytest
 
 from cluster_helpers import deployment_yaml
-from simulator import Cluster
+from simulator import Cluster, snapshot
 
 
 def versions(records: list[dict]) -> set[str]:
@@ -149,4 +149,4 @@ def test_a_version_2_snapshot_runs_on_as_the_engine_that_wrote_it():
     # (the engine that wrote the snapshot recorded no explanations)
     future = [r for r in future if r["kind"] not in ("Node", "Explanation")]
     assert _without_versions(future) == _without_versions(data["future"])
-    assert c.snapshot()["version"] == 3
+    assert c.snapshot()["version"] == snapshot.VERSION

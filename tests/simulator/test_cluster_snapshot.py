@@ -6,7 +6,7 @@ import pytest
 
 from cluster_helpers import deployment_yaml, rolling
 from soak import wall_guard
-from simulator import Cluster
+from simulator import Cluster, snapshot
 
 LIVENESS = "livenessProbe:\n  httpGet: {path: /healthz, port: 3000}\n  initialDelaySeconds: 3\n  periodSeconds: 3\n"
 
@@ -95,7 +95,7 @@ def test_a_version_1_snapshot_taken_just_before_the_liveness_hang_runs_on():
                for p in c.list("pod")}
     assert waiting <= {"CrashLoopBackOff", None}
     state = c.snapshot()
-    assert state["version"] == 3 and isinstance(state["time"], int) and state["time"] == 728_000
+    assert state["version"] == snapshot.VERSION and isinstance(state["time"], int) and state["time"] == 728_000
     assert Cluster.restore(json.loads(json.dumps(state))).snapshot() == json.loads(json.dumps(state))
 
 

@@ -194,6 +194,33 @@ def test_000_bad_readiness_stalls_with_two_old_ready_and_two_new_not_ready():
         'error: deployment "hellok8s-deployment" exceeded its progress deadline\n', False)
 
 
+def test_000_a_pod_that_is_not_ready_gets_no_requests():
+    """The tutorial's words: a pod that is not ready is removed from the Service's load
+    balancer. Requests through a Service during the stalled bad rollout all reach the two
+    ready v2 pods; the killed v2 pod's last ones are refused (no preStop), the bad pods
+    get none."""
+    probe = ("          readinessProbe:\n            httpGet:\n              path: /healthz\n"
+             "              port: 3000\n            initialDelaySeconds: 1\n            successThreshold: 5\n")
+    service = ("apiVersion: v1\nkind: Service\nmetadata: {name: service-hellok8s-clusterip}\n"
+               "spec:\n  selector: {app: hellok8s}\n  ports: [{port: 3000, targetPort: 3000}]\n")
+    c = Cluster(seed=0)
+    c.apply(hellok8s("guangzhengli/hellok8s:v2", strategy=SURGE_1_1) + "---\n" + service)
+    settled(c, "hellok8s-deployment")
+    c.advance(2)   # kube-proxy learns of the last pods to become ready
+    c.send_traffic("service-hellok8s-clusterip", rate=10)
+    c.apply(hellok8s("guangzhengli/hellok8s:bad", strategy=SURGE_1_1, probe=probe))
+    c.advance(120)
+    seen = c.traffic("service-hellok8s-clusterip")
+    assert seen["answers"] == {"[v2] Hello, Kubernetes!": seen["ok"]}
+    assert set(seen["errors"]) <= {"connection refused"} and seen["failed"] <= 10
+    [endpoint_slice] = c.list("endpointslice")
+    ready = {e["targetRef"]["name"]: e["conditions"]["ready"] for e in endpoint_slice["endpoints"]}
+    images = {p["metadata"]["name"]: p["spec"]["containers"][0]["image"] for p in live_pods(c)}
+    assert sorted((images[name], ok) for name, ok in ready.items()) == [
+        ("guangzhengli/hellok8s:bad", False), ("guangzhengli/hellok8s:bad", False),
+        ("guangzhengli/hellok8s:v2", True), ("guangzhengli/hellok8s:v2", True)]
+
+
 @pytest.mark.parametrize("image", ["nginx:1.161", "nginx:sometag"], ids=["docs-typo", "sometag"])
 def test_001_unpullable_image_stalls_at_image_pull_back_off(image):
     c = Cluster(seed=1)
@@ -324,8 +351,7 @@ spec:
     assert c.get("replicaset", "nginx-rs")["status"]["readyReplicas"] == 3
 
 
-def test_004_slow_starting_app_rolls_out_without_downtime():
-    app = """
+SEED_004_APP = """
 apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -354,10 +380,13 @@ spec:
           httpGet: {{path: /docs, port: 8000}}
           initialDelaySeconds: 30
 """
+
+
+def test_004_slow_starting_app_rolls_out_without_downtime():
     c = Cluster(seed=4)
-    c.apply(app.format(tag="v0.1"))
+    c.apply(SEED_004_APP.format(tag="v0.1"))
     settled(c, "k8s-rollout-demo")
-    c.apply(app.format(tag="v0.2"))
+    c.apply(SEED_004_APP.format(tag="v0.2"))
     c.step()
     while not c.rollout_status("k8s-rollout-demo")[1]:
         c.step()
@@ -365,3 +394,52 @@ spec:
         assert c.get("deployment", "k8s-rollout-demo")["status"].get("readyReplicas", 0) >= 3
     assert c.now > 45   # each new pod needs 15 s before it answers
     assert all(p["status"]["containerStatuses"][0]["restartCount"] == 0 for p in live_pods(c))
+
+
+SEED_004_SERVICE = """
+apiVersion: v1
+kind: Service
+metadata:
+  name: k8s-rollout-demo
+spec:
+  type: LoadBalancer
+  selector:
+    app: demo
+  ports:
+  - port: 80
+    targetPort: 8000
+"""
+
+
+@pytest.mark.parametrize("pre_stop,failures", [(False, (1, 20)), (True, (0, 0))],
+                         ids=["probes-only", "probes-and-preStop"])
+def test_004_what_the_users_of_the_service_see_during_the_rollout(pre_stop, failures):
+    """The test the article's author could not make: requests to `${external ip}/version`
+    all through the rollout. The readiness probe and maxUnavailable 0 keep three pods
+    ready, yet a few requests still reach old pods that already got SIGTERM, while
+    kube-proxy has not yet learned that they are going; a preStop pause closes that gap."""
+    manifest = SEED_004_APP
+    if pre_stop:
+        manifest = manifest.replace("        readinessProbe:", "        lifecycle:\n"
+                                    "          preStop:\n            sleep: {{seconds: 5}}\n"
+                                    "        readinessProbe:")
+    c = Cluster(seed=4)
+    c.apply(manifest.format(tag="v0.1") + "---" + SEED_004_SERVICE)
+    settled(c, "k8s-rollout-demo")
+    c.advance(5)
+    (ingress,) = c.get("service", "k8s-rollout-demo")["status"]["loadBalancer"]["ingress"]
+    assert ingress["ip"].startswith("203.0.113.")   # `kubectl get services`: EXTERNAL-IP
+    c.send_traffic("k8s-rollout-demo", rate=5, path="/version")
+    c.advance(10)
+    c.apply(manifest.format(tag="v0.2"))
+    c.step()
+    while not c.rollout_status("k8s-rollout-demo")[1]:
+        c.step()
+    c.advance(30)
+    seen = c.traffic("k8s-rollout-demo")
+    low, high = failures
+    assert low <= seen["failed"] <= high and set(seen["errors"]) <= {"connection refused"}
+    # every answer is a version; /version takes 15 s (v0.1) or 5 s (v0.2), within the
+    # client's 30 s
+    assert set(seen["answers"]) == {'"v0.1"', '"v0.2"'}
+    assert seen["sent"] == seen["ok"] + seen["failed"]

@@ -6,6 +6,7 @@ import pytest
 
 from simulator.kubectl.printers import (
     describe_deployment,
+    describe_service,
     get_text,
     human_duration,
     pod_row,
@@ -296,7 +297,7 @@ def cluster(now=300.0, **kw):
     ("deployments", "nope", 'Error from server (NotFound): deployments.apps "nope" not found\n'),
     ("pods", None, "No resources found in default namespace.\n"),
     ("nodes", None, "No resources found.\n"),
-    ("services", None, 'error: the server doesn\'t have a resource type "services"\n'),
+    ("configmaps", None, 'error: the server doesn\'t have a resource type "configmaps"\n'),
     ("events", None,
      "LAST SEEN   TYPE     REASON              OBJECT                        MESSAGE\n"
      "5m          Normal   ScalingReplicaSet   deployment/nginx-deployment   "
@@ -500,3 +501,124 @@ def test_long_annotation_is_wrapped_and_shortened():
     assert lines[3] == "Labels:             app=nginx"
     i = lines.index("                    kubernetes.io/change-cause:")
     assert lines[i + 1] == "  " + "x" * 138 + "..."
+
+
+# --- services and their endpoints --------------------------------------------------------
+
+def service(name, type_, ports, cluster_ip="10.96.14.2", ingress=None, selector=None, **spec):
+    status = {"loadBalancer": {"ingress": ingress}} if ingress else {"loadBalancer": {}}
+    return {"kind": "Service", "metadata": {"name": name, "namespace": "default", "uid": "u-" + name,
+                                            "creationTimestamp": ts(0)},
+            "spec": {"type": type_, "clusterIP": cluster_ip, "clusterIPs": [cluster_ip],
+                     "ports": ports, "selector": selector or {"app": name},
+                     "sessionAffinity": "None", "ipFamilyPolicy": "SingleStack",
+                     "ipFamilies": ["IPv4"], "internalTrafficPolicy": "Cluster", **spec},
+            "status": status}
+
+
+def endpoint(ip, ready=True, terminating=False):
+    return {"addresses": [ip], "conditions": {"ready": ready, "serving": ready or terminating,
+                                              "terminating": terminating},
+            "targetRef": {"kind": "Pod", "name": "p-" + ip, "namespace": "default"}}
+
+
+def endpoint_slice(name, service_name, ports, endpoints, created=250):
+    return {"kind": "EndpointSlice", "addressType": "IPv4",
+            "metadata": {"name": name, "creationTimestamp": ts(created),
+                         "labels": {"kubernetes.io/service-name": service_name}},
+            "ports": ports, "endpoints": endpoints}
+
+
+SERVICES = [
+    service("web", "LoadBalancer", [{"port": 80, "targetPort": "http", "nodePort": 31234,
+                                     "protocol": "TCP"}],
+            ingress=[{"ip": "203.0.113.10", "ipMode": "VIP"}], externalTrafficPolicy="Cluster"),
+    service("db", "ClusterIP", [{"name": "pg", "port": 5432, "targetPort": 5432, "protocol": "TCP"},
+                                {"name": "metrics", "port": 9187, "targetPort": 9187,
+                                 "protocol": "TCP"}]),
+    service("pending", "LoadBalancer", [{"port": 80, "targetPort": 80, "nodePort": 30001,
+                                         "protocol": "TCP"}], externalTrafficPolicy="Cluster"),
+    service("headless", "ClusterIP", [{"port": 80, "targetPort": 80, "protocol": "UDP"}],
+            cluster_ip="None"),
+]
+SLICES = [
+    endpoint_slice("web-abcde", "web", [{"name": "", "port": 3000, "protocol": "TCP"}],
+                   [endpoint("10.244.1.2"), endpoint("10.244.2.2"),
+                    endpoint("10.244.3.2", ready=False, terminating=True), endpoint("10.244.1.3"),
+                    endpoint("10.244.2.3")]),
+    endpoint_slice("pending-x1y2z", "pending", None, None, created=10),
+]
+
+
+def test_get_services():
+    assert get_text(cluster(service=SERVICES), "svc") == (
+        "NAME       TYPE           CLUSTER-IP   EXTERNAL-IP    PORT(S)             AGE\n"
+        "db         ClusterIP      10.96.14.2   <none>         5432/TCP,9187/TCP   5m\n"
+        "headless   ClusterIP      None         <none>         80/UDP              5m\n"
+        "pending    LoadBalancer   10.96.14.2   <pending>      80:30001/TCP        5m\n"
+        "web        LoadBalancer   10.96.14.2   203.0.113.10   80:31234/TCP        5m\n")
+
+
+def test_get_endpoint_slices():
+    assert get_text(cluster(endpointslice=SLICES), "endpointslices") == (
+        "NAME            ADDRESSTYPE   PORTS     ENDPOINTS                                      AGE\n"
+        "pending-x1y2z   IPv4          <unset>   <unset>                                        4m50s\n"
+        "web-abcde       IPv4          3000      10.244.1.2,10.244.2.2,10.244.3.2 + 2 more...   50s\n")
+
+
+def test_get_endpoints():
+    endpoints = {"kind": "Endpoints", "metadata": {"name": "web", "creationTimestamp": ts(250)},
+                 "subsets": [{"addresses": [{"ip": "10.244.1.2"}, {"ip": "10.244.2.2"}],
+                              "ports": [{"port": 3000, "protocol": "TCP"}]}]}
+    empty = {"kind": "Endpoints", "metadata": {"name": "idle", "creationTimestamp": ts(250)}}
+    assert get_text(cluster(endpoints=[endpoints, empty]), "ep") == (
+        "NAME   ENDPOINTS                         AGE\n"
+        "idle   <none>                            50s\n"
+        "web    10.244.1.2:3000,10.244.2.2:3000   50s\n")
+
+
+DESCRIBE_SERVICE = """\
+Name:                     web
+Namespace:                default
+Labels:                   <none>
+Annotations:              <none>
+Selector:                 app=web
+Type:                     LoadBalancer
+IP Family Policy:         SingleStack
+IP Families:              IPv4
+IP:                       10.96.14.2
+IPs:                      10.96.14.2
+LoadBalancer Ingress:     203.0.113.10 (VIP)
+Port:                     <unset>  80/TCP
+TargetPort:               http/TCP
+NodePort:                 <unset>  31234/TCP
+Endpoints:                10.244.1.2:3000,10.244.2.2:3000,10.244.1.3:3000 + 2 more...
+Session Affinity:         None
+External Traffic Policy:  Cluster
+Internal Traffic Policy:  Cluster
+Events:
+  Type    Reason                Age   From                Message
+  ----    ------                ----  ----                -------
+  Normal  EnsuringLoadBalancer  5m    service-controller  Ensuring load balancer
+  Normal  EnsuredLoadBalancer   4m    service-controller  Ensured load balancer
+"""
+
+
+def test_describe_service():
+    events = [event("EnsuringLoadBalancer", "Ensuring load balancer", 0, kind="Service", name="web",
+                    source="service-controller"),
+              event("EnsuredLoadBalancer", "Ensured load balancer", 60, kind="Service",
+                    name="web", source="service-controller")]
+    for e in events:
+        e["involvedObject"]["uid"] = "u-web"
+    c = cluster(service=SERVICES, endpointslice=SLICES, event=events)
+    assert describe_service(c, "web") == DESCRIBE_SERVICE
+
+
+def test_describe_service_without_endpoints_or_slices():
+    c = cluster(service=SERVICES, endpointslice=SLICES)
+    text = describe_service(c, "db")
+    assert "Port:                     pg  5432/TCP\n" in text
+    assert "Endpoints:                <none>\n" in text and text.endswith("Events:                   <none>\n")
+    assert "Endpoints:                \n" in describe_service(c, "pending")   # a placeholder: no ports
+    assert describe_service(c, "nope") == 'Error from server (NotFound): services "nope" not found\n'

@@ -260,6 +260,43 @@ def test_custom_round_trips_through_dicts():
     assert ImageBehavior.from_dict(behavior.to_dict()) == behavior
 
 
+HTTP_RESPONSES = [
+    ("hellok8s-v1", "guangzhengli/hellok8s:v1", 3000, "/", 1, (200, 0.0, "[v1] Hello, Kubernetes!")),
+    ("hellok8s-v2-any-path", "guangzhengli/hellok8s:v2", 3000, "/x?y=1", 1,
+     (200, 0.0, "[v2] Hello, Kubernetes!")),
+    ("hellok8s-before-listening", "guangzhengli/hellok8s:v1", 3000, "/", 0.2, None),
+    ("liveness-healthz", "guangzhengli/hellok8s:liveness", 3000, "/healthz", 16,
+     (500, 0.0, "error")),
+    ("liveness-root", "guangzhengli/hellok8s:liveness", 3000, "/", 16,
+     (200, 0.0, "[v2] Hello, Kubernetes!")),
+    ("rollout-demo-version", "dejan1998/k8s-rollout-demo:v0.2", 8000, "/version", 20,
+     (200, 5.0, '"v0.2"')),
+    ("rollout-demo-unknown", "dejan1998/k8s-rollout-demo:v0.1", 8000, "/", 20,
+     (404, 0.0, '{"detail":"Not Found"}')),
+    ("nginx-welcome", "nginx:1.16.1", 80, "/", 1, (200, 0.0, "Welcome to nginx!")),
+    ("healthy-default", "example.com/unknown:1", 1234, "/", 2, (200, 0.0, None)),
+]
+
+
+@pytest.mark.parametrize("image,port,path,uptime,response", [c[1:] for c in HTTP_RESPONSES],
+                         ids=[c[0] for c in HTTP_RESPONSES])
+def test_http_responses_with_their_bodies(image, port, path, uptime, response):
+    assert ImageCatalogue().lookup(image).http_response(port, path, uptime) == response
+
+
+def test_bodies_and_serving_while_stopping_round_trip():
+    text = (f"apiVersion: {IMAGE_BEHAVIOR_API_VERSION}\nkind: {IMAGE_BEHAVIOR_KIND}\n"
+            "metadata: {name: b}\nspec:\n  image: b:1\n  servesWhileStopping: true\n"
+            "  http:\n  - port: 80\n    otherPathsBody: ''\n    paths:\n    - path: /v\n"
+            "      responses: [{fromSeconds: 0, status: 200, body: one},"
+            " {fromSeconds: 5, status: 503}]\n")
+    behavior = parse_image_behavior(load_manifests(text)[0])
+    assert ImageBehavior.from_dict(behavior.to_dict()) == behavior
+    assert behavior.listens_after_sigterm()
+    assert [behavior.http_response(80, p, t) for p, t in (("/v", 1), ("/v", 6), ("/w", 1))] == [
+        (200, 0.0, "one"), (503, 0.0, None), (200, 0.0, "")]
+
+
 def _errors(spec_yaml: str):
     text = (f"apiVersion: {IMAGE_BEHAVIOR_API_VERSION}\nkind: {IMAGE_BEHAVIOR_KIND}\n"
             f"metadata:\n  name: bad\nspec:\n{spec_yaml}")
@@ -306,11 +343,22 @@ def _errors(spec_yaml: str):
                                '"Completed", "OOMKilled"', 7)]),
         ("  image: a:1\n  http: {port: 80}\n",
          [("spec.http", 'Invalid value: {"port": 80}: must be a list', 7)]),
+        ("  image: a:1\n  http:\n  - port: 80\n    otherPathsBody: 42\n",
+         [("spec.http[0].otherPathsBody", "Invalid value: 42: must be a string", 9)]),
+        ("  image: a:1\n  http:\n  - port: 80\n    otherPathsBody: " + "x" * 257 + "\n",
+         [("spec.http[0].otherPathsBody", "Too long: may not be more than 256 bytes", 9)]),
+        ("  image: a:1\n  http:\n  - port: 80\n    paths:\n    - path: /h\n"
+         "      responses: [{fromSeconds: 0, status: 200, body: [a]}]\n",
+         [("spec.http[0].paths[0].responses[0].body", 'Invalid value: ["a"]: must be a string',
+           11)]),
+        ("  image: a:1\n  servesWhileStopping: yes please\n",
+         [("spec.servesWhileStopping", 'Invalid value: "yes please": must be true or false', 7)]),
     ],
     ids=["no-image", "unknown-field", "seconds-not-a-number", "unknown-pull-error",
          "negative-startup", "port-range", "duplicate-port", "relative-path",
          "status-range-and-order", "no-responses", "command-not-a-list", "exit-code-and-reason",
-         "http-not-a-list"],
+         "http-not-a-list", "body-not-text", "body-too-long", "step-body-not-text",
+         "serves-while-stopping-not-a-flag"],
 )
 def test_image_behavior_errors_carry_paths_and_lines(spec_yaml, expected):
     assert _errors(spec_yaml) == expected

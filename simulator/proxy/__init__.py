@@ -1,0 +1,1 @@
+"""kube-proxy and the clients whose requests it routes."""
