@@ -4,6 +4,21 @@ stops a bad release."""
 from rolloutviz.demos import Demo, Step, apply_step
 
 NAME = "hellok8s-deployment"
+SERVICE_NAME = "service-hellok8s-clusterip"
+# the tutorial's next chapter puts the pods behind this Service (port 3000, where hellok8s listens)
+SERVICE = (
+    "apiVersion: v1\n"
+    "kind: Service\n"
+    "metadata:\n"
+    f"  name: {SERVICE_NAME}\n"
+    "spec:\n"
+    "  type: ClusterIP\n"
+    "  selector:\n"
+    "    app: hellok8s\n"
+    "  ports:\n"
+    "  - port: 3000\n"
+    "    targetPort: 3000\n"
+)
 
 
 def manifest(image: str = "guangzhengli/hellok8s:v1", replicas: int = 1, strategy: bool = False,
@@ -64,7 +79,7 @@ DEMO = Demo(
         "probe restart containers and a readiness probe hold back a bad release."
     ),
     source="hellok8s tutorial, chapter Deployment (seed 000)",
-    manifest=manifest(),
+    manifest=manifest() + "---\n" + SERVICE,
     steps=(
         Step(
             "Delete the pod",
@@ -135,6 +150,16 @@ DEMO = Demo(
             "2 bad pods not Ready, and the service keeps working.",
             manifest(image="guangzhengli/hellok8s:bad", replicas=3, strategy=True,
                      probe=READINESS),
+        ),
+        Step(
+            "Call the Service during the stalled rollout",
+            "Ten requests a second to the Service: kube-proxy sends them only to Ready pods, so "
+            "every answer is \"[v2] Hello, Kubernetes!\" and none fails; the bad pods get no "
+            "traffic. A pod that is not Ready is removed from the Service's endpoints.",
+            f"kubectl run curl --rm -it --image=curlimages/curl -- sh -c 'while true; do curl -s "
+            f"http://{SERVICE_NAME}:3000; sleep 0.1; done'",
+            "traffic",
+            {"service": SERVICE_NAME, "rate": 10},
         ),
     ),
 )

@@ -1,6 +1,7 @@
 """Seed 004, "Zero-downtime deployment in Kubernetes": a FastAPI app that needs 15 s to
-start, rolled out with maxSurge 1 / maxUnavailable 0 and readiness/liveness probes, and the
-same rollout without a readiness probe for contrast."""
+start, behind a LoadBalancer Service that a client calls five times a second, rolled out with
+maxSurge 1 / maxUnavailable 0 and readiness/liveness probes; then without the probe, with
+Recreate, and with a preStop pause, each showing what the Service's users get."""
 from rolloutviz.demos import Demo, Step, apply_step
 
 NAME = "k8s-rollout-demo"
@@ -23,7 +24,34 @@ PROBES = (
 )
 
 
-def manifest(tag: str = "v0.1", probes: bool = True) -> str:
+# kube-proxy stops routing to a terminating pod a propagation delay after it stopped
+# accepting connections: a preStop pause keeps the process serving through that gap
+PRE_STOP = (
+    "        lifecycle:\n"
+    "          preStop:\n"
+    "            sleep:\n"
+    "              seconds: 5\n"
+)
+ROLLING = "    type: RollingUpdate\n    rollingUpdate:\n      maxSurge: 1\n      maxUnavailable: 0\n"
+RECREATE = "    type: Recreate\n"
+SERVICE = (
+    "apiVersion: v1\n"
+    "kind: Service\n"
+    "metadata:\n"
+    f"  name: {NAME}\n"
+    "spec:\n"
+    "  type: LoadBalancer\n"
+    "  selector:\n"
+    "    app: rollout-demo\n"
+    "  ports:\n"
+    "  - port: 80\n"
+    "    targetPort: 8000\n"
+)
+TRAFFIC = {"service": NAME, "rate": 5, "path": "/version"}
+
+
+def manifest(tag: str = "v0.1", probes: bool = True, strategy: str = ROLLING,
+             pre_stop: bool = False) -> str:
     """The article's Deployment (written there in Terraform), as YAML."""
     return (
         "apiVersion: apps/v1\n"
@@ -33,10 +61,7 @@ def manifest(tag: str = "v0.1", probes: bool = True) -> str:
         "spec:\n"
         "  replicas: 3\n"
         "  strategy:\n"
-        "    type: RollingUpdate\n"
-        "    rollingUpdate:\n"
-        "      maxSurge: 1\n"
-        "      maxUnavailable: 0\n"
+        f"{strategy}"
         "  selector:\n"
         "    matchLabels:\n"
         "      app: rollout-demo\n"
@@ -51,6 +76,7 @@ def manifest(tag: str = "v0.1", probes: bool = True) -> str:
         "        ports:\n"
         "        - containerPort: 8000\n"
         f"{PROBES if probes else ''}"
+        f"{PRE_STOP if pre_stop else ''}"
     )
 
 
@@ -58,18 +84,28 @@ DEMO = Demo(
     key="zero-downtime",
     title="Zero-downtime rolling deployment",
     description=(
-        "A FastAPI app that sleeps 15 seconds at start-up (connecting to its database). "
-        "With a readiness probe and maxSurge 1 / maxUnavailable 0, a new version replaces "
-        "the pods one at a time and three pods answer throughout; without the probe, pods "
-        "count as ready before the app can serve."
+        "A FastAPI app that sleeps 15 seconds at start-up (connecting to its database), behind "
+        "a LoadBalancer Service. A client calls GET /version five times a second; the traffic "
+        "strip shows what it gets. With a readiness probe and maxSurge 1 / maxUnavailable 0, a "
+        "new version replaces the pods one at a time; without the probe, or with Recreate, "
+        "requests fail; with a preStop pause as well, not one does."
     ),
     source="Zero Downtime Deployment in Kubernetes, Dev Genius (seed 004)",
-    manifest=manifest(),
+    manifest=manifest() + "---\n" + SERVICE,
     steps=(
+        Step("Send traffic to the Service",
+             "A client calls GET /version on the Service five times a second. kube-proxy sends "
+             "each request to one of the ready pods; all three answer \"v0.1\" (after the "
+             "app's 15 s of thinking).",
+             f"while true; do curl -s http://$(kubectl get svc {NAME} -o "
+             "jsonpath='{.status.loadBalancer.ingress[0].ip}')/version; sleep 0.2; done",
+             "traffic", TRAFFIC),
         Step("Roll out v0.2",
              "One extra pod starts; it is Running but not Ready for about 15 seconds, until "
              "the app listens and /docs answers. Only then is an old pod terminated. Availability never "
-             "drops below 3: zero downtime.",
+             "drops below 3, and the answers move from v0.1 to v0.2. A handful of requests are "
+             "still refused: an old pod stops accepting connections at SIGTERM, and kube-proxy "
+             "learns it is terminating about a second later.",
              f"kubectl set image deployment/{NAME} app={IMAGE}:v0.2",
              "set-image", {"deployment": NAME, "container": "app", "image": f"{IMAGE}:v0.2"}),
         Step("Watch it finish",
@@ -79,13 +115,25 @@ DEMO = Demo(
         apply_step(
             "The same rollout without probes",
             "Remove the probes and go back to v0.1: each new pod counts as Ready the moment its "
-            "container starts, so old pods are terminated while the new app is still "
-            "sleeping. The Deployment reports 3 available, yet for 15 seconds fewer pods "
-            "really answer.",
+            "container starts, so it joins the Service and old pods are terminated while the "
+            "new app is still sleeping. The Deployment reports 3 available, yet for 15 seconds "
+            "requests are refused.",
             manifest(tag="v0.1", probes=False)),
         apply_step(
-            "Put the probes back",
-            "With the readiness probe again, the rollout to v0.2 waits for each pod to answer.",
-            manifest(tag="v0.2", probes=True)),
+            "Recreate instead",
+            "The Recreate strategy stops every old pod before starting a new one: for a while "
+            "the Service has no endpoints at all, then pods that are not listening yet.",
+            manifest(tag="v0.2", probes=False, strategy=RECREATE)),
+        apply_step(
+            "Probes back, and a preStop pause",
+            "Readiness probe, maxUnavailable 0, and a 5-second preStop sleep: a stopping pod "
+            "keeps serving while kube-proxy catches up. (The pods this rollout stops have no "
+            "pause yet, so a few requests may still fail this once.)",
+            manifest(tag="v0.1", probes=True, pre_stop=True)),
+        Step("Roll out v0.2: zero downtime",
+             "The same rollout as the first, now from pods with the preStop pause: not one "
+             "request fails, and the answers move from v0.1 to v0.2.",
+             f"kubectl set image deployment/{NAME} app={IMAGE}:v0.2",
+             "set-image", {"deployment": NAME, "container": "app", "image": f"{IMAGE}:v0.2"}),
     ),
 )

@@ -53,6 +53,25 @@ def deployment_set_image(*, simulation_id: int, deployment: str, container: str,
     return _line(result, f"deployment.apps/{deployment} image updated")
 
 
+def service_traffic(*, simulation_id: int, service: str, rate, path: str = "/",
+                    port: int | str | None = None) -> str:
+    """Send `rate` requests per simulated second to a Service's first port (or `port`), evenly
+    spaced, each to an endpoint kube-proxy picks then; a second call replaces the rate and
+    path; rate 0 stops (`Cluster.send_traffic`)."""
+    _name(service, "service")
+    if isinstance(rate, bool) or not isinstance(rate, (int, float)):
+        raise InvalidInput("rate: must be a number of requests per second", field="rate")
+    if not isinstance(path, str):
+        raise InvalidInput("path: must be a string", field="path")
+    if port is not None and (isinstance(port, bool) or not isinstance(port, (int, str))):
+        raise InvalidInput("port: must be a port number or name", field="port")
+    sent = _execute(simulation_id, "send_traffic",
+                    {"service": service, "rate": rate, "path": path, "port": port})
+    if not sent["rate"]:
+        return f"service/{service}: traffic stopped"
+    return f"service/{service}: {sent['rate']:g} requests/s to {sent['path']} on port {sent['port']}"
+
+
 def deployment_rollback(*, simulation_id: int, deployment: str, to_revision: int = 0) -> str:
     """`kubectl rollout undo deployment/NAME [--to-revision=N]` (0: the previous revision)."""
     _name(deployment, "deployment")

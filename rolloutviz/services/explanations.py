@@ -1,6 +1,7 @@
 """Why the controllers do what they do, read for the page: each Deployment's latest
-explanation, the running countdowns and the learner's notes, at the simulation's current
-instant (all three come from the simulator; nothing here decides anything)."""
+explanation, the running countdowns and the learner's notes, and what the Services' clients
+get, at the simulation's current instant (all from the simulator; nothing here decides
+anything)."""
 from __future__ import annotations
 
 from rolloutviz.models import Simulation
@@ -9,7 +10,8 @@ from rolloutviz.services.errors import NotFound
 
 
 def explanations(*, simulation_id: int) -> dict:
-    """``{"t", "deployments": {name: explanation | None}, "countdowns": [...], "notes": [...]}``
+    """``{"t", "deployments": {name: explanation | None}, "countdowns": [...], "notes": [...],
+    "traffic": {service: {"rate", "path", "port", "sent", "ok", "failed", "answers", "errors"}}}``
     (shapes in docs/contracts.md: Cluster.explanation, countdowns, notes); `NotFound`."""
     try:
         return live.read(simulation_id=simulation_id, view=explained)
@@ -22,4 +24,6 @@ def explained(cluster) -> dict:
     return {"t": cluster.now,
             "deployments": {d["metadata"]["name"]: cluster.explanation(d["metadata"]["name"])
                             for d in cluster.list("deployment")},
-            "countdowns": cluster.countdowns(), "notes": cluster.notes()}
+            "countdowns": cluster.countdowns(), "notes": cluster.notes(),
+            "traffic": {service: {**client, **cluster.traffic(service)}
+                        for service, client in cluster.traffic_clients().items()}}

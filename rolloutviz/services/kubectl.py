@@ -24,15 +24,21 @@ GET_KINDS = {
     **dict.fromkeys(["pod", "pods", "po"], "pods"),
     **dict.fromkeys(["node", "nodes", "no"], "nodes"),
     **dict.fromkeys(["event", "events", "ev"], "events"),
+    **dict.fromkeys(["service", "services", "svc"], "svc"),
+    **dict.fromkeys(["endpointslice", "endpointslices", "endpointslice.discovery.k8s.io"],
+                    "endpointslices"),
+    **dict.fromkeys(["endpoints", "ep"], "ep"),
 }
 DEPLOYMENT_WORDS = {"deployment", "deployments", "deploy", "deployment.apps"}
+SERVICE_WORDS = {"service", "services", "svc"}
 VALUE_OPTIONS = {"--revision", "--to-revision", "--replicas", "-f", "--filename", "--watch",
                  "--timeout"}
 MAX_ARGS_LENGTH = 1000  # a kubectl line of the API's text view
-READ_ONLY = {"get", "describe", "rollout status", "rollout history"}
+READ_ONLY = {"get", "describe", "describe service", "rollout status", "rollout history"}
 CHANGING = {"apply", "scale", "set image", "rollout undo", "rollout pause", "rollout resume",
             "rollout restart", "delete pod"}
-USAGE = ("supported: get deploy|rs|pods|nodes|events [NAME], describe deployment NAME, "
+USAGE = ("supported: get deploy|rs|pods|nodes|events|svc|endpointslices|ep [NAME], "
+         "describe deployment|service NAME, "
          "rollout status|history|undo|pause|resume|restart deployment/NAME, "
          "scale deployment/NAME --replicas=N, set image deployment/NAME CONTAINER=IMAGE, "
          "apply -f FILE, delete pod NAME")
@@ -71,6 +77,12 @@ def parse(args: str | list[str]) -> Invocation:
         return Invocation("apply", options=options)
     if verb == "delete pod":
         return Invocation("delete pod", name=_single(rest, "pod"), options=options)
+    if verb == "describe" and rest and rest[0].partition("/")[0].lower() in SERVICE_WORDS:
+        kind, slash, name = rest[0].partition("/")
+        words = ([name] if slash else []) + rest[1:]
+        if len(words) != 1:
+            raise InvalidInput("error: describe service takes one NAME")
+        return Invocation("describe service", name=_checked(words[0]), options=options)
     if verb == "describe" or verb.startswith("rollout ") or verb in ("scale", "set image"):
         if verb not in READ_ONLY | CHANGING:
             raise InvalidInput(f'error: unknown command "{verb}"; {USAGE}')
@@ -160,6 +172,8 @@ def _view(cluster, invocation: Invocation) -> str:
     name = invocation.name
     if invocation.verb == "get":
         text = views.get_text(cluster, invocation.kind, name or None)
+    elif invocation.verb == "describe service":
+        text = views.describe_service(cluster, name)
     else:
         require_deployment(cluster, name)
         if invocation.verb == "describe":

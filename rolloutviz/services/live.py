@@ -82,6 +82,7 @@ COMMANDS = frozenset(
         "rollout_restart",
         "delete_pod",
         "set_node_ready",
+        "send_traffic",
     }
 ) | frozenset(
     {

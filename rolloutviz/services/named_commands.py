@@ -35,6 +35,8 @@ COMMANDS: dict[str, tuple[set, set, Callable[[int, dict], object]]] = {
                    lambda sid, a: commands.pod_delete(simulation_id=sid, **a)),
     "node": ({"node", "ready"}, {"node", "ready"},
              lambda sid, a: commands.node_set_ready(simulation_id=sid, **a)),
+    "traffic": ({"service", "rate", "path", "port"}, {"service", "rate"},
+                lambda sid, a: commands.service_traffic(simulation_id=sid, **a)),
     "clock": ({"running", "speed"}, set(), _clock),
     "step": ({"count"}, set(), lambda sid, a: simulations.clock_step(simulation_id=sid, **a)),
     "reset": (set(), set(), _reset),

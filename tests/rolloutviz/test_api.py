@@ -113,10 +113,12 @@ def test_diff(client, sim_url, web_yaml):
         ("scale", {"deployment": "nope", "replicas": 2}, 404, None),
         ("clock", {"speed": 3}, 400, None),
         ("explode", {}, 404, None),
+        ("traffic", {"service": "nope", "rate": 5}, 404, None),
+        ("traffic", {"service": "web", "rate": "fast"}, 400, None),
     ],
     ids=["scale", "set-image", "pause", "resume-not-paused", "restart", "delete-pod", "node", "clock",
          "step", "undo-null-revision-no-history", "reset", "undo-missing-revision", "missing-field", "unknown-field",
-         "missing-deployment", "bad-speed", "unknown-command"],
+         "missing-deployment", "bad-speed", "unknown-command", "traffic-no-service", "traffic-bad-rate"],
 )
 def test_commands(client, sim_url, name, body, status, result):
     if body.get("node") == "__first__":
@@ -159,6 +161,37 @@ def test_history_timeline_export_kubectl(client, sim_url):
     assert text.startswith("NAME")
     assert client.get(sim_url + "kubectl", {"args": "rollout undo deployment/web"}
                       ).status_code == 400
+
+
+SERVICE = ("apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  selector:\n    app: web\n"
+           "  ports:\n  - port: 80\n")
+
+
+@pytest.mark.parametrize("rate, path, answer, counted", [
+    (10, "/", "service/web: 10 requests/s to / on port 80", {"Welcome to nginx!": 50}),
+    (1001, "/", None, None),
+    (0, "/", "service/web: traffic stopped", {}),
+], ids=["ten-per-second", "over-the-cap", "stop"])
+def test_traffic_through_a_service(client, sim_url, rate, path, answer, counted):
+    assert post(client, sim_url + "apply", {"yaml": SERVICE}).status_code == 200
+    # kube-proxy learns of the Service's endpoints a propagation delay (1 s) after they exist
+    assert post(client, sim_url + "commands/step", {"count": 2}).status_code == 200
+    sent = post(client, sim_url + "commands/traffic", {"service": "web", "rate": rate, "path": path})
+    if answer is None:
+        assert sent.status_code == 409
+        assert sent.json()["errors"][0]["message"] == "rate 1001 is above the limit of 1000 requests per second"
+        return
+    assert sent.json() == {"result": answer}
+    assert post(client, sim_url + "commands/step", {"count": 5}).status_code == 200
+    traffic = client.get(sim_url + "explanations").json()["traffic"]
+    if not counted:
+        assert traffic == {} or traffic["web"]["sent"] == 0
+        return
+    assert traffic["web"]["answers"] == counted and traffic["web"]["failed"] == 0, traffic
+    assert client.get(sim_url + "kubectl", {"args": "get svc"}).json()["text"].startswith("NAME")
+    assert client.get(sim_url + "kubectl", {"args": "get endpointslices"}).json()["text"].startswith("NAME")
+    assert client.get(sim_url + "kubectl", {"args": "describe svc web"}).json()["text"].startswith("Name:")
+    assert client.get(sim_url + "kubectl", {"args": "describe service/nope"}).status_code == 404
 
 
 def test_explanations_say_why_with_countdowns_and_notes(client, sim_url):

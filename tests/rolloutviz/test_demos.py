@@ -15,9 +15,21 @@ REVISION = "deployment.kubernetes.io/revision"
 class View:
     """Questions about one simulation's current cluster."""
 
-    def __init__(self, sim_id: int, deployment: str, since_seq: int = 0):
+    def __init__(self, sim_id: int, deployment: str, since_seq: int = 0, start: "View | None" = None):
         self.sim_id, self.name, self.since_seq = sim_id, deployment, since_seq
         self.cluster = commands.read_cluster(sim_id)
+        self.start = start  # the view before the step began
+
+    def traffic(self, service: str) -> dict:
+        """What the Service's client got since the step began (all of it without a start)."""
+        now = self.cluster.traffic(service)
+        before = self.start.cluster.traffic(service) if self.start else {}
+        return {"failed": now["failed"] - before.get("failed", 0),
+                "ok": now["ok"] - before.get("ok", 0),
+                "answers": {body: n - before.get("answers", {}).get(body, 0)
+                            for body, n in now["answers"].items()},
+                "errors": {reason: n - before.get("errors", {}).get(reason, 0)
+                           for reason, n in now["errors"].items()}}
 
     def status_during(self, key: str) -> list[int]:
         """The Deployment's ``status[key]`` in every recorded change since the step began."""
@@ -108,6 +120,7 @@ def scaling_of(view: View) -> list[str]:
 # then per step: (seconds to run after it, check(view, result))).
 HELLO = "guangzhengli/hellok8s"
 ZD = "dejan1998/k8s-rollout-demo"
+ZDS = "k8s-rollout-demo"   # its Service
 CASES = {
     "hellok8s": ("hellok8s-deployment", 30, lambda v: v.done() and len(v.live_pods()) == 1, [
         (60, lambda v, r: len(v.live_pods()) == 1 and v.done()),
@@ -126,6 +139,8 @@ CASES = {
         (120, lambda v, r: v.done() and v.images() == {f"{HELLO}:v2"}),
         (120, lambda v, r: not v.done() and counts(v, f"{HELLO}:bad") == (2, 0)
          and counts(v, f"{HELLO}:v2") == (2, 2)),
+        (30, lambda v, r: v.traffic("service-hellok8s-clusterip") == {
+            "failed": 0, "ok": 300, "answers": {"[v2] Hello, Kubernetes!": 300}, "errors": {}}),
     ]),
     "nginx-docs": ("nginx-deployment", 60, lambda v: v.done(), [
         (120, lambda v, r: v.done() and v.revisions() == [1, 2] and scaling_of(v)[-6:] == [
@@ -200,13 +215,21 @@ CASES = {
         (180, lambda v, r: v.done() and v.images() == {"qinchaowhut/allen:v1"}),
     ]),
     "zero-downtime": ("k8s-rollout-demo", 60, lambda v: v.done(), [
+        (30, lambda v, r: v.traffic(ZDS) == {"failed": 0, "ok": 150, "answers": {'"v0.1"': 150},
+                                             "errors": {}}),
         (120, lambda v, r: v.done() and len(ready_after_start(v, f"{ZD}:v0.2")) == 3
          and min(ready_after_start(v, f"{ZD}:v0.2")) >= 15
-         and min(v.status_during("availableReplicas")) == 3),
+         and min(v.status_during("availableReplicas")) == 3
+         # a few refused through kube-proxy's propagation delay, the answers move to v0.2
+         and 0 < v.traffic(ZDS)["failed"] <= 20 and v.traffic(ZDS)["answers"]['"v0.2"'] > 300),
         (0, lambda v, r: "successfully rolled out" in r),
         (120, lambda v, r: v.done() and len(ready_after_start(v, f"{ZD}:v0.1")) == 3
-         and max(ready_after_start(v, f"{ZD}:v0.1")) < 15),
-        (120, lambda v, r: v.done() and min(ready_after_start(v, f"{ZD}:v0.2")) >= 15),
+         and max(ready_after_start(v, f"{ZD}:v0.1")) < 15
+         and v.traffic(ZDS)["errors"]["connection refused"] >= 50),
+        (120, lambda v, r: v.done() and v.traffic(ZDS)["failed"] >= 50),
+        (120, lambda v, r: v.done() and min(ready_after_start(v, f"{ZD}:v0.1")) >= 15),
+        (120, lambda v, r: v.done() and min(ready_after_start(v, f"{ZD}:v0.2")) >= 15
+         and v.traffic(ZDS)["failed"] == 0 and v.traffic(ZDS)["answers"]['"v0.2"'] > 300),
     ]),
 }
 
@@ -244,7 +267,8 @@ def test_demo_runs_to_the_tutorials_outcome(key):
     assert start_check(View(sim.id, deployment))
     for step, (seconds, check) in zip(demo.steps, checks):
         since_seq = simulations.simulation_get(simulation_id=sim.id).seq
+        start = View(sim.id, deployment)
         result = run_demo_step(simulation_id=sim.id, command=step.command, args=step.args)
         if seconds:
             simulations.clock_step(simulation_id=sim.id, count=seconds)
-        assert check(View(sim.id, deployment, since_seq), result), step.title
+        assert check(View(sim.id, deployment, since_seq, start), result), step.title
