@@ -43,6 +43,13 @@ export class ActionsPanel {
       this.run("scale", { deployment: this.getDeployment(), replicas });
     });
     $("#restart").addEventListener("click", () => this.run("restart", { deployment: this.getDeployment() }));
+    const traffic = (rate) => this.run("traffic", {
+      service: $("#traffic-service").value, rate, path: $("#traffic-path").value || "/" });
+    $("#traffic-form").addEventListener("submit", (e) => {
+      e.preventDefault();
+      traffic(parseFloat($("#traffic-rate").value) || 0);
+    });
+    $("#traffic-stop").addEventListener("click", () => traffic(0));
     $("#undo").addEventListener("click", () => this.rollback(null));
     $("#history tbody").addEventListener("click", (e) => {
       const button = e.target.closest("[data-rollback]");

@@ -58,7 +58,28 @@ export class WhyPanel {
     return rs?.metadata?.ownerReferences?.[0]?.name === deployment;
   }
 
+  /** Draw what each Service's client gets, and keep the form's Service list current. */
+  renderTraffic() {
+    const answer = this.answer || {};
+    const services = answer.services || [];
+    const select = document.getElementById("traffic-service");
+    if (!select) return;
+    const options = services.map((n) => `<option${n === select.value ? " selected" : ""}>${esc(n)}</option>`).join("");
+    if (select.innerHTML !== options) select.innerHTML = options;
+    document.getElementById("traffic-none").hidden = services.length > 0;
+    const rows = Object.entries(answer.traffic || {});
+    const table = document.getElementById("traffic-table");
+    table.hidden = !rows.length;
+    table.querySelector("tbody").innerHTML = rows.map(([name, t]) => {
+      const said = [...Object.entries(t.answers).map(([body, n]) => `${n}× ${body}`),
+        ...Object.entries(t.errors).map(([reason, n]) => `${n}× ${reason}`)].join(", ");
+      return `<tr data-service="${esc(name)}"><td>${esc(name)}</td><td>${t.rate ? `${esc(t.rate)}/s ${esc(t.path)}` : "stopped"}</td>` +
+        `<td>${esc(t.sent)}</td><td data-ok>${esc(t.ok)}</td><td data-failed class="${t.failed ? "failed" : ""}">${esc(t.failed)}</td><td>${esc(said)}</td></tr>`;
+    }).join("");
+  }
+
   render() {
+    this.renderTraffic();
     const answer = this.answer;
     const name = this.getDeployment();
     const said = answer?.deployments?.[name];

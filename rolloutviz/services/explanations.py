@@ -11,7 +11,8 @@ from rolloutviz.services.errors import NotFound
 
 def explanations(*, simulation_id: int) -> dict:
     """``{"t", "deployments": {name: explanation | None}, "countdowns": [...], "notes": [...],
-    "traffic": {service: {"rate", "path", "port", "sent", "ok", "failed", "answers", "errors"}}}``
+    "services": [name], "traffic": {service: {"rate", "path", "port", "sent", "ok", "failed",
+    "answers", "errors"}}}``
     (shapes in docs/contracts.md: Cluster.explanation, countdowns, notes); `NotFound`."""
     try:
         return live.read(simulation_id=simulation_id, view=explained)
@@ -25,5 +26,6 @@ def explained(cluster) -> dict:
             "deployments": {d["metadata"]["name"]: cluster.explanation(d["metadata"]["name"])
                             for d in cluster.list("deployment")},
             "countdowns": cluster.countdowns(), "notes": cluster.notes(),
+            "services": [s["metadata"]["name"] for s in cluster.list("service")],
             "traffic": {service: {**client, **cluster.traffic(service)}
                         for service, client in cluster.traffic_clients().items()}}

@@ -36,3 +36,21 @@ def test_a_stalled_rollout_says_why_and_counts_down(page, daphne_server):
     dash.advance(30)
     left = _countdown(dash, "progressDeadlineSeconds")
     assert left is not None and left <= first - 25, (first, left)
+
+
+def test_traffic_through_the_service_is_counted_on_the_page(page, daphne_server):
+    dash = Dashboard.from_demo(page, daphne_server.url, "zero-downtime")
+    dash.set_speed(10)
+    dash.play()
+    dash.advance(40)   # the app needs 15 s to start listening
+    page.locator("#traffic-service option", has_text="k8s-rollout-demo").wait_for(state="attached")
+    page.fill("#traffic-rate", "10")
+    page.fill("#traffic-path", "/version")
+    page.click("#traffic-send")
+    row = page.locator('#traffic-table tr[data-service="k8s-rollout-demo"]')
+    row.wait_for()
+    dash.wait("() => +document.querySelector('#traffic-table [data-ok]')?.textContent >= 50")
+    assert row.locator("[data-failed]").inner_text() == "0"
+    assert '× "v0.1"' in row.inner_text() and "10/s /version" in row.inner_text()
+    page.click("#traffic-stop")
+    dash.wait("() => document.querySelector('#traffic-table tr td:nth-child(2)')?.textContent === 'stopped'")
