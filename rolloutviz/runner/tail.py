@@ -15,6 +15,8 @@ from collections import Counter
 
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
+from django.db.models import TextField
+from django.db.models.functions import Cast
 
 from rolloutviz import protocol
 from rolloutviz.models import Simulation, TickRecord
@@ -46,18 +48,24 @@ def _rows(ids: list[int]) -> dict[int, int]:
     return dict(Simulation.objects.filter(pk__in=ids).values_list("id", "seq"))
 
 
-def _missing(simulation_id: int, after: int, upto: int) -> list[dict]:
+def _missing(simulation_id: int, after: int, upto: int) -> list[tuple[int, int | None, str | None, str]]:
+    """(seq, wire version, cause, the stored text) of the deltas after ``after`` up to ``upto``."""
     rows = TickRecord.objects.filter(simulation_id=simulation_id, seq__gt=after, seq__lte=upto).order_by("seq")
-    return list(rows.values_list("payload", flat=True))
+    return list(rows.values_list("seq", "payload__v", "payload__cause", Cast("payload", TextField())))
 
 
-def fill_messages(payloads: list[dict]) -> list[dict]:
-    """The layer messages that replay stored deltas (a reset's delta is followed by a resync)."""
+def fill_messages(simulation_id: int, stored: list[tuple[int, int | None, str | None, str]]) -> list[dict]:
+    """The layer messages that replay stored deltas, as `_missing` reads them, their text as stored
+    (a reset's delta is followed by a resync; a delta in the first wire's shape, from before the
+    compact form, is a resync instead)."""
     messages = []
-    for payload in payloads:
-        messages.append(protocol.layer_delta(seq=payload["seq"], text=protocol.encode(payload)))
-        if payload.get("cause") == "reset":
-            messages.append(protocol.layer_resync(seq=payload["seq"]))
+    for seq, version, cause, text in stored:
+        if (version or 1) < protocol.VERSION:
+            messages.append(protocol.layer_resync(simulation_id=simulation_id, seq=seq))
+            continue
+        messages.append(protocol.layer_delta(simulation_id=simulation_id, seq=seq, text=text))
+        if cause == "reset":
+            messages.append(protocol.layer_resync(simulation_id=simulation_id, seq=seq))
     return messages
 
 
@@ -106,10 +114,10 @@ class Tail:
         if before <= known or seq <= known:
             return  # no gap, or one that may still be closing by itself
         if seq - known > MAX_FILL:
-            await live.publish_async(simulation_id, [protocol.layer_resync(seq=seq)])
+            await live.publish_async(simulation_id, [protocol.layer_resync(simulation_id=simulation_id, seq=seq)])
             return
-        payloads = await runner.in_thread(_missing)(simulation_id, known, seq)
-        await live.publish_async(simulation_id, fill_messages(payloads))
+        stored = await runner.in_thread(_missing)(simulation_id, known, seq)
+        await live.publish_async(simulation_id, fill_messages(simulation_id, stored))
 
 
 _tail = Tail()

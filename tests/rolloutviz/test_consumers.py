@@ -62,6 +62,13 @@ async def receive(client):
     return json.loads(await client.receive_from(timeout=TIMEOUT))
 
 
+def held(snapshot: dict) -> protocol.Viewer:
+    """What a page holds after ``snapshot``."""
+    viewer = protocol.Viewer()
+    viewer.load(snapshot["state"])
+    return viewer
+
+
 async def advance(simulation_id, steps):
     return await database_sync_to_async(live.advance)(simulation_id=simulation_id, steps=steps)
 
@@ -75,8 +82,8 @@ async def recorded_text(simulation_id, seq):
 async def test_snapshot_on_connect_then_the_deltas_as_recorded(sim_id):
     client = await connected(sim_id)
     snapshot = await receive(client)
-    assert (snapshot["v"], snapshot["type"], snapshot["sim"], snapshot["seq"]) == (1, "snapshot", sim_id, 1)
-    assert [d["metadata"]["name"] for d in snapshot["state"]["objects"]["deployments"]] == ["web"]
+    assert (snapshot["v"], snapshot["type"], snapshot["sim"], snapshot["seq"]) == (2, "snapshot", sim_id, 1)
+    assert [d["metadata"]["name"] for d in held(snapshot).objects("Deployment")] == ["web"]
     assert snapshot["state"]["timeline"]["markers"][0]["label"] == "apply"
     await advance(sim_id, 3)
     texts = [await client.receive_from(timeout=TIMEOUT) for _ in range(3)]
@@ -170,7 +177,8 @@ async def test_deltas_already_in_the_snapshot_are_not_sent_again(sim_id):
     client = await connected(sim_id)
     await receive(client)
     text = await recorded_text(sim_id, 1)
-    await get_channel_layer().group_send(protocol.group_name(sim_id), protocol.layer_delta(seq=1, text=text))
+    await get_channel_layer().group_send(protocol.group_name(sim_id),
+                                         protocol.layer_delta(simulation_id=sim_id, seq=1, text=text))
     assert await client.receive_nothing()
     await client.disconnect()
 
@@ -184,7 +192,7 @@ async def test_a_reset_sends_every_viewer_a_fresh_snapshot(sim_id):
     delta = await receive(client)
     assert (delta["type"], delta["cause"], delta["seq"]) == ("delta", "reset", 4)
     snapshot = await receive(client)
-    assert (snapshot["type"], snapshot["seq"], snapshot["state"]["objects"]["deployments"]) == ("snapshot", 4, [])
+    assert (snapshot["type"], snapshot["seq"], held(snapshot).objects("Deployment")) == ("snapshot", 4, [])
     await client.disconnect()
 
 
@@ -296,7 +304,14 @@ async def test_a_flood_of_resync_requests_costs_one_snapshot(sim_id, monkeypatch
 async def test_viewers_asking_at_once_share_one_snapshot_build(sim_id, monkeypatch):
     calls, built = [], []
     original_text, original_state = live._snapshot_text, live.state_of
-    monkeypatch.setattr(live, "_snapshot_text", lambda **kw: calls.append(kw) or original_text(**kw))
+
+    def slow(**kw):  # long enough for every viewer to connect while the first build runs
+        import time
+        calls.append(kw)
+        time.sleep(0.5)
+        return original_text(**kw)
+
+    monkeypatch.setattr(live, "_snapshot_text", slow)
     monkeypatch.setattr(live, "state_of", lambda sim, copy: built.append(copy.seq) or original_state(sim, copy))
     clients = [communicator(sim_id) for _ in range(10)]
     assert all(ok for ok, _ in await asyncio.gather(*(c.connect(timeout=TIMEOUT) for c in clients)))
@@ -337,7 +352,7 @@ async def test_a_status_published_for_the_simulation_reaches_its_viewers(sim_id)
     await get_channel_layer().group_send(group, protocol.layer_status(
         simulation_id=sim_id, state=protocol.STALLED, reason="the database disk is full"))
     status = await receive(client)
-    assert status == {"v": 1, "type": "status", "sim": sim_id, "state": "stalled", "reason": "the database disk is full"}
+    assert status == {"v": 2, "type": "status", "sim": sim_id, "state": "stalled", "reason": "the database disk is full"}
     await client.disconnect()
 
 
