@@ -53,6 +53,7 @@ bench: setup
 	$(BIN)/python -m simulator.bench
 	$(BIN)/python -m rolloutviz.bench
 	$(BIN)/python -m rolloutviz.bench clocks
+	$(BIN)/python -m rolloutviz.bench abuse
 
 frontend:  ## rebuild the committed bundle (needs Node; not needed to run)
 	cd frontend && npm ci && npm run build

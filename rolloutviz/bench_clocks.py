@@ -14,102 +14,37 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import http.cookiejar
-import json
 import statistics
 import tempfile
-import urllib.request
 from pathlib import Path
 
-from rolloutviz.local_processes import LOCAL_OPERATOR_TOKEN, ROOT, DaphneServer, server_env
+from rolloutviz.live_client import Api, Page
+from rolloutviz.local_processes import ROOT, DaphneServer, server_env
 
 PRESENTER_SPEED = 10.0
-MANIFEST = """apiVersion: apps/v1
-kind: Deployment
-metadata: {{name: {name}}}
-spec:
-  replicas: {replicas}
-  selector: {{matchLabels: {{app: {name}}}}}
-  strategy: {{rollingUpdate: {{maxSurge: 1, maxUnavailable: 0}}}}
-  template:
-    metadata: {{labels: {{app: {name}}}}}
-    spec:
-      containers:
-      - name: app
-        image: {image}
-        readinessProbe:
-          httpGet: {{path: /, port: 80}}
-          periodSeconds: 2
-"""
 
 
-class Api:
-    """The JSON API with a session and its CSRF cookie, as a browser would call it."""
-
-    def __init__(self, base: str) -> None:
-        self.base = base
-        self.cookies = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies))
-        self.call("GET", "simulations/")  # sets the CSRF cookie
-
-    def call(self, method: str, path: str, body: dict | None = None):
-        token = next((c.value for c in self.cookies if c.name == "csrftoken"), "")
-        request = urllib.request.Request(
-            f"{self.base}/api/{path}", method=method, data=json.dumps(body).encode() if body is not None else None,
-            headers={"Content-Type": "application/json", "X-CSRFToken": token, "Origin": self.base,
-                     "Referer": self.base + "/"})
-        with self.opener.open(request, timeout=600) as answer:
-            return json.loads(answer.read() or b"null")
-
-    def simulation(self, name: str, replicas: int, *, speed: float, steps: int = 0) -> int:
-        sim = self.call("POST", "simulations/", {"name": name})["id"]
-        self.call("POST", f"simulations/{sim}/apply", {"yaml": MANIFEST.format(name="web", replicas=replicas,
-                                                                              image="nginx:1.14.2")})
-        if steps:
-            self.call("POST", f"simulations/{sim}/commands/step", {"count": steps})
-        self.call("POST", f"simulations/{sim}/commands/clock", {"running": True, "speed": speed})
-        return sim
+def start_presenter(api: Api) -> int:
+    """The presenter's simulation: 10 pods Ready, then a rolling update to a new image, its clock at 10×."""
+    presenter = api.simulation("presenter", 10, speed=PRESENTER_SPEED, steps=20)
+    api.call("POST", f"simulations/{presenter}/commands/set-image",
+             {"deployment": "web", "container": "app", "image": "nginx:1.16.1"})
+    return presenter
 
 
-async def read_all(url: str, origin: str) -> None:
-    """A student's page: its socket open, every message read (and dropped)."""
-    import websockets
-
-    async with websockets.connect(url, origin=origin, max_size=None, open_timeout=120) as socket:
-        async for _ in socket:
-            pass
-
-
-async def record(url: str, origin: str, seconds: float, warm_up: float,
-                 others: list[str] = ()) -> list[tuple[float, float]]:
-    """(arrival wall time, sim time) of each delta received during ``seconds`` after ``warm_up``,
-    while the pages at ``others`` are open too."""
-    readers = [asyncio.create_task(read_all(other, origin)) for other in others]
+async def record(presenter: Page, seconds: float, warm_up: float,
+                 others: list[Page] = ()) -> list[tuple[float, float]]:
+    """(arrival wall time, sim time) of each delta the presenter's page receives during ``seconds``
+    after ``warm_up``, while the pages ``others`` are open (and read) too."""
+    tasks = [asyncio.create_task(page.run()) for page in (*others, presenter)]
+    start = asyncio.get_running_loop().time()
     try:
-        return await _record(url, origin, seconds, warm_up)
+        await asyncio.sleep(warm_up + seconds)
     finally:
-        for reader in readers:
-            reader.cancel()
-        await asyncio.gather(*readers, return_exceptions=True)
-
-
-async def _record(url: str, origin: str, seconds: float, warm_up: float) -> list[tuple[float, float]]:
-    import websockets
-
-    arrivals = []
-    async with websockets.connect(url, origin=origin, max_size=None, open_timeout=120) as socket:
-        loop = asyncio.get_running_loop()
-        start = loop.time()
-        end = start + warm_up + seconds
-        while (left := end - loop.time()) > 0:
-            try:
-                text = await asyncio.wait_for(socket.recv(), left)
-            except asyncio.TimeoutError:
-                break
-            message = json.loads(text)
-            if message.get("type") == "delta" and message.get("cause") == "step" and loop.time() - start >= warm_up:
-                arrivals.append((loop.time(), message["t"]))
-    return arrivals
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    return presenter.steps(since=start + warm_up)
 
 
 def summary(arrivals: list[tuple[float, float]], seconds: float, speed: float) -> dict:
@@ -131,15 +66,15 @@ def scenario(root: Path, students: int, heavy: bool, seconds: float) -> dict:
         env = server_env(Path(tmp) / "bench.sqlite3", root=root)
         with DaphneServer(env, Path(tmp) / "daphne.log", root=root) as server:
             api = Api(server.url)
-            pages = [api.simulation(f"student {n}", 3, speed=1.0) for n in range(students)]
+            # each student a session of its own, as in a classroom (one session may run 10 clocks at most)
+            pages = []
+            for n in range(students):
+                student = Api(server.url)
+                pages.append(Page(server.url, student.simulation(f"student {n}", 3, speed=1.0), student, keep=False))
             if heavy:  # 4,999 replicas + a surge of 1: 5,000 pods, the default pod budget
                 api.simulation("huge", 4999, speed=50.0)
-            presenter = api.simulation("presenter", 10, speed=PRESENTER_SPEED, steps=20)
-            api.call("POST", f"simulations/{presenter}/commands/set-image",
-                     {"deployment": "web", "container": "app", "image": "nginx:1.16.1"})
-            socket = f"ws://127.0.0.1:{server.port}/ws/simulations/{{}}/?token={LOCAL_OPERATOR_TOKEN}"
-            arrivals = asyncio.run(record(socket.format(presenter), server.url, seconds, warm_up=3.0,
-                                          others=[socket.format(page) for page in pages]))
+            presenter = start_presenter(api)
+            arrivals = asyncio.run(record(Page(server.url, presenter, api), seconds, warm_up=3.0, others=pages))
             load = Path("/proc/loadavg").read_text().split()[0]
     return {**summary(arrivals, seconds, PRESENTER_SPEED), "load": load}
 

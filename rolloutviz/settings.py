@@ -21,6 +21,7 @@ SIM_JOB_DEADLINE        seconds one simulation job may run before its worker is 
 SIMULATION_POD_BUDGET   pods one simulation may ask for: Σ replicas + maxSurge (default 5000)
 IDLE_STOP_SECONDS       a running clock nobody watches stops after this long (default 600; 0: never)
 ROLLOUTVIZ_OPERATOR_TOKEN  a fixed operator token (default: one made once and kept in the database)
+ROLLOUTVIZ_REQUIRE_LOGIN   "1"/"true": only signed-in presenters make simulations (default off)
 LIMIT_PER_ADDRESS       "1"/"true" (default): also count requests per client address (loopback exempt)
 LIMIT_ADDRESS_COMMANDS_PER_SECOND   state-changing API calls per address and second (default 200)
 LIMIT_ADDRESS_CREATIONS_PER_MINUTE  simulations created per address and minute (default 120)
@@ -274,6 +275,9 @@ CSRF_FAILURE_VIEW = "rolloutviz.views.api.csrf_failure"
 # A fixed operator token (as JUPYTER_TOKEN): every server of a deployment accepts it; empty, the
 # first `manage.py operator_link` makes one and keeps it in the database.
 OPERATOR_TOKEN = os.environ.get("ROLLOUTVIZ_OPERATOR_TOKEN", "")
+# Only signed-in presenters (accounts the operator makes in the admin) may make simulations;
+# anyone may still open the links they were given. Off: no sign-up is needed to start a demo.
+REQUIRE_LOGIN = env_bool("ROLLOUTVIZ_REQUIRE_LOGIN", False)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"

@@ -10,14 +10,14 @@ from contextlib import contextmanager
 
 from simulator import snapshot
 from simulator.api import apply as apply_mod
-from simulator.api import pod_budget, render, validation
-from simulator.api.yaml_source import line_for, load_manifests
+from simulator.api import handlers, pod_budget, registry, render, validation
+from simulator.api.yaml_source import load_manifests
 from simulator.controllers import node_lifecycle, scheduler
 from simulator.controllers import replicaset as replicaset_controller
 from simulator.controllers.deployment import rollback, rollout_math
 from simulator.controllers.deployment import sync as deployment_controller
 from simulator.controllers.deployment.revisions import REVISION_ANNOTATION, revision_number
-from simulator.errors import FieldError, ValidationError
+from simulator.errors import ValidationError
 from simulator.kubelet import kubelet
 from simulator.kubelet.backoff import ImagePullBackoff, RestartBackoff
 from simulator.kubelet.images import (
@@ -27,7 +27,7 @@ from simulator.kubelet.images import (
     parse_image_behavior,
 )
 from simulator.names import new_uid
-from simulator.objects import Deployment, Node, ReplicaSet, copy_data
+from simulator.objects import Deployment, Node, copy_data
 from simulator.store import NAMESPACE, Store
 from simulator.timers import MS_PER_SECOND, ms, rfc3339, seconds
 
@@ -96,12 +96,22 @@ class Cluster:
         simulation admits."""
         return self._s.pod_budget
 
-    def step(self) -> list[dict]:
+    @property
+    def resource_version(self) -> int:
+        """The resourceVersion of the last batch of change records handed over (step() or
+        take_changes()): what a list is at."""
+        return self._s.resource_version
+
+    def step(self, resource_version: int | None = None) -> list[dict]:
         """Advance one tick: controllers settle, then every timer due in the tick runs in
         time order (each instant followed by the controllers settling again).
 
-        Returns the change records, in the order things happened (see docs/contracts.md).
+        Returns the change records, in the order things happened (see docs/contracts.md),
+        published under `resource_version` (greater than every earlier one; default: the
+        last one + 1), which every object they show carries.
         Raises EngineStuck if the work of one instant does not converge (an engine defect)."""
+        if resource_version is not None:
+            self._s.name_version(resource_version)
         with _no_cyclic_gc():
             return self._step()
 
@@ -151,17 +161,18 @@ class Cluster:
         elif action == "deployment":
             self._s.enqueue("deployment", key)
 
-    def take_changes(self) -> list[dict]:
+    def take_changes(self, resource_version: int | None = None) -> list[dict]:
         """The change records gathered since the last step() (what commands did), which the
-        next step() then no longer reports; lets a caller publish a command's effect at once."""
-        return self._records()
+        next step() then no longer reports; lets a caller publish a command's effect at once.
+        They are published under `resource_version` (as step())."""
+        return self._records(resource_version)
 
-    def _records(self) -> list[dict]:
+    def _records(self, resource_version: int | None = None) -> list[dict]:
         s = self._s
         renderers = render.RENDERERS
         # an object changed and deleted in one step has two records showing its final
         # state (a pod that stops at once): render it once for both
-        changes, twice = s.take_changes()
+        changes, twice, _ = s.take_changes(resource_version)
         rendered_twice: dict[int, dict] = {}
         out = []
         for change, kind, obj in changes:
@@ -184,8 +195,9 @@ class Cluster:
         obj = self._objects(kind).get(name)
         if obj is None:   # (an event the spam filter never let through does not exist)
             raise KeyError(f'{_RESOURCE[kind]} "{name}" not found')
-        # (events are kept as they were last written)
-        return copy_data(obj if kind == "Event" else render.render(self._s, kind, obj))
+        if kind == "Event":
+            return self._event(obj)
+        return copy_data(render.render(self._s, kind, obj))
 
     def list(self, kind: str, namespace: str = NAMESPACE) -> list[dict]:
         """All objects of a kind (events oldest first, others by name)."""
@@ -194,13 +206,14 @@ class Cluster:
             return []
         objects = self._objects(kind)
         if kind == "Event":   # events the spam filter never let through do not exist
-            return [copy_data(e) for e in objects.values() if e is not None]
+            return [self._event(e) for e in objects.values() if e is not None]
         return [copy_data(render.render(self._s, kind, objects[n])) for n in sorted(objects)]
 
+    def _event(self, event: dict) -> dict:
+        return handlers.stored_event(self._s, event)
+
     def _objects(self, kind: str) -> dict:
-        s = self._s
-        return {"Deployment": s.deployments, "ReplicaSet": s.replicasets, "Pod": s.pods,
-                "Node": s.nodes, "Event": s.events}[kind]
+        return registry.objects(self._s, kind)
 
     # --- apply ---------------------------------------------------------------------------
     @_controllers_react
@@ -209,114 +222,52 @@ class Cluster:
 
         All documents are checked first; if any is invalid a ValidationError carrying every
         problem is raised and nothing changes. Returns kubectl's lines, e.g.
-        ["deployment.apps/web created"]."""
+        ["deployment.apps/web created"]. Each document is written as kubectl's client-side
+        apply has the API server write it (a create, or the three-way merge as an update)."""
         manifests = load_manifests(source)
         planned, failures = [], []
         for manifest in manifests:
             try:
-                planned.append((self._plan(manifest), manifest))
+                planned.append(self._plan(manifest))
             except ValidationError as error:
                 failures.append(error)
         if failures:
             raise _combine(failures)
-        self._admit_budget([(kind, stored["metadata"]["name"], stored["spec"], manifest.lines)
-                            for (kind, stored, verb), manifest in planned
-                            if kind != "ImageBehavior" and verb != "unchanged"])
-        return [self._commit(*plan) for plan, _ in planned]
+        registry.admit_budget(self._s, [p for p in planned if isinstance(p, registry.Write)])
+        return [self._commit(plan) for plan in planned]
 
     def _plan(self, manifest):
         obj = manifest.obj
         if obj.get("kind") == IMAGE_BEHAVIOR_KIND:
-            behavior = parse_image_behavior(manifest)
-            return ("ImageBehavior", behavior, None)
+            return parse_image_behavior(manifest)
         failure = validation.validate_type_meta(obj)
         if failure is not None:
             raise failure
         kind = obj["kind"]
-        name = (obj.get("metadata") or {}).get("name")
-        live_obj = self._objects(kind).get(name) if isinstance(name, str) else None
-        live = _stored(live_obj, kind) if live_obj is not None else None
-        stored, verb = apply_mod.prepare(manifest, live)
-        return (kind, stored, verb)
+        name = obj["metadata"]["name"]
+        live = self._objects(kind).get(name)
+        if live is None:
+            return registry.plan_create(self._s, kind, apply_mod.applied(manifest, None),
+                                        lines=manifest.lines)
+        merged = apply_mod.applied(manifest, render.render(self._s, kind, live))
+        return registry.plan_update(self._s, kind, name, merged, lines=manifest.lines)
 
-    def _admit_budget(self, changes: list[tuple[str, str, dict, dict | None]]) -> None:
-        """Refuse, before anything changes, changes that take the simulation past its pod
-        budget. `changes`: (kind, name, new defaulted spec, the manifest's field-path line
-        map or None)."""
+    def _commit(self, plan) -> str:
         s = self._s
-        current = {("Deployment", d.name): pod_budget.demand("Deployment", d.spec)
-                   for d in s.deployments.values()}
-        current.update({("ReplicaSet", rs.name): rs.replicas
-                        for rs in s.replicasets.values() if rs.owner is None})
-        # a ReplicaSet a Deployment owns counts in its Deployment's demand
-        planned = {(kind, name): (kind, spec) for kind, name, spec, _ in changes
-                   if kind == "Deployment" or not _owned(s.replicasets.get(name))}
-        refused = pod_budget.refusals(s.pod_budget, current, planned)
-        if not refused:
-            return
-        lines = {(kind, name): lines for kind, name, _, lines in changes}
-        raise _combine([ValidationError(
-            [FieldError(error.field, error.message, line_for(lines[key] or {}, error.field))],
-            *key) for key, error in refused.items()])
-
-    def _commit(self, kind: str, stored, verb) -> str:
-        s = self._s
-        if kind == "ImageBehavior":
-            key = normalize_reference(stored.image)
+        if not isinstance(plan, registry.Write):   # an ImageBehavior
+            key = normalize_reference(plan.image)
             existing = [b for b in s.catalogue.to_dict()["custom"]
                         if normalize_reference(b["image"]) == key]
-            if existing and existing[0] == stored.to_dict():
-                return f"imagebehavior.rolloutviz.dev/{stored.image} unchanged"
-            s.catalogue.add(stored)
+            if existing and existing[0] == plan.to_dict():
+                return f"imagebehavior.rolloutviz.dev/{plan.image} unchanged"
+            s.catalogue.add(plan)
             s.forget_behaviors()
             kubelet.on_catalogue_change(s)
             verb = "configured" if existing else "created"
-            return f"imagebehavior.rolloutviz.dev/{stored.image} {verb}"
-        name = stored["metadata"]["name"]
-        resource = "deployment.apps" if kind == "Deployment" else "replicaset.apps"
-        if verb == "unchanged":
-            return f"{resource}/{name} unchanged"
-        meta = stored["metadata"]
-        if kind == "Deployment":
-            self._commit_deployment(name, meta, stored["spec"], verb)
-        else:
-            self._commit_replicaset(name, meta, stored["spec"], verb)
-        return f"{resource}/{name} {verb}"
-
-    def _commit_deployment(self, name, meta, spec, verb) -> None:
-        s = self._s
-        labels, annotations = dict(meta.get("labels") or {}), dict(meta.get("annotations") or {})
-        d = s.deployments.get(name)
-        if d is None:
-            d = Deployment(name, s.new_uid(), s.time, labels, annotations, spec)
-            s.deployments[name] = d
-            s.changed("Deployment", d, "ADDED")
-        else:
-            # the API server bumps generation on spec and on annotation changes (they are
-            # copied onto the ReplicaSets); the revision annotation survives the merge
-            if spec != d.spec or annotations != d.annotations:
-                d.generation += 1
-            d.labels, d.spec, d.annotations = labels, spec, annotations
-            s.changed("Deployment", d)
-        s.enqueue("deployment", name)
-
-    def _commit_replicaset(self, name, meta, spec, verb) -> None:
-        s = self._s
-        labels, annotations = dict(meta.get("labels") or {}), dict(meta.get("annotations") or {})
-        rs = s.replicasets.get(name)
-        if rs is None:
-            rs = ReplicaSet(name, s.new_uid(), s.time, labels, annotations, None, None,
-                            spec.get("replicas", 1), spec.get("minReadySeconds", 0),
-                            spec["selector"], spec["template"])
-            s.replicasets[name] = rs
-            s.changed("ReplicaSet", rs, "ADDED")
-        else:
-            rs.generation += 1
-            rs.labels, rs.annotations = labels, annotations
-            rs.replicas, rs.min_ready_seconds = spec.get("replicas", 1), spec.get("minReadySeconds", 0)
-            rs.template = spec["template"]
-            s.changed("ReplicaSet", rs)
-        s.enqueue("replicaset", name)
+            return f"imagebehavior.rolloutviz.dev/{plan.image} {verb}"
+        registry.commit(s, plan)
+        resource = "deployment.apps" if plan.kind == "Deployment" else "replicaset.apps"
+        return f"{resource}/{plan.name} {plan.verb}"
 
     # --- commands ------------------------------------------------------------------------
     def _deployment(self, name: str) -> Deployment:
@@ -325,21 +276,18 @@ class Cluster:
             raise KeyError(f'deployments.apps "{name}" not found')
         return d
 
-    def _update_spec(self, d: Deployment, spec: dict) -> None:
-        """An update through the API: validated, admitted against the pod budget,
-        generation bumped, controller woken."""
-        live = _stored(d, "Deployment")
-        new = copy.deepcopy(live)
-        new["spec"] = spec
-        errors = validation.validate_deployment(new, live)
-        if errors:
-            raise ValidationError(errors, "Deployment", d.name)
-        self._admit_budget([("Deployment", d.name, spec, None)])
-        if spec != d.spec:
-            d.spec = spec
-            d.generation += 1
-            self._s.changed("Deployment", d)
-            self._s.enqueue("deployment", d.name)
+    def _update(self, d: Deployment, spec: dict | None = None,
+                annotations: dict | None = None) -> None:
+        """An update through the API (validated, admitted against the pod budget; generation
+        bumped when spec or annotations change; the controller woken)."""
+        body = registry.stored_object(self._s, "Deployment", d)
+        if spec is not None:
+            body["spec"] = spec
+        if annotations is not None:
+            body["metadata"]["annotations"] = annotations
+        write = registry.plan_update(self._s, "Deployment", d.name, body)
+        registry.admit_budget(self._s, [write])
+        registry.commit(self._s, write)
 
     @_controllers_react
     def scale(self, name: str, replicas: int) -> str:
@@ -352,7 +300,7 @@ class Cluster:
             raise failure
         spec = copy.deepcopy(d.spec)
         spec["replicas"] = int(replicas)   # 3.0 decodes as 3
-        self._update_spec(d, spec)
+        self._update(d, spec)
         return f"deployment.apps/{name} scaled"
 
     @_controllers_react
@@ -367,7 +315,7 @@ class Cluster:
         if match[0].get("image") == image:
             return ""   # kubectl skips an empty patch and prints nothing
         match[0]["image"] = image
-        self._update_spec(d, spec)
+        self._update(d, spec)
         return f"deployment.apps/{name} image updated"
 
     @_controllers_react
@@ -376,7 +324,7 @@ class Cluster:
         d = self._deployment(name)
         if d.spec.get("paused"):
             raise ValueError(f'deployments.apps "{name}" is already paused')
-        self._update_spec(d, {**copy.deepcopy(d.spec), "paused": True})
+        self._update(d, {**copy.deepcopy(d.spec), "paused": True})
         return f"deployment.apps/{name} paused"
 
     @_controllers_react
@@ -387,7 +335,7 @@ class Cluster:
             raise ValueError(f'deployments.apps "{name}" is not paused')
         spec = copy.deepcopy(d.spec)
         spec.pop("paused")
-        self._update_spec(d, spec)
+        self._update(d, spec)
         return f"deployment.apps/{name} resumed"
 
     @_controllers_react
@@ -405,13 +353,19 @@ class Cluster:
                              "triggered within the past second, please wait before attempting "
                              "to trigger another")
         annotations[RESTARTED_AT] = stamp
-        self._update_spec(d, spec)
+        self._update(d, spec)
         return f"deployment.apps/{name} restarted"
 
     @_controllers_react
     def rollout_undo(self, name: str, to_revision: int = 0) -> str:
         """`kubectl rollout undo [--to-revision=N]`; ValueError when kubectl refuses."""
-        return rollback.undo(self._s, self._deployment(name), to_revision)
+        d = self._deployment(name)
+        line, patch = rollback.undo(self._s, d, to_revision)
+        if patch is not None:
+            spec = copy.deepcopy(d.spec)
+            spec["template"] = patch["template"]
+            self._update(d, spec, patch["annotations"])
+        return line
 
     def rollout_history(self, name: str) -> list[dict]:
         """`kubectl rollout history`: [{"revision", "change_cause"}] ascending."""
@@ -446,6 +400,84 @@ class Cluster:
             raise KeyError(f'nodes "{node_name}" not found')
         node_lifecycle.set_ready(self._s, node_name, bool(ready))
         return f"node/{node_name} {'Ready' if ready else 'NotReady'}"
+
+    # --- the Kubernetes API --------------------------------------------------------------
+    # Requests as the API server takes them (simulator/api/handlers.py): decoded JSON in,
+    # `kubectl get -o json`-shaped objects out, refusals as StatusError (its `.status` is
+    # the Status body to answer). A write answers {"code", "body", "line", "warnings"};
+    # `resource_version` names the version its batch will be published under (see step());
+    # a dry run changes nothing and takes no version.
+    def read(self, kind: str, name: str, subresource: str = "") -> dict:
+        """GET of one object, or of its "status" or "scale" subresource."""
+        return handlers.get(self._s, _kind(kind), name, subresource)
+
+    def read_list(self, kind: str, label_selector: str = "", field_selector: str = "") -> dict:
+        """LIST with label and field selectors: a `<Kind>List` at the current version."""
+        return handlers.list_objects(self._s, _kind(kind), label_selector, field_selector)
+
+    def _settle_after(self, dry_run: bool, resource_version: int | None):
+        """A write's batch takes `resource_version`; the callback that lets the controllers
+        react before the write is answered (nothing for a dry run, which changes nothing)."""
+        if not dry_run and resource_version is not None:
+            self._s.name_version(resource_version)
+        return (lambda: None) if dry_run else self._drain
+
+    @_controllers_react
+    def create(self, kind: str, body: dict, *, dry_run: bool = False,
+               field_validation: str = "Warn", resource_version: int | None = None) -> dict:
+        """POST: create a Deployment or ReplicaSet (201)."""
+        return handlers.create(self._s, _kind(kind), body, dry_run=dry_run,
+                               field_validation=field_validation,
+                               settle=self._settle_after(dry_run, resource_version))
+
+    @_controllers_react
+    def replace(self, kind: str, name: str, body: dict, *, dry_run: bool = False,
+                field_validation: str = "Warn", resource_version: int | None = None) -> dict:
+        """PUT: replace a Deployment, ReplicaSet or Node."""
+        return handlers.replace(self._s, _kind(kind), name, body, dry_run=dry_run,
+                                field_validation=field_validation,
+                                settle=self._settle_after(dry_run, resource_version))
+
+    @_controllers_react
+    def patch(self, kind: str, name: str, patch, patch_type: str, *,
+              field_manager: str | None = None, force: bool | None = None,
+              dry_run: bool = False, field_validation: str = "Warn",
+              resource_version: int | None = None) -> dict:
+        """PATCH (`patch_type` the Content-Type: strategic merge, merge, JSON patch or
+        server-side apply) of a Deployment, ReplicaSet or Node."""
+        return handlers.patch(self._s, _kind(kind), name, patch, patch_type,
+                              field_manager=field_manager, force=force, dry_run=dry_run,
+                              field_validation=field_validation,
+                              settle=self._settle_after(dry_run, resource_version))
+
+    @_controllers_react
+    def delete(self, kind: str, name: str, options: dict | None = None, *,
+               dry_run: bool = False, resource_version: int | None = None) -> dict:
+        """DELETE a Deployment, ReplicaSet or Pod with DeleteOptions."""
+        return handlers.delete(self._s, _kind(kind), name, options, dry_run=dry_run,
+                               settle=self._settle_after(dry_run, resource_version))
+
+    @_controllers_react
+    def replace_scale(self, kind: str, name: str, body: dict, *, dry_run: bool = False,
+                      resource_version: int | None = None) -> dict:
+        """PUT of the scale subresource (autoscaling/v1 Scale)."""
+        return handlers.replace_scale(self._s, _kind(kind), name, body, dry_run=dry_run,
+                                      settle=self._settle_after(dry_run, resource_version))
+
+    @_controllers_react
+    def patch_scale(self, kind: str, name: str, patch, patch_type: str, *,
+                    dry_run: bool = False, resource_version: int | None = None) -> dict:
+        """PATCH of the scale subresource."""
+        return handlers.patch_scale(self._s, _kind(kind), name, patch, patch_type,
+                                    dry_run=dry_run,
+                                    settle=self._settle_after(dry_run, resource_version))
+
+    @_controllers_react
+    def evict(self, name: str, body: dict | None = None, *, dry_run: bool = False,
+              resource_version: int | None = None) -> dict:
+        """POST pods/NAME/eviction (policy/v1 Eviction): a graceful delete (201)."""
+        return handlers.evict(self._s, name, body, dry_run=dry_run,
+                              settle=self._settle_after(dry_run, resource_version))
 
     # --- persistence ---------------------------------------------------------------------
     def snapshot(self) -> dict:
@@ -507,10 +539,6 @@ def _tick_ms(tick: float) -> int:
     return tick_ms
 
 
-def _owned(rs: ReplicaSet | None) -> bool:
-    return rs is not None and rs.owner is not None
-
-
 def _checked_budget(budget: int) -> int:
     if isinstance(budget, bool) or not isinstance(budget, int) or budget < 1:
         raise ValueError(f"pod_budget must be a positive integer, got {budget!r}")
@@ -522,18 +550,6 @@ def _kind(kind: str) -> str:
         return _KINDS[kind.lower()]
     except KeyError:
         raise KeyError(f'the server doesn\'t have a resource type "{kind}"') from None
-
-
-def _stored(obj, kind: str) -> dict:
-    """The stored object without status, as apply and validation compare against."""
-    return {"apiVersion": "apps/v1", "kind": kind,
-            "metadata": {"name": obj.name, "namespace": NAMESPACE,
-                         "labels": copy.deepcopy(obj.labels),
-                         "annotations": copy.deepcopy(obj.annotations)},
-            "spec": copy.deepcopy(obj.spec) if kind == "Deployment" else {
-                "replicas": obj.replicas, "selector": copy.deepcopy(obj.selector),
-                "template": copy.deepcopy(obj.template),
-                **({"minReadySeconds": obj.min_ready_seconds} if obj.min_ready_seconds else {})}}
 
 
 def _combine(failures: list[ValidationError]) -> ValidationError:

@@ -65,7 +65,7 @@ class Deployment(_Slotted):
     """apps/v1 Deployment; `spec` is the defaulted spec dict, status keys are snake_case."""
 
     __slots__ = ("name", "uid", "created", "generation", "labels", "annotations", "spec",
-                 "status", "recorded_in")
+                 "status", "resource_version", "recorded_in")
     _transient = ("recorded_in",)
 
     def __init__(self, name, uid, created, labels, annotations, spec):
@@ -79,6 +79,7 @@ class Deployment(_Slotted):
         self.status = {"observed_generation": 0, "replicas": 0, "updated_replicas": 0,
                        "ready_replicas": 0, "available_replicas": 0,
                        "unavailable_replicas": 0, "conditions": []}
+        self.resource_version = 0   # the batch of its last change record (Store.take_changes)
         self.recorded_in = None   # the store's change batch that already has its record
 
 
@@ -92,7 +93,7 @@ class ReplicaSet(_Slotted):
     __slots__ = ("name", "uid", "created", "generation", "labels", "annotations", "owner",
                  "owner_uid", "replicas", "min_ready_seconds", "selector", "template",
                  "status", "conditions", "pods", "live_active", "live_ready",
-                 "live_available", "deleting", "recorded_in")
+                 "live_available", "deleting", "resource_version", "recorded_in")
     _transient = ("recorded_in",)
 
     def __init__(self, name, uid, created, labels, annotations, owner, owner_uid, replicas,
@@ -117,6 +118,7 @@ class ReplicaSet(_Slotted):
         self.live_ready = 0
         self.live_available = 0
         self.deleting = False
+        self.resource_version = 0
         self.recorded_in = None
 
     def to_state(self) -> dict:
@@ -174,13 +176,16 @@ class Container(_Slotted):
 
 
 class Pod(_Slotted):
-    """core/v1 Pod owned by a ReplicaSet; the spec dict is the RS template's spec."""
+    """core/v1 Pod owned by a ReplicaSet (`rs`, `rs_uid`; both None once orphaned); the spec
+    dict is the template's spec of the ReplicaSet that made it."""
 
-    __slots__ = ("name", "uid", "created", "rs", "rs_uid", "labels", "annotations", "spec",
+    __slots__ = ("name", "uid", "created", "generate_name", "rs", "rs_uid", "labels",
+                 "annotations", "spec",
                  "node", "ip", "phase", "scheduled_at", "admitted_at", "initialized_at",
                  "ready", "ready_since", "available", "deletion_time", "grace",
                  "terminate_at", "containers", "counted", "wake", "reason", "message",
-                 "not_ready_by_node", "rendered_meta", "rendered_involved", "recorded_in")
+                 "not_ready_by_node", "resource_version", "rendered_meta", "rendered_involved",
+                 "recorded_in")
     _nested = {"containers": Container}
     _transient = ("rendered_meta", "rendered_involved", "recorded_in")
 
@@ -188,6 +193,7 @@ class Pod(_Slotted):
         self.name = name
         self.uid = uid
         self.created = created
+        self.generate_name = rs + "-"
         self.rs = rs
         self.rs_uid = rs_uid
         self.labels = labels
@@ -213,14 +219,23 @@ class Pod(_Slotted):
         self.not_ready_by_node = False
         self.rendered_meta = None   # render.py's (deletion_time, metadata) memo
         self.rendered_involved = None   # render.py's (field path, involvedObject) memo
+        self.resource_version = 0
         self.recorded_in = None
 
 
+def default_node_labels(name: str) -> dict[str, str]:
+    """The labels a kubelet registers its node with."""
+    return {"kubernetes.io/arch": "amd64", "kubernetes.io/hostname": name,
+            "kubernetes.io/os": "linux"}
+
+
 class Node(_Slotted):
-    """core/v1 Node: Ready, or not (its kubelet stopped posting status)."""
+    """core/v1 Node: Ready, or not (its kubelet stopped posting status); schedulable or
+    cordoned."""
 
     __slots__ = ("name", "uid", "created", "ready", "ready_since", "pods", "images",
-                 "next_ip", "index", "recorded_in")
+                 "next_ip", "index", "labels", "annotations", "unschedulable_since",
+                 "resource_version", "recorded_in")
     _transient = ("recorded_in",)
 
     def __init__(self, name, uid, created, index):
@@ -233,4 +248,9 @@ class Node(_Slotted):
         self.images: dict[str, None] = {}
         self.next_ip = 2
         self.index = index
+        self.labels = default_node_labels(name)
+        self.annotations: dict[str, str] = {}
+        # spec.unschedulable (cordoned): since when (the taint's timeAdded), None if not
+        self.unschedulable_since: int | None = None
+        self.resource_version = 0
         self.recorded_in = None

@@ -1,8 +1,10 @@
 """Snapshot and restore of a Store as plain JSON data: restoring and stepping on gives
 exactly the future the original would have had.
 
-Version 2 keeps every instant and duration as integer milliseconds, as the engine does.
-Version 1 snapshots (float seconds; databases hold them) are converted on load.
+Version 3 keeps every instant and duration as integer milliseconds, as the engine does,
+the resourceVersions (the store's and each object's), the nodes' labels, annotations and
+cordon, and the pods' generateName. Earlier versions (databases hold them) are converted
+on load: version 2 lacked all but the first, version 1 also kept float seconds.
 """
 from __future__ import annotations
 
@@ -13,11 +15,11 @@ from simulator.api.pod_budget import DEFAULT_POD_BUDGET
 from simulator.event_correlator import EventCorrelator
 from simulator.kubelet.backoff import ImagePullBackoff, RestartBackoff
 from simulator.kubelet.images import ImageCatalogue
-from simulator.objects import Deployment, Node, Pod, ReplicaSet
+from simulator.objects import Deployment, Node, Pod, ReplicaSet, copy_data, default_node_labels
 from simulator.store import Store
 from simulator.timers import TimerQueue, ms
 
-VERSION = 2
+VERSION = 3
 _COLLECTIONS = (("deployments", Deployment), ("replicasets", ReplicaSet), ("pods", Pod),
                 ("nodes", Node))
 
@@ -29,6 +31,7 @@ def dump(store: Store) -> dict:
         "version": VERSION, "seed": store.seed, "tick": store.tick, "steps": store.steps,
         "time": store.time, "pod_budget": store.pod_budget, "rng": [version, list(internal), gauss],
         "event_seq": store.event_seq,
+        "resource_version": store.resource_version, "open_version": store.open_version,
         "correlators": [[component, host, c.to_state()]
                         for (component, host), c in store.correlators.items()],
         "events": [[name, api] for name, api in store.events.items()],
@@ -55,9 +58,11 @@ def _change(store: Store, record) -> list:
 
 
 def load(state: dict) -> Store:
-    """Rebuild a Store from dump() output of this version or version 1."""
+    """Rebuild a Store from dump() output of this version or an earlier one."""
     if state.get("version") == 1:
         state = from_version_1(state)
+    if state.get("version") == 2:
+        state = from_version_2(state)
     if state.get("version") != VERSION:
         raise ValueError(f"unsupported snapshot version {state.get('version')!r}")
     store = Store(state["seed"], state["tick"], ImageCatalogue.from_dict(state["catalogue"]),
@@ -69,6 +74,7 @@ def load(state: dict) -> Store:
     for attr, cls in _COLLECTIONS:
         setattr(store, attr, {item["name"]: cls.from_state(item) for item in state[attr]})
     store.event_seq = state["event_seq"]
+    store.resource_version, store.open_version = state["resource_version"], state["open_version"]
     store.correlators = {(component, host): EventCorrelator.from_state(c)
                          for component, host, c in state["correlators"]}
     store.events = dict(state["events"])
@@ -78,16 +84,46 @@ def load(state: dict) -> Store:
         (t, name, store.events.get(name) if last[name] == i else None)
         for i, (t, name) in enumerate(state["event_expiry"]))
     store.timers = TimerQueue.from_state(state["timers"])
+    store.orphans = {name for name, pod in store.pods.items() if pod.rs_uid is None}
     store.queue = deque(tuple(k) for k in state["queue"])
     store.queued = set(store.queue)
     collections = {"Deployment": store.deployments, "ReplicaSet": store.replicasets,
                    "Pod": store.pods, "Node": store.nodes}
     for change, kind, ref in state["changes"]:
         if isinstance(ref, dict):
-            store.changes.append((change, kind, ref))
+            # an event's record is its stored write (JSON loses that they are one object):
+            # handing the record over stamps the stored event too
+            stored = store.events.get(ref["metadata"]["name"]) if kind == "Event" else None
+            store.changes.append((change, kind, stored if stored == ref else copy_data(ref)))
         else:
             store.changed(kind, collections[kind][ref], change)
     return store
+
+
+# --- version 2: no resourceVersions ---------------------------------------------------------
+def from_version_2(old: dict) -> dict:
+    """A version-2 snapshot as version 3: every object (and every event) as last written in
+    one batch, numbered by the completed steps (at least 1): the version a caller who
+    numbers batches by step or by something counting at least as fast has passed already;
+    nodes with the labels their kubelet registers and no cordon; pods named after the
+    ReplicaSet that made them."""
+    version = max(1, old["steps"])
+    state = dict(old, version=VERSION, resource_version=version, open_version=None)
+    for attr, _ in _COLLECTIONS:
+        state[attr] = [dict(obj, resource_version=version) for obj in old[attr]]
+    state["nodes"] = [dict(n, labels=default_node_labels(n["name"]), annotations={},
+                           unschedulable_since=None) for n in state["nodes"]]
+    state["pods"] = [dict(p, generate_name=p["rs"] + "-") for p in state["pods"]]
+    state["events"] = [[name, _stamped(api, version)] for name, api in old["events"]]
+    state["changes"] = [[change, kind, _stamped(ref, version) if kind == "Event" else ref]
+                        for change, kind, ref in old["changes"]]
+    return state
+
+
+def _stamped(event: dict | None, version: int) -> dict | None:
+    if event is None:
+        return None
+    return dict(event, metadata=dict(event["metadata"], resourceVersion=str(version)))
 
 
 # --- version 1: float seconds -------------------------------------------------------------
@@ -95,7 +131,7 @@ def from_version_1(old: dict) -> dict:
     """A version-1 snapshot as version 2: every instant and duration from float seconds to
     integer milliseconds (rounded to the nearest: version 1 kept whole microseconds), the
     default pod budget, and the shapes earlier engines wrote brought up to date."""
-    state = dict(old, version=VERSION, tick=_ms(old["tick"]), time=_ms(old["time"]),
+    state = dict(old, version=2, tick=_ms(old["tick"]), time=_ms(old["time"]),
                  pod_budget=DEFAULT_POD_BUDGET)
     state["timers"] = _timers(old["timers"])
     state["event_expiry"] = [[_ms(t), name] for t, name in old["event_expiry"]]

@@ -47,6 +47,7 @@ class Store:
         self.replicasets: dict[str, ReplicaSet] = {}
         self.pods: dict[str, Pod] = {}
         self.nodes: dict[str, Node] = {}
+        self.orphans: set[str] = set()   # names of pods no ReplicaSet owns (derived, not state)
         # the events as last written to the API, in creation order; None holds the place of
         # one the spam filter has not let through yet (it does not exist for kubectl)
         self.events: dict[str, dict | None] = {}
@@ -59,6 +60,10 @@ class Store:
         self.queued: set = set()
         self.changes: list = []
         self.change_batch = 0   # objects note the batch their record is in (recorded_in)
+        # resourceVersions: each batch of change records (a step, or a command's changes) is
+        # published under one version; objects keep the version of their last change
+        self.resource_version = 0        # the version of the last batch handed over
+        self.open_version: int | None = None   # the open batch's version, once a caller named it
         self.recorded_twice: set = set()   # ids of objects with two records in the batch
         self._behaviors: dict = {}      # image -> ImageBehavior, a cache of catalogue lookups
         self.render_cache: dict = {}    # render.py's shared read-only pieces (not state)
@@ -131,13 +136,51 @@ class Store:
         # object with its own records
         obj.recorded_in = self.change_batch
 
-    def take_changes(self) -> tuple[list, set]:
+    def take_changes(self, resource_version: int | None = None) -> tuple[list, set, int]:
         """Hand over and forget the change records gathered since the last call, with the
-        ids of the objects that have two of them (changed, then deleted)."""
-        out = self.changes, self.recorded_twice
+        ids of the objects that have two of them (changed, then deleted) and the
+        resourceVersion the batch is published under: `resource_version` if given (see
+        name_version), else the one named before, else the last one + 1. Every object
+        in the batch is stamped with it (events: their metadata)."""
+        if resource_version is not None:
+            self.name_version(resource_version)
+        version = self.batch_version()
+        text = str(version)
+        out = self.changes, self.recorded_twice, version
+        for _, _, obj in self.changes:
+            if type(obj) is dict:   # an event as written, or what a snapshot kept of an object
+                obj["metadata"]["resourceVersion"] = text
+            else:
+                obj.resource_version = version
         self.changes, self.recorded_twice = [], set()
         self.change_batch += 1
+        self.resource_version, self.open_version = version, None
         return out
+
+    def batch_version(self) -> int:
+        """The resourceVersion the open batch will be published under (as far as known now:
+        a caller may still name a later one before the batch is handed over)."""
+        return self.open_version if self.open_version is not None else self.resource_version + 1
+
+    def name_version(self, version: int) -> None:
+        """The caller will publish the open batch under `version`: an int greater than every
+        version before, the same for every call about one batch. ValueError otherwise."""
+        if isinstance(version, bool) or not isinstance(version, int):
+            raise ValueError(f"resource_version must be an integer, got {version!r}")
+        if version <= self.resource_version:
+            raise ValueError(f"resource_version {version} is not after the last one, "
+                             f"{self.resource_version}")
+        if self.open_version is not None and version != self.open_version:
+            raise ValueError(f"resource_version {version}: this batch was already named "
+                             f"{self.open_version}")
+        self.open_version = version
+
+    def version_of(self, obj) -> int:
+        """An object's resourceVersion: its last change's batch (the open one's if it changed
+        since the last hand-over)."""
+        if obj.recorded_in == self.change_batch:
+            return self.batch_version()
+        return obj.resource_version
 
     # --- events -----------------------------------------------------------------------
     def record_event(self, kind: str, obj, type_: str, reason: str, message: str,
@@ -197,6 +240,38 @@ class Store:
         return new_uid(self.rng)
 
     # --- pods and their ReplicaSet's counters -----------------------------------------
+    def owner_of(self, pod: Pod) -> ReplicaSet | None:
+        """The ReplicaSet that owns the pod now: None for an orphan, or when its owner is
+        gone (a ReplicaSet of the same name made later is another object)."""
+        rs = self.replicasets.get(pod.rs)
+        return rs if rs is not None and rs.uid == pod.rs_uid else None
+
+    def orphan(self, pod: Pod) -> None:
+        """Its owner let go of the pod (the garbage collector orphaning a deleted owner's
+        dependents): no ownerReference; a ReplicaSet whose selector matches may adopt it."""
+        rs = self.owner_of(pod)
+        if rs is not None:
+            rs.pods.pop(pod.name, None)
+        pod.rs = pod.rs_uid = None
+        self.orphans.add(pod.name)
+        self.changed("Pod", pod)
+
+    def adopt(self, rs: ReplicaSet, pod: Pod) -> None:
+        """The ReplicaSet controller claims an orphan pod its selector matches."""
+        self.orphans.discard(pod.name)
+        pod.rs, pod.rs_uid = rs.name, rs.uid
+        rs.pods[pod.name] = None
+        pod.counted = [False, False, False]   # counted from scratch in its new owner
+        self.changed("Pod", pod)
+        self.recount(pod)
+
+    def remove_replicaset(self, rs: ReplicaSet) -> None:
+        """The ReplicaSet object is gone from the API (its pods are the garbage collector's
+        business)."""
+        rs.deleting = True
+        del self.replicasets[rs.name]
+        self.changed("ReplicaSet", rs, "DELETED")
+
     def recount(self, pod: Pod) -> None:
         """Bring the owning RS's live counters in line with the pod; wake the RS if needed."""
         active = pod.deletion_time is None and pod.phase not in ("Succeeded", "Failed")
@@ -205,8 +280,8 @@ class Store:
         old = pod.counted
         if old[0] == active and old[1] == ready and old[2] == available:
             return
-        rs = self.replicasets.get(pod.rs)
-        if rs is not None:
+        rs = self.replicasets.get(pod.rs)   # owner_of, inlined: this runs on every pod change
+        if rs is not None and rs.uid == pod.rs_uid:
             rs.live_active += active - old[0]
             rs.live_ready += ready - old[1]
             rs.live_available += available - old[2]
@@ -223,7 +298,8 @@ class Store:
         pod.deletion_time = pod.deletion_time if pod.deletion_time is not None else self.time
         self.recount(pod)
         del self.pods[pod.name]
-        rs = self.replicasets.get(pod.rs)
+        self.orphans.discard(pod.name)
+        rs = self.owner_of(pod)
         if rs is not None:
             rs.pods.pop(pod.name, None)
             self.enqueue("replicaset", rs.name)
@@ -251,14 +327,34 @@ class Store:
         return self.timers.schedule(due, action, key)
 
     def delete_pod(self, pod: Pod, grace: int | None = None) -> None:
-        """A DELETE on the pod: graceful (Terminating) once bound to a node, else at once."""
+        """A DELETE on the pod, as the pod strategy and the generic registry take it: with
+        `grace` seconds (None: the pod's terminationGracePeriodSeconds; negative: 1), 0 for
+        a pod not bound to a node or finished. Grace 0 removes the object at once; else it
+        shows Terminating until its kubelet has stopped it. A pod already terminating may
+        only have its grace period shortened (its deadline counted from the first delete)."""
+        if grace is not None and grace < 0:
+            grace = 1
         if pod.deletion_time is not None:
+            if grace is None or grace >= pod.grace:
+                return   # its graceful deletion goes on as it was
+            pod.grace = grace
+            if grace == 0:
+                self.remove_pod(pod)
+                return
+            if pod.terminate_at is not None:   # the kubelet stops it by the new deadline
+                pod.terminate_at = min(pod.terminate_at,
+                                       max(self.time, pod.deletion_time + grace * 1000))
+            self.pod_changed(pod)
+            if self.nodes[pod.node].ready:
+                self.wake_pod(pod)
             return
         if pod.node is None or pod.phase in ("Succeeded", "Failed"):
+            grace = 0
+        elif grace is None:
+            grace = pod.spec.get("terminationGracePeriodSeconds", 30)
+        if grace == 0:
             self.remove_pod(pod)
             return
-        if grace is None:
-            grace = pod.spec.get("terminationGracePeriodSeconds", 30)
         pod.deletion_time = self.time
         pod.grace = grace
         self.pod_changed(pod)

@@ -14,6 +14,8 @@ async function create(body) {
   }
 }
 
+// On a server that asks presenters to sign in, a visitor makes nothing (the server refuses anyway).
+const mayCreate = document.body.dataset.mayCreate !== "false";
 const ROLE_LABEL = { view: "watching", edit: "editing", owner: "yours", operator: "operator" };
 
 function simItem(s) {
@@ -47,7 +49,7 @@ async function renderDemos() {
   list.innerHTML = demos.map((d) =>
     `<li class="demo"><h3>${esc(d.title)}</h3><p>${esc(d.description || "")}</p>` +
     (d.steps?.length ? `<details><summary>${d.steps.length} steps</summary><ol>${d.steps.map((s) => `<li>${esc(typeof s === "string" ? s : s.title || s.description || JSON.stringify(s))}</li>`).join("")}</ol></details>` : "") +
-    `<button type="button" data-demo="${esc(d.key)}">New from demo</button></li>`).join("");
+    (mayCreate ? `<button type="button" data-demo="${esc(d.key)}">New from demo</button>` : "") + "</li>").join("");
 }
 
 export async function initHome() {
@@ -55,7 +57,7 @@ export async function initHome() {
     const button = e.target.closest("[data-demo]");
     if (button) create({ demo: button.dataset.demo });
   });
-  document.getElementById("new-empty").addEventListener("click", () => create({}));
+  document.getElementById("new-empty")?.addEventListener("click", () => create({}));
   document.querySelector(".home").addEventListener("click", async (e) => {
     const copy = e.target.closest("[data-copy]");
     if (copy) await copyToSandbox(copy.dataset.copy);

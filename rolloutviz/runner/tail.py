@@ -16,6 +16,7 @@ from collections import Counter
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
 from django.db.models import TextField
+from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 
 from rolloutviz import protocol
@@ -48,19 +49,23 @@ def _rows(ids: list[int]) -> dict[int, int]:
     return dict(Simulation.objects.filter(pk__in=ids).values_list("id", "seq"))
 
 
-def _missing(simulation_id: int, after: int, upto: int) -> list[tuple[int, int | None, str | None, str]]:
-    """(seq, wire version, cause, the stored text) of the deltas after ``after`` up to ``upto``."""
+def _missing(simulation_id: int, after: int, upto: int) -> list[tuple[int, str | None, str | None, str]]:
+    """(seq, wire version, cause, the delta's stored text) of each stored delta in (``after``, ``upto``], in order.
+
+    The text as stored, never decoded here: decoding and encoding a large delta again would hold up
+    every other viewer of this process.
+    """
     rows = TickRecord.objects.filter(simulation_id=simulation_id, seq__gt=after, seq__lte=upto).order_by("seq")
-    return list(rows.values_list("seq", "payload__v", "payload__cause", Cast("payload", TextField())))
+    return list(rows.values_list("seq", KT("payload__v"), KT("payload__cause"), Cast("payload", TextField())))
 
 
-def fill_messages(simulation_id: int, stored: list[tuple[int, int | None, str | None, str]]) -> list[dict]:
+def fill_messages(simulation_id: int, stored: list[tuple[int, str | None, str | None, str]]) -> list[dict]:
     """The layer messages that replay stored deltas, as `_missing` reads them, their text as stored
     (a reset's delta is followed by a resync; a delta in the first wire's shape, from before the
     compact form, is a resync instead)."""
     messages = []
     for seq, version, cause, text in stored:
-        if (version or 1) < protocol.VERSION:
+        if int(version or 1) < protocol.VERSION:
             messages.append(protocol.layer_resync(simulation_id=simulation_id, seq=seq))
             continue
         messages.append(protocol.layer_delta(simulation_id=simulation_id, seq=seq, text=text))

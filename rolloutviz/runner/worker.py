@@ -1,11 +1,10 @@
-"""A simulation worker process: runs the jobs of the simulations routed to it, fairly.
+"""A simulation worker process: runs the jobs the pool sends it, one at a time.
 
 Started by `rolloutviz.runner.pool` as ``python -m rolloutviz.runner.worker FD DELAY`` with one
-end of a socket pair. It sets Django up (its own database connection), then serves one queue per
-simulation round-robin: one job of a simulation, then one of the next, so a simulation with a
-long queue cannot delay the others by more than one job (and a clock's step job is itself cut
-to a time slice). Each answer carries the job's result or error and the layer messages it
-produced, for the server process to publish.
+end of a socket pair. It sets Django up (its own database connection), then runs each job it
+receives and answers with the job's result or error, the layer messages it produced (for the
+server process to publish) and the CPU time it took (the pool routes by it). The pool sends the
+next job only after the answer: jobs wait, and take turns, there (`rolloutviz.runner.pool`).
 """
 from __future__ import annotations
 
@@ -13,30 +12,7 @@ import pickle
 import signal
 import sys
 import time
-from collections import OrderedDict, deque
 from multiprocessing.connection import Connection
-
-
-class RoundRobin:
-    """Per-simulation job queues served in turn."""
-
-    def __init__(self) -> None:
-        self.queues: OrderedDict[int, deque] = OrderedDict()
-
-    def add(self, simulation_id: int, job) -> None:
-        self.queues.setdefault(simulation_id, deque()).append(job)
-
-    def __bool__(self) -> bool:
-        return bool(self.queues)
-
-    def next(self):
-        """The next job: the oldest of the simulation whose turn it is (that simulation goes last)."""
-        simulation_id, queue = next(iter(self.queues.items()))
-        job = queue.popleft()
-        del self.queues[simulation_id]
-        if queue:
-            self.queues[simulation_id] = queue
-        return job
 
 
 def portable(error: BaseException) -> tuple:
@@ -57,26 +33,25 @@ def run_job(connection: Connection, job: tuple) -> None:
 
     _, job_id, _, function, kwargs = job
     connection.send(("started", job_id))
+    started = time.process_time()
     with runner.collecting() as messages:
         try:
-            answer = ("done", job_id, True, function(**kwargs), messages)
+            ok, payload = True, function(**kwargs)
         except Exception as error:
-            answer = ("done", job_id, False, portable(error), messages)
+            ok, payload = False, portable(error)
+    compute = time.process_time() - started
     close_old_connections()  # a connection broken by a database fault is reopened for the next job
     try:
-        connection.send(answer)
+        connection.send(("done", job_id, ok, payload, messages, compute))
     except (pickle.PicklingError, TypeError, AttributeError) as error:
-        connection.send(("done", job_id, False, portable(RuntimeError(f"unsendable answer: {error}")), messages))
+        unsendable = portable(RuntimeError(f"unsendable answer: {error}"))
+        connection.send(("done", job_id, False, unsendable, messages, compute))
 
 
 def serve(connection: Connection) -> None:
-    """Receive jobs and run them round-robin until the server closes the connection."""
-    jobs = RoundRobin()
+    """Run the jobs the pool sends, one at a time, until the server closes the connection."""
     while True:
-        while not jobs or connection.poll(0):  # take in everything already sent
-            job = connection.recv()
-            jobs.add(job[2], job)
-        run_job(connection, jobs.next())
+        run_job(connection, connection.recv())
 
 
 def main(fd: int, delay: float = 0.0) -> None:

@@ -243,7 +243,7 @@ def _replay_history(sim: Simulation) -> Cluster:
         if cause == "command":
             command = next(commands)
             getattr(cluster, command.name)(**command.args)
-            cluster.take_changes()
+            cluster.take_changes(resource_version=payload["seq"])
         elif cause == "reset":
             raise StateMoved(f"simulation {sim.id}: no loadable snapshot after its reset at seq {payload['seq']}")
         else:
@@ -255,7 +255,7 @@ def _replay(cluster: Cluster, payload: dict) -> None:
     """Redo one recorded delta that came after the last snapshot (only steps change the cluster)."""
     cause = payload.get("cause")
     if cause == "step":
-        cluster.step()
+        cluster.step(resource_version=payload["seq"])  # the objects' versions are the deltas' seqs
     elif cause not in REPLAYABLE:
         raise StateMoved(f"seq {payload['seq']} ({cause}) should have been followed by a snapshot")
 
@@ -726,7 +726,7 @@ def _execute(*, simulation_id: int, command: str, args: dict):
         except Exception as error:  # recorded, then re-raised unchanged after the commit
             _refuse(m, command, args, error)
             return None
-        records = cluster.take_changes()
+        records = cluster.take_changes(resource_version=m.live.seq + 1)  # the seq of this command's delta
         m.command(name=command, args=_jsonable(args), outcome={"result": _jsonable(result)}, ok=True)
         marker = protocol.marker(t=cluster.now, label=command, detail=_command_detail(args, result))
         m.manifests = _manifest_changes(m.sim.id, cluster, command, args, before)
@@ -772,7 +772,7 @@ def _advance(*, simulation_id: int, steps: int, lease_owner: str | None, slice_s
             m.row_fields["lease_expires"] = timezone.now() + timedelta(seconds=lease_seconds())
         done = 0
         while done < steps:
-            m.delta(cause="step", records=m.live.cluster.step())
+            m.delta(cause="step", records=m.live.cluster.step(resource_version=m.live.seq + 1))
             done += 1
             if snapshot_due(m.live.seq - m.live.snapshot_seq, m.live.snapshot_bytes):
                 m.snapshot()
@@ -847,7 +847,8 @@ def _reset(*, simulation_id: int, cluster: Cluster | None) -> int:
     def change(m: _Mutation):
         # a copy per try: a lost race must not have taken the given cluster's pending changes
         m.live.cluster = copy.deepcopy(cluster) if cluster is not None else new_cluster(m.sim)
-        m.live.cluster.take_changes()  # the delta carries the whole new state, whatever was taken before
+        # stamped with this delta's seq (as any change); the delta carries the whole new state instead
+        m.live.cluster.take_changes(resource_version=m.live.seq + 1)
         m.live.timeline, m.live.mirror = TimelineRecorder(), compact.Mirror()
         m.command(name="reset", args={}, outcome={"result": None}, ok=True)
         marker = protocol.marker(t=m.live.cluster.now, label="reset")

@@ -11,6 +11,7 @@ import logging
 from typing import AsyncIterator, Iterator
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.core.handlers.asgi import ASGIRequest
 from django.db import DatabaseError
@@ -182,6 +183,9 @@ def _owner(request: HttpRequest) -> dict:
         raise Forbidden("forbidden: a link's token reaches only its own simulation")
     if who.bearer is not None:
         return {}
+    if settings.REQUIRE_LOGIN and who.user_id is None and not who.operator:
+        raise Forbidden("forbidden: this server asks you to sign in before you make simulations "
+                        "(links you were given work without an account)")
     return {"owner_session": permissions.owner_id(request.session), "owner_user_id": who.user_id}
 
 

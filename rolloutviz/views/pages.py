@@ -4,6 +4,7 @@ A page address may carry a link's ``?token=``: opening it grants the link's role
 session (`services.links.link_open`), then the page reloads without it, so the token does not
 stay in the address bar, the history or a Referer.
 """
+from django.conf import settings
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.csrf import ensure_csrf_cookie
@@ -43,7 +44,8 @@ def home(request):
     if "token" in request.GET:
         return _opened(request, None)
     who = _principal(request)
-    return render(request, "rolloutviz/home.html", {"operator": who.operator})
+    may_create = not settings.REQUIRE_LOGIN or who.user_id is not None or who.operator
+    return render(request, "rolloutviz/home.html", {"operator": who.operator, "may_create": may_create})
 
 
 @ensure_csrf_cookie

@@ -66,22 +66,34 @@ def _retain_keys(modified: dict, result: dict, path: tuple[str, ...]) -> None:
             del live[key]
 
 
+def applied(manifest: Manifest, live: dict | None) -> dict:
+    """What kubectl apply has the server store, before decoding and defaulting: the manifest
+    with its last-applied-configuration annotation (a create), or that merged into the
+    live object (`kubectl get -o yaml` shape) by the three-way merge."""
+    if live is None:
+        obj = copy.deepcopy(manifest.obj)
+        meta = obj.setdefault("metadata", {})
+        if not isinstance(meta, dict) or not isinstance(meta.get("annotations") or {}, dict):
+            return obj   # unreadable metadata: decoding reports it
+        meta["annotations"] = meta.get("annotations") or {}
+    else:
+        original_text = ((live.get("metadata") or {}).get("annotations") or {}).get(LAST_APPLIED)
+        original = json.loads(original_text) if original_text else None
+        obj = three_way_merge(original, manifest.obj, live)
+        obj["metadata"].setdefault("annotations", {})
+    obj["metadata"]["annotations"][LAST_APPLIED] = last_applied_text(manifest.obj)
+    return obj
+
+
 def prepare(manifest: Manifest, live: dict | None) -> tuple[dict, str]:
     """The object the API server would store for this apply, and kubectl's verb.
 
     `live` is the stored object (kubectl get -o yaml shape without status) or None.
     Raises ValidationError with every problem and its line."""
-    obj = copy.deepcopy(manifest.obj)
-    annotations = obj.setdefault("metadata", {}).setdefault("annotations", {}) or {}
-    obj["metadata"]["annotations"] = annotations
+    obj = applied(manifest, live)
     if live is None:
-        annotations[LAST_APPLIED] = last_applied_text(manifest.obj)
         return validation.admit(Manifest(obj, manifest.lines)), "created"
-    original_text = ((live.get("metadata") or {}).get("annotations") or {}).get(LAST_APPLIED)
-    original = json.loads(original_text) if original_text else None
-    merged = three_way_merge(original, manifest.obj, live)
-    merged["metadata"].setdefault("annotations", {})[LAST_APPLIED] = last_applied_text(manifest.obj)
-    stored = validation.admit(Manifest(merged, manifest.lines), old=live)
+    stored = validation.admit(Manifest(obj, manifest.lines), old=live)
     verb = "unchanged" if _same(stored, live) else "configured"
     return stored, verb
 
@@ -90,4 +102,3 @@ def _same(a: dict, b: dict) -> bool:
     meta_a, meta_b = a.get("metadata") or {}, b.get("metadata") or {}
     return a.get("spec") == b.get("spec") and all(
         (meta_a.get(k) or {}) == (meta_b.get(k) or {}) for k in ("labels", "annotations"))
-

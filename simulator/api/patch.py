@@ -27,8 +27,8 @@ from simulator.api.status import (
     unknown_error,
 )
 from simulator.api.struct_tags import MERGE, ListOf, field, struct
-from simulator.api.validation import _go_print as go_print
-from simulator.api.validation import _go_type_name
+from simulator.api.validation import go_print, go_type_name
+from simulator.api.yaml_source import json_kind
 
 MAX_JSON_PATCH_OPERATIONS = 10000  # the apiserver's limits
 MAX_JSON_PATCH_COPY_BYTES = 3 * 1024 * 1024
@@ -68,7 +68,7 @@ _MISSING = object()  # a key absent from a map (its value may be null)
 
 def _go_type(value) -> str:
     # reflect.TypeOf(value).String() of a decoded JSON value; Go prints a nil type so
-    return "%!s(<nil>)" if value is None else _go_type_name(value)
+    return "%!s(<nil>)" if value is None else go_type_name(value)
 
 
 def _bad_arg_type(expected: str, value) -> PatchError:
@@ -91,7 +91,7 @@ def strategic_merge_patch(original: dict, patch, kind: str) -> dict:
     if patch is None:  # a JSON null body decodes to an empty patch
         return copy.deepcopy(original)
     if not isinstance(patch, dict):
-        raise _bad_request(f"json: cannot unmarshal {_json_kind(patch)} into Go value of type "
+        raise _bad_request(f"json: cannot unmarshal {json_kind(patch)} into Go value of type "
                            "map[string]interface {}")
     return _merge_map(copy.deepcopy(original), copy.deepcopy(patch), kind)
 
@@ -437,17 +437,6 @@ def _normalize_order(in_patch: list, server_only: list, patch_order: list,
 
 # --- JSON merge patch (RFC 7386) ------------------------------------------------------------
 
-def _json_kind(value) -> str:
-    # the JSON value kind encoding/json names in "cannot unmarshal <kind> into ..."
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "array" if isinstance(value, list) else "object"
-
-
 def json_merge_patch(original: dict, patch) -> dict:
     """RFC 7386 merge patch, as the apiserver applies it: objects merge, ``null`` deletes,
     anything else (lists included) replaces; ``null``s inside values that replace are
@@ -456,7 +445,7 @@ def json_merge_patch(original: dict, patch) -> dict:
     if patch is None:
         raise _bad_request("Invalid JSON Patch")
     if not isinstance(patch, dict):
-        raise _bad_request(f"error decoding patch: json: cannot unmarshal {_json_kind(patch)} "
+        raise _bad_request(f"error decoding patch: json: cannot unmarshal {json_kind(patch)} "
                            "into Go value of type map[string]interface {}")
     return _merge_docs(copy.deepcopy(original), copy.deepcopy(patch))
 
@@ -499,17 +488,17 @@ def _check_operations(operations) -> None:
     """The apiserver's strict decoding of the body into []jsonPatchOp."""
     if not isinstance(operations, list):
         raise _bad_request("error decoding patch: json: cannot unmarshal "
-                           f"{_json_kind(operations)} into Go value of type "
+                           f"{json_kind(operations)} into Go value of type "
                            "[]handlers.jsonPatchOp")
     for op in operations:
         if op is not None and not isinstance(op, dict):
-            raise _bad_request(f"error decoding patch: json: cannot unmarshal {_json_kind(op)} "
+            raise _bad_request(f"error decoding patch: json: cannot unmarshal {json_kind(op)} "
                                "into Go value of type handlers.jsonPatchOp")
         for name in ("op", "path", "from"):
             value = (op or {}).get(name)
             if value is not None and not isinstance(value, str):
                 raise _bad_request(f"error decoding patch: json: cannot unmarshal "
-                                   f"{_json_kind(value)} into Go struct field jsonPatchOp."
+                                   f"{json_kind(value)} into Go struct field jsonPatchOp."
                                    f"{name} of type string")
     if len(operations) > MAX_JSON_PATCH_OPERATIONS:
         raise PatchError(request_entity_too_large(

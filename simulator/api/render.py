@@ -34,8 +34,9 @@ def _conditions(conditions: list[dict]) -> list[dict]:
             for c in conditions]
 
 
-def _meta(obj, extra: dict | None = None) -> dict:
+def _meta(store: Store, obj, extra: dict | None = None) -> dict:
     meta = {"name": obj.name, "namespace": NAMESPACE, "uid": obj.uid,
+            "resourceVersion": str(store.version_of(obj)),
             "creationTimestamp": rfc3339(obj.created)}
     labels = getattr(obj, "labels", None)
     if labels:
@@ -58,10 +59,10 @@ def deployment(store: Store, d: Deployment) -> dict:
               "conditions": _conditions(s.get("conditions", []))}
     if "collision_count" in s:
         status["collisionCount"] = s["collision_count"]
-    # the API omits zero counts, as kubectl shows them
-    status = {k: v for k, v in status.items() if v or k == "observedGeneration"}
+    # the API omits zero counts (omitempty), as kubectl shows them
+    status = {k: v for k, v in status.items() if v}
     return {"apiVersion": "apps/v1", "kind": "Deployment",
-            "metadata": _meta(d, {"generation": d.generation}),
+            "metadata": _meta(store, d, {"generation": d.generation}),
             "spec": copy.deepcopy(d.spec), "status": status}
 
 
@@ -69,9 +70,7 @@ def replicaset(store: Store, rs: ReplicaSet) -> dict:
     """apps/v1 ReplicaSet, with its controller ownerReference when a Deployment owns it."""
     extra = {"generation": rs.generation}
     if rs.owner:
-        extra["ownerReferences"] = [{"apiVersion": "apps/v1", "kind": "Deployment",
-                                     "name": rs.owner, "uid": rs.owner_uid, "controller": True,
-                                     "blockOwnerDeletion": True}]
+        extra["ownerReferences"] = controller_reference("Deployment", rs.owner, rs.owner_uid)
     spec = {"replicas": rs.replicas, "selector": copy.deepcopy(rs.selector),
             "template": copy.deepcopy(rs.template)}
     if rs.min_ready_seconds:
@@ -80,40 +79,51 @@ def replicaset(store: Store, rs: ReplicaSet) -> dict:
     status = {"replicas": s["replicas"], "fullyLabeledReplicas": s["fully_labeled_replicas"],
               "readyReplicas": s["ready_replicas"], "availableReplicas": s["available_replicas"],
               "observedGeneration": s["observed_generation"]}
-    status = {k: v for k, v in status.items() if v or k in ("replicas", "observedGeneration")}
+    status = {k: v for k, v in status.items() if v or k == "replicas"}   # replicas: no omitempty
     if rs.conditions:
         status["conditions"] = _conditions(rs.conditions)
-    return {"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": _meta(rs, extra),
+    return {"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": _meta(store, rs, extra),
             "spec": spec, "status": status}
 
 
 def pod(store: Store, p: Pod) -> dict:
     """core/v1 Pod: spec from the ReplicaSet's template, status from the kubelet."""
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": _pod_meta(p),
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": _pod_meta(store, p),
             "spec": _pod_spec(store, p), "status": _pod_status(store, p)}
 
 
-def _pod_meta(p: Pod) -> dict:
-    # a pod's metadata changes once, when it is deleted: the renders of its records share it
+def _pod_meta(store: Store, p: Pod) -> dict:
+    # a pod's metadata changes rarely (deleted, its grace shortened, orphaned, adopted):
+    # renders share all of it but the resourceVersion
     memo = p.rendered_meta
-    if memo is not None and memo[0] == p.deletion_time:
-        return memo[1]
-    meta = {"name": p.name, "generateName": p.rs + "-", "namespace": NAMESPACE, "uid": p.uid,
-            "creationTimestamp": rfc3339(p.created), "labels": dict(p.labels),
-            "ownerReferences": _owner_references(p.rs, p.rs_uid)}
-    if p.annotations:
-        meta["annotations"] = dict(p.annotations)
-    if p.deletion_time is not None:
-        meta["deletionTimestamp"] = rfc3339(p.deletion_time + (p.grace or 0) * 1000)
-        meta["deletionGracePeriodSeconds"] = p.grace
-    p.rendered_meta = (p.deletion_time, meta)
+    if memo is None or memo[0] != (p.deletion_time, p.grace, p.rs_uid):
+        meta = {"name": p.name, "generateName": p.generate_name, "namespace": NAMESPACE,
+                "uid": p.uid,
+                "creationTimestamp": rfc3339(p.created), "labels": dict(p.labels)}
+        if p.rs_uid is not None:   # an orphan has none
+            meta["ownerReferences"] = _owner_references(p.rs, p.rs_uid)
+        if p.annotations:
+            meta["annotations"] = dict(p.annotations)
+        if p.deletion_time is not None:
+            meta["deletionTimestamp"] = rfc3339(p.deletion_time + (p.grace or 0) * 1000)
+            meta["deletionGracePeriodSeconds"] = p.grace
+        memo = p.rendered_meta = ((p.deletion_time, p.grace, p.rs_uid), meta)
+    meta = memo[1].copy()
+    # store.version_of, inlined: every pod record renders this
+    meta["resourceVersion"] = str(p.resource_version if p.recorded_in != store.change_batch
+                                  else store.batch_version())
     return meta
+
+
+def controller_reference(kind: str, name: str, uid: str) -> list:
+    """The ownerReferences a controller sets on what it creates (a new list)."""
+    return [{"apiVersion": "apps/v1", "kind": kind, "name": name, "uid": uid,
+             "controller": True, "blockOwnerDeletion": True}]
 
 
 @lru_cache(maxsize=1024)
 def _owner_references(rs: str, rs_uid: str) -> list:
-    return [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": rs, "uid": rs_uid,
-             "controller": True, "blockOwnerDeletion": True}]
+    return controller_reference("ReplicaSet", rs, rs_uid)
 
 
 def _pod_spec(store: Store, p: Pod) -> dict:
@@ -248,36 +258,66 @@ def _host_ip(node_index: int) -> str:
     return f"172.18.0.{node_index + 1}"
 
 
+_NODE_PRESSURES = (("MemoryPressure", "KubeletHasSufficientMemory",
+                    "kubelet has sufficient memory available"),
+                   ("DiskPressure", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
+                   ("PIDPressure", "KubeletHasSufficientPID", "kubelet has sufficient PID available"))
+UNSCHEDULABLE_TAINT = "node.kubernetes.io/unschedulable"
+UNREACHABLE_TAINT = "node.kubernetes.io/unreachable"
+
+
 def node(store: Store, n: Node) -> dict:
-    """core/v1 Node: Ready, or Unknown with the unreachable taints while its kubelet is away."""
-    labels = {"kubernetes.io/arch": "amd64", "kubernetes.io/hostname": n.name,
-              "kubernetes.io/os": "linux"}
-    spec: dict = {"podCIDR": f"10.244.{n.index}.0/24"}
+    """core/v1 Node: Ready, or Unknown with the unreachable taints while its kubelet is away;
+    cordoned nodes carry the unschedulable taint the node lifecycle controller adds."""
+    since = rfc3339(n.ready_since)
     if n.ready:
-        ready = {"type": "Ready", "status": "True", "reason": "KubeletReady",
-                 "message": "kubelet is posting ready status"}
-    else:
-        ready = {"type": "Ready", "status": "Unknown", "reason": "NodeStatusUnknown",
-                 "message": "Kubelet stopped posting node status."}
-        spec["taints"] = [
-            {"key": "node.kubernetes.io/unreachable", "effect": "NoSchedule",
-             "timeAdded": rfc3339(n.ready_since)},
-            {"key": "node.kubernetes.io/unreachable", "effect": "NoExecute",
-             "timeAdded": rfc3339(n.ready_since)}]
-    ready["lastHeartbeatTime"] = rfc3339(n.ready_since)
-    ready["lastTransitionTime"] = rfc3339(n.ready_since)
-    return {"apiVersion": "v1", "kind": "Node",
-            "metadata": {"name": n.name, "uid": n.uid, "creationTimestamp": rfc3339(n.created),
-                         "labels": labels},
-            "spec": spec,
-            "status": {"conditions": [ready],
+        conditions = [{"type": kind, "status": "False", "reason": reason, "message": message}
+                      for kind, reason, message in _NODE_PRESSURES]
+        conditions.append({"type": "Ready", "status": "True", "reason": "KubeletReady",
+                           "message": "kubelet is posting ready status"})
+    else:   # the node lifecycle controller marks every condition Unknown
+        conditions = [{"type": kind, "status": "Unknown", "reason": "NodeStatusUnknown",
+                       "message": "Kubelet stopped posting node status."}
+                      for kind in ("MemoryPressure", "DiskPressure", "PIDPressure", "Ready")]
+    for condition in conditions:
+        condition["lastHeartbeatTime"] = condition["lastTransitionTime"] = since
+    spec: dict = {"podCIDR": f"10.244.{n.index}.0/24", "podCIDRs": [f"10.244.{n.index}.0/24"]}
+    taints = []   # (added, taint): the controller appends each as it adds it
+    if n.unschedulable_since is not None:
+        spec["unschedulable"] = True
+        taints.append((n.unschedulable_since, {"key": UNSCHEDULABLE_TAINT, "effect": "NoSchedule",
+                                               "timeAdded": rfc3339(n.unschedulable_since)}))
+    if not n.ready:
+        taints += [(n.ready_since, {"key": UNREACHABLE_TAINT, "effect": effect, "timeAdded": since})
+                   for effect in ("NoSchedule", "NoExecute")]
+    if taints:
+        spec["taints"] = [taint for _, taint in sorted(taints, key=lambda t: t[0])]
+    meta = _meta(store, n)
+    del meta["namespace"]   # nodes are cluster-scoped
+    resources = {"cpu": "4", "ephemeral-storage": "100Gi", "memory": "8Gi", "pods": "110"}
+    return {"apiVersion": "v1", "kind": "Node", "metadata": meta, "spec": spec,
+            "status": {"capacity": resources, "allocatable": dict(resources),
+                       "conditions": conditions,
                        "addresses": [{"type": "InternalIP", "address": _host_ip(n.index)},
                                      {"type": "Hostname", "address": n.name}],
-                       "capacity": {"cpu": "4", "memory": "8Gi", "pods": "110"},
-                       "allocatable": {"cpu": "4", "memory": "8Gi", "pods": "110"},
-                       "nodeInfo": {"kubeletVersion": "v1.31.0", "operatingSystem": "linux",
-                                    "architecture": "amd64",
-                                    "containerRuntimeVersion": "containerd://1.7.18"}}}
+                       "daemonEndpoints": {"kubeletEndpoint": {"Port": 10250}},
+                       "nodeInfo": _node_info(n.uid)}}
+
+
+@lru_cache(maxsize=64)
+def _node_info(uid: str) -> dict:
+    """What the kubelet reports about its machine; the IDs are derived from the node's UID
+    (every field is required by the API's OpenAPI schema, so clients that check it, such
+    as the official Python client, read the node)."""
+    def ids(purpose: str) -> str:
+        return sha256(f"{uid}/{purpose}".encode()).hexdigest()
+    boot, system = ids("boot"), ids("system")
+    return {"machineID": ids("machine")[:32],
+            "systemUUID": f"{system[:8]}-{system[8:12]}-{system[12:16]}-{system[16:20]}-{system[20:32]}",
+            "bootID": f"{boot[:8]}-{boot[8:12]}-{boot[12:16]}-{boot[16:20]}-{boot[20:32]}",
+            "kernelVersion": "6.8.0-1015-gcp", "osImage": "Debian GNU/Linux 12 (bookworm)",
+            "containerRuntimeVersion": "containerd://1.7.18", "kubeletVersion": "v1.31.0",
+            "kubeProxyVersion": "", "operatingSystem": "linux", "architecture": "amd64"}
 
 
 _API_VERSIONS = {"Deployment": "apps/v1", "ReplicaSet": "apps/v1", "Pod": "v1", "Node": "v1"}
@@ -317,7 +357,8 @@ def _event_template(type_: str, reason: str, component: str, host: str | None) -
 def event_update(first_write: dict, count: int, last: int, message: str) -> dict:
     """A later write of an event: its first write with the new count, time and message
     (a new dict, keys in the same order; the first one stays as it was)."""
-    return {**first_write, "message": message, "lastTimestamp": rfc3339(last), "count": count}
+    return {**first_write, "metadata": first_write["metadata"].copy(), "message": message,
+            "lastTimestamp": rfc3339(last), "count": count}
 
 
 def involved_object(kind: str, obj, field_path: str | None) -> dict:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from simulator.api.validation import is_qualified_name, is_valid_label_value
+from simulator.api import validation
 from simulator.errors import FieldError, aggregate
 
 # selection.Operator values
@@ -85,7 +85,7 @@ def new_requirement(key: str, operator: str, values: list[str] | None) -> Requir
     """labels.NewRequirement: the requirement, or SelectorError with every problem found
     (``values`` None is Go's nil slice, printed ``null``)."""
     errors: list[FieldError] = []
-    key_problems = is_qualified_name(key)
+    key_problems = validation.is_qualified_name(key)
     if key_problems:
         errors.append(FieldError("key", f"Invalid value: {_go_quote(key)}: "
                                         + "; ".join(key_problems)))
@@ -115,7 +115,7 @@ def new_requirement(key: str, operator: str, values: list[str] | None) -> Requir
         errors.append(FieldError("operator", f"Unsupported value: {_go_quote(operator)}: "
                                              f"supported values: {supported}"))
     for i, value in enumerate(vals):
-        problems = is_valid_label_value(value)
+        problems = validation.is_valid_label_value(value)
         if problems:
             errors.append(FieldError(f"values[{i}][{key}]", f"Invalid value: {_go_quote(value)}"
                                                             f": " + "; ".join(problems)))
@@ -231,7 +231,7 @@ class _Parser:
         if token != _IDENTIFIER:
             raise SelectorError(f"found '{literal}', expected: identifier")
         key = literal
-        problems = is_qualified_name(key)
+        problems = validation.is_qualified_name(key)
         if problems:
             # the parser validates the key with a nil field path, printed "<nil>"
             raise SelectorError(f"<nil>: Invalid value: {_go_quote(key)}: "

@@ -5,7 +5,8 @@ Cells are computed as pkg/printers/internalversion's print functions compute the
 objects shaped as ``kubectl get -o yaml`` prints them, with ages against ``now`` (seconds on
 the clock the objects' RFC 3339 stamps count from, as ``printers.parse_time`` reads them).
 The server always fills the wide (priority 1) cells too; kubectl hides those columns unless
-``-o wide``. The pod STATUS, READY and RESTARTS cells come from ``simulator.kubectl.printers``.
+``-o wide``. The pod STATUS, READY and RESTARTS cells and the node STATUS and ROLES cells come from
+``simulator.kubectl.printers``.
 """
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ from simulator.api.status import StatusError, bad_request
 from simulator.api.table_columns import COLUMNS
 from simulator.kubectl.printers import (
     human_duration,
+    node_roles,
+    node_status,
     parse_time,
     pod_ready,
     pod_restarts,
@@ -28,7 +31,6 @@ from simulator.kubectl.printers import (
 
 INCLUDE_OBJECT = ("None", "Metadata", "Object")  # the includeObject parameter's values
 _LOAD_BALANCER_WIDTH = 16
-_NODE_ROLE_PREFIX = "node-role.kubernetes.io/"
 _POD_ROW_CONDITIONS = {
     "Succeeded": [{"type": "Completed", "status": "True", "reason": "Succeeded",
                    "message": "The pod has completed successfully."}],
@@ -87,31 +89,6 @@ def _replicaset_cells(rs: dict, now: float) -> list:
     return [rs["metadata"].get("name", ""), spec.get("replicas", 0), status.get("replicas", 0),
             status.get("readyReplicas", 0), _age(rs["metadata"].get("creationTimestamp"), now),
             names, images, format_label_selector(spec.get("selector"))]
-
-
-def node_status(node: dict) -> str:
-    """The STATUS cell: Ready / NotReady (the last Ready condition counts) or Unknown, then
-    SchedulingDisabled when cordoned."""
-    ready = None
-    for condition in (node.get("status") or {}).get("conditions") or []:
-        if condition.get("type") == "Ready":
-            ready = condition.get("status")
-    states = ["Unknown" if ready is None else "Ready" if ready == "True" else "NotReady"]
-    if (node.get("spec") or {}).get("unschedulable"):
-        states.append("SchedulingDisabled")
-    return ",".join(states)
-
-
-def node_roles(node: dict) -> str:
-    """The ROLES cell: ``node-role.kubernetes.io/<role>`` keys and ``kubernetes.io/role``
-    values, sorted, or ``<none>``."""
-    roles = set()
-    for key, value in (node["metadata"].get("labels") or {}).items():
-        if key.startswith(_NODE_ROLE_PREFIX) and key[len(_NODE_ROLE_PREFIX):]:
-            roles.add(key[len(_NODE_ROLE_PREFIX):])
-        elif key == "kubernetes.io/role" and value:
-            roles.add(value)
-    return ",".join(sorted(roles)) or "<none>"
 
 
 def _node_address(node: dict, kind: str) -> str:

@@ -22,8 +22,10 @@ import json
 import re
 from decimal import Decimal, InvalidOperation
 
+from simulator.api import selectors
 from simulator.api.defaults import default_deployment, default_replicaset
-from simulator.api.yaml_source import Manifest, attach_lines
+from simulator.api.struct_tags import drop_nulls
+from simulator.api.yaml_source import Manifest, attach_lines, json_kind
 from simulator.errors import FieldError, ValidationError, child_path
 from simulator.kubelet.images import IMAGE_BEHAVIOR_API_VERSION, IMAGE_BEHAVIOR_KIND
 
@@ -258,7 +260,7 @@ def validate_type_meta(obj: dict) -> ValidationError | None:
     return None
 
 
-def _go_type_name(value) -> str:
+def go_type_name(value) -> str:
     """Go's %T of a decoded JSON value."""
     if isinstance(value, bool):
         return "bool"
@@ -271,16 +273,16 @@ def _go_type_name(value) -> str:
     return "[]interface {}" if isinstance(value, list) else "map[string]interface {}"
 
 
-def _go_print(value) -> str:
+def go_print(value) -> str:
     """Go's %v of a decoded JSON value."""
     if value is None:
         return "<nil>"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list):
-        return "[" + " ".join(_go_print(v) for v in value) + "]"
+        return "[" + " ".join(go_print(v) for v in value) + "]"
     if isinstance(value, dict):
-        return "map[" + " ".join(f"{k}:{_go_print(v)}" for k, v in sorted(value.items())) + "]"
+        return "map[" + " ".join(f"{k}:{go_print(v)}" for k, v in sorted(value.items())) + "]"
     return str(value)
 
 
@@ -291,8 +293,8 @@ def _unreadable_metadata(obj: dict) -> ValidationError | None:
                         *((f"metadata.{k}", meta.get(k)) for k in ("labels", "annotations")
                           if isinstance(meta, dict))):
         if value is not None and not isinstance(value, dict):
-            detail = (f".{path} accessor error: {_go_print(value)} is of the type "
-                      f"{_go_type_name(value)}, expected map[string]interface{{}}")
+            detail = (f".{path} accessor error: {go_print(value)} is of the type "
+                      f"{go_type_name(value)}, expected map[string]interface{{}}")
             return ValidationError([FieldError(path, detail)],
                                    message=f'error: unable to decode "STDIN": {detail}')
     name = meta.get("name") if isinstance(meta, dict) else None
@@ -306,7 +308,7 @@ def _unreadable_metadata(obj: dict) -> ValidationError | None:
         'from server for: "STDIN": resource name may not be empty')
     if name is not None and not isinstance(name, str):
         message = (f'error: unable to decode "STDIN": .metadata.name accessor error: '
-                   f"{_go_print(name)} is of the type {_go_type_name(name)}, expected string")
+                   f"{go_print(name)} is of the type {go_type_name(name)}, expected string")
     return ValidationError([FieldError("metadata.name", "Required value")], message=message)
 
 
@@ -408,16 +410,6 @@ _REPLICASET = _Struct("ReplicaSet", {
 _INT_RANGES = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
 
 
-def _json_type(value) -> str:
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "array" if isinstance(value, list) else "object"
-
-
 def _go_type(node) -> str:
     if isinstance(node, _Struct):
         return "v1." + node.go_name
@@ -438,7 +430,7 @@ def _decode(value, node, path: str, go_path: str, owner: str, out: list[FieldErr
 
     if isinstance(node, _Struct):
         if not isinstance(value, dict):
-            mismatch(_json_type(value))
+            mismatch(json_kind(value))
             return
         for key, item in value.items():
             child = child_path(path, key)
@@ -450,28 +442,28 @@ def _decode(value, node, path: str, go_path: str, owner: str, out: list[FieldErr
     elif isinstance(node, tuple):
         expected = list if node[0] == "list" else dict
         if not isinstance(value, expected):
-            mismatch(_json_type(value))
+            mismatch(json_kind(value))
             return
         items = enumerate(value) if node[0] == "list" else value.items()
         for key, item in items:
             _decode(item, node[1], child_path(path, key), go_path, owner, out)
     elif node == "string":
         if not isinstance(value, str):
-            mismatch(_json_type(value))
+            mismatch(json_kind(value))
     elif node == "bool":
         if not isinstance(value, bool):
-            mismatch(_json_type(value))
+            mismatch(json_kind(value))
     elif node in _INT_RANGES:
         low, high = _INT_RANGES[node]
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            mismatch(_json_type(value))
+            mismatch(json_kind(value))
         elif not float(value).is_integer() or not low <= value <= high:
             mismatch(f"number {value}")
     elif node == "intstr":
         if isinstance(value, str):
             return
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            out.append(FieldError(path, f"json: cannot unmarshal {_json_type(value)} into Go "
+            out.append(FieldError(path, f"json: cannot unmarshal {json_kind(value)} into Go "
                                         "value of type int32"))
         elif not float(value).is_integer() or not -(2**31) <= value < 2**31:
             out.append(FieldError(path, f"json: cannot unmarshal number {value} into Go value "
@@ -543,17 +535,48 @@ def decoded(obj: dict) -> dict:
     return _fill_nulls(copy.deepcopy(obj), schema)
 
 
-def decode_failure(obj: dict, errors: list[FieldError]) -> ValidationError:
-    """The BadRequest kubectl shows when decoding fails: the first type error, else every
-    unknown field in one "strict decoding error"."""
-    kind = obj.get("kind", "")
-    unknown = [e for e in errors if e.message.startswith("unknown field")]
-    typed = [e for e in errors if e not in unknown]
-    detail = typed[0].message if typed else "strict decoding error: " + ", ".join(
-        e.message for e in unknown)
-    return ValidationError(errors, kind, _name_of(obj), message=(
-        f'Error from server (BadRequest): error when creating "STDIN": {kind} in version "v1" '
-        f"cannot be handled as a {kind}: {detail}"))
+class DecodeError(ValidationError):
+    """A body the API server cannot decode into the Go types (400 BadRequest, before any
+    validation). ``str()`` is what ``kubectl apply`` prints; ``detail`` is the decoder's own
+    text, which the API answers as ``<Kind> in version "v1" cannot be handled as a <Kind>:
+    <detail>``."""
+
+    def __init__(self, obj: dict, errors: list[FieldError]):
+        kind = obj.get("kind", "")
+        unknown = [e for e in errors if e.message.startswith("unknown field")]
+        typed = [e for e in errors if e not in unknown]
+        self.detail = typed[0].message if typed else "strict decoding error: " + ", ".join(
+            e.message for e in unknown)
+        super().__init__(errors, kind, _name_of(obj), message=(
+            f'Error from server (BadRequest): error when creating "STDIN": {kind} in version '
+            f'"v1" cannot be handled as a {kind}: {self.detail}'))
+
+
+def decode(obj: dict, lines: dict | None = None, strict: bool = True) -> tuple[dict, list[str]]:
+    """A Deployment or ReplicaSet as decoding it into the Go types leaves it: nulls dropped
+    (``struct_tags.drop_nulls``), whole-number floats as integers, and, unless ``strict``
+    (fieldValidation=Strict), unknown fields dropped with a warning each (``unknown field
+    "spec.x"``, the Warn directive's text). Raises DecodeError (with lines) for a value of
+    the wrong type, or an unknown field when strict."""
+    problems = decode_errors(obj)
+    unknown = [e for e in problems if e.message.startswith("unknown field")]
+    if problems and (strict or len(unknown) < len(problems)):
+        raise DecodeError(obj, attach_lines(problems if strict else
+                                            [e for e in problems if e not in unknown], lines or {}))
+    schema = {"Deployment": _DEPLOYMENT, "ReplicaSet": _REPLICASET}[obj["kind"]]
+    if unknown:
+        obj = _known_fields(obj, schema)
+    return decoded(drop_nulls(obj, obj["kind"])), [e.message for e in unknown]
+
+
+def _known_fields(value, node):
+    if isinstance(node, _Struct) and isinstance(value, dict):
+        return {k: _known_fields(v, node.fields[k]) for k, v in value.items() if k in node.fields}
+    if isinstance(node, tuple) and isinstance(value, list):
+        return [_known_fields(item, node[1]) for item in value]
+    if isinstance(node, tuple) and isinstance(value, dict):
+        return {k: _known_fields(v, node[1]) for k, v in value.items()}
+    return value
 
 
 _SUFFIXES = {
@@ -669,28 +692,6 @@ def _validate_label_selector(selector, path: str) -> tuple[list[FieldError], boo
                      for m in is_valid_label_value(value)]
         convertible = convertible and len(errs) == before
     return errs, convertible
-
-
-def selector_matches(selector: dict | None, labels: dict | None) -> bool:
-    """``LabelSelectorAsSelector(selector).Matches(labels)``; a nil selector matches nothing."""
-    if selector is None:
-        return False
-    labels = labels or {}
-    for key, value in (selector.get("matchLabels") or {}).items():
-        if labels.get(key) != value:
-            return False
-    for expr in selector.get("matchExpressions") or []:
-        key, operator, values = expr.get("key"), expr.get("operator"), expr.get("values") or []
-        present = key in labels
-        if operator == "In" and not (present and labels[key] in values):
-            return False
-        if operator == "NotIn" and present and labels[key] in values:
-            return False
-        if operator == "Exists" and not present:
-            return False
-        if operator == "DoesNotExist" and present:
-            return False
-    return True
 
 
 def _selector_is_empty(selector: dict | None) -> bool:
@@ -911,7 +912,7 @@ def validate_pod_template(template, selector, path: str) -> list[FieldError]:
     labels = meta.get("labels")
     # An empty selector selects everything (no check); a missing one selects nothing.
     if not (selector is not None and _selector_is_empty(selector)):
-        if not selector_matches(selector, labels):
+        if not selectors.label_selector_as_selector(selector).matches(labels):
             errs.append(invalid(f"{path}.metadata.labels", go_string_map(labels),
                                 "`selector` does not match template `labels`"))
     # Kubernetes reports template labels under "template.labels", without "metadata".
@@ -1064,17 +1065,21 @@ def admit(manifest: Manifest, old: dict | None = None) -> dict:
     if failure is not None:
         failure.errors = attach_lines(failure.errors, manifest.lines)
         raise failure
-    problems = decode_errors(obj)
-    if problems:
-        failure = decode_failure(obj, attach_lines(problems, manifest.lines))
-        raise failure
+    obj, _ = decode(obj, manifest.lines)
+    return default_and_validate(obj, old, manifest.lines)
+
+
+def default_and_validate(obj: dict, old: dict | None = None, lines: dict | None = None) -> dict:
+    """A decoded Deployment/ReplicaSet with the API server's defaults; ValidationError (with
+    lines) carrying every problem of ValidateDeployment/ValidateReplicaSet (the update
+    variant against ``old``)."""
     kind = obj["kind"]
     if kind == "Deployment":
-        out = default_deployment(decoded(obj))
+        out = default_deployment(obj)
         errs = validate_deployment(out, old)
     else:
-        out = default_replicaset(decoded(obj))
+        out = default_replicaset(obj)
         errs = validate_replicaset(out, old)
     if errs:
-        raise ValidationError(attach_lines(errs, manifest.lines), kind, _name_of(obj))
+        raise ValidationError(attach_lines(errs, lines or {}), kind, _name_of(obj))
     return out

@@ -216,7 +216,7 @@ def _compose(text: str) -> list[Manifest]:
                 continue
             first_line = node.start_mark.line + 1
             if not isinstance(data, dict):
-                kind = "array" if isinstance(data, list) else _json_type(data)
+                kind = json_kind(data)
                 message = (
                     f"the document at line {first_line} is a"
                     f"{'n' if kind[0] in 'aeiou' else ''} {kind}, "
@@ -252,12 +252,15 @@ def _index_lines(node: yaml.Node, path: str, lines: dict[str, int]) -> None:
             _index_lines(item, child, lines)
 
 
-def _json_type(value) -> str:
+def json_kind(value) -> str:
+    """The JSON value kind encoding/json names in "cannot unmarshal <kind> into ..."."""
     if isinstance(value, bool):
         return "bool"
     if isinstance(value, (int, float)):
         return "number"
-    return "string"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object"
 
 
 def _json_key(key) -> str:

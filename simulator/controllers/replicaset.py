@@ -1,7 +1,9 @@
 """The ReplicaSet controller: keeps each ReplicaSet's number of active pods at spec.replicas
-and writes its status from the live pod counters."""
+(adopting orphan pods its selector matches) and writes its status from the live pod
+counters."""
 from __future__ import annotations
 
+from simulator.api.selectors import label_selector_as_selector
 from simulator.controllers import pod_ranking
 from simulator.names import generated_name
 from simulator.objects import Pod, ReplicaSet
@@ -16,6 +18,8 @@ def sync(store: Store, name: str) -> None:
     rs = store.replicasets.get(name)
     if rs is None or rs.deleting:
         return
+    if store.orphans:
+        claim_pods(store, rs)
     diff = rs.live_active - rs.replicas
     if diff < 0:
         for _ in range(min(-diff, BURST_REPLICAS)):
@@ -30,6 +34,14 @@ def sync(store: Store, name: str) -> None:
                                f"Deleted pod: {pod.name}", COMPONENT)
             store.delete_pod(pod)
     update_status(store, rs)
+
+
+def claim_pods(store: Store, rs: ReplicaSet) -> None:
+    """ClaimPods: adopt the orphan pods (not being deleted) the selector matches."""
+    selector = label_selector_as_selector(rs.selector)
+    for pod in [p for name, p in store.pods.items() if name in store.orphans]:
+        if pod.deletion_time is None and selector.matches(pod.labels):
+            store.adopt(rs, pod)
 
 
 def _create_pod(store: Store, rs: ReplicaSet) -> Pod:

@@ -299,23 +299,29 @@ def pod_timeline_state(pod: dict, now: float, min_ready_seconds: int = 0) -> str
 
 # --- kubectl get ---------------------------------------------------------------------------
 
-def _node_status(node: dict) -> str:
-    status = []
-    for cond in (node.get("status") or {}).get("conditions") or []:
-        if cond.get("type") == "Ready":
-            status.append("Ready" if cond.get("status") == "True" else "NotReady")
-    if not status:
-        status.append("Unknown")
+NODE_ROLE_PREFIX = "node-role.kubernetes.io/"
+
+
+def node_status(node: dict) -> str:
+    """The STATUS cell: Ready / NotReady (the last Ready condition counts) or Unknown, then
+    SchedulingDisabled when cordoned."""
+    ready = None
+    for condition in (node.get("status") or {}).get("conditions") or []:
+        if condition.get("type") == "Ready":
+            ready = condition.get("status")
+    states = ["Unknown" if ready is None else "Ready" if ready == "True" else "NotReady"]
     if (node.get("spec") or {}).get("unschedulable"):
-        status.append("SchedulingDisabled")
-    return ",".join(status)
+        states.append("SchedulingDisabled")
+    return ",".join(states)
 
 
-def _node_roles(node: dict) -> str:
+def node_roles(node: dict) -> str:
+    """The ROLES cell: ``node-role.kubernetes.io/<role>`` keys and ``kubernetes.io/role``
+    values, sorted, or ``<none>``."""
     roles = set()
     for key, value in (node["metadata"].get("labels") or {}).items():
-        if key.startswith("node-role.kubernetes.io/") and key[len("node-role.kubernetes.io/"):]:
-            roles.add(key[len("node-role.kubernetes.io/"):])
+        if key.startswith(NODE_ROLE_PREFIX) and key[len(NODE_ROLE_PREFIX):]:
+            roles.add(key[len(NODE_ROLE_PREFIX):])
         elif key == "kubernetes.io/role" and value:
             roles.add(value)
     return ",".join(sorted(roles)) or "<none>"
@@ -369,7 +375,7 @@ def get_text(cluster, kind: str, name: str | None = None) -> str:
         rows = [["NAME", "STATUS", "ROLES", "AGE", "VERSION"]]
         for n in objs:
             info = (n.get("status") or {}).get("nodeInfo") or {}
-            rows.append([n["metadata"]["name"], _node_status(n), _node_roles(n),
+            rows.append([n["metadata"]["name"], node_status(n), node_roles(n),
                          _since(n["metadata"].get("creationTimestamp"), now), info.get("kubeletVersion", "")])
     else:
         rows = [["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]]

@@ -352,7 +352,7 @@ def set_ready(store: Store, pod: Pod, ready: bool) -> None:
     pod.ready_since = store.time
     pod.available = False
     if ready:
-        rs = store.replicasets.get(pod.rs)
+        rs = store.owner_of(pod)
         min_ready = rs.min_ready_seconds if rs is not None else 0
         if min_ready <= 0:
             pod.available = True
@@ -367,7 +367,7 @@ def on_available_timer(store: Store, name: str, due: int) -> None:
     pod = store.pods.get(name)
     if pod is None or not pod.ready or pod.available:
         return
-    rs = store.replicasets.get(pod.rs)
+    rs = store.owner_of(pod)
     min_ready = rs.min_ready_seconds if rs is not None else 0
     available_at = pod.ready_since + min_ready * 1000
     if available_at <= store.time:

@@ -42,8 +42,21 @@ def classroom(browser, daphne_server):
             context.close()
 
 
+HOSTILE = '<img src=x onerror=alert(1)>"><script>alert(2)</script>'
+
+
 def test_a_student_watches_and_cannot_act(classroom):
     presenter, student = classroom
+    dialogs = []
+    student.page.on("dialog", lambda dialog: dialogs.append(dialog.message) or dialog.dismiss())
+    # the presenter's next revision carries a hostile change-cause: the student reads it as text
+    presenter.set_yaml(presenter.yaml().replace(
+        "metadata:\n  name: hellok8s-deployment\n",
+        f"metadata:\n  name: hellok8s-deployment\n  annotations:\n    kubernetes.io/change-cause: '{HOSTILE}'\n", 1)
+        .replace("hellok8s:v1", "hellok8s:v2"))
+    presenter.apply()
+    student.page.locator("#history td", has_text=HOSTILE).first.wait_for()
+    assert student.page.locator("#history img, #history script").count() == 0 and dialogs == []
     assert presenter.page.title().endswith("· owner · rolloutviz")
     assert student.page.title() == "hellok8s: the Deployment chapter · watching · rolloutviz"
     assert presenter.js(_ENABLED_CHANGERS_JS)  # the presenter has the controls …
@@ -55,7 +68,7 @@ def test_a_student_watches_and_cannot_act(classroom):
     presenter.set_speed(10)
     presenter.play()
     student.wait("window.rolloutviz.store.clock.running === true")
-    student.wait_pods(1, 1)
+    student.wait_pods(2, 1)  # the v2 revision rolls out
 
 
 def test_the_presenter_sees_the_audience_and_a_follower_sees_what_the_presenter_shows(classroom):
@@ -85,8 +98,9 @@ def test_a_student_copies_the_demo_into_a_sandbox_of_their_own(classroom):
     presenter, student = classroom
     run(presenter, 10)
     presenter.pause_clock()
+    demo = f"/simulations/{presenter.sim_id}/"
     student.page.click("#copy-sim")
-    student.page.wait_for_url(lambda url: f"/simulations/{presenter.sim_id}/" not in url)
+    student.page.wait_for_url(lambda url: demo not in url)
     sandbox = Dashboard(student.page, student.base_url).wait_for_snapshot()
     assert sandbox.page.title().endswith("(copy) · owner · rolloutviz")
     assert sandbox.js(_ENABLED_CHANGERS_JS)  # theirs to drive

@@ -79,7 +79,7 @@ def test_the_page_follows_the_protocol_rules(page, daphne_server, sim_id):
 
     ws.send(json.dumps(delta(15, 9.0, "web-1-a", "Terminating")))  # 13 and 14 are missing
     page.wait_for_function("() => document.body.dataset.lastSeq === '12'")
-    assert [m for m in received if m["type"] != "view"] == [{"type": "resync"}]  # (an owner's page also presents)
+    assert [m for m in received if m["type"] != "view"] == [{"type": "resync"}]  # (a presenter also shares its view)
     ws.send(json.dumps(delta(16, 10.0, "web-1-a", "Terminating")))  # waiting for the snapshot: dropped
     ws.send(json.dumps(protocol.snapshot_message(state(16, 10.0, {"web-1-a": [[0.0, "Pending"], [6.0, "Available"]],
                                                                   "web-1-b": [[9.0, "Pending"]]}))))

@@ -282,3 +282,18 @@ async def test_revoking_a_link_closes_the_sockets_it_opened_within_seconds(setti
     await database_sync_to_async(live.advance)(simulation_id=sim_id, steps=1)
     assert json.loads(await other.receive_from(timeout=5))["type"] == "delta"
     await other.disconnect()
+
+
+def test_a_server_that_requires_login_lets_only_presenters_make_simulations(owner, settings, django_user_model):
+    settings.REQUIRE_LOGIN = True
+    visitor = opened(share(owner, "view"))
+    refused = [post(visitor, "/api/simulations/", {"name": "mine"}),
+               post(visitor, f"/api/simulations/{owner.sim_id}/copy")]
+    assert [answer.status_code for answer in refused] == [403, 403]
+    assert "sign in" in refused[0].json()["errors"][0]["message"]
+    assert visitor.get(f"/api/simulations/{owner.sim_id}/").status_code == 200  # the link still works
+    assert 'data-may-create="false"' in visitor.get("/").content.decode()
+    django_user_model.objects.create_user("teacher", password="pw")
+    assert visitor.login(username="teacher", password="pw")
+    assert post(visitor, "/api/simulations/", {"name": "mine"}).status_code == 201
+    assert 'data-may-create="true"' in visitor.get("/").content.decode()

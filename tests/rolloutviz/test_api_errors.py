@@ -65,7 +65,7 @@ def test_an_engine_exception_answers_500_with_a_reference_in_the_log(client, sim
     url = f"/api/simulations/{simulation.id}/"
     assert post(client, url + "apply", {"yaml": web_yaml()}).status_code == 200
 
-    def stuck(self):
+    def stuck(self, resource_version=None):
         raise RuntimeError("kubelet: probe of pod web-1 due again at the same instant")
 
     monkeypatch.setattr(Cluster, "step", stuck)

@@ -1,6 +1,7 @@
 """The WebSocket stream through Channels' WebsocketCommunicator: snapshot, deltas, re-syncs, status."""
 import asyncio
 import json
+import time
 
 import pytest
 from channels.db import database_sync_to_async
@@ -305,13 +306,13 @@ async def test_viewers_asking_at_once_share_one_snapshot_build(sim_id, monkeypat
     calls, built = [], []
     original_text, original_state = live._snapshot_text, live.state_of
 
-    def slow(**kw):  # long enough for every viewer to connect while the first build runs
-        import time
+    def slow_first(**kw):  # the first build runs while every other viewer connects and asks
         calls.append(kw)
-        time.sleep(0.5)
+        if len(calls) == 1:
+            time.sleep(1.0)
         return original_text(**kw)
 
-    monkeypatch.setattr(live, "_snapshot_text", slow)
+    monkeypatch.setattr(live, "_snapshot_text", slow_first)
     monkeypatch.setattr(live, "state_of", lambda sim, copy: built.append(copy.seq) or original_state(sim, copy))
     clients = [communicator(sim_id) for _ in range(10)]
     assert all(ok for ok, _ in await asyncio.gather(*(c.connect(timeout=TIMEOUT) for c in clients)))

@@ -395,3 +395,25 @@ def test_a_big_simulation_snapshots_less_often(settings, steps_since, last_bytes
 def test_the_state_text_is_the_encoded_state(sim, published):
     live.execute(simulation_id=sim.id, command="apply", args={"source": MANIFEST})
     assert json.loads(live.state_text(simulation_id=sim.id)) == live.state(simulation_id=sim.id)
+
+
+@pytest.mark.parametrize("replayed", [False, True], ids=["live-copy", "rebuilt-from-the-database"])
+def test_every_object_carries_the_seq_of_the_delta_that_last_changed_it_as_its_resource_version(
+        published, settings, replayed):
+    settings.SNAPSHOT_EVERY = 7  # restores start from a snapshot and replay steps after it
+    sim_id = prepare(running=False)
+    live.advance(simulation_id=sim_id, steps=12)
+    live.execute(simulation_id=sim_id, command="scale", args={"name": "web", "replicas": 4})
+    live.advance(simulation_id=sim_id, steps=9)
+    last_change, held = {}, compact.Mirror()
+    for payload in payloads(sim_id):
+        for change in protocol.payload_records(payload, held)[0]:
+            last_change[(change["kind"], change["name"])] = payload["seq"]
+    if replayed:
+        live.forget()
+    viewer = protocol.Viewer()
+    viewer.load(live.state(simulation_id=sim_id))
+    versions = {(obj["kind"], obj["metadata"]["name"]): obj["metadata"]["resourceVersion"]
+                for kind in ("Deployment", "ReplicaSet", "Pod") for obj in viewer.objects(kind)}
+    assert len(versions) > 5
+    assert versions == {key: str(last_change[key]) for key in versions}

@@ -13,7 +13,7 @@ from live_scenario import MANIFEST, prepare
 from rolloutviz import runner
 from rolloutviz.models import Simulation, TickRecord
 from rolloutviz.runner import WorkerLost, WorkerPool
-from rolloutviz.runner.worker import RoundRobin
+from rolloutviz.runner.pool import HEAVY_JOB_SECONDS, RoundRobin, cpu_seconds
 from rolloutviz.services import live
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the workers read what this process committed
@@ -90,6 +90,82 @@ def test_a_simulation_with_a_long_queue_does_not_hold_back_another_on_the_same_w
     light.result(TIMEOUT)
     assert sum(f.done() for f in heavy) <= 2, "the light simulation waited for the heavy one's whole queue"
     wait(heavy, timeout=TIMEOUT)
+
+
+def wait_until_computed(workers: WorkerPool, worker_pid: int, seconds: float) -> None:
+    """Until the current job of the worker with that process id has computed for ``seconds`` of CPU time."""
+    [worker] = [w for w in workers.workers if w.process.pid == worker_pid]
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline:
+        running = worker.running
+        if running is not None and cpu_seconds(worker_pid) - running[2] >= seconds:
+            return
+        time.sleep(0.01)
+    raise AssertionError("the job never computed that long")
+
+
+def compute_then_pid(seconds: float) -> int:
+    """A job that computes for ``seconds`` of CPU time, as a huge simulation's step does."""
+    started = time.process_time()
+    while time.process_time() - started < seconds:
+        pass
+    return os.getpid()
+
+
+def test_a_simulation_moves_off_a_worker_busy_with_a_heavy_one_and_is_not_held_behind_it(pool):
+    workers = pool(size=2)
+    light, other, heavy = 1, 2, 3
+    home, elsewhere, shared = (workers.submit(sim, pid, {}).result(TIMEOUT) for sim in (light, other, heavy))
+    assert home == shared != elsewhere  # the heavy one landed beside the light one (fewest owned)
+    long_step = workers.submit(heavy, compute_then_pid, {"seconds": 1.5})
+    wait_until_computed(workers, shared, HEAVY_JOB_SECONDS)
+    # A job of the light simulation now goes to the other worker, and is answered while the long step runs.
+    assert workers.submit(light, pid, {}).result(TIMEOUT) == elsewhere
+    assert not long_step.done()
+    assert long_step.result(TIMEOUT) == shared
+    # Once it computed long, the heavy one stays where it is, and a new simulation keeps away from it.
+    assert workers.submit(heavy, pid, {}).result(TIMEOUT) == shared
+    assert workers.submit(4, pid, {}).result(TIMEOUT) == elsewhere
+    assert workers.owner(light) == elsewhere
+
+
+def test_a_job_that_waits_long_without_computing_makes_no_simulation_heavy(pool):
+    workers = pool(size=2)
+    home, elsewhere, shared = (workers.submit(sim, pid, {}).result(TIMEOUT) for sim in (1, 2, 3))
+    assert home == shared != elsewhere
+    # e.g. a commit waiting for the database's write lock behind another simulation's
+    waiting = workers.submit(3, sleep_then_pid, {"seconds": 1.0})
+    time.sleep(0.5)
+    assert workers.submit(1, pid, {}).result(TIMEOUT) == home  # it waited behind, and stays
+    assert waiting.result(TIMEOUT) == shared
+    assert workers.submit(1, pid, {}).result(TIMEOUT) == home
+
+
+def pid_and_time() -> tuple[int, float]:
+    """Which process ran the job, and when (the monotonic clock is the machine's)."""
+    return os.getpid(), time.monotonic()
+
+
+def test_jobs_waiting_behind_a_long_step_move_to_a_free_worker_in_order(pool):
+    workers = pool(size=2)
+    home = workers.submit(1, pid, {}).result(TIMEOUT)
+    elsewhere = workers.submit(2, pid, {}).result(TIMEOUT)
+    long_step = workers.submit(3, compute_then_pid, {"seconds": 2.0})  # beside simulation 1
+    # Queued before the step counts as long, so they start out waiting behind it ...
+    waiting = [workers.submit(1, pid_and_time, {}) for _ in range(3)]
+    answers = [job.result(TIMEOUT) for job in waiting]
+    # ... and run elsewhere, in order, while the step still runs.
+    assert not long_step.done()
+    assert [p for p, _ in answers] == [elsewhere] * 3
+    assert [t for _, t in answers] == sorted(t for _, t in answers)
+    assert long_step.result(TIMEOUT) == home
+
+
+def test_a_caller_that_stops_waiting_does_not_stop_the_workers_answers(pool):
+    workers = pool(size=1)
+    abandoned = workers.submit(1, sleep_then_pid, {"seconds": 0.2})
+    abandoned.cancel()  # what a cancelled asyncio task does to the future it awaited
+    assert workers.submit(1, pid, {}).result(TIMEOUT) == abandoned.result(TIMEOUT)
 
 
 def test_a_killed_worker_is_replaced_its_job_fails_and_its_queued_jobs_run_on_the_replacement(pool):

@@ -1,5 +1,6 @@
 """Random long scenarios for the soak suite (not a test module): generated from a seed,
-run through the public `Cluster` API, with invariants checked after every step.
+run through the public `Cluster` API (the kubectl-like commands and the Kubernetes API's
+requests), with invariants checked after every step.
 
 A scenario is plain data (`Scenario`): the cluster's shape and, per step, the commands to
 run before it (the first step's apply the initial manifests, one document at a time).
@@ -17,6 +18,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from simulator import Cluster
+from simulator.api.handlers import APPLY, JSON_PATCH, MERGE
+from simulator.api.handlers import STRATEGIC as SMP
 
 TICKS = (0.1, 0.25, 0.3, 0.5, 1.0, 1.0, 2.0, 2.5)
 INT32_MAX = 2**31 - 1
@@ -168,9 +171,50 @@ def replica_set(r: random.Random, name: str) -> dict:
                                   "spec": {"containers": [container(r, "app", r.choice(IMAGES))]}}}}
 
 
+def api_command(r: random.Random, names: list[str], nodes: int) -> tuple:
+    """One request to the Kubernetes API as data (see run_command): creates, replaces,
+    patches of every type (some stale, some invalid, some dry runs), deletes with each
+    propagation and grace period, scale, cordon and eviction."""
+    name = r.choice(names + ["api0", "api1"])
+    dry_run = r.random() < 0.15
+    kind = r.choice(["create", "replace", "patch", "patch", "delete", "delete", "scale",
+                     "cordon", "evict", "evict"])
+    if kind == "create":
+        return ("api_create", deployment(r, name), dry_run)
+    if kind == "replace":
+        return ("api_replace", name, r.choice([0, 1, 3, -1]), r.random() < 0.2, dry_run)
+    if kind == "patch":
+        patch_type, patch = r.choice([
+            (MERGE, {"spec": {"replicas": r.choice([0, 1, 2, 4])}}),
+            (SMP, {"spec": {"template": {"spec": {"containers": [
+                {"name": "app", "image": r.choice(IMAGES)}]}}}}),
+            (SMP, {"spec": {"strategy": {"$retainKeys": ["type"], "rollingUpdate": None,
+                                         "type": "Recreate"}}}),
+            (JSON_PATCH, [{"op": "replace", "path": "/spec/minReadySeconds",
+                           "value": r.choice([0, 2, 7])}]),
+            (MERGE, {"metadata": {"labels": {"app": "elsewhere"}}}),
+            (APPLY, deployment(r, name)),
+            (MERGE, {"spec": {"replicas": -2}}),   # invalid
+        ])
+        return ("api_patch", name, patch, patch_type, dry_run)
+    if kind == "delete":
+        options: dict = {"propagationPolicy": r.choice(["Background", "Orphan", "Foreground"])}
+        if r.random() < 0.5:
+            options = {"gracePeriodSeconds": r.choice([0, 1, 5, 30, -1])}
+        return ("api_delete", r.choice(["deploy", "rs", "pod", "pod"]), r.randrange(1_000),
+                options, dry_run)
+    if kind == "scale":
+        return ("api_scale", name, r.choice([0, 1, 3, 5, -1]), dry_run)
+    if kind == "cordon":
+        return ("cordon", f"node-{r.randint(1, nodes)}", r.random() < 0.6)
+    return ("evict", r.randrange(1_000), r.choice([None, 0, 3]))
+
+
 def command(r: random.Random, names: list[str], nodes: int) -> tuple:
     """One kubectl-like command as data (see run_command)."""
     name = r.choice(names)
+    if r.random() < 0.4:
+        return api_command(r, names, nodes)
     kind = r.choice(["apply", "apply", "scale", "set_image", "undo", "undo", "pause", "resume",
                      "restart", "delete_pod", "delete_pod", "node", "behavior"])
     if kind == "apply":
@@ -208,10 +252,54 @@ def generate(seed: int, minutes: float = 15.0) -> Scenario:
 
 
 # --- running -----------------------------------------------------------------------------
-def run_command(c: Cluster, cmd: tuple):
-    """Run one command; kubectl's refusals come back as ("refused", text)."""
+def _nth(c: Cluster, kind: str, index: int) -> str | None:
+    names = sorted(o["metadata"]["name"] for o in c.list(kind))
+    return names[index % len(names)] if names else None
+
+
+def run_api_command(c: Cluster, cmd: tuple, version: int):
+    """Run one API request, its changes published under `version`."""
+    kind, *args = cmd
+    if kind == "api_create":
+        return c.create("deployments", args[0], dry_run=args[1], resource_version=version)
+    if kind == "api_replace":
+        name, replicas, stale, dry_run = args
+        current = c.read("deployments", name)
+        current["spec"]["replicas"] = replicas
+        if stale:
+            current["metadata"]["resourceVersion"] = "1"
+        return c.replace("deployments", name, current, dry_run=dry_run, resource_version=version)
+    if kind == "api_patch":
+        name, patch, patch_type, dry_run = args
+        return c.patch("deployments", name, patch, patch_type, dry_run=dry_run,
+                       field_manager="soak" if patch_type == APPLY else None,
+                       resource_version=version)
+    if kind == "api_delete":
+        what, index, options, dry_run = args
+        name = _nth(c, what, index)
+        return name and c.delete(what, name, options, dry_run=dry_run, resource_version=version)
+    if kind == "api_scale":
+        name, replicas, dry_run = args
+        return c.patch_scale("deployments", name, {"spec": {"replicas": replicas}}, MERGE,
+                             dry_run=dry_run, resource_version=version)
+    if kind == "cordon":
+        return c.patch("nodes", args[0], {"spec": {"unschedulable": args[1] or None}}, SMP,
+                       resource_version=version)
+    if kind == "evict":
+        name = _nth(c, "pod", args[0])
+        options = {} if args[1] is None else {"gracePeriodSeconds": args[1]}
+        return name and c.evict(name, {"metadata": {"name": name}, "deleteOptions": options},
+                                resource_version=version)
+    raise ValueError(f"unknown soak command {kind!r}")
+
+
+def run_command(c: Cluster, cmd: tuple, version: int | None = None):
+    """Run one command; kubectl's (and the API server's) refusals come back as ("refused",
+    text). API requests name `version` as their batch's resourceVersion."""
     kind, *args = cmd
     try:
+        if kind.startswith("api_") or kind in ("cordon", "evict"):
+            return run_api_command(c, cmd, version)
         if kind == "apply":
             return c.apply(args[0])
         if kind == "scale":
@@ -287,7 +375,8 @@ class Mirror:
         active: dict[str, int] = {}
         for pod in self.objects["Pod"].values():
             meta = pod["metadata"]
-            if "deletionTimestamp" in meta or pod["status"]["phase"] in ("Succeeded", "Failed"):
+            if ("deletionTimestamp" in meta or pod["status"]["phase"] in ("Succeeded", "Failed")
+                    or "ownerReferences" not in meta):   # an orphan counts for no ReplicaSet
                 continue
             owner = meta["ownerReferences"][0]["name"]
             active[owner] = active.get(owner, 0) + 1
@@ -352,9 +441,11 @@ def drive(scenario: Scenario, c: Cluster, first: int, *, snapshot_at: int | None
         if step == snapshot_at:
             run.snapshot = json.loads(json.dumps(c.snapshot()))
         with wall_guard(scenario.describe(), step):
-            results = [run_command(c, cmd) for cmd in scenario.commands.get(step, ())]
-            records = c.take_changes()
-            records += c.step()
+            # each batch is published under a version of its own: a command's, then the step's
+            results = [run_command(c, cmd, 2 * step + 1)
+                       for cmd in scenario.commands.get(step, ())]
+            records = c.take_changes(resource_version=2 * step + 1)
+            records += c.step(resource_version=2 * step + 2)
         text = json.dumps([results, records], sort_keys=True, default=str)
         run.digests.append(hashlib.sha1(text.encode()).hexdigest())
         if mirror is not None:

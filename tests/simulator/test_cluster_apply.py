@@ -185,3 +185,14 @@ spec:
     assert condition(c.get("deployment", "web"), "Available")["status"] == "False"
     c.advance(10)
     assert condition(c.get("deployment", "web"), "Available")["status"] == "True"
+
+
+def test_null_creation_timestamp_in_the_template_keeps_the_pod_template_hash():
+    """`kubectl create --dry-run -o yaml` writes `creationTimestamp: null` into the template;
+    decoding drops it, so it changes neither the stored template nor the ReplicaSet's name."""
+    plain, with_null = Cluster(seed=0), Cluster(seed=0)
+    plain.apply(deployment_yaml())
+    with_null.apply(deployment_yaml().replace(
+        "    metadata:\n      labels:", "    metadata:\n      creationTimestamp: null\n      labels:"))
+    assert "creationTimestamp" not in with_null.get("deployment", "web")["spec"]["template"]["metadata"]
+    assert list(replica_sets(with_null)) == list(replica_sets(plain))

@@ -1,6 +1,6 @@
 """Events as the client-go event recorder writes them: core/v1 shape, identical events
 counted up, similar events combined after the 10th distinct message."""
-from cluster_helpers import deployment_yaml, settled
+from cluster_helpers import deployment_yaml
 from simulator import Cluster
 
 

@@ -95,7 +95,7 @@ def test_a_version_1_snapshot_taken_just_before_the_liveness_hang_runs_on():
                for p in c.list("pod")}
     assert waiting <= {"CrashLoopBackOff", None}
     state = c.snapshot()
-    assert state["version"] == 2 and isinstance(state["time"], int) and state["time"] == 728_000
+    assert state["version"] == 3 and isinstance(state["time"], int) and state["time"] == 728_000
     assert Cluster.restore(json.loads(json.dumps(state))).snapshot() == json.loads(json.dumps(state))
 
 

@@ -360,7 +360,7 @@ def test_readiness_never_passes_stalls_then_exceeds_deadline():
     assert brief(condition(c, "Progressing")) == (
         "False", "ProgressDeadlineExceeded", f'ReplicaSet "{new}" has timed out progressing.')
     assert brief(condition(c, "Available")) == AVAILABLE_TRUE
-    assert c.rollout_status("web") == (f'error: deployment "web" exceeded its progress deadline\n', False)
+    assert c.rollout_status("web") == ('error: deployment "web" exceeded its progress deadline\n', False)
     # informational only: nothing is rolled back, restarts never happen (readiness only)
     rss = rs_by_revision(c)
     assert [rss[1]["spec"]["replicas"], rss[2]["spec"]["replicas"]] == [2, 2]

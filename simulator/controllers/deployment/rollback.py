@@ -1,6 +1,7 @@
 """`kubectl rollout undo`, done client-side as modern kubectl does: copy the target
-revision's pod template and annotations into the Deployment; the controller then rolls
-out to that ReplicaSet, which gets the next revision number (history 1,2,3 → 1,3,4)."""
+revision's pod template and annotations into the Deployment (a patch the caller writes
+through the API); the controller then rolls out to that ReplicaSet, which gets the next
+revision number (history 1,2,3 → 1,3,4)."""
 from __future__ import annotations
 
 import copy
@@ -27,8 +28,9 @@ def target_replica_set(store: Store, d: Deployment, to_revision: int) -> Replica
     raise ValueError(f"unable to find specified revision {to_revision} in history")
 
 
-def undo(store: Store, d: Deployment, to_revision: int = 0) -> str:
-    """Patch the Deployment back to a revision's template; returns kubectl's line.
+def undo(store: Store, d: Deployment, to_revision: int = 0) -> tuple[str, dict | None]:
+    """kubectl's line, and what its patch writes: the Deployment's new template and
+    annotations ({"template", "annotations"}), or None when the rollback is skipped.
 
     As kubectl: the revision is looked up first, then a paused Deployment is refused."""
     rs = target_replica_set(store, d, to_revision)
@@ -38,16 +40,12 @@ def undo(store: Store, d: Deployment, to_revision: int = 0) -> str:
     if templates_equal_ignoring_hash(rs.template, d.spec["template"]):
         number = rs.annotations.get(revisions.REVISION_ANNOTATION)
         return (f"deployment.apps/{d.name} skipped rollback "
-                f"(current template already matches revision {number})")
+                f"(current template already matches revision {number})"), None
     template = copy.deepcopy(rs.template)
     labels = template.get("metadata", {}).get("labels", {})
     labels.pop(POD_TEMPLATE_HASH_LABEL, None)
-    d.spec["template"] = template
     # kubectl's patch replaces metadata.annotations: the kept keys plus the target's own
     annotations = {k: v for k, v in d.annotations.items() if k in dc.ANNOTATIONS_TO_SKIP}
     annotations.update({k: v for k, v in rs.annotations.items() if k not in dc.ANNOTATIONS_TO_SKIP})
-    d.annotations = annotations
-    d.generation += 1
-    store.changed("Deployment", d)
-    store.enqueue("deployment", d.name)
-    return f"deployment.apps/{d.name} rolled back"
+    return f"deployment.apps/{d.name} rolled back", {"template": template,
+                                                     "annotations": annotations}

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import copy
 
+from simulator.controllers import garbage_collector
 from simulator.controllers.deployment import conditions as cond
 from simulator.controllers.deployment import progress, revisions
+from simulator.api.selectors import label_selector_as_selector
 from simulator.controllers.deployment import rollout_math as rm
 from simulator.names import (
     POD_TEMPLATE_HASH_LABEL,
@@ -50,9 +52,26 @@ def rs_view(rs: ReplicaSet) -> dict:
 
 def owned_replica_sets(store: Store, d: Deployment) -> list[ReplicaSet]:
     """The Deployment's ReplicaSets, oldest first (ties by name)."""
-    owned = [rs for rs in store.replicasets.values() if rs.owner == d.name and not rs.deleting]
+    owned = [rs for rs in store.replicasets.values()
+             if rs.owner == d.name and rs.owner_uid == d.uid and not rs.deleting]
     owned.sort(key=lambda rs: (rs.created, rs.name))
     return owned
+
+
+def claim_replica_sets(store: Store, d: Deployment) -> None:
+    """ClaimReplicaSets: adopt the ReplicaSets no controller owns that the Deployment's
+    selector matches, and release owned ones whose labels it no longer matches."""
+    selector = None
+    for rs in store.replicasets.values():
+        owned = rs.owner == d.name and rs.owner_uid == d.uid
+        if rs.deleting or not owned and rs.owner is not None:
+            continue
+        if selector is None:
+            selector = label_selector_as_selector(d.spec["selector"])
+        if owned != selector.matches(rs.labels):
+            rs.owner, rs.owner_uid = (None, None) if owned else (d.name, d.uid)
+            store.changed("ReplicaSet", rs)
+            store.enqueue("replicaset", rs.name)
 
 
 def find_new_replica_set(d: Deployment, rss: list[ReplicaSet]) -> ReplicaSet | None:
@@ -70,6 +89,7 @@ def sync(store: Store, name: str) -> None:
     d = store.deployments.get(name)
     if d is None:
         return
+    claim_replica_sets(store, d)
     rss = owned_replica_sets(store, d)
     progress.check_paused_condition(store, d)
     if d.spec.get("paused") or rm.is_scaling_event(d.spec.get("replicas", 1),
@@ -256,10 +276,7 @@ def cleanup_history(store: Store, d: Deployment, old_rss: list[ReplicaSet]) -> N
     """revisionHistoryLimit: delete the oldest fully scaled-down old ReplicaSets."""
     for name in rm.replica_sets_to_delete([rs_view(rs) for rs in old_rss],
                                           d.spec.get("revisionHistoryLimit")):
-        rs = store.replicasets[name]
-        rs.deleting = True
-        del store.replicasets[name]
-        store.changed("ReplicaSet", rs, "DELETED")
+        garbage_collector.delete_replicaset(store, store.replicasets[name])
 
 
 def calculate_status(store: Store, d: Deployment, new_rs: ReplicaSet | None,

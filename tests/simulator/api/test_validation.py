@@ -17,7 +17,6 @@ from simulator.api.validation import (
     is_valid_label_value,
     is_valid_percent,
     parse_quantity,
-    selector_matches,
     validate_deployment,
     validate_replicaset,
     validate_type_meta,
@@ -267,25 +266,6 @@ def test_invalid_selector_skips_template_validation():
     assert [e.field for e in errors] == ["spec.selector.matchExpressions[0].operator",
                                          "spec.selector"]
     assert errors[1].message.endswith(": invalid label selector")
-
-
-@pytest.mark.parametrize(
-    "selector, labels, matches",
-    [
-        ({"matchLabels": {"a": "b"}}, {"a": "b", "c": "d"}, True),
-        ({"matchLabels": {"a": "b"}}, {"a": "c"}, False),
-        ({"matchExpressions": [{"key": "a", "operator": "In", "values": ["x", "b"]}]}, {"a": "b"}, True),
-        ({"matchExpressions": [{"key": "a", "operator": "NotIn", "values": ["b"]}]}, {"a": "b"}, False),
-        ({"matchExpressions": [{"key": "a", "operator": "NotIn", "values": ["b"]}]}, {}, True),
-        ({"matchExpressions": [{"key": "a", "operator": "Exists"}]}, {"a": ""}, True),
-        ({"matchExpressions": [{"key": "a", "operator": "DoesNotExist"}]}, {"a": ""}, False),
-        (None, {"a": "b"}, False),
-    ],
-    ids=["labels-subset", "labels-differ", "in", "notin-present", "notin-absent", "exists",
-         "does-not-exist", "nil-matches-nothing"],
-)
-def test_selector_matches(selector, labels, matches):
-    assert selector_matches(selector, labels) is matches
 
 
 def test_matching_match_expressions_pass():

@@ -1,7 +1,8 @@
 """The building blocks in front of the real kubectl (1.32, through the dispatcher at
-/usr/bin/kubectl): a small stdlib HTTP server answers with discovery, OpenAPI, Tables,
-patches and Status bodies computed by simulator.api, over a running simulation's objects,
-under a URL prefix as the Django side will serve them. kubectl's own printing is the check:
+/usr/bin/kubectl): a small stdlib HTTP server answers with discovery, OpenAPI, Tables and
+Status bodies computed by simulator.api, and reads and patches a running simulation through
+its API operations (Cluster.read, read_list, patch), under a URL prefix as the Django side
+will serve them. kubectl's own printing is the check:
 of the Tables against the text views written after kubectl, of the errors against what
 kubectl printed against a real cluster (../shared/kubernetes-api/requests.md).
 
@@ -21,18 +22,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from simulator.api import discovery, status
-from simulator.api.defaults import default_deployment
-from simulator.api.patch import json_merge_patch, json_patch, strategic_merge_patch
-from simulator.api.selectors import (
-    SelectorError,
-    parse_field_selector,
-    parse_label_selector,
-    selectable_fields,
-)
 from simulator.api.status import StatusError
-from simulator.api.struct_tags import drop_nulls
 from simulator.api.tables import table
-from simulator.api.validation import validate_deployment
 from simulator.cluster import Cluster
 from simulator.kubectl.printers import get_text
 
@@ -60,43 +51,20 @@ spec:
         ports:
         - containerPort: 80
 """
-STORE_KINDS = {"deployments": "deployment", "replicasets": "replicaset", "pods": "pod",
-               "nodes": "node", "events": "event"}
 
 
 class Harness:
-    """What the server answers from: the simulation's objects (the Deployment kept as a
-    stored copy that patches change) and a ``refuse`` Status to answer every request with."""
+    """What the server answers from: a running simulation, through its API operations
+    (Cluster.read, read_list, patch), and a ``refuse`` Status to answer every PATCH with."""
 
     def __init__(self):
         self.cluster = Cluster(seed=3)
         self.cluster.apply(DEPLOYMENT_YAML)
         self.cluster.advance(40)
-        self.deployment = self.cluster.get("deployment", "web")
         self.refuse: dict | None = None
 
-    def objects(self, resource: str) -> list[dict]:
-        if resource == "deployments":
-            return [self.deployment]
-        objects = list(self.cluster.list(STORE_KINDS[resource]))
-        if resource != "events":
-            objects.sort(key=lambda o: o["metadata"]["name"])
-        return objects
-
-    def patch(self, content_type: str, body) -> dict:
-        kinds = {"application/strategic-merge-patch+json":
-                 lambda o, p: strategic_merge_patch(o, p, "Deployment"),
-                 "application/merge-patch+json": json_merge_patch,
-                 "application/json-patch+json": json_patch}
-        if content_type not in kinds:
-            raise StatusError(status.unsupported_media_type(list(kinds)))
-        patched = default_deployment(drop_nulls(kinds[content_type](self.deployment, body),
-                                                "Deployment"))
-        errors = validate_deployment(patched, self.deployment)
-        if errors:
-            raise StatusError(status.invalid("Deployment", "web", errors, "apps"))
-        self.deployment = patched
-        return patched
+    def deployment(self) -> dict:
+        return self.cluster.read("deployments", "web")
 
 
 def make_handler(harness: Harness):
@@ -123,8 +91,6 @@ def make_handler(harness: Harness):
                 self.route()
             except StatusError as error:
                 self.answer(error.code, error.status)
-            except SelectorError as error:  # the list handler answers these 400
-                self.answer(400, status.bad_request(str(error)))
 
         def route(self):
             url = urlsplit(self.path)
@@ -158,31 +124,28 @@ def make_handler(harness: Harness):
                 rest = rest[2:]
             resource = discovery.find_resource(group, version, rest[0])
             if len(rest) == 2:
-                return self.item(resource, rest[1])
-            objects = harness.objects(resource.name)
-            label = parse_label_selector(query.get("labelSelector", [""])[0])
-            field = parse_field_selector(query.get("fieldSelector", [""])[0], resource.kind)
-            objects = [o for o in objects if label.matches(o["metadata"].get("labels"))
-                       and field.matches(selectable_fields(o))]
+                return self.item(resource, rest[1], query)
+            listed = harness.cluster.read_list(resource.name,
+                                               query.get("labelSelector", [""])[0],
+                                               query.get("fieldSelector", [""])[0])
             if "as=Table" in accept:
                 include = query.get("includeObject", ["Metadata"])[0]
-                return self.answer(200, table(resource.kind, objects, harness.cluster.now,
-                                              include_object=include, resource_version="9"),
+                return self.answer(200, table(resource.kind, listed["items"], harness.cluster.now,
+                                              include_object=include,
+                                              resource_version=listed["metadata"]["resourceVersion"]),
                                    "application/json;as=Table;v=v1;g=meta.k8s.io")
-            return self.answer(200, {"kind": f"{resource.kind}List",
-                                     "apiVersion": resource.group_version,
-                                     "metadata": {"resourceVersion": "9"}, "items": objects})
+            return self.answer(200, listed)
 
-        def item(self, resource, name):
-            found = [o for o in harness.objects(resource.name) if o["metadata"]["name"] == name]
-            if not found:
-                raise StatusError(status.not_found(resource.name, name, resource.group))
+        def item(self, resource, name, query):
             if self.command == "PATCH":
                 length = int(self.headers.get("Content-Length", 0))
                 body = json.loads(self.rfile.read(length) or b"null")
-                content_type = self.headers.get("Content-Type", "").split(";")[0]
-                return self.answer(200, harness.patch(content_type, body))
-            return self.answer(200, found[0])
+                done = harness.cluster.patch(
+                    resource.name, name, body, self.headers.get("Content-Type", ""),
+                    dry_run=query.get("dryRun") == ["All"],
+                    field_validation=query.get("fieldValidation", ["Warn"])[0])
+                return self.answer(done["code"], done["body"])
+            return self.answer(200, harness.cluster.read(resource.name, name))
 
     return Handler
 
@@ -340,7 +303,7 @@ def test_set_image_is_merged_by_the_strategic_patch(harness, kubectl):
     """requests.md 16-set-image: kubectl sends $setElementOrder/containers."""
     code, out, err = kubectl("set", "image", "deployment/web", "app=nginx:1.16.1")
     assert (code, out.strip()) == (0, "deployment.apps/web image updated"), err
-    (container,) = harness.deployment["spec"]["template"]["spec"]["containers"]
+    (container,) = harness.deployment()["spec"]["template"]["spec"]["containers"]
     assert (container["image"], container["ports"]) == (
         "nginx:1.16.1", [{"containerPort": 80, "protocol": "TCP"}])
 
@@ -354,9 +317,9 @@ def test_apply_reads_the_openapi_stub(harness, kubectl, tmp_path):
     code, out, err = kubectl("apply", "-f", str(manifest))
     assert (code, out.strip()) == (0, "deployment.apps/web configured"), err
     assert "openapi" not in err
-    (container,) = harness.deployment["spec"]["template"]["spec"]["containers"]
+    (container,) = harness.deployment()["spec"]["template"]["spec"]["containers"]
     assert container["image"] == "nginx:1.17.0"
-    annotations = harness.deployment["metadata"]["annotations"]
+    annotations = harness.deployment()["metadata"]["annotations"]
     assert "kubectl.kubernetes.io/last-applied-configuration" in annotations
 
 
@@ -373,7 +336,7 @@ def test_apply_reads_the_openapi_stub(harness, kubectl, tmp_path):
 def test_patches_kubectl_sends(harness, kubectl, args, check):
     code, _, err = kubectl(*args)
     assert code == 0, err
-    assert check(harness.deployment)
+    assert check(harness.deployment())
 
 
 def test_invalid_patch_prints_each_cause(kubectl):
@@ -421,3 +384,35 @@ def test_refused_patch(harness, kubectl, refusal, command, message):
     finally:
         harness.refuse = None
     assert (code, err.strip()) == (1, message)
+
+
+def test_cordon_and_uncordon(harness, kubectl):
+    """requests.md cordon: a strategic merge patch of spec.unschedulable; the STATUS column
+    then says SchedulingDisabled."""
+    code, out, err = kubectl("cordon", "node-2")
+    assert (code, out.strip()) == (0, "node/node-2 cordoned"), err
+    assert harness.cluster.read("nodes", "node-2")["spec"]["unschedulable"] is True
+    code, out, err = kubectl("get", "nodes")
+    assert [row[:2] for row in split(out) if row[0] == "node-2"] == [
+        ["node-2", "Ready,SchedulingDisabled"]], err
+    code, out, err = kubectl("uncordon", "node-2")
+    assert (code, out.strip()) == (0, "node/node-2 uncordoned"), err
+    assert "unschedulable" not in harness.cluster.read("nodes", "node-2")["spec"]
+
+
+def test_diff_is_a_dry_run_patch(harness, kubectl, tmp_path):
+    """requests.md diff: kubectl sends the apply patch with dryRun=All and compares the
+    would-be object with the live one (exit 1 when they differ); nothing changes."""
+    before = harness.deployment()
+    replicas = before["spec"]["replicas"]
+    image = before["spec"]["template"]["spec"]["containers"][0]["image"]
+    manifest = tmp_path / "web.yaml"
+    manifest.write_text(DEPLOYMENT_YAML.replace("replicas: 3", f"replicas: {replicas + 1}")
+                        .replace("nginx:1.14.2", image))
+    code, out, err = kubectl("diff", "-f", str(manifest))
+    assert code == 1, err
+    changed = [line for line in out.splitlines() if line[:1] in "+-" and line[1:2] != line[:1]]
+    generation = before["metadata"]["generation"]   # the server's would-be object bumps it
+    assert changed == [f"-  generation: {generation}", f"+  generation: {generation + 1}",
+                       f"-  replicas: {replicas}", f"+  replicas: {replicas + 1}"], out
+    assert harness.deployment() == before
