@@ -8,9 +8,9 @@ up to `GAP_GRACE_SECONDS` for the missing ones; if they never come, the client g
 snapshot instead.
 
 A socket that does not keep up delays nobody: Daphne's Twisted transport tells the consumer when
-its buffer is full (`SocketFlow`); deltas then wait here, up to `MAX_PENDING` of them and
-`MAX_PENDING_BYTES`, and past that they are dropped and the client gets one fresh snapshot once
-its socket drains. Per socket at most one snapshot is in flight: resync requests that arrive
+its buffer is full (`SocketFlow`); deltas then wait here, up to ``STREAM_BACKLOG_DELTAS`` of them
+and ``STREAM_BACKLOG_BYTES`` (settings), and past that they are dropped and the client gets one
+fresh snapshot once its socket drains. Per socket at most one snapshot is in flight: resync requests that arrive
 meanwhile are answered by it, and deltas wait behind it. A client's resync requests are answered
 at most once per `RESYNC_MIN_SECONDS`, and not at all when nothing was sent since the last
 snapshot, so a flood of them from a socket that never reads costs one snapshot. Snapshots are
@@ -24,11 +24,13 @@ import functools
 import json
 import logging
 import random
+import socket
 import uuid
 from urllib.parse import parse_qs
 
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
 
 from rolloutviz import hub, permissions, protocol, runner
 from rolloutviz.models import Simulation
@@ -40,8 +42,6 @@ logger = logging.getLogger(__name__)
 
 CLOSE_NOT_FOUND = 4404
 GAP_GRACE_SECONDS = 0.5
-MAX_PENDING = 2000  # deltas kept for a socket that is behind; beyond, a snapshot supersedes them
-MAX_PENDING_BYTES = 8 * 1024 * 1024  # ... and at most this much of them
 RESYNC_MIN_SECONDS = 1.0  # a client's resync requests coalesce into one snapshot per this long
 ROLE_CHECK_SECONDS = 60.0  # an open socket checks its viewer's role again this often
 VIEW_MIN_SECONDS = 0.1  # a presenter's view goes out at most this often (the latest one wins)
@@ -110,6 +110,7 @@ class SocketFlow:
             return
         self.transport = transport
         self.paused = bool(getattr(transport, "producerPaused", False))
+        _bound_send_buffer(transport)
 
     def detach(self) -> None:
         """Put the transport's producer back as it was."""
@@ -135,6 +136,21 @@ class SocketFlow:
         if self.inner is not None:
             self.inner.stopProducing()
         self.paused = True
+
+
+def _bound_send_buffer(transport) -> None:
+    """Give the socket a fixed kernel send buffer (``STREAM_SOCKET_SEND_BUFFER``; 0: the kernel's own).
+
+    Linux grows a socket's send buffer up to 4 MB by itself, even for a client that reads nothing:
+    500 such sockets could hold 2 GB, and a client that stopped reading went unnoticed for
+    megabytes. A fixed buffer lets the transport see it soon (`SocketFlow` pauses)."""
+    size = settings.STREAM_SOCKET_SEND_BUFFER
+    handle = getattr(transport, "getHandle", lambda: None)()
+    if size and isinstance(handle, socket.socket):
+        try:
+            handle.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, size)
+        except OSError:  # a closed socket: nothing to bound
+            pass
 
 
 def _twisted_protocol(send):
@@ -398,7 +414,9 @@ class SimulationConsumer(AsyncWebsocketConsumer):
         seq, text = event["seq"], event["text"]
         if (self.last_seq is not None and seq <= self.last_seq) or seq in self.pending or self.behind:
             return  # already sent or waiting, or superseded by the snapshot due
-        if len(self.pending) >= MAX_PENDING or self.pending_bytes + len(text) > MAX_PENDING_BYTES:
+        if self.pending and (len(self.pending) >= settings.STREAM_BACKLOG_DELTAS
+                             or self.pending_bytes + len(text) > settings.STREAM_BACKLOG_BYTES):
+            # (behind by more than the backlog; one delta bigger than it alone still goes out)
             self.keep_pending(lambda n: False)  # too far behind: a fresh snapshot instead, once it drains
             if self.flow.paused or self.snapshotting is not None:
                 self.behind = True

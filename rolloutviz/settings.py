@@ -220,6 +220,12 @@ LIVE_TAIL = "auto"  # poll the database for other processes' deltas: "auto" = wi
 # pods one simulation may ask for (Σ replicas + maxSurge), enforced by the simulator's Cluster
 SIMULATION_POD_BUDGET = int(os.environ.get("SIMULATION_POD_BUDGET", "5000"))
 IDLE_STOP_SECONDS = float(os.environ.get("IDLE_STOP_SECONDS", "600"))  # an unwatched clock stops (0: never)
+# Deltas one socket that does not keep up may have waiting (count, bytes); past either, they are
+# dropped and it gets one fresh snapshot once it drains (rolloutviz/consumers.py).
+STREAM_BACKLOG_DELTAS = env_int("STREAM_BACKLOG_DELTAS", 2000)
+STREAM_BACKLOG_BYTES = env_int("STREAM_BACKLOG_BYTES", 8 * 1024 * 1024)
+# A viewer socket's kernel send buffer in bytes (the kernel doubles it; 0: the kernel grows its own, to 4 MB)
+STREAM_SOCKET_SEND_BUFFER = env_int("STREAM_SOCKET_SEND_BUFFER", 256 * 1024)
 # ---- end of the runner's settings ----
 
 AUTH_PASSWORD_VALIDATORS = [
