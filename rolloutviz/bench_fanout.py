@@ -7,8 +7,10 @@ rollout starts as the viewers are connected), opens N WebSockets through a view 
 over client processes of their own (not the server's), and records for a while when each delta
 reaches each viewer. It reports the first-to-last spread per delta (p50 / p99), deltas lost
 (a seq a viewer never got, whatever re-synced it), re-syncs (snapshots after the first), the
-time for every viewer to get its first snapshot, snapshot and delta bytes, the clock's rate
-against its due rate, the server's CPU (share of one core) and RSS, and the load average.
+time for every viewer to get its first snapshot, snapshot and delta bytes, the stored deltas'
+bytes per simulated hour (at the run's rate), the clock's rate against its due rate, the
+server's CPU (share of one core, its simulation workers included) and RSS (Daphne's), and the
+load average.
 A viewer reads a message's seq from its first bytes and parses nothing: 500 viewers in a few
 client processes must not measure the client. ``--server-root`` serves another checkout (the
 code before a change) with the same client. A measurement, not a test: nothing is asserted.
@@ -22,6 +24,7 @@ import argparse
 import asyncio
 import multiprocessing
 import os
+import sqlite3
 import statistics
 import tempfile
 import time
@@ -62,8 +65,8 @@ async def _viewer(base: str, sim: int, cookie: str, until: float, out: list) -> 
     """One socket: (type, seq, bytes, arrival wall time) of each snapshot and delta until ``until``."""
     opened = time.time()
     try:
-        async with websockets.connect(socket_url(base, sim), origin=base, additional_headers={"Cookie": cookie}, max_size=None,
-                                      open_timeout=120, ping_interval=None) as socket:
+        async with websockets.connect(socket_url(base, sim), origin=base, additional_headers={"Cookie": cookie},
+                                      max_size=None, open_timeout=120, ping_interval=None) as socket:
             out.append(("open", 0, 0, opened))
             while True:
                 left = until - time.time()
@@ -91,9 +94,24 @@ def _client(base: str, sim: int, cookie: str, count: int, until: float, results)
     results.put(asyncio.run(run()))
 
 
+def _tree(pid: int) -> list[int]:
+    """A process and its descendants (Daphne and its simulation workers)."""
+    children = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        children += [int(child) for child in (task / "children").read_text().split()]
+    return [pid] + [p for child in children for p in _tree(child)]
+
+
 def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """CPU seconds used by the server: the process and its workers."""
+    total = 0
+    for member in _tree(pid):
+        try:
+            fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:  # a worker that just ended
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def _rss_mb(pid: int) -> float:
@@ -149,7 +167,17 @@ def measure(root: Path, viewers: int, replicas: int | None, seconds: float) -> d
             for client in clients:
                 client.join(timeout=60)
             load = Path("/proc/loadavg").read_text().split()[0]
-    return _summary(records, window_start, until, seconds) | {"cpu": cpu, "rss": rss_peak, "load": load}
+            stored = _stored_per_hour(Path(tmp) / "bench.sqlite3", sim)
+    return _summary(records, window_start, until, seconds) | {"cpu": cpu, "rss": rss_peak, "load": load,
+                                                                "stored": stored}
+
+
+def _stored_per_hour(database: Path, sim: int) -> float:
+    """Bytes of stored deltas (TickRecords) per simulated hour, at the rate of the whole run."""
+    with sqlite3.connect(database) as db:
+        size, first, last = db.execute("SELECT sum(length(payload)), min(sim_time), max(sim_time) "
+                                       "FROM rolloutviz_tickrecord WHERE simulation_id = ?", (sim,)).fetchone()
+    return (size or 0) * 3600 / max(1.0, (last or 0) - (first or 0))
 
 
 def _summary(records: list[list[tuple]], window_start: float, until: float, seconds: float) -> dict:
@@ -201,15 +229,17 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     cases = [(int(n), None) for n in args.viewers.split(",") if n.strip()]
     cases += [(int(n), args.replicas) for n in args.big_viewers.split(",") if n.strip()]
-    print(f"clock at {SPEED:g}× (10 deltas due a second); server: {args.server_root}; {CLIENT_PROCESSES} client processes")
+    print(f"clock at {SPEED:g}× (10 deltas due a second); server: {args.server_root}; "
+          f"{CLIENT_PROCESSES} client processes")
     print("| simulation | viewers | first→last spread p50 / p99 | lost | re-syncs | all connected in | "
-          "snapshot | delta median / max / all | clock | server CPU / RSS | load avg |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+          "snapshot | delta median / max / all | stored per sim hour | clock | server CPU / RSS | load avg |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for viewers, replicas in cases:
         r = measure(args.server_root.resolve(), viewers, replicas, args.seconds)
         what = "3-pod demo" if replicas is None else f"{replicas:,}-pod rollout"
         failed = f" ({r['failed']} refused: {'; '.join(r['errors'])})" if r["failed"] else ""
         print(f"| {what} | {viewers}{failed} | {r['spread50'] * 1000:.0f} / {r['spread99'] * 1000:.0f} ms | "
               f"{r['lost']} | {r['resyncs']} | {r['connected']:.1f} s | {r['snapshot_kb']:.0f} KB | "
-              f"{r['delta_kb50']:.1f} / {r['delta_kbmax']:.1f} / {r['delta_kb']:.0f} KB | {r['rate']:.0%} | "
+              f"{r['delta_kb50']:.1f} / {r['delta_kbmax']:.1f} / {r['delta_kb']:.0f} KB | "
+              f"{r['stored'] / 2**20:.1f} MB | {r['rate']:.0%} | "
               f"{r['cpu']:.0%} / {r['rss']:.0f} MB | {r['load']} |", flush=True)

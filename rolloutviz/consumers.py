@@ -184,9 +184,12 @@ class SimulationConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         self.simulation_id = int(self.scope["url_route"]["kwargs"]["simulation_id"])
         self.id = uuid.uuid4().hex
+        # Accepted before the role check (a stranger is then closed as for a missing simulation):
+        # a class connecting at once queues its checks, and Daphne refuses a handshake not
+        # accepted within 5 s with a 403.
+        await self.accept()
         self.role = await runner.in_thread(self.current_role)()
         if self.role is None:  # a stranger learns nothing, not even whether it exists
-            await self.accept()
             await self.refuse_missing()
             return
         self.presenting = self.role >= Role.OWNER
@@ -206,7 +209,6 @@ class SimulationConsumer(AsyncWebsocketConsumer):
         self.watched = False
         self.flow = SocketFlow(self.resumed)
         self.hub = hub.current()
-        await self.accept()
         self.flow.attach(self.base_send)
         self.checking = asyncio.ensure_future(self.keep_checking_role())
         await self.hub.join(self.simulation_id, self)
