@@ -3,8 +3,8 @@
 snapshot and then every delta in seq order, without a gap that would show a stall; the server's
 memory stays bounded, because a socket's backlog is (its kernel send buffer and
 ``STREAM_BACKLOG_BYTES``, both set small here so that the test reaches them): once past it, its
-deltas are dropped and it gets one fresh snapshot when it reads again. Timeouts and the gap bound only catch hangs: `python -m rolloutviz.bench fanout`
-measures.
+deltas are dropped and it gets one fresh snapshot when it reads again. Timeouts and the gap bound
+only catch hangs: `python -m rolloutviz.bench fanout` measures.
 """
 import asyncio
 import json
