@@ -323,6 +323,12 @@ def _named(ops: list, name: str) -> list:
     return [op for op in ops if op != (("metadata", "name"), name)]
 
 
+def streamed(records: list[dict]) -> list[dict]:
+    """The change records the stream carries: objects of `KINDS` and events (an Explanation
+    record is no API object: the page asks GET …/explanations for those)."""
+    return [r for r in records if r["type"] == "EVENT" or r["kind"] in KINDS]
+
+
 def encode(mirror: Mirror, records: list[dict], expired: list[str] = ()) -> dict:
     """The compact form of ``records`` (one tick's or command's, in order) for a viewer holding
     ``mirror``, which is brought forward to hold them: ``{"objects", "events"}`` (+ ``"expired"``)."""

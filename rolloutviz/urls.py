@@ -20,6 +20,7 @@ api_patterns = [
     path("simulations/<int:sim_id>/kubectl", api.simulation_kubectl, name="kubectl"),
     path("simulations/<int:sim_id>/objects/<str:resource>/", api.simulation_objects, name="objects"),
     path("simulations/<int:sim_id>/objects/<str:resource>/<str:name>", api.simulation_objects, name="object"),
+    path("simulations/<int:sim_id>/explanations", api.simulation_explanations, name="explanations"),
     path("simulations/<int:sim_id>/copy", api.simulation_copy, name="copy"),
     path("simulations/<int:sim_id>/links", api.simulation_links, name="links"),
     path("simulations/<int:sim_id>/links/<str:token>", api.simulation_link, name="link"),

@@ -8,13 +8,13 @@ import gc
 import math
 from contextlib import contextmanager
 
-from simulator import snapshot
+from simulator import countdowns, notes, snapshot
 from simulator.api import apply as apply_mod
 from simulator.api import handlers, pod_budget, registry, render, validation
 from simulator.api.yaml_source import load_manifests
 from simulator.controllers import node_lifecycle, scheduler
 from simulator.controllers import replicaset as replicaset_controller
-from simulator.controllers.deployment import rollback, rollout_math
+from simulator.controllers.deployment import explain, rollback, rollout_math
 from simulator.controllers.deployment import sync as deployment_controller
 from simulator.controllers.deployment.revisions import REVISION_ANNOTATION, revision_number
 from simulator.errors import ValidationError
@@ -189,6 +189,52 @@ class Cluster:
         return out
 
     # --- reading -------------------------------------------------------------------------
+    def countdowns(self) -> list[dict]:
+        """What the cluster waits for and until when (countdowns.py): minReadySeconds,
+        probe runs and thresholds, CrashLoopBackOff and ImagePullBackOff, grace periods,
+        progress deadlines, NotReady nodes' eviction; soonest first."""
+        return countdowns.countdowns(self._s)
+
+    def notes(self) -> list[dict]:
+        """Learner's notes on the objects whose Kubernetes wording confuses (notes.py):
+        ``{"kind", "name", "note"}`` for each running pod on a NotReady node (kubectl still
+        says Running) and each combined event, pods first. It visits only the pods of
+        NotReady nodes."""
+        s = self._s
+        out = []
+        for node in s.nodes.values():
+            if node.ready:
+                continue
+            for name in node.pods:
+                pod = s.pods[name]
+                if pod.deletion_time is None and any(c.state == "running" for c in pod.containers):
+                    out.append({"kind": "Pod", "name": name,
+                                "note": notes.running_on_not_ready_node_note(
+                                    node_lifecycle.EVICTION_MS // 1000)})
+        for name, event in s.events.items():
+            note = notes.event_note(event["message"]) if event is not None else None
+            if note is not None:
+                out.append({"kind": "Event", "name": name, "note": note})
+        return out
+
+    def explanation(self, deployment: str) -> dict | None:
+        """Why the Deployment controller last acted (or waits) on `deployment`: the latest
+        of its Explanation records' objects, ``{"deployment", "time", "reason", "message",
+        "numbers"}``, with ``"new_pods"``: why its new pods are not available now
+        (explain.diagnose, None when they are). None before its first sync; KeyError if
+        there is no such Deployment."""
+        s = self._s
+        d = s.deployments.get(deployment)
+        if d is None:
+            raise KeyError(f'deployments.apps "{deployment}" not found')
+        said = s.explanations.get(d.uid)
+        if said is None:
+            return None
+        new_rs = deployment_controller.find_new_replica_set(d, deployment_controller.owned_replica_sets(s, d))
+        causes = explain.pod_causes([s.pods[n] for n in new_rs.pods], new_rs.replicas,
+                                    s.time) if new_rs is not None else {}
+        return {**copy_data(said), "new_pods": explain.diagnose(causes)}
+
     def get(self, kind: str, name: str) -> dict:
         """One object as `kubectl get KIND NAME -o yaml` shows it; KeyError if absent."""
         kind = _kind(kind)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from simulator.notes import field_error_note
+
 
 @dataclass(frozen=True)
 class FieldError:
@@ -17,8 +19,13 @@ class FieldError:
         return f"{self.field}: {self.message}" if self.field else self.message
 
     def as_dict(self) -> dict:
-        """The JSON shape the web API sends to the editor."""
-        return {"field": self.field, "message": self.message, "line": self.line}
+        """The JSON shape the web API sends to the editor, with a learner's ``"note"`` when
+        Kubernetes' wording needs one (notes.py)."""
+        shape = {"field": self.field, "message": self.message, "line": self.line}
+        note = field_error_note(self.field, self.message)
+        if note is not None:
+            shape["note"] = note
+        return shape
 
 
 def aggregate(errors: list[FieldError]) -> str:

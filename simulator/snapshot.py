@@ -39,6 +39,7 @@ def dump(store: Store) -> dict:
         "timers": store.timers.to_state(),
         "queue": [list(k) for k in store.queue],
         "changes": [_change(store, c) for c in store.changes],
+        "explanations": copy_data(store.explanations),
         "catalogue": store.catalogue.to_dict(),
         "restart_backoff": store.restart_backoff.to_dict(),
         "pull_backoff": store.pull_backoff.to_dict(),
@@ -84,6 +85,7 @@ def load(state: dict) -> Store:
         (t, name, store.events.get(name) if last[name] == i else None)
         for i, (t, name) in enumerate(state["event_expiry"]))
     store.timers = TimerQueue.from_state(state["timers"])
+    store.explanations = copy_data(state.get("explanations", {}))   # (absent before explanations)
     store.orphans = {name for name, pod in store.pods.items() if pod.rs_uid is None}
     store.queue = deque(tuple(k) for k in state["queue"])
     store.queued = set(store.queue)

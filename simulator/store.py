@@ -14,7 +14,7 @@ from simulator.errors import EngineStuck
 from simulator.event_correlator import EventCorrelator
 from simulator.names import new_uid
 from simulator.objects import NAMESPACE, Deployment, Node, Pod, ReplicaSet
-from simulator.timers import EPOCH, TimerQueue
+from simulator.timers import EPOCH, TimerQueue, seconds
 
 _EPOCH_NS = int(EPOCH.timestamp()) * 1_000_000_000
 EVENT_TTL_MS = 3_600_000            # kube-apiserver --event-ttl default (1 h)
@@ -65,6 +65,8 @@ class Store:
         self.resource_version = 0        # the version of the last batch handed over
         self.open_version: int | None = None   # the open batch's version, once a caller named it
         self.recorded_twice: set = set()   # ids of objects with two records in the batch
+        # per Deployment uid, the last explanation recorded (controllers/deployment/explain.py)
+        self.explanations: dict[str, dict] = {}
         self._behaviors: dict = {}      # image -> ImageBehavior, a cache of catalogue lookups
         self.render_cache: dict = {}    # render.py's shared read-only pieces (not state)
 
@@ -224,6 +226,17 @@ class Store:
         self.event_expiry.append((now + EVENT_TTL_MS, name, api))
         self.changes.append(("EVENT", "Event", api))
         return api
+
+    def explain(self, d, why) -> None:
+        """Record why the Deployment controller did what it just did (an Explanation), if it
+        says something other than the last one recorded for `d`."""
+        last = self.explanations.get(d.uid)
+        if last is not None and last["reason"] == why.reason and last["message"] == why.message:
+            return
+        said = {"deployment": d.name, "time": seconds(self.time), **why.as_record()}
+        self.explanations[d.uid] = said
+        # the record is its own dict: handing it over stamps its metadata
+        self.changes.append(("EXPLAINED", "Explanation", {"metadata": {"name": d.name}, **said}))
 
     def expire_events(self) -> None:
         """The API server deletes events an hour after their last write (--event-ttl)."""

@@ -56,5 +56,6 @@ export function simApi(simId) {
     history: (deployment, revision) =>
       api("GET", `${base}history/${encodeURIComponent(deployment)}/` + (revision ? `?revision=${revision}` : "")),
     kubectl: (args) => api("GET", base + "kubectl?args=" + encodeURIComponent(args).replace(/%20/g, "+")),
+    explanations: () => api("GET", base + "explanations"),
   };
 }

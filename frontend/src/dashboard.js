@@ -6,6 +6,7 @@ import { TimeView } from "./view.js";
 import { Timeline, esc } from "./timeline.js";
 import { ReplicaChart } from "./chart.js";
 import { StatusPanel } from "./status.js";
+import { WhyPanel } from "./why.js";
 import { ActionsPanel } from "./actions.js";
 import { EditorPanel } from "./editor_panel.js";
 import { PodDetails } from "./pod_details.js";
@@ -81,11 +82,13 @@ export function initDashboard() {
   });
   const chart = new ReplicaChart(document.getElementById("replica-chart"), store, view, { stats });
   const status = new StatusPanel(document.getElementById("dashboard"), store, sim, getDeployment);
+  const why = new WhyPanel(document.getElementById("why"), store, sim, getDeployment);
   const actions = new ActionsPanel(document.getElementById("actions"), store, sim, getDeployment);
   const editor = new EditorPanel(document.getElementById("editor-panel"), store, sim, getDeployment);
   select.addEventListener("change", () => {
     deployment = select.value;
     status.refresh();
+    why.render();
     actions.render();
     editor.load();
   });

@@ -185,7 +185,8 @@ export class EditorPanel {
     this.errorList.hidden = !errors.length;
     this.errorList.innerHTML = errors.map((e) =>
       `<li data-line="${esc(e.line || 1)}"><button type="button" class="link">line ${esc(e.line ?? "?")}</button> ` +
-      `${e.field ? `<code>${esc(e.field)}</code>: ` : ""}${esc(e.message)}</li>`).join("");
+      `${e.field ? `<code>${esc(e.field)}</code>: ` : ""}${esc(e.message)}` +
+      `${e.note ? `<p class="learner-note">${esc(e.note)}</p>` : ""}</li>`).join("");
   }
 
   goToLine(number) {

@@ -481,6 +481,7 @@ class _Mutation:
               manifests: dict[str, dict] | None = None) -> str:
         """Queue one delta and return its text; ``manifests`` (name -> manifest facts) only when a command changed them."""
         cluster, live = self.live.cluster, self.live
+        records = compact.streamed(records)
         changes, events = _split(records)
         expired = live.mirror.expired(lambda name: _event_exists(cluster, name))
         part = compact.encode(live.mirror, records, expired)

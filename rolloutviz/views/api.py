@@ -26,6 +26,7 @@ from rolloutviz.permissions import Role
 from rolloutviz.services import (
     commands,
     copies,
+    explanations,
     history,
     kubectl,
     links,
@@ -284,6 +285,13 @@ def simulation_objects(request: HttpRequest, sim_id: int, resource: str, name: s
     """GET simulations/<id>/objects/<resource>/[<name>]: whole objects, as `kubectl get -o yaml` shows them."""
     return HttpResponse(objects.objects_text(simulation_id=sim_id, resource=resource, name=name),
                         content_type="application/json")
+
+
+@endpoint("GET")
+def simulation_explanations(request: HttpRequest, sim_id: int) -> JsonResponse:
+    """GET simulations/<id>/explanations: why each Deployment's controller acts or waits,
+    the running countdowns and the learner's notes, now."""
+    return JsonResponse(explanations.explanations(simulation_id=sim_id))
 
 
 # ---------------------------------------------------------------- sharing

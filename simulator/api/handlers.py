@@ -277,6 +277,7 @@ def delete(store: Store, kind: str, name: str, options: dict | None = None, *,
     if not dry_run:
         if kind == "Deployment":
             del store.deployments[name]
+            store.explanations.pop(obj.uid, None)
             store.changed("Deployment", obj, "DELETED")
             gc.collect(store, kind, obj, propagation)
         else:

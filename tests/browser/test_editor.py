@@ -2,19 +2,22 @@
 import pytest
 
 from dashboard_page import Dashboard
+from simulator import notes
 
 pytestmark = pytest.mark.browser
 
 CASES = [
-    # (replace this, with this, the field the error names, the line it is reported at)
-    ("replicas: 3", "replicas: -1", "spec.replicas", 8),
-    ("      app: nginx\n  template", "      app: web\n  template", "spec.template.metadata.labels", None),
-    ("  replicas: 3", "  replicas: [3", "", None),
+    # (replace this, with this, the field the error names, the line it is reported at,
+    #  the learner's note shown under Kubernetes' words)
+    ("replicas: 3", "replicas: -1", "spec.replicas", 8, None),
+    ("      app: nginx\n  template", "      app: web\n  template", "spec.template.metadata.labels", None,
+     notes.SELECTOR_MISMATCH),
+    ("  replicas: 3", "  replicas: [3", "", None, None),
 ]
 
 
-@pytest.mark.parametrize("old,new,field,line", CASES, ids=["negative-replicas", "selector-mismatch", "yaml-syntax"])
-def test_invalid_manifest_shows_inline_errors_and_changes_nothing(page, daphne_server, old, new, field, line):
+@pytest.mark.parametrize("old,new,field,line,note", CASES, ids=["negative-replicas", "selector-mismatch", "yaml-syntax"])
+def test_invalid_manifest_shows_inline_errors_and_changes_nothing(page, daphne_server, old, new, field, line, note):
     dash = Dashboard.from_demo(page, daphne_server.url, "nginx-docs")
     dash.page.click("#clock-step")
     dash.wait("window.rolloutviz.store.timeline.pods.size === 3")
@@ -29,6 +32,8 @@ def test_invalid_manifest_shows_inline_errors_and_changes_nothing(page, daphne_s
     assert page.locator("#confirm-dialog").is_hidden(), "nothing to confirm: the manifest is invalid"
     texts = [errors.nth(i).inner_text() for i in range(errors.count())]
     assert any(field in text for text in texts), texts
+    shown = [n.inner_text() for n in page.locator("#editor-errors .learner-note").all()]
+    assert (note in shown) if note else shown == [], shown
     if line is not None:
         lines = [int(errors.nth(i).get_attribute("data-line")) for i in range(errors.count())]
         assert line in lines, texts

@@ -81,6 +81,7 @@ REQUESTS = {
     "state": ("GET", "", None),
     "timeline": ("GET", "timeline", None),
     "kubectl": ("GET", "kubectl?args=get+pods", None),
+    "explanations": ("GET", "explanations", None),
     "history": ("GET", "history/web/", None),
     "export": ("GET", "export", None),
     "diff": ("POST", "diff", {"yaml": ONE_POD}),
@@ -92,7 +93,7 @@ REQUESTS = {
     "new-link": ("POST", "links", {"role": "view"}),
     "delete": ("DELETE", "", None),
 }
-READS = {"state": 200, "timeline": 200, "kubectl": 200, "history": 200, "export": 200, "diff": 200, "copy": 201}
+READS = {"state": 200, "timeline": 200, "kubectl": 200, "explanations": 200, "history": 200, "export": 200, "diff": 200, "copy": 201}
 EDITS = {"apply": 200, "step": 200, "clock": 200}
 OWNS = {"links": 200, "new-link": 201, "delete": 204}
 EXPECTED = {

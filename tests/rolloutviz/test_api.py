@@ -161,6 +161,21 @@ def test_history_timeline_export_kubectl(client, sim_url):
                       ).status_code == 400
 
 
+def test_explanations_say_why_with_countdowns_and_notes(client, sim_url):
+    assert post(client, sim_url + "commands/set-image",
+                {"deployment": "web", "container": "app", "image": "nginx:1.161"}).status_code == 200
+    assert post(client, sim_url + "commands/step", {"count": 30}).status_code == 200
+    answer = client.get(sim_url + "explanations")
+    assert answer.status_code == 200
+    body = answer.json()
+    web = body["deployments"]["web"]
+    assert web["reason"] == "WaitingForNewPods" and web["message"].startswith("old ReplicaSet not scaled down")
+    assert web["new_pods"]["message"] == "rollout stalled: image pull failing on 1 new pod"
+    assert {c["what"] for c in body["countdowns"]} >= {"ImagePullBackOff", "progressDeadlineSeconds"}
+    assert all(c["at"] >= body["t"] for c in body["countdowns"])
+    assert body["notes"] == []
+
+
 @pytest.mark.parametrize(
     "method, path",
     [

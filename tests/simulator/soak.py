@@ -349,10 +349,14 @@ class Mirror:
                                                     "Pod": {}, "Node": {}}
         self.totals: dict[str, int] = {}   # Deployment -> Σ spec.replicas of its RSs
         self.demand = 0                    # Σ replicas + maxSurge, as the pod budget counts
+        self.explained: list[dict] = []    # the Explanation records of the last step
 
     def apply(self, records: list[dict]) -> None:
         for rec in records:
             if rec["type"] == "EVENT":
+                continue
+            if rec["kind"] == "Explanation":
+                self.explained.append(rec)
                 continue
             bucket = self.objects[rec["kind"]]
             if rec["type"] == "DELETED":
@@ -360,11 +364,27 @@ class Mirror:
             else:
                 bucket[rec["name"]] = rec["object"]
 
+    def _check_explanations(self, where: str) -> None:
+        """An explanation names a Deployment that exists, and its numbers keep the rules it
+        states: a scale-up stays within replicas + maxSurge, a scale-down shrinks."""
+        explained, self.explained = self.explained, []
+        for rec in explained:
+            said = rec["object"]
+            numbers = said["numbers"]
+            if said["deployment"] not in self.objects["Deployment"]:
+                raise InvariantBroken(f"{where}: an explanation for a missing Deployment: {said}")
+            if said["reason"] == "ScaledUpNew" and not (
+                    numbers["from"] < numbers["to"] and numbers["pods"] <= numbers["max_pods"]):
+                raise InvariantBroken(f"{where}: a scale-up breaks its own rule: {said}")
+            if said["reason"] == "ScaledDownOld" and not numbers["to"] < numbers["from"]:
+                raise InvariantBroken(f"{where}: a scale-down that does not shrink: {said}")
+
     def check(self, step: int) -> None:
         """The ReplicaSet controller never keeps more active pods than spec.replicas; the
         Deployment controller only grows its ReplicaSets' total up to replicas + maxSurge
         (replicas for Recreate); what all objects ask for never grows past the pod budget."""
         where = f"{self.scenario.describe()}, after step {step}"
+        self._check_explanations(where)
         demand = sum(_allowed(d["spec"]) for d in self.objects["Deployment"].values()) + sum(
             rs["spec"]["replicas"] for rs in self.objects["ReplicaSet"].values()
             if not rs["metadata"].get("ownerReferences"))

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import re
+from typing import NamedTuple
 
 ROLLING_UPDATE = "RollingUpdate"
 RECREATE = "Recreate"
@@ -108,11 +109,22 @@ def new_rs_new_replicas(replicas: int, surge_spec, unavailable_spec, new_rs_repl
         return replicas
     if strategy != ROLLING_UPDATE:
         raise ValueError(f"deployment type {strategy} isn't supported")
-    max_total = replicas + int_or_percent(surge_spec, replicas, round_up=True)
-    current = get_replica_count_for_replica_sets(all_rs_replicas)
-    if current >= max_total:
+    room = surge_room(replicas, surge_spec, all_rs_replicas)
+    if room.pods >= room.max_pods:
         return new_rs_replicas
-    return new_rs_replicas + min(max_total - current, replicas - new_rs_replicas)
+    return new_rs_replicas + min(room.max_pods - room.pods, replicas - new_rs_replicas)
+
+
+class SurgeRoom(NamedTuple):
+    """What bounds a scale-up: the pods of every ReplicaSet against replicas + maxSurge."""
+    pods: int
+    max_pods: int
+
+
+def surge_room(replicas: int, surge_spec, all_rs_replicas: list[int]) -> SurgeRoom:
+    """The pods counted and the most allowed (the surge resolved directly, rounded up)."""
+    return SurgeRoom(get_replica_count_for_replica_sets(all_rs_replicas),
+                     replicas + int_or_percent(surge_spec, replicas, round_up=True))
 
 
 def reconcile_new_replica_set(replicas: int, surge_spec, unavailable_spec, new_rs_replicas: int,
@@ -157,9 +169,7 @@ def scale_down_old_replica_sets(replicas: int, surge_spec, unavailable_spec, new
     the status seen at the start of the sync. Returns the sizes (order given) and the total removed.
     """
     floor = replicas - max_unavailable(replicas, surge_spec, unavailable_spec)
-    # Only active old RSs and the new RS count (Kubernetes passes FilterActiveReplicaSets(old) + new).
-    counted = [rs for rs in old_rss if rs["replicas"] > 0] + ([new_rs] if new_rs else [])
-    available = sum(rs.get("available", 0) for rs in counted)
+    available = counted_available(new_rs, old_rss)
     sizes = [rs["replicas"] for rs in old_rss]
     if available <= floor:
         return sizes, 0
@@ -176,6 +186,35 @@ def scale_down_old_replica_sets(replicas: int, surge_spec, unavailable_spec, new
     return sizes, removed
 
 
+def counted_available(new_rs: dict | None, old_rss: list[dict]) -> int:
+    """The available pods a scale-down keeps above minAvailable: those of the active old
+    ReplicaSets and the new one (Kubernetes passes FilterActiveReplicaSets(old) + new)."""
+    counted = [rs for rs in old_rss if rs["replicas"] > 0] + ([new_rs] if new_rs else [])
+    return sum(rs.get("available", 0) for rs in counted)
+
+
+class ScaleDownRoom(NamedTuple):
+    """What bounds reconcileOldReplicaSets: all pods, less minAvailable, less the new
+    ReplicaSet's unavailable pods (they cannot be counted on) — the most it may remove."""
+    pods: int
+    min_available: int
+    new_unavailable: int
+
+    @property
+    def max_scaled_down(self) -> int:
+        return self.pods - self.min_available - self.new_unavailable
+
+
+def scale_down_room(replicas: int, surge_spec, unavailable_spec, new_rs: dict | None,
+                    old_rss: list[dict]) -> ScaleDownRoom:
+    """The numbers reconcileOldReplicaSets decides by (RS dicts as below)."""
+    new_replicas = new_rs["replicas"] if new_rs else 0
+    old_total = get_replica_count_for_replica_sets([rs["replicas"] for rs in old_rss])
+    return ScaleDownRoom(old_total + new_replicas,
+                         replicas - max_unavailable(replicas, surge_spec, unavailable_spec),
+                         new_replicas - (new_rs.get("available", 0) if new_rs else 0))
+
+
 def reconcile_old_replica_sets(replicas: int, surge_spec, unavailable_spec, new_rs: dict | None,
                                old_rss: list[dict]) -> list[int]:
     """Old ReplicaSets' sizes after one reconcileOldReplicaSets (unhealthy cleanup, then scale down).
@@ -183,14 +222,10 @@ def reconcile_old_replica_sets(replicas: int, surge_spec, unavailable_spec, new_
     RS: {"replicas", "available"} (plus "created"/"name" for ordering; without them the
     given order is taken as oldest first).
     """
-    old_total = get_replica_count_for_replica_sets([rs["replicas"] for rs in old_rss])
-    if old_total == 0:
+    if get_replica_count_for_replica_sets([rs["replicas"] for rs in old_rss]) == 0:
         return [rs["replicas"] for rs in old_rss]
-    new_replicas = new_rs["replicas"] if new_rs else 0
-    all_pods = old_total + new_replicas
-    floor = replicas - max_unavailable(replicas, surge_spec, unavailable_spec)
-    new_unavailable = new_replicas - (new_rs.get("available", 0) if new_rs else 0)
-    max_scaled_down = all_pods - floor - new_unavailable
+    max_scaled_down = scale_down_room(replicas, surge_spec, unavailable_spec, new_rs,
+                                      old_rss).max_scaled_down
     if max_scaled_down <= 0:
         return [rs["replicas"] for rs in old_rss]
     sizes, _ = cleanup_unhealthy_replicas(old_rss, max_scaled_down)

@@ -7,7 +7,7 @@ import copy
 
 from simulator.controllers import garbage_collector
 from simulator.controllers.deployment import conditions as cond
-from simulator.controllers.deployment import progress, revisions
+from simulator.controllers.deployment import explain, progress, revisions
 from simulator.api.selectors import label_selector_as_selector
 from simulator.controllers.deployment import rollout_math as rm
 from simulator.names import (
@@ -108,9 +108,14 @@ def sync_scaling(store: Store, d: Deployment, rss: list[ReplicaSet]) -> None:
     Progressing update)."""
     new_rs, old_rss = new_and_old(store, d, rss, create=False)
     scale(store, d, new_rs, old_rss)
+    replicas, surge, unavailable, strategy = strategy_params(d)
     if d.spec.get("paused"):
         cleanup_history(store, d, old_rss)
+        why = explain.paused(replicas)
+    else:
+        why = explain.scaling(replicas, replicas + rm.max_surge(replicas, surge, unavailable, strategy))
     update_status(store, d, new_rs, old_rss)
+    store.explain(d, why)
 
 
 def new_and_old(store: Store, d: Deployment, rss: list[ReplicaSet],
@@ -199,8 +204,8 @@ def _create_new_rs(store: Store, d: Deployment, old_rss: list[ReplicaSet],
     selector = copy.deepcopy(d.spec["selector"])
     selector.setdefault("matchLabels", {})[POD_TEMPLATE_HASH_LABEL] = template_hash
     replicas, surge, unavailable, strategy = strategy_params(d)
-    size = rm.new_rs_new_replicas(replicas, surge, unavailable, 0,
-                                  [rs.replicas for rs in old_rss] + [0], strategy)
+    sizes = [rs.replicas for rs in old_rss] + [0]
+    size = rm.new_rs_new_replicas(replicas, surge, unavailable, 0, sizes, strategy)
     rs = ReplicaSet(name, store.new_uid(), store.time, dict(template["metadata"]["labels"]), {},
                     d.name, d.uid, size, d.spec.get("minReadySeconds", 0), selector, template)
     set_new_rs_annotations(d, rs, new_revision, exists=False)
@@ -210,6 +215,9 @@ def _create_new_rs(store: Store, d: Deployment, old_rss: list[ReplicaSet],
     if size > 0:
         store.record_event("Deployment", d, "Normal", cond.SCALING_REPLICA_SET_EVENT,
                            cond.scaling_replica_set_message(name, 0, size), COMPONENT)
+        store.explain(d, explain.recreate_scaled_up(name, size) if strategy == rm.RECREATE else
+                      explain.scaled_up(name, 0, size, rm.surge_room(replicas, surge, sizes),
+                                        replicas, rm.max_surge(replicas, surge, unavailable)))
     _set_deployment_revision(d, str(new_revision))
     if rm.has_progress_deadline(d.spec.get("progressDeadlineSeconds")):
         progress.set_progressing(store, d, cond.NEW_REPLICA_SET_REASON,

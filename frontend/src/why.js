@@ -1,0 +1,81 @@
+// The "why" lines under the rollout status: the Deployment controller's latest decision in one
+// sentence, why the new pods are not available, the countdowns it waits on, and learner's notes.
+// Everything comes from GET …/explanations (the simulator's own numbers); this only draws it.
+import { esc } from "./timeline.js";
+
+// fetched at most once a second while deltas arrive, as the kubectl text views are
+const REFRESH_MS = 1000;
+
+function remaining(seconds) {
+  if (seconds <= 0) return "now";
+  if (seconds < 60) return `in ${Math.ceil(seconds)} s`;
+  return `in ${Math.floor(seconds / 60)} min ${Math.ceil(seconds % 60)} s`;
+}
+
+export class WhyPanel {
+  constructor(root, store, sim, getDeployment) {
+    this.root = root;
+    this.store = store;
+    this.sim = sim;
+    this.getDeployment = getDeployment;
+    this.answer = null;
+    this.busy = false;
+    this.dirty = true;
+    this.last = 0;
+    store.subscribe(() => {
+      this.dirty = true;
+      this.schedule();
+      this.render();   // countdowns tick with the simulated clock between fetches
+    });
+  }
+
+  schedule() {
+    if (this.busy || !this.dirty) return;
+    const wait = Math.max(0, this.last + REFRESH_MS - performance.now());
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.fetch(), wait);
+  }
+
+  async fetch() {
+    this.busy = true;
+    this.dirty = false;
+    try {
+      this.answer = await this.sim.explanations();
+    } catch {
+      // the stream's own status line says when the server is away; keep the last answer
+    } finally {
+      this.busy = false;
+      this.last = performance.now();
+      this.render();
+      this.schedule();
+    }
+  }
+
+  /** Whether a pod belongs to one of the Deployment's ReplicaSets (as the store holds them). */
+  owns(deployment, podName) {
+    const { pods, replicasets } = this.store.objects;
+    const rs = replicasets.get(pods.get(podName)?.metadata?.ownerReferences?.[0]?.name);
+    return rs?.metadata?.ownerReferences?.[0]?.name === deployment;
+  }
+
+  render() {
+    const answer = this.answer;
+    const name = this.getDeployment();
+    const said = answer?.deployments?.[name];
+    this.root.hidden = !said;
+    if (!said) return;
+    const now = this.store.t;
+    const countdowns = (answer.countdowns || []).filter((c) =>
+      (c.kind === "Deployment" && c.name === name) || c.kind === "Node" || (c.kind === "Pod" && this.owns(name, c.name)));
+    const newPods = said.new_pods;
+    this.root.innerHTML =
+      `<p class="why-line" data-reason="${esc(said.reason)}"><span class="why-label">Why</span> ${esc(said.message)}</p>` +
+      (newPods ? `<p class="why-line why-${newPods.reason === "RolloutStalled" ? "stalled" : "waiting"}">${esc(newPods.message)}</p>` : "") +
+      (countdowns.length ? `<ul class="countdowns">${countdowns.slice(0, 8).map((c) =>
+        `<li data-what="${esc(c.what)}"><code>${esc(c.what)}</code> ${esc(c.kind === "Deployment" ? "" : c.name)} ` +
+        `<strong class="countdown" data-at="${esc(c.at)}">${esc(remaining(c.at - now))}</strong> ` +
+        `<span class="muted">${esc(c.note)}</span></li>`).join("")}</ul>` : "") +
+      (answer.notes || []).filter((n) => n.kind === "Pod").slice(0, 3).map((n) =>
+        `<p class="learner-note"><code>${esc(n.name)}</code>: ${esc(n.note)}</p>`).join("");
+  }
+}

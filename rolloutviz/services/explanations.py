@@ -1,0 +1,26 @@
+"""Why the controllers do what they do, read for the page: each Deployment's latest
+explanation, the running countdowns and the learner's notes, at the simulation's current
+instant (all three come from the simulator; nothing here decides anything)."""
+from __future__ import annotations
+
+from rolloutviz.models import Simulation
+from rolloutviz.services import live
+from rolloutviz.services.errors import NotFound
+
+
+def explanations(*, simulation_id: int) -> dict:
+    """``{"t", "deployments": {name: explanation | None}, "countdowns": [...], "notes": [...]}``
+    (shapes in docs/contracts.md: Cluster.explanation, countdowns, notes); `NotFound`."""
+    try:
+        return live.read(simulation_id=simulation_id, view=explained)
+    except Simulation.DoesNotExist:
+        raise NotFound(f"simulation {simulation_id} not found") from None
+
+
+def explained(reader) -> dict:
+    """The answer, read on the live copy (a module-level view: it runs where the copy lives;
+    ``reader`` is `live.read`'s `Reader`, whose ``cluster`` answers the engine's questions)."""
+    cluster = reader.cluster
+    return {"t": cluster.now,
+            "deployments": {name: cluster.explanation(name) for name in reader.mirror.names("Deployment")},
+            "countdowns": cluster.countdowns(), "notes": cluster.notes()}

@@ -1,0 +1,38 @@
+"""The page says why: the controller's sentence, why the new pods are not available, and the
+countdowns ticking with the simulated clock."""
+import re
+
+import pytest
+
+from dashboard_page import Dashboard
+
+pytestmark = pytest.mark.browser
+
+
+def _countdown(dash, what):
+    """The seconds a countdown shows ("in 42 s", "in 9 min 5 s"), None if it is not shown."""
+    text = dash.js(f"document.querySelector('#why li[data-what=\"{what}\"] .countdown')?.textContent")
+    found = re.fullmatch(r"in (?:(\d+) min )?(\d+) s", text or "")
+    return int(found.group(1) or 0) * 60 + int(found.group(2)) if found else None
+
+
+def test_a_stalled_rollout_says_why_and_counts_down(page, daphne_server):
+    dash = Dashboard.from_demo(page, daphne_server.url, "nginx-docs")
+    dash.set_speed(10)
+    dash.play()
+    dash.advance(10)
+    dash.wait("document.querySelector('#why .why-line')?.textContent.includes('rollout complete')")
+    dash.set_yaml(dash.yaml().replace("image: nginx:1.14.2", "image: nginx:1.161", 1))   # no such tag
+    dash.apply()
+    dash.advance(20)
+    dash.wait("document.querySelector('#why .why-stalled')?.textContent === "
+              "'rollout stalled: image pull failing on 1 new pod'")
+    line = dash.js("document.querySelector('#why .why-line').textContent")
+    assert line.startswith("Why old ReplicaSet not scaled down: 3 available, minimum 3, 1 new pod unavailable")
+    # the progress deadline (600 s) counts down with the simulated clock
+    dash.wait("document.querySelector('#why li[data-what=\"progressDeadlineSeconds\"]') !== null")
+    first = _countdown(dash, "progressDeadlineSeconds")
+    assert first is not None and 500 < first <= 600
+    dash.advance(30)
+    left = _countdown(dash, "progressDeadlineSeconds")
+    assert left is not None and left <= first - 25, (first, left)
