@@ -20,7 +20,9 @@ READERS, STILL = 90, 10
 WINDOW = 25.0  # seconds the rollout streams while the 10 sit still (Daphne's own pings close them after ~50 s)
 BACKLOG_BYTES = 256 * 1024
 SEND_BUFFER = 64 * 1024
-STALL = 5.0  # seconds between two deltas at a reader: a stall, not a slow machine (a delta is due every 0.1 s)
+# seconds between two deltas at a reader: held behind the still sockets, a reader would wait out the
+# whole window; a machine at load 15 (other work) has shown 5.4 s hiccups of the clock itself
+STALL = 12.0
 MEMORY_GUARD = 150 * 1024 * 1024  # the server's growth while the still sockets are held (a leak guard)
 HANG = 180
 # 300 pods replaced a quarter at a time: deltas large enough to fill a still socket's buffers in the window
