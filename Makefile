@@ -59,6 +59,7 @@ bench: setup
 	$(BIN)/python -m rolloutviz.bench
 	$(BIN)/python -m rolloutviz.bench clocks
 	$(BIN)/python -m rolloutviz.bench abuse
+	$(BIN)/python -m rolloutviz.bench fanout
 
 frontend:  ## rebuild the committed bundle (needs Node; not needed to run)
 	cd frontend && npm ci && npm run build

@@ -2,7 +2,8 @@
 
 Run: ``python -m rolloutviz.bench`` (needs Debian's chromium and Playwright);
 ``python -m rolloutviz.bench clocks`` runs the clock benchmark instead (`rolloutviz.bench_clocks`),
-``python -m rolloutviz.bench abuse`` the abuse benchmark (`rolloutviz.bench_abuse`). It starts its own
+``python -m rolloutviz.bench abuse`` the abuse benchmark (`rolloutviz.bench_abuse`),
+``python -m rolloutviz.bench fanout`` the fan-out benchmark (`rolloutviz.bench_fanout`). It starts its own
 Daphne on a free loopback port with a temporary SQLite file, drives Chromium headless, prints a
 Markdown table, and stops everything it started. A measurement, not a test: nothing is asserted.
 """
@@ -154,6 +155,11 @@ def main(argv: list[str] | None = None) -> None:
         from rolloutviz import bench_abuse
 
         bench_abuse.main(argv[1:])
+        return
+    if argv[:1] == ["fanout"]:
+        from rolloutviz import bench_fanout
+
+        bench_fanout.main(argv[1:])
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--replicas", type=int, default=1000)

@@ -1,51 +1,50 @@
 """The live stream of one simulation over a WebSocket: a snapshot, then the deltas as published.
 
-The consumer owns no time and serialises nothing per tick: it forwards the delta text the
-clock prepared, in seq order. Deltas can come from two processes (the clock's, and the one a
-command reached), so one may overtake another: a delta after a gap waits up to
-`GAP_GRACE_SECONDS` for the missing ones; if they never come (the channel layer drops
-messages to a full channel), the client gets a fresh snapshot instead.
+The consumer owns no time and serialises nothing per tick: it forwards the delta text the clock
+prepared, in seq order. It has no channel of its own: this process's hub (`rolloutviz.hub`) is in
+the simulation's group and hands it the group's messages. Deltas can come from two processes (the
+clock's, and the one a command reached), so one may overtake another: a delta after a gap waits
+up to `GAP_GRACE_SECONDS` for the missing ones; if they never come, the client gets a fresh
+snapshot instead.
 
-Per socket at most one snapshot is in flight: resync requests that arrive meanwhile are
-answered by it, and deltas wait behind it. A client's resync requests are answered at most
-once per `RESYNC_MIN_SECONDS`, and not at all when nothing was sent since the last snapshot,
-so a flood of them from a socket that never reads costs one snapshot. Snapshots are built
-where the simulation lives (a worker process) and shared by every viewer asking at once. The
-consumer does no database or simulation work on the event loop. When the channel layer goes
-away (Redis down), it tells its own client "stalled" and, once the layer answers again, sends
-a fresh snapshot.
+A socket that does not keep up delays nobody: Daphne's Twisted transport tells the consumer when
+its buffer is full (`SocketFlow`); deltas then wait here, up to ``STREAM_BACKLOG_DELTAS`` of them
+and ``STREAM_BACKLOG_BYTES`` (settings), and past that they are dropped and the client gets one
+fresh snapshot once its socket drains. Per socket at most one snapshot is in flight: resync requests that arrive
+meanwhile are answered by it, and deltas wait behind it. A client's resync requests are answered
+at most once per `RESYNC_MIN_SECONDS`, and not at all when nothing was sent since the last
+snapshot, so a flood of them from a socket that never reads costs one snapshot. Snapshots are
+built where the simulation lives (a worker process) and shared by every viewer asking at once.
+The consumer does no database or simulation work on the event loop.
 """
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
-
+import random
+import socket
+import uuid
 from urllib.parse import parse_qs
 
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
 
-from rolloutviz import permissions, protocol, runner
+from rolloutviz import hub, permissions, protocol, runner
 from rolloutviz.models import Simulation
 from rolloutviz.permissions import Role
 from rolloutviz.runner import faults, tail
-from rolloutviz.services import live, watching
+from rolloutviz.services import live
 
 logger = logging.getLogger(__name__)
 
 CLOSE_NOT_FOUND = 4404
 GAP_GRACE_SECONDS = 0.5
-MAX_PENDING = 2000  # deltas kept behind a snapshot in flight; beyond, the snapshot supersedes them
-RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0)  # waits between tries after a failure (the last repeats)
 RESYNC_MIN_SECONDS = 1.0  # a client's resync requests coalesce into one snapshot per this long
-WATCH_MARK_SECONDS = 60.0  # an open socket tells `watching` it is there this often
-PRESENCE_SECONDS = 10.0  # a viewer's page tells the presenters it is there this often
+ROLE_CHECK_SECONDS = 60.0  # an open socket checks its viewer's role again this often
 VIEW_MIN_SECONDS = 0.1  # a presenter's view goes out at most this often (the latest one wins)
-
-
-def _retry_delay(failures: int) -> float:
-    return RETRY_SECONDS[min(failures, len(RETRY_SECONDS)) - 1] if failures else 0.0
 
 
 class SharedSnapshots:
@@ -83,43 +82,96 @@ class SharedSnapshots:
 snapshots = SharedSnapshots()
 
 
-class _WatchedLayer:
-    """The consumer's channel layer, whose `receive` outlives the layer going away (e.g. Redis restarting)."""
+class SocketFlow:
+    """Whether a socket's client keeps up, as Daphne's Twisted transport sees it.
 
-    def __init__(self, layer, consumer: "SimulationConsumer") -> None:
-        self.layer, self.consumer = layer, consumer
+    The transport pauses its streaming producer when its send buffer is full and resumes it once
+    the buffer drained. Daphne's HTTP channel registered itself as that producer before the
+    connection became a WebSocket; this taps in front of it, passing every call on. Without
+    Daphne (a test's communicator) the socket always flows.
+    """
 
-    def __getattr__(self, name):
-        return getattr(self.layer, name)
+    def __init__(self, on_resume) -> None:
+        self.paused = False
+        self.on_resume = on_resume
+        self.transport = None
+        self.inner = None  # the producer tapped (Daphne's HTTP channel), called as before
 
-    async def receive(self, channel: str) -> dict:
-        failures = 0
-        while True:
-            try:
-                if failures:  # the layer may have restarted empty: join the groups again first
-                    for group in self.consumer.groups:
-                        await self.layer.group_add(group, channel)
-                    await self.consumer.layer_back()
-                    failures = 0
-                return await self.layer.receive(channel)
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:
-                failures += 1
-                await self.consumer.layer_lost(error)
-                await asyncio.sleep(_retry_delay(failures))
+    def attach(self, send) -> None:
+        """Tap the transport behind the ASGI ``send`` callable, if it is Daphne's."""
+        transport = getattr(_twisted_protocol(send), "transport", None)
+        if transport is None or not hasattr(transport, "registerProducer"):
+            return
+        if transport.producer is None:
+            transport.registerProducer(self, True)
+        elif transport.streamingProducer:
+            self.inner, transport.producer = transport.producer, self
+        else:
+            return
+        self.transport = transport
+        self.paused = bool(getattr(transport, "producerPaused", False))
+        _bound_send_buffer(transport)
+
+    def detach(self) -> None:
+        """Put the transport's producer back as it was."""
+        transport, self.transport = self.transport, None
+        if transport is not None and transport.producer is self:
+            if self.inner is not None:
+                transport.producer = self.inner
+            else:
+                transport.unregisterProducer()
+
+    def pauseProducing(self) -> None:  # noqa: N802 - Twisted's IPushProducer
+        if self.inner is not None:
+            self.inner.pauseProducing()
+        self.paused = True
+
+    def resumeProducing(self) -> None:  # noqa: N802
+        if self.inner is not None:
+            self.inner.resumeProducing()
+        self.paused = False
+        self.on_resume()
+
+    def stopProducing(self) -> None:  # noqa: N802
+        if self.inner is not None:
+            self.inner.stopProducing()
+        self.paused = True
+
+
+def _bound_send_buffer(transport) -> None:
+    """Give the socket a fixed kernel send buffer (``STREAM_SOCKET_SEND_BUFFER``; 0: the kernel's own).
+
+    Linux grows a socket's send buffer up to 4 MB by itself, even for a client that reads nothing:
+    500 such sockets could hold 2 GB, and a client that stopped reading went unnoticed for
+    megabytes. A fixed buffer lets the transport see it soon (`SocketFlow` pauses)."""
+    size = settings.STREAM_SOCKET_SEND_BUFFER
+    handle = getattr(transport, "getHandle", lambda: None)()
+    if size and isinstance(handle, socket.socket):
+        try:
+            handle.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, size)
+        except OSError:  # a closed socket: nothing to bound
+            pass
+
+
+def _twisted_protocol(send):
+    """The Twisted protocol behind Daphne's ASGI send callable, through Channels' session wrapper.
+
+    Daphne gives an application ``partial(server.handle_reply, protocol)``; Channels' session
+    middleware wraps it in a bound method whose object keeps it as ``real_send``."""
+    for _ in range(8):
+        if isinstance(send, functools.partial):
+            found = [arg for arg in send.args if hasattr(arg, "registerProducer") and hasattr(arg, "transport")]
+            return found[0] if found else None
+        send = getattr(getattr(send, "__self__", None), "real_send", None)
+        if send is None:
+            return None
+    return None
 
 
 class SimulationConsumer(AsyncWebsocketConsumer):
     """`/ws/simulations/<id>/`: one viewer of one simulation."""
 
-    @property
-    def channel_layer(self):
-        return self._layer
-
-    @channel_layer.setter
-    def channel_layer(self, layer) -> None:
-        self._layer = _WatchedLayer(layer, self) if layer is not None else None
+    channel_layer_alias = None  # no channel of its own: the hub of its process feeds it
 
     async def dispatch(self, message: dict) -> None:
         """As Channels dispatches, without its per-message hop to the thread Django's sync views share:
@@ -131,21 +183,23 @@ class SimulationConsumer(AsyncWebsocketConsumer):
 
     async def connect(self) -> None:
         self.simulation_id = int(self.scope["url_route"]["kwargs"]["simulation_id"])
-        self.group = protocol.group_name(self.simulation_id)
+        self.id = uuid.uuid4().hex
+        # Accepted before the role check (a stranger is then closed as for a missing simulation):
+        # a class connecting at once queues its checks, and Daphne refuses a handshake not
+        # accepted within 5 s with a 403.
+        await self.accept()
         self.role = await runner.in_thread(self.current_role)()
         if self.role is None:  # a stranger learns nothing, not even whether it exists
-            await self.accept()
             await self.refuse_missing()
             return
         self.presenting = self.role >= Role.OWNER
-        # presenters hear who watches; everyone else tells them now and then
-        self.groups = [self.group] + ([protocol.presenters_group(self.simulation_id)] if self.presenting else [])
-        self.audience: dict[str, float] = {}  # (presenters) viewer channel -> loop time last heard
         self.told_audience = 0  # (presenters) the count last told (none yet: nothing to say)
         self.view_out: asyncio.Task | None = None  # (presenters) the throttled view on its way
         self.next_view: dict | None = None
         self.last_seq: int | None = None
-        self.pending: dict[int, str] = {}  # deltas that arrived ahead of a missing one, or behind a snapshot
+        self.pending: dict[int, str] = {}  # deltas that arrived ahead of a missing one, or while it cannot send
+        self.pending_bytes = 0
+        self.behind = False  # deltas were dropped while the socket was full: a snapshot is due
         self.gap_timer: asyncio.Task | None = None
         self.snapshotting: asyncio.Task | None = None
         self.stalled: str | None = None  # the reason this client was last told, while stalled
@@ -153,15 +207,12 @@ class SimulationConsumer(AsyncWebsocketConsumer):
         self.sent_since_snapshot = 0  # deltas sent after it
         self.asked: asyncio.Task | None = None  # a client's resync, held back to coalesce
         self.watched = False
-        await self.accept()
-        try:
-            for group in self.groups:
-                await self.channel_layer.group_add(group, self.channel_name)
-        except Exception as error:  # the layer is away: its receive loop retries and joins
-            await self.layer_lost(error)
+        self.flow = SocketFlow(self.resumed)
+        self.hub = hub.current()
+        self.flow.attach(self.base_send)
+        self.checking = asyncio.ensure_future(self.keep_checking_role())
+        await self.hub.join(self.simulation_id, self)
         self.request_snapshot()
-        self.marker = asyncio.ensure_future(self.keep_marking_watched())
-        self.presence = asyncio.ensure_future(self.keep_presence())
 
     def current_role(self) -> Role | None:
         """The viewer's role now (`permissions`, the same rules as HTTP): the session's, or a ``?token=``'s."""
@@ -179,28 +230,39 @@ class SimulationConsumer(AsyncWebsocketConsumer):
         if self.role is None:
             await self.refuse_missing()
 
+    async def keep_checking_role(self) -> None:
+        """Check the viewer's role again now and then, in case a revocation's message was lost
+        (spread out: a class that connected together does not query together)."""
+        while True:
+            await asyncio.sleep(ROLE_CHECK_SECONDS * random.uniform(0.8, 1.2))
+            try:
+                await self.check_role()
+            except Exception:  # the database may be away for a while; the next round will do
+                logger.debug("checking a viewer of simulation %s failed", self.simulation_id, exc_info=True)
+
     async def disconnect(self, code: int) -> None:
-        if not hasattr(self, "marker"):  # refused at connect: nothing was started
+        if not hasattr(self, "hub"):  # refused at connect: nothing was started
             return
-        for task in (self.gap_timer, self.snapshotting, self.asked, self.marker, self.presence, self.view_out):
+        self.flow.detach()
+        for task in (self.gap_timer, self.snapshotting, self.asked, self.checking, self.view_out):
             if task is not None:
                 task.cancel()
         if self.watched:
             tail.current().unwatch(self.simulation_id)
-        try:
-            if not self.presenting:
-                await self.channel_layer.group_send(protocol.presenters_group(self.simulation_id),
-                                                    protocol.layer_presence(channel=self.channel_name, here=False))
-            for group in self.groups:
-                await self.channel_layer.group_discard(group, self.channel_name)
-        except Exception:  # the layer is away; it forgets the channel by itself
-            pass
+        await self.hub.leave(self.simulation_id, self)
+
+    async def close(self, code=None, reason=None) -> None:
+        if hasattr(self, "flow"):
+            self.flow.detach()
+        await super().close(code=code, reason=reason)
 
     # ------------------------------------------------------------ snapshots
 
     def request_snapshot(self) -> None:
-        """Send the current full state (on connect, on request, after a gap or a reset), unless one is on its way."""
+        """Send the current full state (on connect, on request, after a gap, a reset or falling behind),
+        unless one is on its way."""
         if self.snapshotting is None or self.snapshotting.done():
+            self.behind = False
             self.snapshotting = asyncio.ensure_future(self.send_snapshot())
 
     async def send_snapshot(self) -> None:
@@ -215,7 +277,7 @@ class SimulationConsumer(AsyncWebsocketConsumer):
             except Exception as error:  # e.g. a worker lost, the database away: say so, try again
                 failures += 1
                 await self.tell_stalled(faults.reason(error))
-                await asyncio.sleep(_retry_delay(failures))
+                await asyncio.sleep(hub.retry_delay(failures))
         self.last_seq = seq
         self.stalled = None
         self.snapshot_sent_at, self.sent_since_snapshot = asyncio.get_running_loop().time(), 0
@@ -223,22 +285,40 @@ class SimulationConsumer(AsyncWebsocketConsumer):
         if not self.watched:
             self.watched = True
             tail.current().watch(self.simulation_id, seq)
-        self.pending = {n: t for n, t in self.pending.items() if n > seq}
+        self.keep_pending(lambda n: n > seq)
         self.snapshotting = None
+        if self.behind and not self.flow.paused:  # it fell behind again while this one was built
+            self.request_snapshot()
+            return
         await self.send_pending()
 
+    def keep_pending(self, keep) -> None:
+        self.pending = {n: t for n, t in self.pending.items() if keep(n)}
+        self.pending_bytes = sum(map(len, self.pending.values()))
+
     async def send_pending(self) -> None:
-        """Forward the waiting deltas that now follow on; stop waiting once none is missing."""
-        while self.last_seq is not None and self.last_seq + 1 in self.pending:
+        """Forward the waiting deltas that now follow on, while the socket takes them; stop waiting
+        once none is missing."""
+        while self.last_seq is not None and self.last_seq + 1 in self.pending and not self.flow.paused:
             self.last_seq += 1
-            await self.send(text_data=self.pending.pop(self.last_seq))
+            text = self.pending.pop(self.last_seq)
+            self.pending_bytes -= len(text)
+            await self.send(text_data=text)
             self.stalled = None
             self.sent_since_snapshot += 1
-        if not self.pending and self.gap_timer is not None:
+        missing = self.pending and self.last_seq is not None and self.last_seq + 1 not in self.pending
+        if not missing and self.gap_timer is not None:
             self.gap_timer.cancel()
             self.gap_timer = None
-        elif self.pending and self.gap_timer is None:
+        elif missing and self.gap_timer is None:
             self.gap_timer = asyncio.ensure_future(self.resync_after_grace())
+
+    def resumed(self) -> None:
+        """The socket drained: send what waited (or, if deltas were dropped meanwhile, a snapshot)."""
+        if self.behind:
+            self.request_snapshot()
+        elif self.snapshotting is None and self.pending:
+            asyncio.ensure_future(self.send_pending())
 
     async def client_resync(self) -> None:
         """The client asked for a snapshot: one per `RESYNC_MIN_SECONDS`, and only if something was sent since the last."""
@@ -276,59 +356,16 @@ class SimulationConsumer(AsyncWebsocketConsumer):
 
     async def layer_lost(self, error: Exception) -> None:
         """The channel layer failed: this client hears nothing more until it is back."""
-        reason = faults.report("channel layer", error, logger)
-        await self.tell_stalled(reason)
-
-    async def layer_back(self) -> None:
-        """The channel layer answers again: whatever was missed comes as a fresh snapshot."""
-        faults.clear("channel layer", logger)
-        self.request_snapshot()
-
-    async def keep_marking_watched(self) -> None:
-        """An open socket counts as watching: the simulation's clock does not stop for lack of viewers.
-        Each round also checks the viewer's role again, in case a revocation's message was lost."""
-        first = True
-        while True:
-            try:
-                if not first:
-                    await self.check_role()
-                await runner.in_thread(watching.mark_watched)(self.simulation_id)
-            except Exception:  # the database may be away for a while; the next mark will do
-                logger.debug("marking simulation %s watched failed", self.simulation_id, exc_info=True)
-            first = False
-            await asyncio.sleep(WATCH_MARK_SECONDS)
+        await self.tell_stalled(faults.report("channel layer", error, logger))
 
     # ------------------------------------------------------------ presenter mode
 
-    async def keep_presence(self) -> None:
-        """A viewer's page says it is here now and then; a presenter's page counts who said so lately."""
-        while True:
-            try:
-                if self.presenting:
-                    await self.tell_audience()
-                else:
-                    await self.channel_layer.group_send(protocol.presenters_group(self.simulation_id),
-                                                        protocol.layer_presence(channel=self.channel_name, here=True))
-            except Exception:  # the layer is away: the next round will do
-                logger.debug("presence of simulation %s failed", self.simulation_id, exc_info=True)
-            await asyncio.sleep(PRESENCE_SECONDS)
-
-    async def tell_audience(self) -> None:
-        """Tell the presenter how many pages watch, when that changed (silent ones drop out)."""
-        now = asyncio.get_running_loop().time()
-        self.audience = {c: seen for c, seen in self.audience.items() if now - seen < 2.5 * PRESENCE_SECONDS}
-        if len(self.audience) != self.told_audience:
-            self.told_audience = len(self.audience)
-            await self.send(text_data=protocol.encode(
-                protocol.audience_message(sim=self.simulation_id, viewers=self.told_audience)))
-
-    async def simulation_presence(self, event: dict) -> None:
-        """(Presenters) a viewer's page is here, or gone."""
-        if event["here"]:
-            self.audience[event["channel"]] = asyncio.get_running_loop().time()
-        else:
-            self.audience.pop(event["channel"], None)
-        await self.tell_audience()
+    def tell_audience(self, viewers: int) -> None:
+        """(Presenters) how many pages watch, when that changed."""
+        if viewers != self.told_audience:
+            self.told_audience = viewers
+            asyncio.ensure_future(self.send(text_data=protocol.encode(
+                protocol.audience_message(sim=self.simulation_id, viewers=viewers))))
 
     async def present(self, view) -> None:
         """(Presenters) pass the page's view on to the pages that follow it, at most every `VIEW_MIN_SECONDS`."""
@@ -344,13 +381,15 @@ class SimulationConsumer(AsyncWebsocketConsumer):
     async def _send_views(self) -> None:
         while self.next_view is not None:
             view, self.next_view = self.next_view, None
-            await self.channel_layer.group_send(self.group, protocol.layer_view(
-                simulation_id=self.simulation_id, view=view, sender=self.channel_name))
+            try:
+                await self.hub.send_view(self.simulation_id, view, sender=self.id)
+            except Exception:  # the layer is away: the next view will do
+                logger.debug("presenting simulation %s failed", self.simulation_id, exc_info=True)
             await asyncio.sleep(VIEW_MIN_SECONDS)
 
     async def simulation_view(self, event: dict) -> None:
         """The presenter's view: pass it on (the presenter's own page excepted)."""
-        if event["sender"] != self.channel_name:
+        if event["sender"] != self.id:
             await self.send(text_data=event["text"])
 
     # ------------------------------------------------------------ messages
@@ -373,11 +412,21 @@ class SimulationConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=protocol.encode(error))
 
     async def simulation_delta(self, event: dict) -> None:
-        """Forward one prepared delta in seq order (see the module docstring for gaps)."""
-        if self.last_seq is not None and event["seq"] <= self.last_seq:
-            return  # already part of the snapshot this viewer has, or a duplicate
-        if len(self.pending) < MAX_PENDING:
-            self.pending[event["seq"]] = event["text"]
+        """Forward one prepared delta in seq order (see the module docstring for gaps and slow sockets)."""
+        seq, text = event["seq"], event["text"]
+        if (self.last_seq is not None and seq <= self.last_seq) or seq in self.pending or self.behind:
+            return  # already sent or waiting, or superseded by the snapshot due
+        if self.pending and (len(self.pending) >= settings.STREAM_BACKLOG_DELTAS
+                             or self.pending_bytes + len(text) > settings.STREAM_BACKLOG_BYTES):
+            # (behind by more than the backlog; one delta bigger than it alone still goes out)
+            self.keep_pending(lambda n: False)  # too far behind: a fresh snapshot instead, once it drains
+            if self.flow.paused or self.snapshotting is not None:
+                self.behind = True
+            else:
+                self.request_snapshot()
+            return
+        self.pending[seq] = text
+        self.pending_bytes += len(text)
         if self.snapshotting is None:
             await self.send_pending()
 

@@ -1,11 +1,13 @@
 """The wire format of the live stream: versioned JSON messages and channel-layer messages.
 
-Browser messages (docs/contracts.md §2) are plain dicts of JSON primitives with ``"v": 1``.
-A delta is encoded to text exactly once, by whoever produced it (`encode`), and that text
-travels through the channel layer inside a layer message, so each consumer forwards the
-prepared text instead of serialising per viewer. Layer messages also hold only JSON
-primitives (str, int, float, bool, None, list, dict), so they survive channels-redis'
-msgpack serialiser unchanged.
+Browser messages (docs/contracts.md §2) are plain dicts of JSON primitives with ``"v": 2``.
+Objects and events travel in the compact form of `rolloutviz.compact` (only what changed, against
+what the viewer holds) and the timeline in rows (`timeline_rows`, `timeline_patch`); `Viewer`
+reads them back, as the page does. A delta is encoded to text exactly once, by whoever produced
+it (`encode`), and that text is both what is stored (`TickRecord`) and what travels through the
+channel layer inside a layer message, so each consumer forwards the prepared text instead of
+serialising per viewer. Layer messages also hold only JSON primitives (str, int, float, bool,
+None, list, dict), so they survive channels-redis' msgpack serialiser unchanged.
 """
 from __future__ import annotations
 
@@ -13,7 +15,13 @@ import json
 import math
 from typing import Any
 
-VERSION = 1
+from rolloutviz import compact
+
+VERSION = 2
+# A pod's timeline states (`pod_timeline_state`) travel as their index here; any other as its text.
+STATES = ("Pending", "ContainerCreating", "ErrImagePull", "ImagePullBackOff", "Running", "Ready", "Available",
+          "Error", "Completed", "CrashLoopBackOff", "Terminating")
+_STATE_CODES = {state: code for code, state in enumerate(STATES)}
 
 # Channel-layer message types; each maps to a consumer handler ("." becomes "_").
 LAYER_DELTA = "simulation.delta"  # one prepared delta text, with its seq
@@ -21,7 +29,7 @@ LAYER_RESYNC = "simulation.resync"  # the state was replaced: every viewer needs
 LAYER_GONE = "simulation.gone"  # the simulation was deleted
 LAYER_REVOKED = "simulation.revoked"  # a link was revoked: viewers who came through it lose access
 LAYER_VIEW = "simulation.view"  # the presenter's view (time window, selected pod) for viewers who follow
-LAYER_PRESENCE = "simulation.presence"  # a viewer is here / gone (sent to the presenters' group only)
+LAYER_AUDIENCE = "simulation.audience"  # how many pages watch through one server process (its hub)
 LAYER_STATUS = "simulation.status"  # the simulation stalled (with why) or is live again
 
 # States of {"type": "status"} messages.
@@ -75,8 +83,7 @@ def delta_message(
     seq: int,
     t: float,
     cause: str,
-    changes: list[dict],
-    events: list[dict],
+    changes: dict,
     deployments: dict[str, dict],
     clock: dict,
     markers: list[dict],
@@ -84,8 +91,8 @@ def delta_message(
 ) -> dict:
     """One delta: what changed in one step or one command, numbered by ``seq``.
 
-    ``cause`` ("step", "command", "clock" or "reset") and ``timeline`` (the new timeline
-    entries, same shape as the snapshot's ``timeline`` without ``markers``) are additive keys.
+    ``changes`` is `compact.encode`'s answer (``objects``, ``events``, maybe ``expired``);
+    ``timeline`` the recorder's patch, sent as `timeline_patch` rows.
     """
     return {
         "v": VERSION,
@@ -94,13 +101,51 @@ def delta_message(
         "seq": int(seq),
         "t": float(t),
         "cause": cause,
-        "changes": changes,
-        "events": events,
+        **changes,
         "deployments": deployments,
         "clock": clock,
         "markers": markers,
-        "timeline": timeline,
+        "timeline": timeline_patch(timeline, changes.get("objects") or ()),
     }
+
+
+def state_code(state: str):
+    """A pod timeline state as sent: its index in `STATES`, or its text if it is not one of them."""
+    return _STATE_CODES.get(state, state)
+
+
+def state_name(code) -> str:
+    """The state a `state_code` stands for."""
+    return STATES[code] if type(code) is int else code
+
+
+def timeline_patch(patch: dict, objects) -> dict:
+    """A delta's timeline patch (the recorder's) as sent: each pod touched is a row
+    ``[pod, states, facts?]`` — ``pod`` the index of its record in the delta's ``objects`` or its
+    name, ``states`` its new state at the delta's time (a code, a list of codes, or null),
+    ``facts`` only what changed of ``rs``, ``node``, ``deleted`` and its new ``marks``
+    (``[kind, detail]``, at the delta's time). ReplicaSets and Deployments go as the recorder has them."""
+    records = {entry[2]: index for index, entry in enumerate(objects) if entry[1] == "Pod"}
+    rows = []
+    for name, entry in (patch.get("pods") or {}).items():
+        codes = [state_code(state) for _, state in entry.get("segments") or ()]
+        row = [records.get(name, name), codes[0] if len(codes) == 1 else (codes or None)]
+        facts = {key: entry[key] for key in ("rs", "node", "deleted") if key in entry}
+        if entry.get("marks"):
+            facts["marks"] = [mark[1:] for mark in entry["marks"]]
+        if facts:
+            row.append(facts)
+        rows.append(row)
+    return {"pods": rows, "replicasets": patch.get("replicasets") or {}, "deployments": patch.get("deployments") or {}}
+
+
+def timeline_rows(timeline: dict) -> dict:
+    """A snapshot's timeline (the recorder's `as_dict`) as sent: each pod a row
+    ``[name, rs, node, deleted, [t, state, t, state, ...], [[t, kind, detail], ...]]``."""
+    rows = [[name, lane["rs"], lane["node"], lane["deleted"],
+             [item for t, state in lane["segments"] for item in (t, state_code(state))], lane["marks"]]
+            for name, lane in (timeline.get("pods") or {}).items()]
+    return {**timeline, "pods": rows}
 
 
 def snapshot_message(state: dict) -> dict:
@@ -179,37 +224,119 @@ def state_dict(
     seq: int,
     t: float,
     clock: dict,
-    objects: dict[str, list[dict]],
-    events: list[dict],
+    objects: dict,
     deployments: dict[str, dict],
     timeline: dict,
 ) -> dict:
-    """The snapshot ``state`` (also the body of GET /api/simulations/<id>/)."""
+    """The snapshot ``state`` (also the body of GET /api/simulations/<id>/): ``objects`` is
+    `compact.everything`'s answer, ``timeline`` the recorder's `as_dict` (sent as `timeline_rows`)."""
     return {
         "sim": int(sim),
         "seq": int(seq),
         "t": float(t),
         "clock": clock,
-        "objects": {
-            "deployments": objects.get("deployments", []),
-            "replicasets": objects.get("replicasets", []),
-            "pods": objects.get("pods", []),
-            "nodes": objects.get("nodes", []),
-        },
-        "events": events,
+        "objects": objects.get("objects") or [],
+        "events": objects.get("events") or [],
         "deployments": deployments,
-        "timeline": timeline,
+        "timeline": timeline_rows(timeline),
     }
 
 
-def layer_delta(*, seq: int, text: str) -> dict:
-    """The channel-layer message carrying one prepared delta text to every consumer."""
-    return {"type": LAYER_DELTA, "seq": int(seq), "text": text}
+def payload_records(payload: dict, mirror: compact.Mirror) -> tuple[list[dict], list[dict]]:
+    """(object change records, events) of a delta (as published or stored, v1 or v2) for a viewer
+    holding ``mirror``, which is brought forward; a reset's delta starts from nothing."""
+    if payload.get("cause") == "reset":
+        mirror.clear()
+    if payload.get("v", 1) < 2:  # a stored history from before the compact form: whole objects
+        changes, events = payload.get("changes") or [], payload.get("events") or []
+        for change in changes:
+            if change["kind"] in mirror.objects:
+                mirror.put(change["kind"], change["name"], None if change["type"] == "DELETED" else change["object"])
+        for event in events:
+            if (event.get("metadata") or {}).get("name") is not None:
+                mirror.write_event(event)
+        return changes, events
+    records = compact.decode(mirror, payload)
+    return ([r for r in records if r["type"] != "EVENT"], [r["object"] for r in records if r["type"] == "EVENT"])
 
 
-def layer_resync(*, seq: int) -> dict:
-    """Tell every consumer of the group to send its client a fresh snapshot."""
-    return {"type": LAYER_RESYNC, "seq": int(seq)}
+class Viewer:
+    """What a page holds of one simulation, fed with the messages it gets: the reference reader of
+    the wire (the page's `store.js` does the same), used by the tests and by anyone reading a
+    stored history."""
+
+    def __init__(self) -> None:
+        self.mirror = compact.Mirror()
+        self.seq: int | None = None
+        self.t = 0.0
+        self.deployments: dict[str, dict] = {}
+        self.timeline: dict = {"pods": {}, "replicasets": {}, "deployments": {}, "markers": []}
+
+    def load(self, state: dict) -> None:
+        """Replace everything with a snapshot's ``state``."""
+        self.__init__()
+        self.seq, self.t = state["seq"], state["t"]
+        compact.decode(self.mirror, state)
+        self.deployments = {name: dict(facts) for name, facts in state["deployments"].items()}
+        timeline = state["timeline"]
+        self.timeline = {
+            "pods": {row[0]: {"rs": row[1], "node": row[2], "segments": [[row[4][i], state_name(row[4][i + 1])]
+                                                                          for i in range(0, len(row[4]), 2)],
+                              "marks": [list(mark) for mark in row[5]], "deleted": row[3]}
+                     for row in timeline["pods"]},
+            "replicasets": {name: {**rs, "series": list(rs["series"])} for name, rs in timeline["replicasets"].items()},
+            "deployments": {name: {"series": list(d["series"])} for name, d in timeline["deployments"].items()},
+            "markers": list(timeline["markers"]),
+        }
+
+    def apply(self, delta: dict) -> list[dict]:
+        """Apply a delta that follows on (its seq is the next); returns its change records."""
+        if delta.get("cause") == "reset":
+            self.timeline = {"pods": {}, "replicasets": {}, "deployments": {}, "markers": []}
+        changes, events = payload_records(delta, self.mirror)
+        self.seq, self.t = delta["seq"], delta["t"]
+        for name, facts in delta["deployments"].items():
+            self.deployments[name] = {**self.deployments.get(name, {}), **facts}
+        objects = delta.get("objects") or ()
+        for row in delta["timeline"]["pods"]:
+            name = objects[row[0]][2] if type(row[0]) is int else row[0]
+            lane = self.timeline["pods"].setdefault(name, {"rs": None, "node": None, "segments": [], "marks": [],
+                                                           "deleted": None})
+            facts = row[2] if len(row) > 2 else {}
+            lane.update({key: facts[key] for key in ("rs", "node", "deleted") if key in facts})
+            codes = row[1] if type(row[1]) is list else [] if row[1] is None else [row[1]]
+            lane["segments"] += [[delta["t"], state_name(code)] for code in codes]
+            lane["marks"] += [[delta["t"], *mark] for mark in facts.get("marks", ())]
+        for name, rs in delta["timeline"]["replicasets"].items():
+            entry = self.timeline["replicasets"].setdefault(name, {"series": []})
+            entry.update({key: value for key, value in rs.items() if key != "series"})
+            entry["series"] += rs["series"]
+        for name, dep in delta["timeline"]["deployments"].items():
+            self.timeline["deployments"].setdefault(name, {"series": []})["series"] += dep["series"]
+        self.timeline["markers"] += delta["markers"]
+        return changes + [{"type": "EVENT", "kind": "Event", "name": e["metadata"]["name"], "namespace": "default",
+                           "object": e} for e in events]
+
+    def objects(self, kind: str) -> list[dict]:
+        """The objects of ``kind`` held, by name (as `Cluster.list` orders them)."""
+        return [self.mirror.objects[kind][name] for name in self.mirror.names(kind)]
+
+    def events(self) -> dict[str, dict]:
+        """The events held, by name."""
+        return dict(self.mirror.events)
+
+
+def layer_delta(*, simulation_id: int, seq: int, text: str) -> dict:
+    """The channel-layer message carrying one prepared delta text to every viewer.
+
+    Every layer message names its simulation (``sim``): a server process's hub receives the
+    messages of all the simulations it has viewers for on one channel."""
+    return {"type": LAYER_DELTA, "sim": int(simulation_id), "seq": int(seq), "text": text}
+
+
+def layer_resync(*, simulation_id: int, seq: int) -> dict:
+    """Tell every viewer of the simulation to get a fresh snapshot."""
+    return {"type": LAYER_RESYNC, "sim": int(simulation_id), "seq": int(seq)}
 
 
 def layer_gone(*, simulation_id: int) -> dict:
@@ -222,22 +349,18 @@ def layer_revoked(*, simulation_id: int) -> dict:
     return {"type": LAYER_REVOKED, "sim": int(simulation_id)}
 
 
-def presenters_group(simulation_id: int) -> str:
-    """The channel-layer group of one simulation's presenter pages (owners): they hear who is watching."""
-    return f"simulation.{int(simulation_id)}.presenters"
-
-
 def layer_view(*, simulation_id: int, view: dict, sender: str) -> dict:
-    """The presenter's view for every consumer of the group (the sender's own page excepted)."""
-    return {"type": LAYER_VIEW, "sender": sender,
+    """The presenter's view for every page of the simulation (the sender's own page excepted)."""
+    return {"type": LAYER_VIEW, "sim": int(simulation_id), "sender": sender,
             "text": encode(presenter_message(sim=simulation_id, view=view))}
 
 
-def layer_presence(*, channel: str, here: bool) -> dict:
-    """A viewer's page is here (sent again now and then) or gone, for the presenters' group."""
-    return {"type": LAYER_PRESENCE, "channel": channel, "here": bool(here)}
+def layer_audience(*, simulation_id: int, hub: str, viewers: int) -> dict:
+    """How many pages (presenters' not counted) watch the simulation through the server process of ``hub``."""
+    return {"type": LAYER_AUDIENCE, "sim": int(simulation_id), "hub": hub, "viewers": int(viewers)}
 
 
 def layer_status(*, simulation_id: int, state: str, reason: str = "") -> dict:
     """Tell every consumer of the group to pass a status message on to its client."""
-    return {"type": LAYER_STATUS, "text": encode(status_message(sim=simulation_id, state=state, reason=reason))}
+    return {"type": LAYER_STATUS, "sim": int(simulation_id),
+            "text": encode(status_message(sim=simulation_id, state=state, reason=reason))}

@@ -233,6 +233,12 @@ KUBERNETES_TLS_PORT = env_int("KUBERNETES_TLS_PORT", 8443)
 KUBERNETES_TLS_DIR = Path(os.environ.get("KUBERNETES_TLS_DIR") or BASE_DIR / ".tls")
 KUBERNETES_API_URL = os.environ.get("KUBERNETES_API_URL", "").strip().rstrip("/")
 KUBERNETES_API_CA_FILE = os.environ.get("KUBERNETES_API_CA_FILE", "").strip()
+# Deltas one socket that does not keep up may have waiting (count, bytes); past either, they are
+# dropped and it gets one fresh snapshot once it drains (rolloutviz/consumers.py).
+STREAM_BACKLOG_DELTAS = env_int("STREAM_BACKLOG_DELTAS", 2000)
+STREAM_BACKLOG_BYTES = env_int("STREAM_BACKLOG_BYTES", 8 * 1024 * 1024)
+# A viewer socket's kernel send buffer in bytes (the kernel doubles it; 0: the kernel grows its own, to 4 MB)
+STREAM_SOCKET_SEND_BUFFER = env_int("STREAM_SOCKET_SEND_BUFFER", 256 * 1024)
 # ---- end of the runner's settings ----
 
 AUTH_PASSWORD_VALIDATORS = [

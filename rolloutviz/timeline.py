@@ -8,14 +8,15 @@ deltas, so `TimelineRecorder.rebuild` over the stored TickRecords gives back the
 timeline after a restart.
 
 `record` also returns the *patch*: only what this delta added, in the snapshot's shape
-(pods/replicasets/deployments; segments, marks and series hold only the new entries),
-which the delta carries so a viewer can extend its timeline without re-deriving states.
+(pods/replicasets/deployments; segments, marks and series hold only the new entries; a pod's
+``rs``, ``node`` and ``deleted`` only when they changed), which the delta carries (as
+`protocol.timeline_patch` rows) so a viewer can extend its timeline without re-deriving states.
 """
 from __future__ import annotations
 
 from typing import Iterable
 
-from rolloutviz import protocol
+from rolloutviz import compact, protocol
 from simulator.controllers.deployment.revisions import revision_number
 from simulator.controllers.deployment.rollout_math import max_surge, max_unavailable
 from simulator.kubectl.printers import parse_time, pod_timeline_state
@@ -98,11 +99,11 @@ class _Patch:
         self.replicasets: dict[str, dict] = {}
         self.deployments: dict[str, dict] = {}
 
-    def pod(self, name: str, entry: dict) -> dict:
-        if name not in self.pods:
-            self.pods[name] = {"segments": [], "marks": []}
-        patch = self.pods[name]
-        patch.update(rs=entry["rs"], node=entry["node"], deleted=entry["deleted"])
+    def pod(self, name: str, facts: dict | None = None) -> dict:
+        """The pod's patch, with ``facts`` (its changed ``rs``, ``node``, ``deleted``) noted."""
+        patch = self.pods.setdefault(name, {"segments": [], "marks": []})
+        if facts:
+            patch.update(facts)
         return patch
 
     def as_dict(self) -> dict:
@@ -127,19 +128,21 @@ class TimelineRecorder:
 
     @classmethod
     def rebuild(cls, payloads: Iterable[dict]) -> "TimelineRecorder":
-        """Fold stored deltas (in seq order) back into a timeline; a reset starts afresh."""
-        recorder = cls()
+        """Fold stored deltas (all of them, in seq order) back into a timeline; a reset starts afresh."""
+        recorder, mirror = cls(), compact.Mirror()
         for payload in payloads:
-            recorder = recorder.fold(payload)
+            recorder = recorder.fold(payload, mirror)
         return recorder
 
-    def fold(self, payload: dict) -> "TimelineRecorder":
-        """Add one stored delta; returns the recorder to use next (a new one after a reset)."""
+    def fold(self, payload: dict, mirror: compact.Mirror) -> "TimelineRecorder":
+        """Add one stored delta, read against ``mirror`` (what a viewer held before it, brought
+        forward); returns the recorder to use next (a new one after a reset)."""
         recorder = TimelineRecorder() if payload.get("cause") == "reset" else self
+        changes, events = protocol.payload_records(payload, mirror)
         recorder.record(
             t=payload["t"],
-            changes=payload.get("changes") or [],
-            events=payload.get("events") or [],
+            changes=changes,
+            events=events,
             command_markers=[m for m in payload.get("markers") or [] if m.get("kind") == "command"],
         )
         return recorder
@@ -174,31 +177,36 @@ class TimelineRecorder:
 
     def _record_pod(self, t: float, change_type: str, name: str, pod: dict, patch: _Patch) -> None:
         entry = self.pods.get(name)
-        if entry is None:
+        new = entry is None
+        if new:
             entry = {"rs": None, "node": None, "segments": [], "marks": [], "deleted": None}
             self.pods[name] = entry
         rs = _owner_name(pod, "ReplicaSet")
         node = pod.get("spec", {}).get("nodeName") or entry["node"]
-        moved = (entry["rs"], entry["node"]) != (rs, node)
+        # what a viewer's lane lacks: a new lane has no node and is not deleted until told
+        facts = {key: value for key, value in (("rs", rs), ("node", node))
+                 if entry[key] != value or (new and key == "rs")}
         entry["rs"], entry["node"] = rs, node
         previous = self._live_pods.get(name)
         if change_type == "DELETED":
             self._live_pods.pop(name, None)
             self._awaiting_available.pop(name, None)
             self._pods_of_rs.get(rs, set()).discard(name)
-            entry["deleted"] = float(t)
-            patch.pod(name, entry)
+            entry["deleted"] = facts["deleted"] = float(t)
+            patch.pod(name, facts)
             return
+        if entry["deleted"] is not None:  # (a pod made again under a deleted one's name lives again)
+            entry["deleted"] = facts["deleted"] = None
         self._live_pods[name] = pod
         if rs is not None:
             self._pods_of_rs.setdefault(rs, set()).add(name)
         if previous is not None and _restart_count(pod) > _restart_count(previous):
             mark = [float(t), "restart", _restart_detail(pod)]
             entry["marks"].append(mark)
-            patch.pod(name, entry)["marks"].append(mark)
+            patch.pod(name)["marks"].append(mark)
         self._update_state(t, name, patch)
-        if moved:
-            patch.pod(name, entry)
+        if facts:
+            patch.pod(name, facts)
 
     def _update_state(self, t: float, name: str, patch: _Patch) -> None:
         pod = self._live_pods.get(name)
@@ -216,7 +224,7 @@ class TimelineRecorder:
             return
         segment = [float(t), state]
         entry["segments"].append(segment)
-        patch.pod(name, entry)["segments"].append(segment)
+        patch.pod(name)["segments"].append(segment)
 
     def _record_replicaset(self, t: float, change_type: str, name: str, rs: dict, patch: _Patch) -> None:
         spec = rs.get("spec") or {}
@@ -255,7 +263,7 @@ class TimelineRecorder:
             name = involved["name"]
             mark = [float(t), "unhealthy", event.get("message", "")]
             self.pods[name]["marks"].append(mark)
-            patch.pod(name, self.pods[name])["marks"].append(mark)
+            patch.pod(name)["marks"].append(mark)
         return []
 
     def as_dict(self) -> dict:

@@ -1,6 +1,6 @@
 // The live stream: one WebSocket per page, versioned messages, seq checking, resync, reconnect.
 
-const PROTOCOL_VERSION = 1;
+const PROTOCOL_VERSION = 2;
 const CLOSE_NOT_FOUND = 4404; // the server's close code for a simulation that does not exist
 
 /**

@@ -1,10 +1,16 @@
 // The browser's copy of one simulation: objects, events, per-deployment facts and the recorded
-// timeline. Loaded from a snapshot `state`, then advanced by deltas (docs/contracts.md §2);
-// each delta's `timeline` patch carries the new segments, marks and series, so the browser
-// never re-derives pod states itself.
+// timeline. Loaded from a snapshot `state`, then advanced by deltas (docs/contracts.md §2):
+// objects and events come in the compact form `compact.js` reads (what changed, against what
+// is held), and each delta's `timeline` rows carry the new segments, marks and series, so the
+// browser never re-derives pod states itself.
+import { readChanges } from "./compact.js";
 
 const MAX_EVENTS = 20000; // per group (pod events / the others)
 const KIND_KEYS = { Deployment: "deployments", ReplicaSet: "replicasets", Pod: "pods", Node: "nodes" };
+// A pod's timeline states as the wire numbers them (rolloutviz/protocol.py STATES); others come as text.
+const STATES = ["Pending", "ContainerCreating", "ErrImagePull", "ImagePullBackOff", "Running", "Ready", "Available",
+  "Error", "Completed", "CrashLoopBackOff", "Terminating"];
+const stateName = (code) => (typeof code === "number" ? STATES[code] : code);
 
 function emptyTimeline() {
   return { pods: new Map(), replicasets: new Map(), deployments: new Map(), markers: [] };
@@ -48,13 +54,16 @@ export class SimStore {
     this.seq = state.seq;
     this.t = state.t;
     this.clock = { ...this.clock, ...(state.clock || {}) };
-    for (const [key, map] of Object.entries(this.objects)) {
-      for (const obj of state.objects?.[key] || []) map.set(obj.metadata.name, obj);
-    }
-    for (const event of state.events || []) this.addEvent(event);
+    readChanges(state, this.held(new Set()));
     this.meta = structuredClone(state.deployments || {});
-    this.mergeTimeline(state.timeline || {});
-    this.timeline.markers = (state.timeline?.markers || []).slice();
+    const timeline = state.timeline || {};
+    for (const [name, rs, node, deleted, flat, marks] of timeline.pods || []) {
+      const segments = [];
+      for (let i = 0; i < flat.length; i += 2) segments.push([flat[i], stateName(flat[i + 1])]);
+      this.timeline.pods.set(name, { name, rs, node, segments, marks: marks.slice(), deleted });
+    }
+    this.mergeSeries(timeline);
+    this.timeline.markers = (timeline.markers || []).slice();
     this.structureVersion++;
     this.notify(new Set(["snapshot", "objects", "events", "meta", "clock", "timeline", "structure"]));
   }
@@ -64,19 +73,14 @@ export class SimStore {
     const topics = new Set(["tick"]);
     this.seq = msg.seq;
     this.t = msg.t;
-    if (msg.cause === "reset") {
+    if (msg.cause === "reset") { // the cluster was replaced: the delta holds all of the new one
+      for (const map of Object.values(this.objects)) map.clear();
+      this.podEvents.clear();
+      this.otherEvents.clear();
       this.timeline = emptyTimeline();
       this.structureVersion++;
     }
-    for (const change of msg.changes || []) {
-      const key = KIND_KEYS[change.kind];
-      if (!key) continue;
-      const name = change.name || change.object?.metadata?.name;
-      if (change.type === "DELETED") this.objects[key].delete(name);
-      else this.objects[key].set(name, change.object);
-      topics.add("objects");
-    }
-    for (const event of msg.events || []) if (this.addEvent(event)) topics.add("events");
+    if (readChanges(msg, this.held(topics)).length) topics.add("objects");
     for (const [name, facts] of Object.entries(msg.deployments || {})) {
       this.meta[name] = { ...(this.meta[name] || {}), ...facts };
       topics.add("meta");
@@ -86,7 +90,7 @@ export class SimStore {
       topics.add("clock");
     }
     if (msg.timeline) {
-      this.mergeTimeline(msg.timeline);
+      this.mergePatch(msg.timeline, msg.t, msg.objects || []);
       topics.add("timeline");
     }
     if (msg.markers?.length) {
@@ -96,22 +100,48 @@ export class SimStore {
     this.notify(topics);
   }
 
-  /** Add a timeline (snapshot) or a delta's patch: new lanes, segments, marks and series points. */
-  mergeTimeline(patch) {
+  /** What `readChanges` needs of this store; a new event adds "events" to `topics`. */
+  held(topics) {
+    return {
+      get: (kind, name) => this.objects[KIND_KEYS[kind]]?.get(name),
+      put: (kind, name, obj) => {
+        const map = this.objects[KIND_KEYS[kind]];
+        if (!map) return;
+        if (obj) map.set(name, obj);
+        else map.delete(name);
+      },
+      writeEvent: (event) => {
+        if (this.addEvent(event)) topics.add("events");
+      },
+      forgetEvent: (name) => {
+        if (this.podEvents.delete(name) || this.otherEvents.delete(name)) topics.add("events");
+      },
+    };
+  }
+
+  /** A delta's timeline rows [pod, states, facts?] (pod: the index of its record in `objects`, or
+   *  its name), at the delta's time `t`, and its ReplicaSet and Deployment series. */
+  mergePatch(patch, t, objects) {
     const tl = this.timeline;
-    for (const [name, lane] of Object.entries(patch.pods || {})) {
+    for (const [ref, states, facts = {}] of patch.pods || []) {
+      const name = typeof ref === "number" ? objects[ref][2] : ref;
       let entry = tl.pods.get(name);
       if (!entry) {
-        entry = { name, rs: lane.rs, node: lane.node, segments: [], marks: [], deleted: null };
+        entry = { name, rs: null, node: null, segments: [], marks: [], deleted: null };
         tl.pods.set(name, entry);
         this.structureVersion++;
-      } else if (entry.rs !== lane.rs) this.structureVersion++;
-      entry.rs = lane.rs;
-      entry.node = lane.node ?? entry.node;
-      entry.deleted = lane.deleted ?? null;
-      for (const segment of lane.segments || []) entry.segments.push(segment);
-      for (const mark of lane.marks || []) entry.marks.push(mark);
+      }
+      if ("rs" in facts && facts.rs !== entry.rs) this.structureVersion++;
+      for (const key of ["rs", "node", "deleted"]) if (key in facts) entry[key] = facts[key];
+      for (const code of Array.isArray(states) ? states : states === null ? [] : [states]) entry.segments.push([t, stateName(code)]);
+      for (const mark of facts.marks || []) entry.marks.push([t, ...mark]);
     }
+    this.mergeSeries(patch);
+  }
+
+  /** Add a timeline's (snapshot) or a patch's ReplicaSet and Deployment entries and series points. */
+  mergeSeries(patch) {
+    const tl = this.timeline;
     for (const [name, rs] of Object.entries(patch.replicasets || {})) {
       let entry = tl.replicasets.get(name);
       if (!entry) {

@@ -49,23 +49,28 @@ def _rows(ids: list[int]) -> dict[int, int]:
     return dict(Simulation.objects.filter(pk__in=ids).values_list("id", "seq"))
 
 
-def _missing(simulation_id: int, after: int, upto: int) -> list[tuple[int, str | None, str]]:
-    """(seq, cause, the delta's stored text) of each stored delta in (``after``, ``upto``], in order.
+def _missing(simulation_id: int, after: int, upto: int) -> list[tuple[int, str | None, str | None, str]]:
+    """(seq, wire version, cause, the delta's stored text) of each stored delta in (``after``, ``upto``], in order.
 
-    The text as stored, never decoded here: a 5,000-pod simulation's delta is tens of megabytes,
-    and decoding and encoding it again would hold up every other viewer of this process.
+    The text as stored, never decoded here: decoding and encoding a large delta again would hold up
+    every other viewer of this process.
     """
     rows = TickRecord.objects.filter(simulation_id=simulation_id, seq__gt=after, seq__lte=upto).order_by("seq")
-    return list(rows.values_list("seq", KT("payload__cause"), Cast("payload", TextField())))
+    return list(rows.values_list("seq", KT("payload__v"), KT("payload__cause"), Cast("payload", TextField())))
 
 
-def fill_messages(rows: list[tuple[int, str | None, str]]) -> list[dict]:
-    """The layer messages that replay stored deltas, from `_missing`'s rows (a reset's delta is followed by a resync)."""
+def fill_messages(simulation_id: int, stored: list[tuple[int, str | None, str | None, str]]) -> list[dict]:
+    """The layer messages that replay stored deltas, as `_missing` reads them, their text as stored
+    (a reset's delta is followed by a resync; a delta in the first wire's shape, from before the
+    compact form, is a resync instead)."""
     messages = []
-    for seq, cause, text in rows:
-        messages.append(protocol.layer_delta(seq=seq, text=text))
+    for seq, version, cause, text in stored:
+        if int(version or 1) < protocol.VERSION:
+            messages.append(protocol.layer_resync(simulation_id=simulation_id, seq=seq))
+            continue
+        messages.append(protocol.layer_delta(simulation_id=simulation_id, seq=seq, text=text))
         if cause == "reset":
-            messages.append(protocol.layer_resync(seq=seq))
+            messages.append(protocol.layer_resync(simulation_id=simulation_id, seq=seq))
     return messages
 
 
@@ -114,10 +119,10 @@ class Tail:
         if before <= known or seq <= known:
             return  # no gap, or one that may still be closing by itself
         if seq - known > MAX_FILL:
-            await live.publish_async(simulation_id, [protocol.layer_resync(seq=seq)])
+            await live.publish_async(simulation_id, [protocol.layer_resync(simulation_id=simulation_id, seq=seq)])
             return
-        rows = await runner.in_thread(_missing)(simulation_id, known, seq)
-        await live.publish_async(simulation_id, fill_messages(rows))
+        stored = await runner.in_thread(_missing)(simulation_id, known, seq)
+        await live.publish_async(simulation_id, fill_messages(simulation_id, stored))
 
 
 _tail = Tail()

@@ -154,16 +154,23 @@ def _message(error: Exception) -> str:
     return str(error.args[0]) if error.args else str(error)
 
 
-def read_cluster(simulation_id: int):
-    """A private copy of the simulation's current cluster, or `NotFound`."""
+def read(simulation_id: int, view, *args):
+    """``view(reader, *args)`` on the simulation's current state (`live.read`: no copy), or `NotFound`."""
     try:
-        return live.cluster_for_read(simulation_id=simulation_id)
+        return live.read(simulation_id=simulation_id, view=view, args=args)
     except Simulation.DoesNotExist:
         raise NotFound(f"simulation {simulation_id} not found") from None
 
 
 def _first_pod(simulation_id: int, deployment: str) -> str:
-    cluster = read_cluster(simulation_id)
+    pod = read(simulation_id, first_pod_of, deployment)
+    if pod is None:
+        raise NotFound(f'no pods found for deployment "{deployment}"')
+    return pod
+
+
+def first_pod_of(cluster, deployment: str) -> str | None:
+    """The name of the first (by name) pod of a Deployment that is not being deleted, or None."""
     replicasets = {
         rs["metadata"]["name"]
         for rs in cluster.list("replicaset")
@@ -175,9 +182,7 @@ def _first_pod(simulation_id: int, deployment: str) -> str:
         if _owner(pod, "ReplicaSet") in replicasets
         and not pod["metadata"].get("deletionTimestamp")
     )
-    if not pods:
-        raise NotFound(f'no pods found for deployment "{deployment}"')
-    return pods[0]
+    return pods[0] if pods else None
 
 
 def _owner(obj: dict, kind: str) -> str | None:

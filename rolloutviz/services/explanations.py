@@ -20,11 +20,12 @@ def explanations(*, simulation_id: int) -> dict:
         raise NotFound(f"simulation {simulation_id} not found") from None
 
 
-def explained(cluster) -> dict:
-    """The answer, read on the live copy (a module-level view: it runs where the copy lives)."""
+def explained(reader) -> dict:
+    """The answer, read on the live copy (a module-level view: it runs where the copy lives;
+    ``reader`` is `live.read`'s `Reader`, whose ``cluster`` answers the engine's questions)."""
+    cluster = reader.cluster
     return {"t": cluster.now,
-            "deployments": {d["metadata"]["name"]: cluster.explanation(d["metadata"]["name"])
-                            for d in cluster.list("deployment")},
+            "deployments": {name: cluster.explanation(name) for name in reader.mirror.names("Deployment")},
             "countdowns": cluster.countdowns(), "notes": cluster.notes(),
             "services": [s["metadata"]["name"] for s in cluster.list("service")],
             "traffic": {service: {**client, **cluster.traffic(service)}

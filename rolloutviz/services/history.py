@@ -12,7 +12,7 @@ from django.db.models.functions import Cast, Length
 from rolloutviz.models import CommandRecord, Simulation, Snapshot, TickRecord
 from rolloutviz.protocol import VERSION
 from rolloutviz.services import live
-from rolloutviz.services.commands import read_cluster
+from rolloutviz.services.commands import read
 from rolloutviz.services.errors import InvalidInput, NotFound
 from rolloutviz.services.simulations import simulation_get
 from simulator.kubectl.printers import rollout_history_text
@@ -23,9 +23,17 @@ EXPORT_PAGE_BYTES = 2 * 1024 * 1024  # about this much of the record is read at 
 SIZE_LOOKAHEAD = 1000  # rows whose sizes are read at once to plan the pages
 
 
+def deployment_exists(cluster, name: str) -> bool:
+    try:
+        cluster.get("deployment", name)
+    except KeyError:
+        return False
+    return True
+
+
 def require_deployment(cluster, name: str) -> None:
     """`NotFound` with the API server's wording unless the Deployment exists."""
-    if not any(d["metadata"]["name"] == name for d in cluster.list("deployment")):
+    if not deployment_exists(cluster, name):
         raise NotFound(f'deployments.apps "{name}" not found')
 
 
@@ -35,12 +43,20 @@ def deployment_history(*, simulation_id: int, deployment: str,
     if revision is not None and (isinstance(revision, bool) or not isinstance(revision, int)
                                  or revision < 0):
         raise InvalidInput("revision: must be a non-negative integer", field="revision")
-    cluster = read_cluster(simulation_id)
-    require_deployment(cluster, deployment)
-    text = rollout_history_text(cluster, deployment, revision or None)
+    found, history, text = read(simulation_id, history_view, deployment, revision or None)
+    if not found:
+        raise NotFound(f'deployments.apps "{deployment}" not found')
     if revision and text.startswith("error:"):
         raise NotFound(text.strip())
-    return {"history": live.deployment_info(cluster, deployment)["history"], "text": text}
+    return {"history": history, "text": text}
+
+
+def history_view(cluster, deployment: str, revision: int | None) -> tuple[bool, list[dict], str]:
+    """(whether the Deployment exists, its revisions with their images, kubectl's rollout history text)."""
+    if not deployment_exists(cluster, deployment):
+        return False, [], ""
+    return (True, live.deployment_info(cluster, deployment)["history"],
+            rollout_history_text(cluster, deployment, revision))
 
 
 def timeline_between(*, simulation_id: int, since: float | None = None,

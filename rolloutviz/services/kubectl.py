@@ -104,7 +104,7 @@ def kubectl_view(*, simulation_id: int, args: str | list[str]) -> str:
     if invocation.verb not in READ_ONLY:
         raise InvalidInput(f'error: "{invocation.verb}" changes the cluster; use the commands '
                            "API for it")
-    return _view(commands.read_cluster(simulation_id), invocation)
+    return commands.read(simulation_id, view_text, invocation)
 
 
 def kubectl_run(*, simulation_id: int, args: str | list[str],
@@ -112,7 +112,7 @@ def kubectl_run(*, simulation_id: int, args: str | list[str],
     """Run any supported kubectl command; ``read_file`` reads the file of ``apply -f``."""
     invocation = parse(args)
     if invocation.verb in READ_ONLY:
-        return _view(commands.read_cluster(simulation_id), invocation)
+        return commands.read(simulation_id, view_text, invocation)
     name, options, sim = invocation.name, invocation.options, {"simulation_id": simulation_id}
     if invocation.verb == "apply":
         return "\n".join(commands.manifest_apply(**sim, yaml_text=read_file(options["-f"])))
@@ -143,21 +143,25 @@ def rollout_status_watch(*, simulation_id: int, deployment: str,
     (kubectl's ``error: ... exceeded its progress deadline``), or after ``timeout`` simulated
     seconds (kubectl's ``error: timed out waiting for the condition``).
     """
-    cluster = commands.read_cluster(simulation_id)
-    require_deployment(cluster, deployment)
-    start, last = cluster.now, None
+    start, last = None, None
     while True:
-        message, done = cluster.rollout_status(deployment)
+        message, done, now = commands.read(simulation_id, rollout_status_at, deployment)
+        start = now if start is None else start
         if message != last:
             yield message, done
             last = message
         if done or message.startswith("error:"):
             return
-        if cluster.now - start >= timeout:
+        if now - start >= timeout:
             yield "error: timed out waiting for the condition\n", False
             return
         live.advance(simulation_id=simulation_id, steps=1)
-        cluster = commands.read_cluster(simulation_id)
+
+
+def rollout_status_at(cluster, deployment: str) -> tuple[str, bool, float]:
+    """kubectl's rollout status line of a Deployment, whether it is done, and the sim time (`NotFound`)."""
+    require_deployment(cluster, deployment)
+    return (*cluster.rollout_status(deployment), cluster.now)
 
 
 def seconds_option(value: str) -> float:
@@ -168,7 +172,8 @@ def seconds_option(value: str) -> float:
     return float(match.group(1)) * {"s": 1, "m": 60, "h": 3600, None: 1}[match.group(2)]
 
 
-def _view(cluster, invocation: Invocation) -> str:
+def view_text(cluster, invocation: Invocation) -> str:
+    """What a read-only kubectl command prints (`NotFound` for a missing object)."""
     name = invocation.name
     if invocation.verb == "get":
         text = views.get_text(cluster, invocation.kind, name or None)

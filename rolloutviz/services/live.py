@@ -57,12 +57,13 @@ from django.db.models import JSONField, Value
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from rolloutviz import protocol, runner
+from rolloutviz import compact, protocol, runner
 from rolloutviz.clock.lease import ClockState, lease_seconds
 from rolloutviz.models import CommandRecord, Deployment, Simulation, Snapshot, TickRecord
 from rolloutviz.runner import faults, tail
 from rolloutviz.services import running_manifest
 from rolloutviz.services.mirror import sync_from_cluster
+from rolloutviz.services.reader import Reader
 from rolloutviz.timeline import REVISION_ANNOTATION, TimelineRecorder
 from simulator import Cluster, ValidationError
 from simulator.controllers.deployment.revisions import revision_number
@@ -165,6 +166,7 @@ class _Live:
     seq: int
     cluster: Cluster
     timeline: TimelineRecorder
+    mirror: compact.Mirror  # what every viewer holds at ``seq``: deltas are encoded against it
     snapshot_seq: int  # seq of the snapshot the cluster was last saved in
     created: object  # the row's creation time: a reused id (a flushed database) is another simulation
     effective: float | None = None  # the clock's achieved fraction of its speed, when it fell behind
@@ -289,7 +291,8 @@ def _load(sim: Simulation) -> _Live:
     except BaseException:
         _cache.pop(sim.id, None)
         raise
-    live = _Live(seq=sim.seq, cluster=cluster, timeline=timeline, snapshot_seq=snapshot_seq, created=sim.created)
+    live = _Live(seq=sim.seq, cluster=cluster, timeline=timeline, mirror=compact.Mirror.of(cluster),
+                 snapshot_seq=snapshot_seq, created=sim.created)
     _keep(sim.id, live)
     return live
 
@@ -297,13 +300,16 @@ def _load(sim: Simulation) -> _Live:
 def _catch_up(sim: Simulation, live: _Live) -> None:
     """Bring a cached copy forward over deltas another process committed."""
     payloads = _payloads(sim.id, live.seq, sim.seq)
-    if all(p.get("cause") in REPLAYABLE for p in payloads) and len(payloads) <= snapshot_every():
+    replayed = all(p.get("cause") in REPLAYABLE for p in payloads) and len(payloads) <= snapshot_every()
+    if replayed:
         for payload in payloads:  # replaying steps is cheaper than a restore
             _replay(live.cluster, payload)
     else:
         live.cluster, live.snapshot_seq = _restore(sim)
-    for payload in payloads:
-        live.timeline = live.timeline.fold(payload)
+    for payload in payloads:  # read as every viewer reads them: the mirror follows
+        live.timeline = live.timeline.fold(payload, live.mirror)
+    if not replayed:
+        live.mirror = compact.Mirror.of(live.cluster)
     live.seq = sim.seq
 
 
@@ -323,7 +329,7 @@ def _revision_images(cluster: Cluster, deployment: str) -> dict[int, list[str]]:
     return images
 
 
-def deployment_info(cluster: Cluster, name: str) -> dict:
+def deployment_info(cluster: Cluster | Reader, name: str) -> dict:
     """A Deployment's ``rollout_status`` and ``history`` (each revision with its images)."""
     message, done = cluster.rollout_status(name)
     images = _revision_images(cluster, name)
@@ -334,7 +340,7 @@ def deployment_info(cluster: Cluster, name: str) -> dict:
     return {"rollout_status": {"message": message, "done": bool(done)}, "history": history}
 
 
-def _touched_deployments(cluster: Cluster, changes: list[dict]) -> list[str]:
+def _touched_deployments(cluster: Reader, changes: list[dict]) -> list[str]:
     names = set()
     for change in changes:
         if change["kind"] == "Deployment" and change["type"] != "DELETED":
@@ -347,6 +353,14 @@ def _touched_deployments(cluster: Cluster, changes: list[dict]) -> list[str]:
     return sorted(names & existing)
 
 
+def _event_exists(cluster: Cluster, name: str) -> bool:
+    try:
+        cluster.get("event", name)
+    except KeyError:
+        return False
+    return True
+
+
 def _split(records: list[dict]) -> tuple[list[dict], list[dict]]:
     """Step records → (object changes, event objects)."""
     changes = [r for r in records if r.get("type") != "EVENT"]
@@ -354,33 +368,31 @@ def _split(records: list[dict]) -> tuple[list[dict], list[dict]]:
     return changes, events
 
 
+def reader(live: _Live) -> Reader:
+    """A `Reader` of a live copy (its objects as the viewers hold them, without copies)."""
+    return Reader(live.cluster, live.mirror, live.seq)
+
+
 def state_of(sim: Simulation, live: _Live) -> dict:
     """The snapshot ``state`` (contracts.md §2) of a simulation whose copy is ``live``."""
-    cluster = live.cluster
+    view = reader(live)
     manifests = dict(
         Deployment.objects.filter(simulation_id=sim.id).values_list("name", "manifest")
     )
     deployments = {}
-    for obj in cluster.list("deployment"):
-        name = obj["metadata"]["name"]
+    for name in live.mirror.names("Deployment"):
         deployments[name] = {
             "manifest": manifests.get(name, ""),
-            **deployment_info(cluster, name),
-            "describe": describe_deployment(cluster, name),
+            **deployment_info(view, name),
+            "describe": describe_deployment(view, name),
         }
     return protocol.state_dict(
         sim=sim.id,
         seq=live.seq,
-        t=cluster.now,
+        t=live.cluster.now,
         clock=protocol.clock_info(running=sim.running, speed=sim.speed,
                                   effective=live.effective if sim.running else None),
-        objects={
-            "deployments": cluster.list("deployment"),
-            "replicasets": cluster.list("replicaset"),
-            "pods": cluster.list("pod"),
-            "nodes": cluster.list("node"),
-        },
-        events=cluster.list("event"),
+        objects=compact.everything(live.mirror),
         deployments=deployments,
         timeline=live.timeline.as_dict(),
     )
@@ -389,15 +401,9 @@ def state_of(sim: Simulation, live: _Live) -> dict:
 # ---------------------------------------------------------------- reading
 
 
-def _state(*, simulation_id: int) -> dict:
-    with _lock(simulation_id):
-        sim = Simulation.objects.get(pk=simulation_id)
-        return state_of(sim, _load(sim))
-
-
 def state(*, simulation_id: int) -> dict:
-    """The current snapshot ``state`` of a simulation (raises Simulation.DoesNotExist)."""
-    return runner.run(simulation_id, _state, simulation_id=simulation_id)
+    """The current snapshot ``state`` of a simulation (raises Simulation.DoesNotExist): `state_text`, read."""
+    return protocol.decode(state_text(simulation_id=simulation_id))
 
 
 def _texts(simulation_id: int) -> tuple[int, str, str]:
@@ -439,24 +445,26 @@ async def snapshot_text_async(*, simulation_id: int) -> tuple[int, str]:
 def _read(*, simulation_id: int, view, args: tuple):
     with _lock(simulation_id):
         sim = Simulation.objects.get(pk=simulation_id)
-        return view(_load(sim).cluster, *args)
+        return view(reader(_load(sim)), *args)
 
 
 def read(*, simulation_id: int, view, args: tuple = ()):
-    """``view(cluster, *args)`` on the simulation's live copy, where that copy lives; its (picklable) answer.
+    """``view(reader, *args)`` on the simulation's live copy, where that copy lives; its (picklable) answer.
 
-    ``view`` must be a module-level function (it travels to the worker by name) that only
-    reads the cluster, e.g. a kubectl text view.
+    ``reader`` is a `Reader`: the objects as the viewers hold them, handed out without copies
+    (read-only), so a read costs what it returns. ``view`` must be a module-level function (it
+    travels to the worker by name), e.g. a kubectl text view.
     """
     return runner.run(simulation_id, _read, simulation_id=simulation_id, view=view, args=tuple(args))
 
 
-def _copy(cluster: Cluster) -> Cluster:
-    return Cluster.restore(cluster.snapshot())
+def _copy(view: Reader) -> Cluster:
+    return Cluster.restore(view.cluster.snapshot())
 
 
 def cluster_for_read(*, simulation_id: int) -> Cluster:
-    """A private copy of the simulation's current cluster (prefer `read`: it copies nothing)."""
+    """A private copy of the simulation's current cluster, to change or keep (it costs a snapshot and a
+    restore of the whole cluster: to look at the state, use `read`)."""
     return read(simulation_id=simulation_id, view=_copy)
 
 
@@ -475,7 +483,7 @@ class _Mutation:
         self.commands: list[dict] = []  # CommandRecord fields but the index, numbered at commit
         self.row_fields: dict = {}
         self.manifests: dict[str, str] = {}  # Deployment name -> its new running manifest text
-        self.mirror = False
+        self.sync_rows = False  # the Deployment and Revision rows follow the cluster
         self.error: Exception | None = None  # a refusal, raised after its record is committed
 
     def clock(self) -> dict:
@@ -487,24 +495,23 @@ class _Mutation:
               manifests: dict[str, dict] | None = None) -> str:
         """Queue one delta and return its text; ``manifests`` (name -> manifest facts) only when a command changed them."""
         cluster, live = self.live.cluster, self.live
+        records = compact.streamed(records)
         changes, events = _split(records)
+        expired = live.mirror.expired(lambda name: _event_exists(cluster, name))
+        part = compact.encode(live.mirror, records, expired)
         markers, patch = live.timeline.record(
             t=cluster.now, changes=changes, events=events, command_markers=command_markers
         )
-        names = (
-            sorted(d["metadata"]["name"] for d in cluster.list("deployment"))
-            if all_deployments
-            else _touched_deployments(cluster, changes)
-        )
+        view = reader(live)
+        names = live.mirror.names("Deployment") if all_deployments else _touched_deployments(view, changes)
         live.seq += 1
         message = protocol.delta_message(
             sim=self.sim.id,
             seq=live.seq,
             t=cluster.now,
             cause=cause,
-            changes=changes,
-            events=events,
-            deployments={name: {**deployment_info(cluster, name), **(manifests or {}).get(name, {})} for name in names},
+            changes=part,
+            deployments={name: {**deployment_info(view, name), **(manifests or {}).get(name, {})} for name in names},
             clock=self.clock(),
             markers=markers,
             timeline=patch,
@@ -512,8 +519,8 @@ class _Mutation:
         text = protocol.encode(message)
         self.ticks.append(TickRecord(simulation_id=self.sim.id, seq=live.seq, sim_time=cluster.now,
                                      payload=_stored(text)))
-        self.messages.append(protocol.layer_delta(seq=live.seq, text=text))
-        self.mirror = self.mirror or any(c["kind"] in ("Deployment", "ReplicaSet") for c in changes)
+        self.messages.append(protocol.layer_delta(simulation_id=self.sim.id, seq=live.seq, text=text))
+        self.sync_rows = self.sync_rows or any(c["kind"] in ("Deployment", "ReplicaSet") for c in changes)
         return text
 
     def snapshot(self) -> None:
@@ -552,7 +559,7 @@ class _Mutation:
             for name, value in self.row_fields.items():
                 setattr(self.sim, name, value)
             self.sim.seq, self.sim.sim_time = self.live.seq, self.live.cluster.now
-            if self.mirror:
+            if self.sync_rows:
                 sync_from_cluster(simulation=self.sim, cluster=self.live.cluster)
             for name, text in self.manifests.items():  # the rows exist now: the mirror made new Deployments
                 Deployment.objects.filter(simulation_id=self.sim.id, name=name).update(manifest=text)
@@ -756,7 +763,7 @@ def _execute(*, simulation_id: int, command: str, args: dict, label: str = ""):
         if refusal is not None:
             raise _Unstorable(refusal)
         m.snapshot()
-        m.mirror = True
+        m.sync_rows = True
         return result
 
     try:
@@ -869,13 +876,16 @@ def _reset(*, simulation_id: int, cluster: Cluster | None) -> int:
     def change(m: _Mutation):
         # a copy per try: a lost race must not have taken the given cluster's pending changes
         m.live.cluster = copy.deepcopy(cluster) if cluster is not None else new_cluster(m.sim)
-        m.live.timeline = TimelineRecorder()
+        # stamped with this delta's seq (as any change); the delta carries the whole new state instead
+        m.live.cluster.take_changes(resource_version=m.live.seq + 1)
+        m.live.timeline, m.live.mirror = TimelineRecorder(), compact.Mirror()
         m.command(name="reset", args={}, outcome={"result": None}, ok=True)
         marker = protocol.marker(t=m.live.cluster.now, label="reset")
-        m.delta(cause="reset", records=m.live.cluster.take_changes(resource_version=m.live.seq + 1), command_markers=[marker], all_deployments=True)
+        m.delta(cause="reset", records=compact.records(compact.Mirror.of(m.live.cluster)), command_markers=[marker],
+                all_deployments=True)
         m.snapshot()
-        m.mirror = True
-        m.messages.append(protocol.layer_resync(seq=m.live.seq))
+        m.sync_rows = True
+        m.messages.append(protocol.layer_resync(simulation_id=m.sim.id, seq=m.live.seq))
         return m.live.seq
 
     return _mutate(simulation_id, change)

@@ -13,6 +13,7 @@ from rolloutviz.services.errors import InvalidInput, TooLarge
 from simulator.api.apply import prepare
 from simulator.api.yaml_source import MAX_MANIFEST_BYTES, Manifest, load_manifests
 from simulator.errors import ValidationError
+from simulator.objects import copy_data
 
 # kind -> (the resource name kubectl prints, the cluster's kind key)
 _KINDS = {
@@ -81,9 +82,19 @@ def manifest_diff(*, simulation_id: int, yaml_text) -> str:
     from rolloutviz.services import commands  # commands imports this module
 
     parsed = manifest_load(yaml_text=yaml_text)
-    cluster = commands.read_cluster(simulation_id)
-    parts = []
-    for manifest, resource, key, name in diff_targets(parsed):
-        running = next((o for o in cluster.list(key) if o["metadata"]["name"] == name), None)
-        parts.append(spec_diff(manifest=manifest, resource=resource, name=name, running=running))
-    return "".join(parts)
+    targets = diff_targets(parsed)
+    running = commands.read(simulation_id, running_objects, [(key, name) for _, _, key, name in targets])
+    return "".join(spec_diff(manifest=manifest, resource=resource, name=name, running=found)
+                   for (manifest, resource, _, name), found in zip(targets, running))
+
+
+def running_objects(cluster, keys: list[tuple[str, str]]) -> list[dict | None]:
+    """A copy of the running object of each (cluster kind key, name) (apply's merge may change
+    what it is given), or None where there is none."""
+    found = []
+    for key, name in keys:
+        try:
+            found.append(copy_data(cluster.get(key, name)))
+        except KeyError:
+            found.append(None)
+    return found

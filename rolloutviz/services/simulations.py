@@ -78,6 +78,14 @@ def simulation_state(*, simulation_id: int) -> dict:
         raise NotFound(f"simulation {simulation_id} not found") from None
 
 
+def simulation_state_text(*, simulation_id: int) -> str:
+    """`simulation_state` as JSON text, the very text viewers' snapshots carry (built once per seq)."""
+    try:
+        return live.state_text(simulation_id=simulation_id)
+    except Simulation.DoesNotExist:
+        raise NotFound(f"simulation {simulation_id} not found") from None
+
+
 def simulation_delete(*, simulation_id: int) -> None:
     """Delete a simulation and its whole history; its viewers are told it is gone."""
     with transaction.atomic():

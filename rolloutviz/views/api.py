@@ -33,6 +33,7 @@ from rolloutviz.services import (
     links,
     manifests,
     named_commands,
+    objects,
     simulations,
     watching,
 )
@@ -197,7 +198,7 @@ def simulation_detail(request: HttpRequest, sim_id: int):
     if request.method == "DELETE":
         simulations.simulation_delete(simulation_id=sim_id)
         return HttpResponse(status=204)
-    return JsonResponse(simulations.simulation_state(simulation_id=sim_id))
+    return HttpResponse(simulations.simulation_state_text(simulation_id=sim_id), content_type="application/json")
 
 
 @endpoint("POST", rate=limits.COMMANDS)
@@ -278,6 +279,13 @@ def simulation_kubectl(request: HttpRequest, sim_id: int) -> JsonResponse:
     """GET simulations/<id>/kubectl?args=get+pods: a read-only kubectl text view."""
     return JsonResponse({"text": kubectl.kubectl_view(simulation_id=sim_id,
                                                       args=request.GET.get("args", ""))})
+
+
+@endpoint("GET")
+def simulation_objects(request: HttpRequest, sim_id: int, resource: str, name: str | None = None) -> HttpResponse:
+    """GET simulations/<id>/objects/<resource>/[<name>]: whole objects, as `kubectl get -o yaml` shows them."""
+    return HttpResponse(objects.objects_text(simulation_id=sim_id, resource=resource, name=name),
+                        content_type="application/json")
 
 
 @endpoint("GET")

@@ -1,9 +1,13 @@
 """The page's side of the wire protocol, against a scripted WebSocket server (Playwright routes the
 socket): snapshots replace the state, deltas apply in seq order, old ones are dropped, a gap asks
-for a resync, unknown types and versions are ignored."""
+for a resync, unknown types and versions are ignored; and against a real simulation, the page
+holds exactly the objects and events the simulator reports."""
 import json
 
 import pytest
+
+from dashboard_page import Dashboard
+from rolloutviz import compact, protocol
 
 pytestmark = pytest.mark.browser
 
@@ -28,22 +32,22 @@ def pod(name: str, rs: str) -> dict:
 
 
 def state(seq: int, t: float, pods: dict) -> dict:
-    return {
-        "sim": SIM, "seq": seq, "t": t, "clock": {"running": False, "speed": 1.0},
-        "objects": {"deployments": [], "replicasets": [], "pods": [pod(n, "web-1") for n in pods], "nodes": []},
-        "events": [], "deployments": {},
-        "timeline": {"pods": {n: {"rs": "web-1", "node": "node-1", "segments": segs, "marks": [], "deleted": None}
-                              for n, segs in pods.items()},
-                     "replicasets": {"web-1": {"revision": 1, "images": ["nginx"], "hash": "1", "series": [[0.0, 1, 0, 0]]}},
-                     "deployments": {}, "markers": []},
-    }
+    added = [{"type": "ADDED", "kind": "Pod", "name": n, "namespace": "default", "object": pod(n, "web-1")} for n in pods]
+    return protocol.state_dict(
+        sim=SIM, seq=seq, t=t, clock=protocol.clock_info(running=False, speed=1.0),
+        objects=compact.encode(compact.Mirror(), added), deployments={},
+        timeline={"pods": {n: {"rs": "web-1", "node": "node-1", "segments": segs, "marks": [], "deleted": None}
+                           for n, segs in pods.items()},
+                  "replicasets": {"web-1": {"revision": 1, "images": ["nginx"], "hash": "1", "series": [[0.0, 1, 0, 0]]}},
+                  "deployments": {}, "markers": []},
+    )
 
 
 def delta(seq: int, t: float, name: str, segment_state: str) -> dict:
-    return {"v": 1, "type": "delta", "sim": SIM, "seq": seq, "t": t, "cause": "step", "changes": [], "events": [],
-            "deployments": {}, "clock": {"running": True, "speed": 1.0}, "markers": [],
-            "timeline": {"pods": {name: {"rs": "web-1", "node": "node-1", "deleted": None,
-                                         "segments": [[t, segment_state]], "marks": []}}}}
+    return protocol.delta_message(
+        sim=SIM, seq=seq, t=t, cause="step", changes={"objects": [], "events": []}, deployments={},
+        clock=protocol.clock_info(running=True, speed=1.0), markers=[],
+        timeline={"pods": {name: {"segments": [[t, segment_state]], "marks": []}}, "replicasets": {}, "deployments": {}})
 
 
 def segments(page, name: str) -> list:
@@ -56,8 +60,7 @@ def test_the_page_follows_the_protocol_rules(page, daphne_server, sim_id):
     def handler(ws):
         sockets.append(ws)
         ws.on_message(lambda message: received.append(json.loads(message)))
-        ws.send(json.dumps({"v": 1, "type": "snapshot", "sim": SIM, "seq": 10, "t": 5.0,
-                            "state": state(10, 5.0, {"web-1-a": [[0.0, "Pending"]]})}))
+        ws.send(json.dumps(protocol.snapshot_message(state(10, 5.0, {"web-1-a": [[0.0, "Pending"]]}))))
 
     page.route_web_socket(f"**/ws/simulations/{sim_id}/", handler)
     page.route(f"**/api/**", lambda route: route.fulfill(json=[]))  # no demo steps for this simulation
@@ -68,8 +71,8 @@ def test_the_page_follows_the_protocol_rules(page, daphne_server, sim_id):
     ws.send(json.dumps(delta(11, 6.0, "web-1-a", "ContainerCreating")))
     page.wait_for_function("() => document.body.dataset.lastSeq === '11'")
     ws.send(json.dumps(delta(11, 6.0, "web-1-a", "Running")))  # a repeat: dropped
-    ws.send(json.dumps({"v": 1, "type": "fireworks", "seq": 12}))  # unknown type: ignored
-    ws.send(json.dumps({**delta(12, 7.0, "web-1-a", "Error"), "v": 2}))  # unknown version: ignored
+    ws.send(json.dumps({"v": 2, "type": "fireworks", "seq": 12}))  # unknown type: ignored
+    ws.send(json.dumps({**delta(12, 7.0, "web-1-a", "Error"), "v": 1}))  # another version: ignored
     ws.send(json.dumps(delta(12, 7.0, "web-1-a", "Ready")))
     page.wait_for_function("() => document.body.dataset.lastSeq === '12'")
     assert segments(page, "web-1-a") == [[0.0, "Pending"], [6.0, "ContainerCreating"], [7.0, "Ready"]]
@@ -78,9 +81,8 @@ def test_the_page_follows_the_protocol_rules(page, daphne_server, sim_id):
     page.wait_for_function("() => document.body.dataset.lastSeq === '12'")
     assert [m for m in received if m["type"] != "view"] == [{"type": "resync"}]  # (a presenter also shares its view)
     ws.send(json.dumps(delta(16, 10.0, "web-1-a", "Terminating")))  # waiting for the snapshot: dropped
-    ws.send(json.dumps({"v": 1, "type": "snapshot", "sim": SIM, "seq": 16, "t": 10.0,
-                        "state": state(16, 10.0, {"web-1-a": [[0.0, "Pending"], [6.0, "Available"]],
-                                                  "web-1-b": [[9.0, "Pending"]]})}))
+    ws.send(json.dumps(protocol.snapshot_message(state(16, 10.0, {"web-1-a": [[0.0, "Pending"], [6.0, "Available"]],
+                                                                  "web-1-b": [[9.0, "Pending"]]}))))
     page.wait_for_function("() => document.body.dataset.lastSeq === '16'")
     assert segments(page, "web-1-a") == [[0.0, "Pending"], [6.0, "Available"]]
     assert segments(page, "web-1-b") == [[9.0, "Pending"]]
@@ -95,8 +97,7 @@ def test_the_page_says_stalled_with_the_reason_and_live_again_with_the_next_delt
 
     def handler(ws):
         sockets.append(ws)
-        ws.send(json.dumps({"v": 1, "type": "snapshot", "sim": SIM, "seq": 10, "t": 5.0,
-                            "state": state(10, 5.0, {"web-1-a": [[0.0, "Pending"]]})}))
+        ws.send(json.dumps(protocol.snapshot_message(state(10, 5.0, {"web-1-a": [[0.0, "Pending"]]}))))
 
     page.route_web_socket(f"**/ws/simulations/{sim_id}/", handler)
     page.route(f"**/api/**", lambda route: route.fulfill(json=[]))
@@ -106,8 +107,7 @@ def test_the_page_says_stalled_with_the_reason_and_live_again_with_the_next_delt
     assert label.inner_text() == "live"
     ws = sockets[0]
 
-    ws.send(json.dumps({"v": 1, "type": "status", "sim": SIM, "state": "stalled",
-                        "reason": "the database disk is full"}))
+    ws.send(json.dumps(protocol.status_message(sim=SIM, state="stalled", reason="the database disk is full")))
     page.wait_for_function("() => document.getElementById('connection').textContent.startsWith('stalled')")
     assert (label.inner_text(), label.get_attribute("data-state")) == ("stalled: the database disk is full", "bad")
 
@@ -121,6 +121,67 @@ def test_the_page_says_stalled_with_the_reason_and_live_again_with_the_next_delt
     assert (label.inner_text(), label.get_attribute("data-state")) == (
         "live · running at 0.4× of the chosen speed", "warn")
 
-    ws.send(json.dumps({"v": 1, "type": "status", "sim": SIM, "state": "live", "reason": ""}))
+    ws.send(json.dumps(protocol.status_message(sim=SIM, state="live")))
     ws.send(json.dumps(delta(13, 8.0, "web-1-a", "Ready")))  # on pace again
     page.wait_for_function("() => document.getElementById('connection').textContent === 'live'")
+
+
+# Every object and event the page holds, by kind and name, as plain data.
+_HELD_JS = """() => {
+  const store = window.rolloutviz.store;
+  const by = (map) => Object.fromEntries([...map.entries()]);
+  return {seq: store.seq, objects: {Deployment: by(store.objects.deployments), ReplicaSet: by(store.objects.replicasets),
+                                    Pod: by(store.objects.pods), Node: by(store.objects.nodes)},
+          events: Object.fromEntries(store.allEvents().map((e) => [e.metadata.name, e]))};
+}"""
+RESOURCES = {"Deployment": "deployments", "ReplicaSet": "replicasets", "Pod": "pods", "Node": "nodes"}
+
+
+def server_holds(dashboard: Dashboard) -> dict:
+    """The simulator's objects and events now, as the objects API gives them whole."""
+    def items(resource):
+        return dashboard.js("""async ([sim, resource]) => (await (await fetch(`/api/simulations/${sim}/objects/${resource}/`,
+                                   {credentials: "same-origin"})).json()).items""", [dashboard.sim_id, resource])
+    return {"objects": {kind: {o["metadata"]["name"]: o for o in items(resource)} for kind, resource in RESOURCES.items()},
+            "events": {e["metadata"]["name"]: e for e in items("events")}}
+
+
+def test_the_page_holds_exactly_what_the_simulator_reports(page, daphne_server):
+    """A rollout with its commands (set image, scale, delete a pod, a node down and up), checked
+    at pauses along the way and after a page reload (a snapshot)."""
+    dashboard = Dashboard.from_demo(page, daphne_server.url, "nginx-docs")
+    sim = dashboard.sim_id
+
+    def command(name, body):
+        dashboard.js("""async ([sim, name, body]) => {
+          const csrf = document.cookie.split("; ").find((c) => c.startsWith("csrftoken="))?.split("=")[1];
+          const answer = await fetch(`/api/simulations/${sim}/commands/${name}`, {method: "POST", credentials: "same-origin",
+            headers: {"Content-Type": "application/json", "X-CSRFToken": csrf}, body: JSON.stringify(body)});
+          if (!answer.ok) throw new Error(`${name}: HTTP ${answer.status} ${await answer.text()}`);
+        }""", [sim, name, body])
+
+    def check(where: str) -> None:
+        seq = dashboard.js(f"async () => (await (await fetch('/api/simulations/', {{credentials: 'same-origin'}}))"
+                           f".json()).find((s) => s.id === {sim}).seq")
+        dashboard.wait("(seq) => window.rolloutviz.store.seq === seq", seq)
+        held, server = dashboard.js(_HELD_JS), server_holds(dashboard)
+        assert held["seq"] == seq, where
+        assert held["objects"] == server["objects"], f"{where}: the page's objects differ"
+        assert held["events"] == server["events"], f"{where}: the page's events differ"
+
+    command("step", {"count": 15})
+    check("after the first rollout")
+    command("set-image", {"deployment": "nginx-deployment", "container": "nginx", "image": "nginx:1.16.1"})
+    command("step", {"count": 4})
+    command("scale", {"deployment": "nginx-deployment", "replicas": 5})
+    command("step", {"count": 3})
+    check("in the middle of a rolling update, scaled")
+    command("delete-pod", {"deployment": "nginx-deployment"})
+    command("node", {"node": "node-2", "ready": False})
+    command("step", {"count": 40})
+    command("node", {"node": "node-2", "ready": True})
+    command("step", {"count": 30})
+    check("after a pod deleted and a node down and up")
+    page.reload()
+    dashboard.wait_for_snapshot()
+    check("after a reload (a fresh snapshot)")

@@ -122,8 +122,8 @@ def test_diff(client, sim_url, web_yaml):
 )
 def test_commands(client, sim_url, name, body, status, result):
     if body.get("node") == "__first__":
-        state = client.get(sim_url).json()
-        body = {**body, "node": state["objects"]["nodes"][0]["metadata"]["name"]}
+        nodes = client.get(sim_url + "objects/nodes/").json()["items"]
+        body = {**body, "node": nodes[0]["metadata"]["name"]}
     answer = post(client, sim_url + f"commands/{name}", body)
     assert answer.status_code == status, answer.content
     if status == 200 and result is not None:
@@ -278,7 +278,7 @@ def test_apply_returns_every_error_with_its_line(client, simulation):
     assert found["metadata.name"] == 4
     assert found["spec.replicas"] == 6
     assert found["spec.template.spec.containers[0].image"] == 16
-    assert client.get(f"/api/simulations/{simulation.id}/").json()["objects"]["deployments"] == []
+    assert client.get(f"/api/simulations/{simulation.id}/objects/deployments/").json() == {"items": []}
 
 
 # ---------------------------------------------------------------- limits before any work

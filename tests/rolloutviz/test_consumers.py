@@ -63,6 +63,13 @@ async def receive(client):
     return json.loads(await client.receive_from(timeout=TIMEOUT))
 
 
+def held(snapshot: dict) -> protocol.Viewer:
+    """What a page holds after ``snapshot``."""
+    viewer = protocol.Viewer()
+    viewer.load(snapshot["state"])
+    return viewer
+
+
 async def advance(simulation_id, steps):
     return await database_sync_to_async(live.advance)(simulation_id=simulation_id, steps=steps)
 
@@ -76,8 +83,8 @@ async def recorded_text(simulation_id, seq):
 async def test_snapshot_on_connect_then_the_deltas_as_recorded(sim_id):
     client = await connected(sim_id)
     snapshot = await receive(client)
-    assert (snapshot["v"], snapshot["type"], snapshot["sim"], snapshot["seq"]) == (1, "snapshot", sim_id, 1)
-    assert [d["metadata"]["name"] for d in snapshot["state"]["objects"]["deployments"]] == ["web"]
+    assert (snapshot["v"], snapshot["type"], snapshot["sim"], snapshot["seq"]) == (2, "snapshot", sim_id, 1)
+    assert [d["metadata"]["name"] for d in held(snapshot).objects("Deployment")] == ["web"]
     assert snapshot["state"]["timeline"]["markers"][0]["label"] == "apply"
     await advance(sim_id, 3)
     texts = [await client.receive_from(timeout=TIMEOUT) for _ in range(3)]
@@ -171,7 +178,8 @@ async def test_deltas_already_in_the_snapshot_are_not_sent_again(sim_id):
     client = await connected(sim_id)
     await receive(client)
     text = await recorded_text(sim_id, 1)
-    await get_channel_layer().group_send(protocol.group_name(sim_id), protocol.layer_delta(seq=1, text=text))
+    await get_channel_layer().group_send(protocol.group_name(sim_id),
+                                         protocol.layer_delta(simulation_id=sim_id, seq=1, text=text))
     assert await client.receive_nothing()
     await client.disconnect()
 
@@ -185,7 +193,7 @@ async def test_a_reset_sends_every_viewer_a_fresh_snapshot(sim_id):
     delta = await receive(client)
     assert (delta["type"], delta["cause"], delta["seq"]) == ("delta", "reset", 4)
     snapshot = await receive(client)
-    assert (snapshot["type"], snapshot["seq"], snapshot["state"]["objects"]["deployments"]) == ("snapshot", 4, [])
+    assert (snapshot["type"], snapshot["seq"], held(snapshot).objects("Deployment")) == ("snapshot", 4, [])
     await client.disconnect()
 
 
@@ -345,7 +353,7 @@ async def test_a_status_published_for_the_simulation_reaches_its_viewers(sim_id)
     await get_channel_layer().group_send(group, protocol.layer_status(
         simulation_id=sim_id, state=protocol.STALLED, reason="the database disk is full"))
     status = await receive(client)
-    assert status == {"v": 1, "type": "status", "sim": sim_id, "state": "stalled", "reason": "the database disk is full"}
+    assert status == {"v": 2, "type": "status", "sim": sim_id, "state": "stalled", "reason": "the database disk is full"}
     await client.disconnect()
 
 

@@ -2,9 +2,9 @@
 services the page uses, runs to the outcome its tutorial describes."""
 import pytest
 
-from rolloutviz import demos
+from rolloutviz import compact, demos, protocol
 from rolloutviz.models import TickRecord
-from rolloutviz.services import commands, simulations
+from rolloutviz.services import live, simulations
 from rolloutviz.services.named_commands import COMMANDS, run_demo_step
 from simulator import Cluster
 from simulator.kubectl.printers import parse_time
@@ -17,7 +17,7 @@ class View:
 
     def __init__(self, sim_id: int, deployment: str, since_seq: int = 0, start: "View | None" = None):
         self.sim_id, self.name, self.since_seq = sim_id, deployment, since_seq
-        self.cluster = commands.read_cluster(sim_id)
+        self.cluster = live.cluster_for_read(simulation_id=sim_id)
         self.start = start  # the view before the step began
 
     def traffic(self, service: str) -> dict:
@@ -33,11 +33,14 @@ class View:
 
     def status_during(self, key: str) -> list[int]:
         """The Deployment's ``status[key]`` in every recorded change since the step began."""
-        payloads = TickRecord.objects.filter(simulation_id=self.sim_id, seq__gt=self.since_seq)
-        return [change["object"].get("status", {}).get(key, 0)
-                for payload in payloads.order_by("seq").values_list("payload", flat=True)
-                for change in payload["changes"]
-                if change["kind"] == "Deployment" and change["name"] == self.name]
+        payloads = TickRecord.objects.filter(simulation_id=self.sim_id).order_by("seq")
+        held, found = compact.Mirror(), []  # stored deltas read in order, as a viewer would
+        for payload in payloads.values_list("payload", flat=True):
+            changes, _ = protocol.payload_records(payload, held)
+            found += [change["object"].get("status", {}).get(key, 0) for change in changes
+                      if payload["seq"] > self.since_seq and change["kind"] == "Deployment"
+                      and change["name"] == self.name]
+        return found
 
     def deployment(self) -> dict:
         return self.cluster.get("deployment", self.name)

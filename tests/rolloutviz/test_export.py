@@ -11,7 +11,7 @@ from django.test import AsyncClient
 
 from rolloutviz.local_processes import LOCAL_OPERATOR_TOKEN, DaphneServer, manage, server_env
 from rolloutviz.models import CommandRecord, Simulation, Snapshot, TickRecord
-from rolloutviz.services import commands, history, simulations
+from rolloutviz.services import commands, history, live, simulations
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -87,12 +87,12 @@ def test_the_record_is_the_one_when_the_export_began(recorded):
 
 
 def _inflate(sim: Simulation, megabytes: int) -> int:
-    """Add recorded steps and snapshots, each as big as a 500-pod one, to about ``megabytes``."""
+    """Add recorded steps and snapshots, each as big as a 500-pod one, to about ``megabytes``
+    (the steps in the first wire's shape, whole objects: the export passes old records through too)."""
     sim.refresh_from_db()
     delta = sim.ticks.order_by("-seq").values_list("payload", flat=True)[0]
-    pod = next(c["object"] for c in TickRecord.objects.filter(simulation=sim).order_by("seq")[0].payload["changes"]
-               if c["kind"] == "Pod")
-    big = {**delta, "changes": [{"type": "MODIFIED", "kind": "Pod", "name": f"p{i}", "namespace": "default",
+    pod = live.cluster_for_read(simulation_id=sim.id).list("pod")[0]
+    big = {**delta, "v": 1, "changes": [{"type": "MODIFIED", "kind": "Pod", "name": f"p{i}", "namespace": "default",
                                  "object": pod} for i in range(500)]}
     size = len(json.dumps(big))
     rows = megabytes * 1024 * 1024 // size

@@ -13,7 +13,7 @@ import re
 
 import pytest
 
-from rolloutviz import abuse_scenario
+from rolloutviz import abuse_scenario, protocol
 from rolloutviz.live_client import Page
 from rolloutviz.local_processes import DaphneServer, server_env
 
@@ -30,18 +30,27 @@ def server(tmp_path):
         yield daphne
 
 
-def timeline_pods(page: Page) -> list[dict]:
-    """Every pod entry of the page's snapshot and deltas (each adds segments and marks)."""
-    return [pod for _, message in page.messages
-            for pod in ((message.get("state") or message).get("timeline") or {}).get("pods", {}).values()]
+def timeline_rows(page: Page) -> list[tuple[list, list]]:
+    """(states, marks) of every pod row of the page's snapshots and deltas, as names and kinds
+    (a snapshot's row lists all its segments and marks, a delta's what it adds)."""
+    rows = []
+    for _, message in page.messages:
+        if message["type"] == "snapshot":
+            rows += [(row[4][1::2], [mark[1] for mark in row[5]]) for row in message["state"]["timeline"]["pods"]]
+        elif message["type"] == "delta":
+            for row in message["timeline"]["pods"]:
+                codes = row[1] if type(row[1]) is list else [] if row[1] is None else [row[1]]
+                facts = row[2] if len(row) > 2 else {}
+                rows.append((codes, [mark[0] for mark in facts.get("marks", ())]))
+    return [([protocol.state_name(code) for code in codes], marks) for codes, marks in rows]
 
 
 def pod_states(page: Page) -> set[str]:
-    return {state for pod in timeline_pods(page) for _, state in pod.get("segments", [])}
+    return {state for states, _ in timeline_rows(page) for state in states}
 
 
 def pod_marks(page: Page) -> set[str]:
-    return {mark[1] for pod in timeline_pods(page) for mark in pod.get("marks", [])}
+    return {mark for _, marks in timeline_rows(page) for mark in marks}
 
 
 def seqs(page: Page) -> list[tuple[str, int]]:
@@ -76,7 +85,9 @@ async def test_nobody_can_stall_the_presenter_or_the_students_liveness_demo(serv
         assert str(refusal.value) in error["message"], (refusal.name, error)
     assert [a.refusal for a in scene.answers] == list(abuse_scenario.REFUSALS)
     # Refused means nothing changed: the liveness Deployment still asks for its 3 replicas.
-    [deployment] = liveness_state["objects"]["deployments"]
+    liveness = protocol.Viewer()
+    liveness.load(liveness_state)
+    [deployment] = liveness.objects("Deployment")
     assert deployment["spec"]["replicas"] == 3
 
     # The presenter's page: one snapshot, then every delta in seq order, no gap, never stalled.

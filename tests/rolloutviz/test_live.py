@@ -10,7 +10,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
 from live_scenario import MANIFEST, prepare
-from rolloutviz import protocol
+from rolloutviz import compact, protocol
 from rolloutviz.models import CommandRecord, Deployment, Simulation, Snapshot, TickRecord
 from rolloutviz.services import live
 from simulator import Cluster, ValidationError
@@ -41,6 +41,13 @@ def payloads(sim_id):
     return list(TickRecord.objects.filter(simulation_id=sim_id).order_by("seq").values_list("payload", flat=True))
 
 
+def held(state: dict) -> protocol.Viewer:
+    """What a page holds after a snapshot of ``state``."""
+    viewer = protocol.Viewer()
+    viewer.load(state)
+    return viewer
+
+
 def as_other_process(action):
     """Run ``action`` with an empty cache, then give this process its (now stale) cache back."""
     mine = dict(live._cache)
@@ -62,7 +69,8 @@ def test_apply_is_recorded_persisted_mirrored_and_published(sim, published):
     assert command.outcome == {"result": ["deployment.apps/web created"]}
     (delta,) = payloads(sim.id)
     assert (delta["seq"], delta["cause"], delta["t"]) == (1, "command", 0.0)
-    assert ("ADDED", "Deployment", "web") in {(c["type"], c["kind"], c["name"]) for c in delta["changes"]}
+    changes, _ = protocol.payload_records(delta, compact.Mirror())  # the first delta: nothing held before
+    assert ("ADDED", "Deployment", "web") in {(c["type"], c["kind"], c["name"]) for c in changes}
     # The command's own marker comes first (controllers may already have reacted to it).
     assert delta["markers"][0] == protocol.marker(t=0.0, label="apply", detail="deployment.apps/web created")
     assert delta["deployments"]["web"]["rollout_status"]["done"] is False
@@ -125,7 +133,7 @@ def test_the_database_is_the_truth_a_new_process_sees_the_same_state(sim, publis
     here = live.state(simulation_id=sim.id)
     assert as_other_process(lambda: live.state(simulation_id=sim.id)) == here
     assert here["seq"] == 23 and here["t"] == 21.0
-    assert len(here["objects"]["pods"]) == 6
+    assert len(held(here).objects("Pod")) == 6
 
 
 def test_a_command_at_another_process_applies_once_and_the_clock_process_catches_up(published):
@@ -168,7 +176,8 @@ def test_set_clock_publishes_a_clock_delta(sim, published):
     state = live.set_clock(simulation_id=sim.id, running=True, speed=50)
     assert (state.running, state.speed, state.seq) == (True, 50.0, 1)
     (delta,) = payloads(sim.id)
-    assert (delta["cause"], delta["clock"], delta["changes"]) == ("clock", {"running": True, "speed": 50.0}, [])
+    assert (delta["cause"], delta["clock"], delta["objects"], delta["events"]) == (
+        "clock", {"running": True, "speed": 50.0}, [], [])
     assert delta["markers"][0]["label"] == "clock"
 
 
@@ -186,10 +195,10 @@ def test_reset_replaces_the_cluster_keeps_seq_going_and_asks_viewers_to_resync(s
     fresh = Cluster(seed=sim.seed, tick=sim.tick)
     seq = live.reset(simulation_id=sim.id, cluster=fresh)
     assert seq == 7
-    assert published[-1] == protocol.layer_resync(seq=7)
+    assert published[-1] == protocol.layer_resync(simulation_id=sim.id, seq=7)
     state = live.state(simulation_id=sim.id)
-    assert (state["seq"], state["t"], state["objects"]["deployments"]) == (7, 0.0, [])
-    assert state["timeline"]["pods"] == {} and [m["label"] for m in state["timeline"]["markers"]] == ["reset"]
+    assert (state["seq"], state["t"], held(state).objects("Deployment")) == (7, 0.0, [])
+    assert state["timeline"]["pods"] == [] and [m["label"] for m in state["timeline"]["markers"]] == ["reset"]
     assert as_other_process(lambda: live.state(simulation_id=sim.id)) == state
 
 
@@ -204,8 +213,8 @@ def test_publish_sends_to_the_simulation_group(sim):
     layer = get_channel_layer()
     channel = async_to_sync(layer.new_channel)()
     async_to_sync(layer.group_add)(protocol.group_name(sim.id), channel)
-    live.publish(sim.id, [protocol.layer_resync(seq=4)])
-    assert async_to_sync(layer.receive)(channel) == protocol.layer_resync(seq=4)
+    live.publish(sim.id, [protocol.layer_resync(simulation_id=sim.id, seq=4)])
+    assert async_to_sync(layer.receive)(channel) == protocol.layer_resync(simulation_id=sim.id, seq=4)
 
 
 def test_missing_simulations_raise_does_not_exist():
@@ -396,14 +405,15 @@ def test_every_object_carries_the_seq_of_the_delta_that_last_changed_it_as_its_r
     live.advance(simulation_id=sim_id, steps=12)
     live.execute(simulation_id=sim_id, command="scale", args={"name": "web", "replicas": 4})
     live.advance(simulation_id=sim_id, steps=9)
-    last_change = {}
+    last_change, held = {}, compact.Mirror()
     for payload in payloads(sim_id):
-        for change in payload["changes"]:
+        for change in protocol.payload_records(payload, held)[0]:
             last_change[(change["kind"], change["name"])] = payload["seq"]
     if replayed:
         live.forget()
-    state = live.state(simulation_id=sim_id)
+    viewer = protocol.Viewer()
+    viewer.load(live.state(simulation_id=sim_id))
     versions = {(obj["kind"], obj["metadata"]["name"]): obj["metadata"]["resourceVersion"]
-                for kind in ("deployments", "replicasets", "pods") for obj in state["objects"][kind]}
+                for kind in ("Deployment", "ReplicaSet", "Pod") for obj in viewer.objects(kind)}
     assert len(versions) > 5
     assert versions == {key: str(last_change[key]) for key in versions}

@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from rolloutviz import compact, protocol
 from rolloutviz.local_processes import free_port, wait_for
 
 from live_servers import (TIMEOUT, Api, Database, Processes, Viewer, database, django, postgres,  # noqa: F401
@@ -168,14 +169,18 @@ async def test_commands_sent_to_both_servers_while_the_clock_runs_apply_exactly_
     scaled = [json.loads(args) if isinstance(args, str) else args for _, name, args in commands if name == "scale"]
     assert sorted(a["replicas"] for a in scaled) == sorted(sent), "a command lost or applied twice"
     # Records and deltas agree one for one, in the same order: each delta carries its command's change.
+    held = compact.Mirror()  # the stored history read from its start, as a page reads the wire
+    changes = {p["seq"]: protocol.payload_records(p, held)[0] for p in recorded}
     command_deltas = [p for p in recorded if p["cause"] == "command"][-len(sent):]
-    assert [next(c["object"]["spec"]["replicas"] for c in p["changes"] if c["kind"] == "Deployment")
+    assert [next(c["object"]["spec"]["replicas"] for c in changes[p["seq"]] if c["kind"] == "Deployment")
             for p in command_deltas] == [a["replicas"] for a in scaled]
     first, last = command_deltas[0]["seq"], command_deltas[-1]["seq"]
     assert any(p["cause"] == "step" for p in recorded[first - 1:last]), "the clock stepped among the commands"
     status, state = apis[0].call("GET", f"/api/simulations/{sim_id}/")
     assert status == 200
-    assert state["objects"]["deployments"][0]["spec"]["replicas"] == scaled[-1]["replicas"]
+    reader = protocol.Viewer()
+    reader.load(state)
+    assert reader.objects("Deployment")[0]["spec"]["replicas"] == scaled[-1]["replicas"]
     for viewer in viewers:
         assert viewer.in_order(), "a viewer got a delta out of order without a re-sync"
         assert all(json.loads(text) == recorded[seq - 1] for seq, text in viewer.deltas.items())

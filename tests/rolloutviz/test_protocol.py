@@ -5,35 +5,41 @@ import pytest
 from channels.layers import BaseChannelLayer
 from channels_redis.serializers import registry
 
-from rolloutviz import protocol
+from rolloutviz import compact, protocol
 
 POD = {
-    "type": "MODIFIED",
+    "type": "ADDED",
     "kind": "Pod",
     "name": "web-7d4b9c-abcde",
     "namespace": "default",
     "object": {"metadata": {"name": "web-7d4b9c-abcde", "labels": {"app": "web"}},
                "status": {"phase": "Running", "containerStatuses": [{"restartCount": 2, "ready": True}]}},
 }
+CHANGES = compact.encode(compact.Mirror(), [POD])
+PATCH = {"pods": {"web-7d4b9c-abcde": {"rs": "web-7d4b9c", "node": "node-1", "segments": [[46.0, "Ready"]],
+                                       "marks": [[46.0, "restart", "app: Error (exit code 1)"]]},
+                  "web-other": {"segments": [[46.0, "Terminating"], [46.0, "Unknown"]], "marks": []}},
+         "replicasets": {}, "deployments": {}}
 DELTA = protocol.delta_message(
-    sim=3, seq=121, t=46.0, cause="step", changes=[POD],
-    events=[{"reason": "ScalingReplicaSet", "message": "Scaled up replica set web-7d4b9c from 0 to 1", "count": 1}],
+    sim=3, seq=121, t=46.0, cause="step", changes=CHANGES,
     deployments={"web": {"rollout_status": {"message": "Waiting ...\n", "done": False},
                          "history": [{"revision": 1, "change_cause": "", "images": ["nginx:1.14.2"]}]}},
     clock=protocol.clock_info(running=True, speed=0.5),
     markers=[protocol.marker(t=46.0, label="apply", detail="deployment.apps/web created")],
-    timeline={"pods": {"web-7d4b9c-abcde": {"rs": "web-7d4b9c", "node": "node-1", "segments": [[46.0, "Ready"]],
-                                             "marks": [], "deleted": None}}, "replicasets": {}, "deployments": {}},
+    timeline=PATCH,
 )
 STATE = protocol.state_dict(
     sim=3, seq=120, t=45.0, clock=protocol.clock_info(running=False, speed=1),
-    objects={"pods": [POD["object"]]}, events=[], deployments={}, timeline={"pods": {}, "markers": []},
+    objects=compact.everything(compact.Mirror()), deployments={},
+    timeline={"pods": {"web-7d4b9c-abcde": {"rs": "web-7d4b9c", "node": None, "segments": [[40.0, "Pending"]],
+                                            "marks": [], "deleted": None}},
+              "replicasets": {}, "deployments": {}, "markers": []},
 )
 TEXT = protocol.encode(DELTA)
 
 LAYER_MESSAGES = [
-    pytest.param(protocol.layer_delta(seq=121, text=TEXT), id="delta"),
-    pytest.param(protocol.layer_resync(seq=122), id="resync"),
+    pytest.param(protocol.layer_delta(simulation_id=3, seq=121, text=TEXT), id="delta"),
+    pytest.param(protocol.layer_resync(simulation_id=3, seq=122), id="resync"),
     pytest.param(protocol.layer_gone(simulation_id=3), id="gone"),
 ]
 WIRE_MESSAGES = [
@@ -58,29 +64,51 @@ def test_layer_message_types_map_to_consumer_handlers(message):
 
 @pytest.mark.parametrize("message", WIRE_MESSAGES)
 def test_wire_messages_are_versioned_json_that_survives_msgpack(message):
-    assert message["v"] == 1
+    assert message["v"] == 2
     assert protocol.decode(protocol.encode(message)) == message
     serializer = registry.get_serializer("msgpack")
     assert serializer.deserialize(serializer.serialize(message)) == message
 
 
 def test_the_delta_is_forwarded_as_the_text_encoded_once():
-    layer_message = protocol.layer_delta(seq=DELTA["seq"], text=TEXT)
+    layer_message = protocol.layer_delta(simulation_id=3, seq=DELTA["seq"], text=TEXT)
     assert layer_message["text"] is TEXT
     assert json.loads(layer_message["text"]) == DELTA
     assert layer_message["seq"] == DELTA["seq"] == 121
 
 
 def test_delta_has_the_contract_keys():
-    assert {"v", "type", "sim", "seq", "t", "changes", "events", "deployments", "clock", "markers"} <= DELTA.keys()
+    assert {"v", "type", "sim", "seq", "t", "objects", "events", "deployments", "clock", "markers",
+            "timeline"} <= DELTA.keys()
     assert DELTA["type"] == "delta" and DELTA["clock"] == {"running": True, "speed": 0.5}
 
 
 def test_snapshot_carries_the_state_and_its_seq():
     message = protocol.snapshot_message(STATE)
     assert (message["type"], message["sim"], message["seq"], message["t"]) == ("snapshot", 3, 120, 45.0)
-    assert set(message["state"]["objects"]) == {"deployments", "replicasets", "pods", "nodes"}
-    assert message["state"]["objects"]["replicasets"] == []
+    assert (message["state"]["objects"], message["state"]["events"]) == ([], [])
+    assert message["state"]["timeline"]["pods"] == [["web-7d4b9c-abcde", "web-7d4b9c", None, None, [40.0, 0], []]]
+
+
+def test_a_deltas_timeline_rows_name_pods_by_their_record_and_carry_only_what_changed():
+    assert DELTA["timeline"]["pods"] == [
+        [0, protocol.STATES.index("Ready"), {"rs": "web-7d4b9c", "node": "node-1",
+                                            "marks": [["restart", "app: Error (exit code 1)"]]}],
+        ["web-other", [protocol.STATES.index("Terminating"), "Unknown"]],
+    ]
+
+
+def test_a_viewer_reads_back_the_snapshot_and_the_delta():
+    viewer = protocol.Viewer()
+    viewer.load(protocol.decode(protocol.encode(STATE)))
+    assert viewer.timeline["pods"]["web-7d4b9c-abcde"]["segments"] == [[40.0, "Pending"]]
+    records = viewer.apply(protocol.decode(TEXT))
+    assert records == [POD] and viewer.objects("Pod") == [POD["object"]] and viewer.seq == 121
+    lane = viewer.timeline["pods"]["web-7d4b9c-abcde"]
+    assert (lane["node"], lane["segments"][-1], lane["marks"]) == (
+        "node-1", [46.0, "Ready"], [[46.0, "restart", "app: Error (exit code 1)"]])
+    assert viewer.timeline["pods"]["web-other"]["segments"] == [[46.0, "Terminating"], [46.0, "Unknown"]]
+    assert viewer.deployments["web"]["history"][0]["images"] == ["nginx:1.14.2"]
 
 
 @pytest.mark.parametrize("simulation_id, expected", [(3, "simulation.3"), ("17", "simulation.17")], ids=["int", "str"])
@@ -99,6 +127,6 @@ def test_encode_refuses_values_json_cannot_carry():
 
 def test_a_snapshot_text_around_an_encoded_state_is_the_encoded_snapshot_message():
     state = protocol.state_dict(sim=3, seq=7, t=4.5, clock=protocol.clock_info(running=True, speed=2.0),
-                                objects={}, events=[], deployments={}, timeline={})
+                                objects={}, deployments={}, timeline={})
     text = protocol.snapshot_text(state, protocol.encode(state))
     assert text == protocol.encode(protocol.snapshot_message(state))

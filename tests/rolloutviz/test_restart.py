@@ -15,6 +15,7 @@ from live_scenario import WARM_UP_STEPS
 from rolloutviz.local_processes import free_port, wait_for
 
 from live_servers import Database, Processes, database, django, postgres, server_env  # noqa: F401
+from rolloutviz import protocol
 from rolloutviz.models import TickRecord
 from rolloutviz.services import live
 
@@ -88,7 +89,9 @@ async def test_restarted_server_streams_a_snapshot_then_the_next_deltas(server_d
     async with websockets.connect(url, origin=f"http://127.0.0.1:{port}", open_timeout=10) as socket:
         snapshot = json.loads(await asyncio.wait_for(socket.recv(), 15))
         assert snapshot["type"] == "snapshot" and snapshot["seq"] >= SETUP_SEQ + 5
-        assert {p["metadata"]["name"] for p in snapshot["state"]["objects"]["deployments"]} == {"web"}
+        viewer = protocol.Viewer()
+        viewer.load(snapshot["state"])
+        assert {d["metadata"]["name"] for d in viewer.objects("Deployment")} == {"web"}
         seqs = []
         while len(seqs) < 5:
             message = json.loads(await asyncio.wait_for(socket.recv(), 15))

@@ -194,7 +194,7 @@ def test_a_job_over_its_deadline_is_killed_reported_and_the_simulation_goes_on(p
 def test_errors_come_back_as_they_were_raised(pool):
     workers = pool(size=1)
     with pytest.raises(Simulation.DoesNotExist):
-        workers.submit(999, live._state, {"simulation_id": 999}).result(TIMEOUT)
+        workers.submit(999, live._state_text, {"simulation_id": 999}).result(TIMEOUT)
 
 
 def test_through_the_pool_the_records_are_those_computed_in_process(pooled):

@@ -6,7 +6,7 @@ import pytest
 from rolloutviz import permissions
 from rolloutviz.models import CommandRecord, Deployment, Revision, Simulation, TickRecord
 from rolloutviz.permissions import Role
-from rolloutviz.services import commands, history, kubectl, manifests, simulations
+from rolloutviz.services import commands, history, kubectl, live, manifests, simulations
 from rolloutviz.services.errors import InvalidInput, NotFound, Refused, TooLarge
 from rolloutviz.services.links import operator_link
 from simulator.api.yaml_source import MAX_MANIFEST_BYTES
@@ -24,7 +24,7 @@ def _settle(sim, seconds: int = 60) -> None:
 
 
 def _pods(sim) -> list[dict]:
-    return commands.read_cluster(sim.id).list("pod")
+    return live.cluster_for_read(simulation_id=sim.id).list("pod")
 
 
 # ---------------------------------------------------------------- simulations
@@ -84,7 +84,7 @@ def test_state_has_the_snapshot_shape(simulation, web_yaml):
     commands.manifest_apply(**_sid(simulation), yaml_text=web_yaml())
     state = simulations.simulation_state(**_sid(simulation))
     assert state["sim"] == simulation.id and state["seq"] == 1
-    assert [d["metadata"]["name"] for d in state["objects"]["deployments"]] == ["web"]
+    assert [entry[:3] for entry in state["objects"] if entry[1] == "Deployment"] == [["A", "Deployment", "web"]]
     assert state["deployments"]["web"]["manifest"] == web_yaml()
     with pytest.raises(NotFound):
         simulations.simulation_state(simulation_id=simulation.id + 1)
@@ -261,7 +261,7 @@ def test_delete_pod_of_deployment_is_replaced(simulation, web_yaml):
 
 def test_node_down_and_up(simulation):
     sid = _sid(simulation)
-    node = commands.read_cluster(simulation.id).list("node")[0]["metadata"]["name"]
+    node = live.cluster_for_read(simulation_id=simulation.id).list("node")[0]["metadata"]["name"]
     assert commands.node_set_ready(**sid, node=node, ready=False) == f"node/{node} NotReady"
     _settle(simulation, 60)
     assert "NotReady" in kubectl.kubectl_view(**sid, args="get nodes")
@@ -288,7 +288,7 @@ def test_reset_goes_back_to_the_demo_start():
     commands.deployment_scale(**sid, deployment="hellok8s-deployment", replicas=3)
     _settle(sim, 20)
     seq = simulations.simulation_reset(**sid)
-    cluster = commands.read_cluster(sim.id)
+    cluster = live.cluster_for_read(simulation_id=sim.id)
     assert cluster.now == 0.0
     assert cluster.get("deployment", "hellok8s-deployment")["spec"]["replicas"] == 1
     assert Simulation.objects.get(pk=sim.id).seq == seq
@@ -440,7 +440,7 @@ def test_apply_several_documents_with_an_image_behavior(simulation, web_yaml):
     # the running manifest is the text as typed, every document of it (what the editor holds)
     assert Deployment.objects.get(simulation=simulation).manifest == text
     _settle(simulation, 30)
-    assert commands.read_cluster(simulation.id).rollout_status("web")[1] is True
+    assert live.cluster_for_read(simulation_id=simulation.id).rollout_status("web")[1] is True
 
 
 def test_mirror_follows_history_limit_cleanup(simulation, web_yaml):

@@ -1,0 +1,119 @@
+// Reading the v2 wire's compact objects and events (rolloutviz/compact.py writes them; see
+// docs/contracts.md §2): each change is a list of ops against what this page already holds,
+// or against an earlier entry of the same message. Nothing held is ever changed in place:
+// a change copies what it touches, so objects can share their unchanged parts.
+
+const OPS = { A: "ADDED", M: "MODIFIED", D: "DELETED" };
+
+/** A copy of `parent[key]` the caller may change (copied once per applyOps call). */
+function writable(parent, key, owned) {
+  let child = parent[key];
+  if (!owned.has(child)) {
+    child = Array.isArray(child) ? child.slice() : { ...child };
+    parent[key] = child;
+    owned.add(child);
+  }
+  return child;
+}
+
+/** `obj` (or an empty object) with `ops` applied: [path, value] sets, [path] removes. */
+export function applyOps(obj, ops) {
+  const root = { value: obj ?? {} };
+  const owned = new Set();
+  for (const op of ops) {
+    const path = op[0];
+    let node = root;
+    let key = "value";
+    for (const next of path) {
+      if (!Array.isArray(node) && !Object.prototype.hasOwnProperty.call(node, key)) {
+        node[key] = {};
+        owned.add(node[key]);
+      }
+      node = writable(node, key, owned);
+      key = next;
+    }
+    if (op.length === 2) node[key] = op[1];
+    else delete node[key];
+  }
+  return root.value;
+}
+
+/** The ops of the next entry: a `like` form [back, i, v, ...] is the ops of the entry `back`
+ *  places before it with op i's value replaced by v, and so on. */
+function unpacked(sent, resolved) {
+  if (!sent.length || typeof sent[0] !== "number") return sent;
+  const ops = resolved[resolved.length - sent[0]].slice();
+  for (let i = 1; i < sent.length; i += 2) ops[sent[i]] = [ops[sent[i]][0], sent[i + 1]];
+  return ops;
+}
+
+/** The index of the base of an added object's or an event's entry (its ops at `at`), or null. */
+function baseOf(entry, at, index) {
+  if (entry.length > at + 1) return index - entry[at + 1];
+  const ops = entry[at];
+  return ops.length && typeof ops[0] === "number" ? index - ops[0] : null;
+}
+
+/** The involvedObject an event recorder writes for `obj`. */
+function reference(obj) {
+  const meta = obj.metadata;
+  const ref = { apiVersion: obj.apiVersion, kind: obj.kind, name: meta.name, uid: meta.uid };
+  if ("namespace" in meta) ref.namespace = meta.namespace;
+  return ref;
+}
+
+/** An event from its normal form: its object named by reference, its name by suffix. */
+function fullEvent(normal, resolve) {
+  let involved = normal.involvedObject;
+  if (!involved || typeof involved !== "object") return normal;
+  const event = { ...normal };
+  if ("ref" in involved && !("kind" in involved)) {
+    const full = reference(resolve(involved.ref));
+    if ("fieldPath" in involved) full.fieldPath = involved.fieldPath;
+    involved = event.involvedObject = full;
+  }
+  const meta = normal.metadata;
+  if (meta && "nameSuffix" in meta) {
+    event.metadata = {};
+    for (const [k, v] of Object.entries(meta)) event.metadata[k === "nameSuffix" ? "name" : k] = k === "nameSuffix" ? `${involved.name}.${v}` : v;
+  }
+  return event;
+}
+
+/**
+ * Read a message's `objects`, `events` and `expired` (a delta's, or a snapshot's state) against
+ * what `held` holds: held.get(kind, name) -> object, held.put(kind, name, object|null),
+ * held.writeEvent(event), held.forgetEvent(name). Returns the object change records, in order.
+ */
+export function readChanges(part, held) {
+  const records = [];
+  const results = [];
+  let resolved = [];
+  for (const entry of part.objects || []) {
+    const [op, kind, name, sent] = entry;
+    const ops = unpacked(sent, resolved);
+    resolved.push(ops);
+    let obj;
+    if (op === "A") {
+      const base = baseOf(entry, 3, results.length);
+      obj = applyOps(base === null ? null : results[base], ops);
+    } else obj = applyOps(held.get(kind, name), ops);
+    if (obj.metadata?.name !== name) obj = { ...obj, metadata: { ...(obj.metadata || {}), name } };
+    results.push(obj);
+    held.put(kind, name, op === "D" ? null : obj);
+    records.push({ type: OPS[op], kind, name, object: obj });
+  }
+  const resolve = (ref) => (typeof ref === "number" ? results[ref] : held.get(ref[0], ref[1]));
+  resolved = [];
+  const normals = [];
+  for (const entry of part.events || []) {
+    const ops = unpacked(entry[0], resolved);
+    resolved.push(ops);
+    const base = baseOf(entry, 0, normals.length);
+    const normal = applyOps(base === null ? null : normals[base], ops);
+    normals.push(normal);
+    held.writeEvent(fullEvent(normal, resolve));
+  }
+  for (const name of part.expired || []) held.forgetEvent(name);
+  return records;
+}
