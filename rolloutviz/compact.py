@@ -32,7 +32,7 @@ reported (`tests/rolloutviz/test_compact.py` checks it over the seed and soak sc
 """
 from __future__ import annotations
 
-KINDS = ("Deployment", "ReplicaSet", "Pod", "Node")
+KINDS = ("Deployment", "ReplicaSet", "Pod", "Node", "Service", "EndpointSlice", "Endpoints")
 ADDED, MODIFIED, DELETED = "A", "M", "D"
 _OPS = {"ADDED": ADDED, "MODIFIED": MODIFIED, "DELETED": DELETED}
 _TYPES = {ADDED: "ADDED", MODIFIED: "MODIFIED", DELETED: "DELETED"}

@@ -6,7 +6,10 @@
 import { readChanges } from "./compact.js";
 
 const MAX_EVENTS = 20000; // per group (pod events / the others)
-const KIND_KEYS = { Deployment: "deployments", ReplicaSet: "replicasets", Pod: "pods", Node: "nodes" };
+const KIND_KEYS = {
+  Deployment: "deployments", ReplicaSet: "replicasets", Pod: "pods", Node: "nodes",
+  Service: "services", EndpointSlice: "endpointslices", Endpoints: "endpoints",
+};
 // A pod's timeline states as the wire numbers them (rolloutviz/protocol.py STATES); others come as text.
 const STATES = ["Pending", "ContainerCreating", "ErrImagePull", "ImagePullBackOff", "Running", "Ready", "Available",
   "Error", "Completed", "CrashLoopBackOff", "Terminating"];
@@ -27,7 +30,7 @@ export class SimStore {
     this.seq = -1;
     this.t = 0;
     this.clock = { running: false, speed: 1 };
-    this.objects = { deployments: new Map(), replicasets: new Map(), pods: new Map(), nodes: new Map() };
+    this.objects = Object.fromEntries(Object.values(KIND_KEYS).map((key) => [key, new Map()]));
     // Event name -> core/v1 Event, in arrival order. Pod events are kept apart so the cap drops
     // them first and describe's Deployment events never have to be searched for among them.
     this.podEvents = new Map();

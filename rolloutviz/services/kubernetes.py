@@ -372,6 +372,11 @@ def answer_read(cluster, request: ReadRequest):
     return served(body, request.offset)
 
 
+def read_view(reader, request: ReadRequest):
+    """`answer_read` as a `live.read` view: on the engine's own copy (``reader.cluster``)."""
+    return answer_read(reader.cluster, request)
+
+
 def _log(cluster, request: ReadRequest) -> str:
     if not _in_scope(request):
         raise StatusError(not_found("pods", request.name))
@@ -388,7 +393,7 @@ def _log(cluster, request: ReadRequest) -> str:
 
 def read(*, caller: Caller, request: ReadRequest):
     """`answer_read` on the simulation's live copy, where it lives."""
-    return live.read(simulation_id=caller.simulation_id, view=answer_read, args=(request,))
+    return live.read(simulation_id=caller.simulation_id, view=read_view, args=(request,))
 
 
 # ---------------------------------------------------------------- writing
@@ -458,9 +463,10 @@ def write_request(info: RequestInfo, query, body, content_type: str) -> WriteReq
     raise StatusError(method_not_supported(r.name, f"{info.verb} {sub}".strip(), r.group))
 
 
-def dry_run_answer(cluster, command: str, args: dict) -> dict:
-    """A ``dryRun=All`` write on the live copy: the would-be answer; nothing changes."""
-    return getattr(cluster, command)(**args, dry_run=True)
+def dry_run_answer(reader, command: str, args: dict) -> dict:
+    """A ``dryRun=All`` write on the live copy (a `live.read` view): the would-be answer;
+    nothing changes."""
+    return getattr(reader.cluster, command)(**args, dry_run=True)
 
 
 def write_label(kubectl_command: str, info: RequestInfo) -> str:

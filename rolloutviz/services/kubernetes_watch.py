@@ -2,11 +2,10 @@
 JSON watch event per line.
 
 The simulation's resourceVersion is its delta ``seq``, so a watch is served from the stored
-history. `changes_since` is the one function that reads it: today each stored delta
-(`TickRecord.payload`, wire format v1) lists its object changes (``changes``, each the whole
-object) and the events written (``events``), and a reset's delta (``cause: "reset"``) ends
-every watch across it with 410. A change of the stored format only needs that function
-changed.
+history. `changes_since` is the one function that reads it: each stored delta
+(`TickRecord.payload`, the v2 wire's compact form) says what changed against what a viewer
+holds, so deltas are read in order from the nearest snapshot (`_Decoder`), and a reset's
+delta (``cause: "reset"``) ends every watch across it with 410.
 
 A watch (`open_watch`, then `events`):
 
@@ -43,11 +42,12 @@ from django.conf import settings
 from django.db.models import TextField
 from django.db.models.functions import Cast
 
-from rolloutviz import protocol, runner
-from rolloutviz.models import Simulation, TickRecord
+from rolloutviz import compact, protocol, runner
+from rolloutviz.models import Simulation, Snapshot, TickRecord
 from rolloutviz.runner import tail
 from rolloutviz.services import kubernetes, live, watching
 from rolloutviz.services.kubernetes import Caller, RequestInfo, StatusError
+from simulator import Cluster
 from simulator.api import resource_versions
 from simulator.api.selectors import SelectorError, parse_field_selector, parse_label_selector, selectable_fields
 from simulator.api.status import bad_request, expired, invalid
@@ -91,15 +91,70 @@ class Change(NamedTuple):
 RESET = "RESET"
 
 
-def _decode(text: str) -> list[Change]:
-    payload = json.loads(text)
+def _decode(payload: dict, mirror: compact.Mirror) -> list[Change]:
+    """One stored delta's changes, for a reader holding ``mirror`` (brought forward): a v2 delta
+    says what changed against what a viewer holds (`protocol.payload_records`)."""
     seq, t = payload["seq"], payload.get("t", 0.0)
-    if payload.get("cause") == "reset":
+    reset = payload.get("cause") == "reset"
+    changes, events = protocol.payload_records(payload, mirror)
+    if reset:
         return [Change(seq, t, RESET, "", None)]
-    out = [Change(seq, t, record["type"], record["kind"], record["object"]) for record in payload.get("changes", ())]
-    for event in payload.get("events", ()):  # an event's first write is ADDED, its repeats MODIFIED
+    out = [Change(seq, t, record["type"], record["kind"], record["object"]) for record in changes]
+    for event in events:  # an event's first write is ADDED, its repeats MODIFIED
         out.append(Change(seq, t, "ADDED" if event.get("count", 1) == 1 else "MODIFIED", "Event", event))
     return out
+
+
+class _Decoder:
+    """One simulation's stored deltas read in seq order: what a viewer holds after ``seq``.
+
+    A delta can only be read against the state before it, so a reader starts from the nearest
+    snapshot at or before the first delta it needs and reads forward from there."""
+
+    def __init__(self, simulation_id: int) -> None:
+        self.simulation_id = simulation_id
+        self.mirror = compact.Mirror()
+        self.seq = -1  # nothing read yet
+        self.guard = threading.Lock()
+
+    def start_at(self, seq: int) -> None:
+        """Hold the state after ``seq`` or the nearest snapshot before it (nothing at all: 0)."""
+        snapshot = (Snapshot.objects.filter(simulation_id=self.simulation_id, seq__lte=seq)
+                    .order_by("-seq").values_list("seq", "state").first())
+        if snapshot is None:
+            self.mirror, self.seq = compact.Mirror(), 0
+        else:
+            self.seq, state = snapshot
+            self.mirror = compact.Mirror.of(Cluster.restore(state))
+
+    def read(self, first: int, last: int) -> dict[int, tuple[int, list[Change]]]:
+        """Deltas ``first``..``last`` as {seq: (stored size, changes)}."""
+        with self.guard:
+            if not 0 <= self.seq < first:
+                self.start_at(first - 1)
+            rows = (TickRecord.objects.filter(simulation_id=self.simulation_id, seq__gt=self.seq, seq__lte=last)
+                    .order_by("seq").values_list("seq", Cast("payload", TextField())))
+            out = {}
+            for seq, text in rows:
+                changes = _decode(json.loads(text), self.mirror)
+                self.seq = seq
+                if seq >= first:
+                    out[seq] = (len(text), changes)
+            return out
+
+
+_decoders: OrderedDict[int, _Decoder] = OrderedDict()
+_decoders_guard = threading.Lock()
+MAX_DECODERS = 16  # simulations whose history this process reads at once (each holds a Mirror)
+
+
+def _decoder(simulation_id: int) -> _Decoder:
+    with _decoders_guard:
+        decoder = _decoders.pop(simulation_id, None) or _Decoder(simulation_id)
+        _decoders[simulation_id] = decoder
+        while len(_decoders) > MAX_DECODERS:
+            _decoders.popitem(last=False)
+        return decoder
 
 
 class _Recent:
@@ -139,12 +194,10 @@ def changes_since(simulation_id: int, after_seq: int, upto_seq: int) -> list[Cha
     known = {seq: _recent.get((simulation_id, seq)) for seq in seqs}
     missing = [seq for seq, changes in known.items() if changes is None]
     if missing:
-        rows = (TickRecord.objects.filter(simulation_id=simulation_id, seq__gte=missing[0], seq__lte=missing[-1])
-                .order_by("seq").values_list("seq", Cast("payload", TextField())))
-        for seq, text in rows:
+        for seq, (size, changes) in _decoder(simulation_id).read(missing[0], missing[-1]).items():
             if known.get(seq) is None:
-                known[seq] = _decode(text)
-                _recent.put((simulation_id, seq), len(text), known[seq])
+                known[seq] = changes
+                _recent.put((simulation_id, seq), size, changes)
     return [change for seq in seqs for change in known.get(seq) or ()]
 
 
@@ -281,9 +334,10 @@ def _error(status: dict) -> bytes:
     return _line({"type": "ERROR", "object": status})
 
 
-def current_state(cluster, kind: str, namespace: str) -> tuple[int, float, list[dict]]:
+def current_state(reader, kind: str, namespace: str) -> tuple[int, float, list[dict]]:
     """(resourceVersion, simulated now, every object of ``kind`` in ``namespace``) of the live
-    copy, for a watch that starts from the current state."""
+    copy (a `live.read` view), for a watch that starts from the current state."""
+    cluster = reader.cluster
     listed = kubernetes.answer_read(cluster, kubernetes.ReadRequest(kind=kind, namespace=namespace))
     return int(listed["metadata"]["resourceVersion"]), cluster.now, listed["items"]
 

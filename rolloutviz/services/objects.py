@@ -13,6 +13,7 @@ from rolloutviz.services.errors import NotFound
 
 # the API's plural -> the kind
 KINDS = {"deployments": "Deployment", "replicasets": "ReplicaSet", "pods": "Pod", "nodes": "Node",
+         "services": "Service", "endpointslices": "EndpointSlice", "endpoints": "Endpoints",
          "events": "Event"}
 
 

@@ -18,9 +18,13 @@ _KINDS = {
     **dict.fromkeys(("pod", "pods", "po"), "Pod"),
     **dict.fromkeys(("node", "nodes", "no"), "Node"),
     **dict.fromkeys(("event", "events", "ev"), "Event"),
+    **dict.fromkeys(("service", "services", "svc"), "Service"),
+    **dict.fromkeys(("endpointslice", "endpointslices"), "EndpointSlice"),
+    **dict.fromkeys(("endpoints", "ep"), "Endpoints"),
 }
 _RESOURCES = {"Deployment": "deployments.apps", "ReplicaSet": "replicasets.apps", "Pod": "pods", "Node": "nodes",
-              "Event": "events"}
+              "Event": "events", "Service": "services", "EndpointSlice": "endpointslices.discovery.k8s.io",
+              "Endpoints": "endpoints"}
 
 
 class Reader:
