@@ -136,7 +136,10 @@ def timeline_patch(patch: dict, objects) -> dict:
         if facts:
             row.append(facts)
         rows.append(row)
-    return {"pods": rows, "replicasets": patch.get("replicasets") or {}, "deployments": patch.get("deployments") or {}}
+    sent = {"pods": rows, "replicasets": patch.get("replicasets") or {}, "deployments": patch.get("deployments") or {}}
+    if patch.get("traffic"):  # only in steps that sent requests
+        sent["traffic"] = patch["traffic"]
+    return sent
 
 
 def timeline_rows(timeline: dict) -> dict:
@@ -270,7 +273,7 @@ class Viewer:
         self.seq: int | None = None
         self.t = 0.0
         self.deployments: dict[str, dict] = {}
-        self.timeline: dict = {"pods": {}, "replicasets": {}, "deployments": {}, "markers": []}
+        self.timeline: dict = {"pods": {}, "replicasets": {}, "deployments": {}, "traffic": {}, "markers": []}
 
     def load(self, state: dict) -> None:
         """Replace everything with a snapshot's ``state``."""
@@ -286,13 +289,14 @@ class Viewer:
                      for row in timeline["pods"]},
             "replicasets": {name: {**rs, "series": list(rs["series"])} for name, rs in timeline["replicasets"].items()},
             "deployments": {name: {"series": list(d["series"])} for name, d in timeline["deployments"].items()},
+            "traffic": {name: {"series": list(d["series"])} for name, d in (timeline.get("traffic") or {}).items()},
             "markers": list(timeline["markers"]),
         }
 
     def apply(self, delta: dict) -> list[dict]:
         """Apply a delta that follows on (its seq is the next); returns its change records."""
         if delta.get("cause") == "reset":
-            self.timeline = {"pods": {}, "replicasets": {}, "deployments": {}, "markers": []}
+            self.timeline = {"pods": {}, "replicasets": {}, "deployments": {}, "traffic": {}, "markers": []}
         changes, events = payload_records(delta, self.mirror)
         self.seq, self.t = delta["seq"], delta["t"]
         for name, facts in delta["deployments"].items():
@@ -313,6 +317,8 @@ class Viewer:
             entry["series"] += rs["series"]
         for name, dep in delta["timeline"]["deployments"].items():
             self.timeline["deployments"].setdefault(name, {"series": []})["series"] += dep["series"]
+        for name, entry in (delta["timeline"].get("traffic") or {}).items():
+            self.timeline["traffic"].setdefault(name, {"series": []})["series"] += entry["series"]
         self.timeline["markers"] += delta["markers"]
         return changes + [{"type": "EVENT", "kind": "Event", "name": e["metadata"]["name"], "namespace": "default",
                            "object": e} for e in events]

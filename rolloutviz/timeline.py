@@ -91,6 +91,16 @@ def _deployment_point(deployment: dict) -> tuple[int, int, int]:
     )
 
 
+def _traffic_point(t: float, counts: dict) -> list:
+    """A traffic series point: [t, ok, failed, {answer: n}, {error: n}] of one step's requests."""
+    return [t, counts["ok"], counts["failed"], dict(counts["answers"]), dict(counts["errors"])]
+
+
+def _counts(point: list) -> dict:
+    """The counts a traffic point was made of (to fold a stored point back in)."""
+    return {"ok": point[1], "failed": point[2], "answers": point[3], "errors": point[4]}
+
+
 class _Patch:
     """Collects what one delta adds to the timeline."""
 
@@ -98,6 +108,7 @@ class _Patch:
         self.pods: dict[str, dict] = {}
         self.replicasets: dict[str, dict] = {}
         self.deployments: dict[str, dict] = {}
+        self.traffic: dict[str, dict] = {}
 
     def pod(self, name: str, facts: dict | None = None) -> dict:
         """The pod's patch, with ``facts`` (its changed ``rs``, ``node``, ``deleted``) noted."""
@@ -107,7 +118,10 @@ class _Patch:
         return patch
 
     def as_dict(self) -> dict:
-        return {"pods": self.pods, "replicasets": self.replicasets, "deployments": self.deployments}
+        patch = {"pods": self.pods, "replicasets": self.replicasets, "deployments": self.deployments}
+        if self.traffic:
+            patch["traffic"] = self.traffic
+        return patch
 
 
 class TimelineRecorder:
@@ -117,6 +131,9 @@ class TimelineRecorder:
         self.pods: dict[str, dict] = {}
         self.replicasets: dict[str, dict] = {}
         self.deployments: dict[str, dict] = {}
+        # Service -> {"series": [[t, ok, failed, {answer: n}, {error: n}], ...]}: what its
+        # client's requests got in each step that sent some (the traffic strip)
+        self.traffic: dict[str, dict] = {}
         self.markers: list[dict] = []
         self._live_pods: dict[str, dict] = {}  # name -> last seen object, until DELETED
         self._pods_of_rs: dict[str, set[str]] = {}
@@ -144,14 +161,22 @@ class TimelineRecorder:
             changes=changes,
             events=events,
             command_markers=[m for m in payload.get("markers") or [] if m.get("kind") == "command"],
+            traffic={service: _counts(point) for service, entry in ((payload.get("timeline") or {}).get("traffic") or {}).items()
+                     for point in entry["series"]},
         )
         return recorder
 
     def record(
-        self, *, t: float, changes: list[dict], events: list[dict], command_markers: Iterable[dict] = ()
+        self, *, t: float, changes: list[dict], events: list[dict], command_markers: Iterable[dict] = (),
+        traffic: dict[str, dict] | None = None,
     ) -> tuple[list[dict], dict]:
-        """Add one delta's changes; returns (the delta's markers, the timeline patch)."""
+        """Add one delta's changes and what each Service's client got in it (``traffic``: the
+        step's Traffic records' counts by Service); returns (the delta's markers, the timeline patch)."""
         patch = _Patch()
+        for service, counts in (traffic or {}).items():
+            point = _traffic_point(t, counts)
+            self.traffic.setdefault(service, {"series": []})["series"].append(point)
+            patch.traffic[service] = {"series": [point]}
         touched_rs: set[str] = set()
         for change in changes:
             kind, obj = change.get("kind"), change.get("object") or {}
@@ -275,5 +300,6 @@ class TimelineRecorder:
             },
             "replicasets": {name: {**entry, "series": list(entry["series"])} for name, entry in self.replicasets.items()},
             "deployments": {name: {"series": list(entry["series"])} for name, entry in self.deployments.items()},
+            "traffic": {name: {"series": list(entry["series"])} for name, entry in self.traffic.items()},
             "markers": list(self.markers),
         }

@@ -5,6 +5,7 @@ import { connectStream } from "./connection.js";
 import { TimeView } from "./view.js";
 import { Timeline, esc } from "./timeline.js";
 import { ReplicaChart } from "./chart.js";
+import { TrafficStrip } from "./traffic_strip.js";
 import { StatusPanel } from "./status.js";
 import { WhyPanel } from "./why.js";
 import { ActionsPanel } from "./actions.js";
@@ -81,6 +82,7 @@ export function initDashboard() {
     stats,
   });
   const chart = new ReplicaChart(document.getElementById("replica-chart"), store, view, { stats });
+  const strip = new TrafficStrip(document.getElementById("traffic-strip"), store, view);
   const status = new StatusPanel(document.getElementById("dashboard"), store, sim, getDeployment);
   const why = new WhyPanel(document.getElementById("why"), store, sim, getDeployment);
   const actions = new ActionsPanel(document.getElementById("actions"), store, sim, getDeployment);
@@ -101,7 +103,7 @@ export function initDashboard() {
   bindZoomButtons(view, store);
   showDemoSteps(document.getElementById("demo-steps"), simId, sim).catch((error) => notify(error.message, "error"));
   bindCatalogue(editor);
-  const large = setupLargeMode([timeline, chart]);
+  const large = setupLargeMode([timeline, chart, strip]);
   const shortcuts = bindShortcuts({
     p: { label: "play / pause the clock", run: () => actions.toggleClock() },
     ".": { label: "single step", run: () => actions.step() },

@@ -16,7 +16,7 @@ const STATES = ["Pending", "ContainerCreating", "ErrImagePull", "ImagePullBackOf
 const stateName = (code) => (typeof code === "number" ? STATES[code] : code);
 
 function emptyTimeline() {
-  return { pods: new Map(), replicasets: new Map(), deployments: new Map(), markers: [] };
+  return { pods: new Map(), replicasets: new Map(), deployments: new Map(), traffic: new Map(), markers: [] };
 }
 
 export class SimStore {
@@ -142,7 +142,7 @@ export class SimStore {
     this.mergeSeries(patch);
   }
 
-  /** Add a timeline's (snapshot) or a patch's ReplicaSet and Deployment entries and series points. */
+  /** Add a timeline's (snapshot) or a patch's ReplicaSet, Deployment and traffic entries and series points. */
   mergeSeries(patch) {
     const tl = this.timeline;
     for (const [name, rs] of Object.entries(patch.replicasets || {})) {
@@ -160,6 +160,11 @@ export class SimStore {
       let entry = tl.deployments.get(name);
       if (!entry) tl.deployments.set(name, (entry = { name, series: [] }));
       for (const point of dep.series || []) entry.series.push(point);
+    }
+    for (const [name, traffic] of Object.entries(patch.traffic || {})) {
+      let entry = tl.traffic.get(name);
+      if (!entry) tl.traffic.set(name, (entry = { name, series: [] }));
+      for (const point of traffic.series || []) entry.series.push(point);
     }
   }
 

@@ -495,12 +495,13 @@ class _Mutation:
               manifests: dict[str, dict] | None = None) -> str:
         """Queue one delta and return its text; ``manifests`` (name -> manifest facts) only when a command changed them."""
         cluster, live = self.live.cluster, self.live
+        traffic = {r["name"]: r["object"] for r in records if r["type"] == "TRAFFIC"}
         records = compact.streamed(records)
         changes, events = _split(records)
         expired = live.mirror.expired(lambda name: _event_exists(cluster, name))
         part = compact.encode(live.mirror, records, expired)
         markers, patch = live.timeline.record(
-            t=cluster.now, changes=changes, events=events, command_markers=command_markers
+            t=cluster.now, changes=changes, events=events, command_markers=command_markers, traffic=traffic
         )
         view = reader(live)
         names = live.mirror.names("Deployment") if all_deployments else _touched_deployments(view, changes)

@@ -52,5 +52,14 @@ def test_traffic_through_the_service_is_counted_on_the_page(page, daphne_server)
     dash.wait("() => +document.querySelector('#traffic-table [data-ok]')?.textContent >= 50")
     assert row.locator("[data-failed]").inner_text() == "0"
     assert '× "v0.1"' in row.inner_text() and "10/s /version" in row.inner_text()
+    # the strip under the timeline: one point per step, the same counts as the table's
+    dash.wait("window.rolloutviz.store.timeline.traffic.get('k8s-rollout-demo')?.series.length >= 5")
+    assert page.locator("#traffic-strip").is_visible()
+    assert '"v0.1"' in page.locator("#traffic-strip .traffic-legend").inner_text()
+    dash.pause_clock()
+    ok = dash.js("window.rolloutviz.store.timeline.traffic.get('k8s-rollout-demo').series"
+                 ".reduce((sum, p) => sum + p[1], 0)")
+    dash.wait("(ok) => +document.querySelector('#traffic-table [data-ok]').textContent === ok", ok)
+    dash.play()
     page.click("#traffic-stop")
     dash.wait("() => document.querySelector('#traffic-table tr td:nth-child(2)')?.textContent === 'stopped'")

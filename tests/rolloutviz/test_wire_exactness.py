@@ -76,6 +76,13 @@ def test_a_page_the_stored_history_and_a_restart_all_hold_what_the_simulator_rep
         fresh.load(live.state(simulation_id=sim.id))
         assert holds(page.viewer) == holds(fresh), step.title
     assert page.resyncs == 0
+    # what each Service's client got, step by step, adds up to the simulator's totals
+    cluster = live.cluster_for_read(simulation_id=sim.id)
+    for service, entry in page.viewer.timeline["traffic"].items():
+        totals = cluster.traffic(service)
+        assert [sum(p[1] for p in entry["series"]), sum(p[2] for p in entry["series"])] == \
+            [totals["ok"], totals["failed"]]
+    assert bool(page.viewer.timeline["traffic"]) == any(s.command == "traffic" for s in demos.get_demo(key).steps)
 
     stored = protocol.Viewer()  # the stored history, read from its start
     for payload in TickRecord.objects.filter(simulation_id=sim.id).order_by("seq").values_list("payload", flat=True):
