@@ -77,7 +77,9 @@ def _rs_point(rs: dict) -> tuple[int, int, int]:
     )
 
 
-def _deployment_point(deployment: dict) -> tuple[int, int, int]:
+def _deployment_point(deployment: dict) -> tuple[int, int, int, int]:
+    """(replicas, resolved maxSurge, resolved maxUnavailable, availableReplicas): the chart's
+    ceiling, floor and the total available it compares with the floor."""
     spec = deployment.get("spec") or {}
     replicas = int(spec.get("replicas", 0) or 0)
     strategy = spec.get("strategy") or {}
@@ -88,6 +90,7 @@ def _deployment_point(deployment: dict) -> tuple[int, int, int]:
         replicas,
         max_surge(replicas, surge, unavailable, kind),
         max_unavailable(replicas, surge, unavailable, kind),
+        int((deployment.get("status") or {}).get("availableReplicas", 0) or 0),
     )
 
 

@@ -70,6 +70,8 @@ export class ReplicaChart {
     for (const d of deployments) {
       this.drawStep(ctx, x, y, d.series, 1, t0, t1, now, "#555", [2, 4], (p) => (p[2] === null ? null : p[1] + p[2]));
       this.drawStep(ctx, x, y, d.series, 1, t0, t1, now, "#555", [8, 4], (p) => (p[3] === null ? null : Math.max(p[1] - p[3], 0)));
+      // the total available, which the controller keeps at or above the floor
+      this.drawStep(ctx, x, y, d.series, 2, t0, t1, now, "#1b1f24", [], (p) => (p.length > 4 ? p[4] : null));
     }
     for (const rs of replicasets) {
       const colour = revisionColour(rs.revision);
@@ -178,7 +180,7 @@ export class ReplicaChart {
       `<li>${swatchHtml("line-swatch", colour)}rev ${esc(rev)} <code>${esc(hash)}</code>: desired <b>${esc(desired)}</b>, ready <b>${esc(ready)}</b></li>`,
     ).join("") +
       `<li><span class="line-swatch solid"></span>desired <span class="line-swatch dotted"></span>ready</li>` +
-      (deployments.length ? `<li><span class="line-swatch guide-ceiling"></span>replicas + maxSurge <span class="line-swatch guide-floor"></span>replicas − maxUnavailable</li>` : "");
+      (deployments.length ? `<li><span class="line-swatch guide-ceiling"></span>replicas + maxSurge <span class="line-swatch guide-floor"></span>replicas − maxUnavailable <span class="line-swatch guide-available"></span>total available</li>` : "");
     paintSwatches(this.legend);
   }
 }

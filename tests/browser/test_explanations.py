@@ -56,6 +56,9 @@ def test_traffic_through_the_service_is_counted_on_the_page(page, daphne_server)
     dash.wait("window.rolloutviz.store.timeline.traffic.get('k8s-rollout-demo')?.series.length >= 5")
     assert page.locator("#traffic-strip").is_visible()
     assert '"v0.1"' in page.locator("#traffic-strip .traffic-legend").inner_text()
+    # the replica chart's total-available line, against the floor it already draws
+    assert "total available" in page.locator("#replica-chart .chart-legend").inner_text()
+    assert dash.js("window.rolloutviz.store.timeline.deployments.get('k8s-rollout-demo').series.at(-1)[4]") == 3
     dash.pause_clock()
     ok = dash.js("window.rolloutviz.store.timeline.traffic.get('k8s-rollout-demo').series"
                  ".reduce((sum, p) => sum + p[1], 0)")

@@ -119,12 +119,12 @@ def test_replicaset_series_records_only_changes_and_keeps_revision_moves():
 
 @pytest.mark.parametrize(
     "spec, point",
-    [
-        (deployment(3), [3, 1, 0]),
-        (deployment(10, 3, 2), [10, 3, 2]),
-        (deployment(10, "30%", "30%"), [10, 3, 3]),
-        (deployment(4, 0, 1), [4, 0, 1]),
-        (deployment(4, strategy="Recreate"), [4, 0, 0]),
+    [  # replicas, maxSurge, maxUnavailable resolved; availableReplicas (none yet)
+        (deployment(3), [3, 1, 0, 0]),
+        (deployment(10, 3, 2), [10, 3, 2, 0]),
+        (deployment(10, "30%", "30%"), [10, 3, 3, 0]),
+        (deployment(4, 0, 1), [4, 0, 1, 0]),
+        (deployment(4, strategy="Recreate"), [4, 0, 0, 0]),
     ],
     ids=["default-25%", "absolute", "percent-rounding", "no-surge", "recreate"],
 )
@@ -258,7 +258,11 @@ def test_a_rolling_update_gives_scaling_markers_and_replicaset_series():
     assert by_revision[1]["series"][-1][1:] == [0, 0, 0]
     assert by_revision[2]["series"][-1][1:] == [2, 2, 2]
     assert by_revision[2]["images"] == ["nginx:1.16.1"]
-    assert timeline["deployments"]["web"]["series"] == [[0.0, 2, 1, 0]]
+    series = timeline["deployments"]["web"]["series"]
+    assert {tuple(point[1:4]) for point in series} == {(2, 1, 0)}  # replicas, maxSurge, maxUnavailable
+    # the total available: 0 → 2 on the first rollout, then never under the floor (2 − 0) again
+    available = [point[4] for point in series]
+    assert available[0] == 0 and available[-1] == 2 and min(available[available.index(2):]) == 2
 
 
 # ---------------------------------------------------------------- Ready → Available, bare ReplicaSets
