@@ -33,6 +33,7 @@ import asyncio
 import json
 import logging
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import AsyncIterator, NamedTuple
@@ -62,6 +63,7 @@ WATCH_MARK_SECONDS = 60.0  # an open watch keeps its simulation's clock from sto
 READ_ROWS = 200  # stored deltas read at a time
 RECENT_BYTES = 64 * 1024 * 1024  # decoded deltas kept for this process's watches (by stored size)
 INITIAL_EVENTS_END = "k8s.io/initial-events-end"
+TOO_LARGE_POLL_SECONDS = 0.1  # how often a watch from a version not reached yet looks again
 
 
 def history() -> int:
@@ -266,11 +268,27 @@ def open_watch(*, caller: Caller, authorization: str, info: RequestInfo, query, 
     except resource_versions.InvalidResourceVersion as error:
         raise StatusError(invalid(r.name, "", [error.error], r.group)) from None
     initial = query.get("sendInitialEvents", "").lower() == "true"
+    if requested:
+        _wait_for_version(caller.simulation_id, requested)
     return Watch(caller=caller, authorization=authorization, kind=info.kind, api_version=r.group_version,
                  namespace=info.namespace, name=info.name, labels=labels, fields=fields,
                  since=None if initial or requested == 0 else requested, timeout=float(timeout),
                  bookmarks=query.get("allowWatchBookmarks", "").lower() in ("true", "1"), initial_events=initial,
                  table=table_version, include_object=include_object, offset=offset)
+
+
+def _wait_for_version(simulation_id: int, requested: int) -> None:
+    """Wait until the simulation reaches ``requested`` (a client that read from another server
+    may be ahead of this one's view), at most `resource_versions.TOO_LARGE_WAIT_SECONDS`; then
+    504 Too large resource version, as the watch cache answers."""
+    deadline = time.monotonic() + resource_versions.TOO_LARGE_WAIT_SECONDS
+    while True:
+        current = latest_seq(simulation_id) or 0
+        if current >= requested:
+            return
+        if time.monotonic() >= deadline:
+            raise StatusError(resource_versions.too_large(requested, current))
+        time.sleep(TOO_LARGE_POLL_SECONDS)
 
 
 def _line(event: dict) -> bytes:

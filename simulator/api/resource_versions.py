@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import NamedTuple
 
-from simulator.api.status import StatusError, expired
+from simulator.api.status import StatusError, expired, status, status_details
 from simulator.errors import FieldError
 
 _UINT64_MAX = 2**64 - 1
@@ -54,13 +54,26 @@ def too_old(requested: int, oldest: int) -> dict:
     return expired(f"too old resource version: {requested} ({oldest - 1})")
 
 
+# how long the watch cache waits for a version not reached yet before answering 504
+TOO_LARGE_WAIT_SECONDS = 3.0
+
+
+def too_large(requested: int, current: int) -> dict:
+    """The 504 Status of a watch from a version the store has not reached within
+    `TOO_LARGE_WAIT_SECONDS` (NewTooLargeResourceVersionError): retry after a second."""
+    return status(504, "Timeout", f"Too large resource version: {requested}, current: {current}",
+                  status_details(causes=[{"reason": "ResourceVersionTooLarge",
+                                          "message": "Too large resource version"}],
+                                 retry_after_seconds=1))
+
+
 def watch_start(requested: str | None, oldest: int) -> WatchStart:
     """Where a watch from ``requested`` starts, when the history still holds every change
     from resourceVersion ``oldest`` on (pass the newest version + 1 when it holds none).
 
     Unset and "0" start from the current state. A version older than ``oldest - 1`` raises
-    StatusError(410 Expired); a version not reached yet is served as the watch cache serves
-    it: the changes after it, as they come.
+    StatusError(410 Expired); a version not reached yet is for the caller to wait for (up to
+    `TOO_LARGE_WAIT_SECONDS`, then `too_large`), as the watch cache does.
     """
     version = parse(requested)
     if version == 0:

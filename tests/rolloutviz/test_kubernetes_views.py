@@ -118,6 +118,19 @@ def test_refusals_are_status_objects(simulation, bearer, path, method, headers, 
     assert status_of(answer, code)["reason"] == reason
 
 
+def test_a_watch_from_a_version_not_reached_is_a_504_after_the_wait(simulation, bearer, monkeypatch):
+    from simulator.api import resource_versions
+
+    monkeypatch.setattr(resource_versions, "TOO_LARGE_WAIT_SECONDS", 0.3)
+    answer = Client().get(
+        f"/k8s/simulations/{simulation.pk}/apis/apps/v1/namespaces/default/deployments",
+        {"watch": "true", "resourceVersion": "999999"}, HTTP_AUTHORIZATION=f"Bearer {bearer}")
+    body = status_of(answer, 504)
+    assert (body["reason"], body["message"]) == ("Timeout", "Too large resource version: 999999, current: 0")
+    assert body["details"] == {"causes": [{"reason": "ResourceVersionTooLarge",
+                                           "message": "Too large resource version"}], "retryAfterSeconds": 1}
+
+
 def test_an_address_outside_any_simulation_is_a_status():
     assert status_of(Client().get("/k8s/nothing/here"), 404)["reason"] == "NotFound"
 
