@@ -3,7 +3,7 @@
 // as the timeline; Canvas 2D, redrawn only when dirty.
 import { scaleLinear } from "d3-scale";
 import { revisionColour, OKABE_ITO, paintSwatches, swatchHtml } from "./palette.js";
-import { formatSimTime, prepareCanvas } from "./view.js";
+import { TimeCanvas, formatSimTime, prepareCanvas } from "./view.js";
 import { esc } from "./timeline.js";
 
 const SIZES = { normal: { label: 230, height: 200, font: 12 }, large: { label: 320, height: 280, font: 17 } };
@@ -18,33 +18,10 @@ function valueAt(series, t, col) {
   return value;
 }
 
-export class ReplicaChart {
+export class ReplicaChart extends TimeCanvas {
   constructor(root, store, view, { stats } = {}) {
-    this.store = store;
-    this.view = view;
+    super(root, store, view, ".chart-legend");
     this.stats = stats;
-    this.canvas = root.querySelector("canvas");
-    this.legend = root.querySelector(".chart-legend");
-    this.ctx = this.canvas.getContext("2d");
-    this.large = false;
-    this.legendKey = "";
-    store.subscribe((topics) => {
-      if (topics.has("timeline") || topics.has("tick") || topics.has("snapshot")) this.invalidate();
-    });
-    view.onChange(() => this.invalidate());
-    new ResizeObserver(() => this.invalidate()).observe(this.canvas.parentElement);
-  }
-
-  setLarge(large) {
-    this.large = large;
-    this.invalidate();
-  }
-
-  invalidate() {
-    this.frame ||= requestAnimationFrame(() => {
-      this.frame = 0;
-      this.draw();
-    });
   }
 
   draw() {

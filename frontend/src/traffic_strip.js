@@ -3,41 +3,17 @@
 // timeline's time axis, so a gap lines up with the pods that caused it. The points come from
 // the timeline (the server's recorder), one per step that sent requests.
 import { OKABE_ITO, paintSwatches, stateFill, swatchHtml } from "./palette.js";
-import { prepareCanvas } from "./view.js";
+import { TimeCanvas, prepareCanvas } from "./view.js";
 import { esc } from "./timeline.js";
 
 const SIZES = { normal: { label: 230, row: 44, font: 12 }, large: { label: 320, row: 64, font: 17 } };
 const ANSWER_COLOURS = [OKABE_ITO.blue, OKABE_ITO.bluishGreen, OKABE_ITO.orange, OKABE_ITO.reddishPurple,
   OKABE_ITO.skyBlue, OKABE_ITO.yellow];
 
-export class TrafficStrip {
+export class TrafficStrip extends TimeCanvas {
   constructor(root, store, view) {
-    this.root = root;
-    this.store = store;
-    this.view = view;
-    this.canvas = root.querySelector("canvas");
-    this.legend = root.querySelector(".traffic-legend");
-    this.ctx = this.canvas.getContext("2d");
-    this.large = false;
+    super(root, store, view, ".traffic-legend");
     this.colours = new Map(); // answer body -> colour, in the order bodies first appear
-    this.legendKey = "";
-    store.subscribe((topics) => {
-      if (topics.has("timeline") || topics.has("tick") || topics.has("snapshot")) this.invalidate();
-    });
-    view.onChange(() => this.invalidate());
-    new ResizeObserver(() => this.invalidate()).observe(this.canvas.parentElement);
-  }
-
-  setLarge(large) {
-    this.large = large;
-    this.invalidate();
-  }
-
-  invalidate() {
-    this.frame ||= requestAnimationFrame(() => {
-      this.frame = 0;
-      this.draw();
-    });
   }
 
   colour(body) {

@@ -104,3 +104,37 @@ export function prepareCanvas(canvas, ctx, width, height) {
   ctx.clearRect(0, 0, width, height);
   return ctx;
 }
+
+/**
+ * A canvas drawn on the timeline's time axis: redrawn (once per frame at most) when the
+ * timeline moves, the view scrolls or zooms, or its box resizes. Subclasses implement draw().
+ */
+export class TimeCanvas {
+  constructor(root, store, view, legendSelector) {
+    this.root = root;
+    this.store = store;
+    this.view = view;
+    this.canvas = root.querySelector("canvas");
+    this.legend = root.querySelector(legendSelector);
+    this.ctx = this.canvas.getContext("2d");
+    this.large = false;
+    this.legendKey = "";
+    store.subscribe((topics) => {
+      if (topics.has("timeline") || topics.has("tick") || topics.has("snapshot")) this.invalidate();
+    });
+    view.onChange(() => this.invalidate());
+    new ResizeObserver(() => this.invalidate()).observe(this.canvas.parentElement);
+  }
+
+  setLarge(large) {
+    this.large = large;
+    this.invalidate();
+  }
+
+  invalidate() {
+    this.frame ||= requestAnimationFrame(() => {
+      this.frame = 0;
+      this.draw();
+    });
+  }
+}
