@@ -71,8 +71,10 @@ def clock_info(*, running: bool, speed: float, effective: float | None = None) -
 def marker(*, t: float, label: str, detail: str = "", kind: str = "command") -> dict:
     """A labelled moment on the timeline: a user command or a ScalingReplicaSet event.
 
-    ``kind`` ("command" or "event") is our additive key: it tells the timeline recorder,
-    when it rebuilds from stored deltas, which markers came from users.
+    ``kind`` ("command", "event" or "explanation") is our additive key: it tells the timeline
+    recorder, when it rebuilds from stored deltas, which markers it cannot derive from the
+    deltas' events (users' commands, and the Deployment controller's explanations: ``label``
+    the Deployment, ``detail`` the sentence).
     """
     return {"t": float(t), "label": str(label), "detail": str(detail), "kind": kind}
 

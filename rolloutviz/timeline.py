@@ -163,7 +163,7 @@ class TimelineRecorder:
             t=payload["t"],
             changes=changes,
             events=events,
-            command_markers=[m for m in payload.get("markers") or [] if m.get("kind") == "command"],
+            command_markers=[m for m in payload.get("markers") or [] if m.get("kind") in ("command", "explanation")],
             traffic={service: _counts(point) for service, entry in ((payload.get("timeline") or {}).get("traffic") or {}).items()
                      for point in entry["series"]},
         )

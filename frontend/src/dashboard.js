@@ -81,10 +81,11 @@ export function initDashboard() {
     onDeleteRequest: deletePod,
     stats,
   });
+  const why = new WhyPanel(document.getElementById("why"), store, sim, getDeployment,
+    { onMoment: (t) => timeline.highlightAt(t) });
   const chart = new ReplicaChart(document.getElementById("replica-chart"), store, view, { stats });
   const strip = new TrafficStrip(document.getElementById("traffic-strip"), store, view);
   const status = new StatusPanel(document.getElementById("dashboard"), store, sim, getDeployment);
-  const why = new WhyPanel(document.getElementById("why"), store, sim, getDeployment);
   const actions = new ActionsPanel(document.getElementById("actions"), store, sim, getDeployment);
   const editor = new EditorPanel(document.getElementById("editor-panel"), store, sim, getDeployment);
   select.addEventListener("change", () => {

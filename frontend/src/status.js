@@ -22,6 +22,8 @@ const TEXT_VIEWS = {
   deploy: () => "get deploy",
   rs: () => "get rs",
   pods: () => "get pods",
+  svc: () => "get svc",
+  endpointslices: () => "get endpointslices",
   describe: (dep) => `describe deployment ${dep}`,
   history: (dep) => `rollout history deployment/${dep}`,
 };

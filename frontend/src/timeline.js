@@ -76,6 +76,20 @@ export class Timeline {
   }
 
   /** Mark for redraw on the next animation frame; relayout too when the lanes changed. */
+  /** Bring simulated time `t` into view and highlight it for a few seconds (an explanation's moment). */
+  highlightAt(t) {
+    const [start, end] = this.view.window(this.store.t);
+    const span = end - start;
+    this.view.setState({ start: Math.max(0, t - span / 2), span, follow: false });
+    this.highlight = t;
+    clearTimeout(this.highlightTimer);
+    this.highlightTimer = setTimeout(() => {
+      this.highlight = null;
+      this.invalidate();
+    }, 4000);
+    this.invalidate();
+  }
+
   invalidate(relayout = false) {
     if (relayout) this.layoutVersion = -1;
     if (this.dirty && this.frame) return;
@@ -279,6 +293,11 @@ export class Timeline {
       ctx.stroke();
     }
     this.drawMarkers(ctx, sz, width, height);
+    if (this.highlight !== null && this.highlight !== undefined) {
+      const px = x(this.highlight);
+      ctx.fillStyle = "rgba(230,159,0,0.25)";
+      ctx.fillRect(px - 6, sz.axis, 12, height - sz.axis);
+    }
     const nowX = x(now);
     if (nowX >= sz.label && nowX <= width) {
       ctx.strokeStyle = OKABE_ITO.vermillion;
@@ -307,6 +326,7 @@ export class Timeline {
     ctx.textAlign = "left";
     ctx.textBaseline = "top";
     for (const marker of this.store.timeline.markers) {
+      if (marker.kind === "explanation") continue; // listed by the Why panel, not drawn
       if (marker.t < t0 || marker.t > t1) continue;
       const px = this.x(marker.t);
       if (px < sz.label) continue;

@@ -2,6 +2,7 @@
 // sentence, why the new pods are not available, the countdowns it waits on, and learner's notes.
 // Everything comes from GET …/explanations (the simulator's own numbers); this only draws it.
 import { esc } from "./timeline.js";
+import { formatSimTime } from "./view.js";
 
 // fetched at most once a second while deltas arrive, as the kubectl text views are
 const REFRESH_MS = 1000;
@@ -12,9 +13,16 @@ function remaining(seconds) {
   return `in ${Math.floor(seconds / 60)} min ${Math.ceil(seconds % 60)} s`;
 }
 
+// how many of the Deployment controller's latest decisions the panel lists
+const HISTORY = 6;
+
 export class WhyPanel {
-  constructor(root, store, sim, getDeployment) {
+  constructor(root, store, sim, getDeployment, { onMoment = () => {} } = {}) {
     this.root = root;
+    root.addEventListener("click", (e) => {
+      const moment = e.target.closest("[data-moment]");
+      if (moment) onMoment(parseFloat(moment.dataset.moment));
+    });
     this.store = store;
     this.sim = sim;
     this.getDeployment = getDeployment;
@@ -97,6 +105,18 @@ export class WhyPanel {
         `<strong class="countdown" data-at="${esc(c.at)}">${esc(remaining(c.at - now))}</strong> ` +
         `<span class="muted">${esc(c.note)}</span></li>`).join("")}</ul>` : "") +
       (answer.notes || []).filter((n) => n.kind === "Pod").slice(0, 3).map((n) =>
-        `<p class="learner-note"><code>${esc(n.name)}</code>: ${esc(n.note)}</p>`).join("");
+        `<p class="learner-note"><code>${esc(n.name)}</code>: ${esc(n.note)}</p>`).join("") +
+      this.historyHtml(name);
+  }
+
+  /** The Deployment controller's latest decisions, each a button to its moment on the timeline. */
+  historyHtml(name) {
+    const decisions = this.store.timeline.markers.filter((m) => m.kind === "explanation" && m.label === name);
+    if (!decisions.length) return "";
+    const open = this.root.querySelector(".why-history")?.open ? " open" : ""; // redrawn every tick
+    return `<details class="why-history"${open}><summary>Earlier decisions (${decisions.length})</summary><ol>` +
+      decisions.slice(-HISTORY).reverse().map((m) =>
+        `<li><button type="button" class="link" data-moment="${esc(m.t)}">${esc(formatSimTime(m.t))}</button> ${esc(m.detail)}</li>`).join("") +
+      "</ol></details>";
   }
 }

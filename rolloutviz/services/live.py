@@ -496,12 +496,16 @@ class _Mutation:
         """Queue one delta and return its text; ``manifests`` (name -> manifest facts) only when a command changed them."""
         cluster, live = self.live.cluster, self.live
         traffic = {r["name"]: r["object"] for r in records if r["type"] == "TRAFFIC"}
+        # why the Deployment controller acted: markers the Why panel lists (not drawn as lines)
+        explained = [protocol.marker(t=cluster.now, label=r["name"], detail=r["object"]["message"], kind="explanation")
+                     for r in records if r["type"] == "EXPLAINED"]
         records = compact.streamed(records)
         changes, events = _split(records)
         expired = live.mirror.expired(lambda name: _event_exists(cluster, name))
         part = compact.encode(live.mirror, records, expired)
         markers, patch = live.timeline.record(
-            t=cluster.now, changes=changes, events=events, command_markers=command_markers, traffic=traffic
+            t=cluster.now, changes=changes, events=events, command_markers=[*command_markers, *explained],
+            traffic=traffic,
         )
         view = reader(live)
         names = live.mirror.names("Deployment") if all_deployments else _touched_deployments(view, changes)

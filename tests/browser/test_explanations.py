@@ -64,5 +64,38 @@ def test_traffic_through_the_service_is_counted_on_the_page(page, daphne_server)
                  ".reduce((sum, p) => sum + p[1], 0)")
     dash.wait("(ok) => +document.querySelector('#traffic-table [data-ok]').textContent === ok", ok)
     dash.play()
+    # the Service and its endpoints, as kubectl prints them
+    page.click('[data-text-view="endpointslices"]')
+    dash.wait("document.querySelector('#kubectl-text').textContent.startsWith('NAME') "
+              "&& document.querySelector('#kubectl-text').textContent.includes('ADDRESSTYPE')")
+    assert "IPv4" in page.locator("#kubectl-text").inner_text()
+    page.click('[data-text-view="svc"]')
+    dash.wait("document.querySelector('#kubectl-text').textContent.includes('LoadBalancer')")
     page.click("#traffic-stop")
     dash.wait("() => document.querySelector('#traffic-table tr td:nth-child(2)')?.textContent === 'stopped'")
+
+
+def test_an_earlier_decision_is_highlighted_at_its_moment_on_the_timeline(page, daphne_server):
+    dash = Dashboard.from_demo(page, daphne_server.url, "nginx-docs")
+    dash.set_speed(10)
+    dash.play()
+    dash.advance(10)
+    dash.set_yaml(dash.yaml().replace("image: nginx:1.14.2", "image: nginx:1.16.1", 1))
+    dash.apply()
+    dash.wait("document.querySelector('#why .why-line')?.textContent.includes('rollout complete') "
+              "&& window.rolloutviz.store.t > 40")
+    page.click("#why .why-history summary")
+    first_scale_up = page.locator("#why .why-history li", has_text="scaled up").last
+    moment = float(first_scale_up.locator("[data-moment]").get_attribute("data-moment"))
+    dash.pause_clock()
+    first_scale_up.locator("[data-moment]").click()
+    # the timeline scrolls to that moment and highlights it; the list stays open
+    dash.wait("(t) => { const [a, b] = window.rolloutviz.timeline.x.domain(); return a < t && t < b; }", moment)
+    assert dash.js("window.rolloutviz.timeline.highlight") == moment
+    assert page.locator("#why .why-history").get_attribute("open") is not None
+    # the sentence is the controller's own scale at that moment: its ScalingReplicaSet event
+    said = re.search(r"new ReplicaSet (\S+) scaled up from (\d+) to (\d+)", first_scale_up.inner_text())
+    assert said, first_scale_up.inner_text()
+    assert dash.js("([t, text]) => window.rolloutviz.store.timeline.markers.some((m) => m.t === t "
+                   "&& m.label === 'ScalingReplicaSet' && m.detail.includes(text))",
+                   [moment, f"Scaled up replica set {said[1]} from {said[2]} to {said[3]}"])
