@@ -174,6 +174,7 @@ def test_hostile_strings_are_shown_as_text_in_every_panel(context, daphne_server
     assert IMAGE_2 in dash.hover_row("rs", new_rs)
     failing = dash.js("(rs) => [...window.rolloutviz.store.timeline.pods.values()].find((l) => l.rs === rs).name", new_rs)
     assert failing in dash.hover_row("pod", failing)
+    page.locator("#timeline canvas").scroll_into_view_if_needed()  # the axis must be on screen to hover it
     marker = dash.js(MARKER_POINT_JS, "apply")  # its detail names what the apply created
     page.mouse.move(marker["x"], marker["y"])
     assert f"imagebehavior.rolloutviz.dev/{IMAGE_2} created" in page.locator("#timeline .tl-tooltip").inner_text()
