@@ -82,7 +82,7 @@ export function initDashboard() {
     stats,
   });
   const why = new WhyPanel(document.getElementById("why"), store, sim, getDeployment,
-    { onMoment: (t) => timeline.highlightAt(t) });
+    { onMoment: (t) => timeline.highlightAt(t), onCountdowns: (list) => timeline.setCountdowns(list) });
   const chart = new ReplicaChart(document.getElementById("replica-chart"), store, view, { stats });
   const strip = new TrafficStrip(document.getElementById("traffic-strip"), store, view);
   const status = new StatusPanel(document.getElementById("dashboard"), store, sim, getDeployment);

@@ -30,6 +30,12 @@ function byName(a, b) {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+// how a lane names what it counts down to (simulator/countdowns.py's `what`)
+const COUNTDOWN_WORDS = {
+  minReadySeconds: "available", CrashLoopBackOff: "restart", ImagePullBackOff: "pull again",
+  terminationGracePeriodSeconds: "stopped",
+};
+
 export class Timeline {
   /**
    * root: element holding .tl-scroll > .tl-spacer > canvas and a .tl-tooltip.
@@ -47,6 +53,7 @@ export class Timeline {
     this.tooltip = root.querySelector(".tl-tooltip");
     this.ctx = this.canvas.getContext("2d");
     this.rows = [];
+    this.countdowns = new Map(); // pod -> what it waits for (setCountdowns)
     this.rowTops = [];
     this.layoutVersion = -1;
     this.selected = null;
@@ -245,6 +252,39 @@ export class Timeline {
       if (t < t0 || t > t1) continue;
       this.drawMark(ctx, x(t), y, h, kind);
     }
+    const due = lane.deleted === null ? this.countdowns.get(lane.name) : undefined;
+    if (due && h >= 10) this.drawCountdown(ctx, due, y, h, sz, now, x, width);
+  }
+
+  /** What a pod waits for, from now to when it ends: a dotted line and "what in N s". */
+  drawCountdown(ctx, due, y, h, sz, now, x, width) {
+    const from = Math.max(x(now), sz.label);
+    const to = Math.min(x(due.at), width);
+    ctx.strokeStyle = "#1b1f24";
+    ctx.setLineDash([2, 2]);
+    ctx.beginPath();
+    ctx.moveTo(from, y + h / 2);
+    ctx.lineTo(Math.max(to, from), y + h / 2);
+    ctx.stroke();
+    ctx.setLineDash([]);
+    const text = `${COUNTDOWN_WORDS[due.what] || due.what} in ${Math.max(0, Math.ceil(due.at - now))} s`;
+    ctx.font = `${sz.font - 2}px system-ui, sans-serif`;
+    const w = ctx.measureText(text).width;
+    const px = Math.min(from + 4, width - w - 2);
+    ctx.fillStyle = "rgba(255,255,255,0.85)";
+    ctx.fillRect(px - 1, y, w + 2, h);
+    ctx.fillStyle = "#1b1f24";
+    ctx.fillText(text, px, y + h / 2);
+    ctx.font = `${sz.font}px system-ui, sans-serif`;
+  }
+
+  /** The countdowns of GET …/explanations: each pod's soonest (probe runs left out: they recur). */
+  setCountdowns(list) {
+    this.countdowns = new Map();
+    for (const c of list) {
+      if (c.kind === "Pod" && c.what !== "probe" && !this.countdowns.has(c.name)) this.countdowns.set(c.name, c);
+    }
+    this.invalidate();
   }
 
   drawMark(ctx, px, y, h, kind) {

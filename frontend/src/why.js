@@ -17,8 +17,9 @@ function remaining(seconds) {
 const HISTORY = 6;
 
 export class WhyPanel {
-  constructor(root, store, sim, getDeployment, { onMoment = () => {} } = {}) {
+  constructor(root, store, sim, getDeployment, { onMoment = () => {}, onCountdowns = () => {} } = {}) {
     this.root = root;
+    this.onCountdowns = onCountdowns;
     root.addEventListener("click", (e) => {
       const moment = e.target.closest("[data-moment]");
       if (moment) onMoment(parseFloat(moment.dataset.moment));
@@ -49,6 +50,7 @@ export class WhyPanel {
     this.dirty = false;
     try {
       this.answer = await this.sim.explanations();
+      this.onCountdowns(this.answer.countdowns || []);
     } catch {
       // the stream's own status line says when the server is away; keep the last answer
     } finally {

@@ -99,3 +99,19 @@ def test_an_earlier_decision_is_highlighted_at_its_moment_on_the_timeline(page, 
     assert dash.js("([t, text]) => window.rolloutviz.store.timeline.markers.some((m) => m.t === t "
                    "&& m.label === 'ScalingReplicaSet' && m.detail.includes(text))",
                    [moment, f"Scaled up replica set {said[1]} from {said[2]} to {said[3]}"])
+
+
+def test_a_pod_in_back_off_shows_its_countdown_on_its_lane(page, daphne_server):
+    dash = Dashboard.from_demo(page, daphne_server.url, "nginx-docs")
+    dash.set_speed(10)
+    dash.play()
+    dash.advance(10)
+    dash.set_yaml(dash.yaml().replace("image: nginx:1.14.2", "image: nginx:1.161", 1))
+    dash.apply()
+    # the new pod's image pull fails: its lane counts down to the next pull
+    dash.wait("() => [...window.rolloutviz.timeline.countdowns.values()].some((c) => c.what === 'ImagePullBackOff')")
+    pod = dash.js("() => [...window.rolloutviz.timeline.countdowns.values()].find((c) => c.what === 'ImagePullBackOff').name")
+    lane = dash.js("(name) => window.rolloutviz.store.timeline.pods.get(name).segments.at(-1)[1]", pod)
+    assert lane in ("ErrImagePull", "ImagePullBackOff")
+    due = dash.js("(name) => window.rolloutviz.timeline.countdowns.get(name).at", pod)
+    assert due > dash.sim_time - 1
