@@ -16,6 +16,17 @@ def _countdown(dash, what):
     return int(found.group(1) or 0) * 60 + int(found.group(2)) if found else None
 
 
+def _rolled_to(page, daphne_server, image):
+    """The nginx demo's page, its clock at 10×, 10 s in, rolled to ``image`` through the editor."""
+    dash = Dashboard.from_demo(page, daphne_server.url, "nginx-docs")
+    dash.set_speed(10)
+    dash.play()
+    dash.advance(10)
+    dash.set_yaml(dash.yaml().replace("image: nginx:1.14.2", f"image: {image}", 1))
+    dash.apply()
+    return dash
+
+
 def test_a_stalled_rollout_says_why_and_counts_down(page, daphne_server):
     dash = Dashboard.from_demo(page, daphne_server.url, "nginx-docs")
     dash.set_speed(10)
@@ -76,12 +87,7 @@ def test_traffic_through_the_service_is_counted_on_the_page(page, daphne_server)
 
 
 def test_an_earlier_decision_is_highlighted_at_its_moment_on_the_timeline(page, daphne_server):
-    dash = Dashboard.from_demo(page, daphne_server.url, "nginx-docs")
-    dash.set_speed(10)
-    dash.play()
-    dash.advance(10)
-    dash.set_yaml(dash.yaml().replace("image: nginx:1.14.2", "image: nginx:1.16.1", 1))
-    dash.apply()
+    dash = _rolled_to(page, daphne_server, "nginx:1.16.1")
     dash.wait("document.querySelector('#why .why-line')?.textContent.includes('rollout complete') "
               "&& window.rolloutviz.store.t > 40")
     page.click("#why .why-history summary")
@@ -102,12 +108,7 @@ def test_an_earlier_decision_is_highlighted_at_its_moment_on_the_timeline(page, 
 
 
 def test_a_pod_in_back_off_shows_its_countdown_on_its_lane(page, daphne_server):
-    dash = Dashboard.from_demo(page, daphne_server.url, "nginx-docs")
-    dash.set_speed(10)
-    dash.play()
-    dash.advance(10)
-    dash.set_yaml(dash.yaml().replace("image: nginx:1.14.2", "image: nginx:1.161", 1))
-    dash.apply()
+    dash = _rolled_to(page, daphne_server, "nginx:1.161")
     # the new pod's image pull fails: its lane counts down to the next pull
     dash.wait("() => [...window.rolloutviz.timeline.countdowns.values()].some((c) => c.what === 'ImagePullBackOff')")
     pod = dash.js("() => [...window.rolloutviz.timeline.countdowns.values()].find((c) => c.what === 'ImagePullBackOff').name")
