@@ -82,10 +82,12 @@ export function initDashboard() {
     stats,
   });
   const why = new WhyPanel(document.getElementById("why"), store, sim, getDeployment,
-    { onMoment: (t) => timeline.highlightAt(t), onCountdowns: (list) => timeline.setCountdowns(list) });
+    { onMoment: (t) => timeline.highlightAt(t), onCountdowns: (list) => timeline.setCountdowns(list),
+      onNotes: () => status.scheduleEvents() });
   const chart = new ReplicaChart(document.getElementById("replica-chart"), store, view, { stats });
   const strip = new TrafficStrip(document.getElementById("traffic-strip"), store, view);
-  const status = new StatusPanel(document.getElementById("dashboard"), store, sim, getDeployment);
+  const status = new StatusPanel(document.getElementById("dashboard"), store, sim, getDeployment,
+    { noteFor: (kind, name) => why.noteFor(kind, name) });
   const actions = new ActionsPanel(document.getElementById("actions"), store, sim, getDeployment);
   const editor = new EditorPanel(document.getElementById("editor-panel"), store, sim, getDeployment);
   select.addEventListener("change", () => {

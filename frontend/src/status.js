@@ -33,8 +33,9 @@ const TEXT_REFRESH_MS = 1000;
 const TEXT_BACKOFF = 5;
 
 export class StatusPanel {
-  constructor(root, store, sim, getDeployment) {
+  constructor(root, store, sim, getDeployment, { noteFor = () => null } = {}) {
     this.root = root;
+    this.noteFor = noteFor; // a learner's note on an object (WhyPanel.noteFor), or null
     this.store = store;
     this.sim = sim;
     this.getDeployment = getDeployment;
@@ -110,7 +111,9 @@ export class StatusPanel {
       const age = e.count > 1 ? `${humanDuration(now - last)} (x${e.count} over ${humanDuration(now - first)})` : humanDuration(now - last);
       const from = e.source?.component || e.reportingComponent || "";
       const object = this.eventsScope === "deployment" ? "" : `<td>${esc(e.involvedObject?.kind?.toLowerCase())}/${esc(e.involvedObject?.name)}</td>`;
-      return `<tr class="event-${esc(e.type)}"><td>${esc(e.type)}</td><td>${esc(e.reason)}</td><td>${esc(age)}</td>${object}<td>${esc(from)}</td><td>${esc(e.message)}</td></tr>`;
+      const note = this.noteFor("Event", e.metadata?.name);
+      return `<tr class="event-${esc(e.type)}"><td>${esc(e.type)}</td><td>${esc(e.reason)}</td><td>${esc(age)}</td>${object}<td>${esc(from)}</td>` +
+        `<td>${esc(e.message)}${note ? `<p class="learner-note">${esc(note)}</p>` : ""}</td></tr>`;
     });
     const head = this.eventsScope === "deployment" ? "" : "<th>Object</th>";
     this.root.querySelector("#events thead").innerHTML = `<tr><th>Type</th><th>Reason</th><th>Age</th>${head}<th>From</th><th>Message</th></tr>`;

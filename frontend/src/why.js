@@ -17,9 +17,11 @@ function remaining(seconds) {
 const HISTORY = 6;
 
 export class WhyPanel {
-  constructor(root, store, sim, getDeployment, { onMoment = () => {}, onCountdowns = () => {} } = {}) {
+  constructor(root, store, sim, getDeployment,
+    { onMoment = () => {}, onCountdowns = () => {}, onNotes = () => {} } = {}) {
     this.root = root;
     this.onCountdowns = onCountdowns;
+    this.onNotes = onNotes;
     root.addEventListener("click", (e) => {
       const moment = e.target.closest("[data-moment]");
       if (moment) onMoment(parseFloat(moment.dataset.moment));
@@ -51,6 +53,7 @@ export class WhyPanel {
     try {
       this.answer = await this.sim.explanations();
       this.onCountdowns(this.answer.countdowns || []);
+      this.onNotes();
     } catch {
       // the stream's own status line says when the server is away; keep the last answer
     } finally {
@@ -59,6 +62,11 @@ export class WhyPanel {
       this.render();
       this.schedule();
     }
+  }
+
+  /** The learner's note GET …/explanations has on an object (e.g. a combined event), or null. */
+  noteFor(kind, name) {
+    return (this.answer?.notes || []).find((n) => n.kind === kind && n.name === name)?.note || null;
   }
 
   /** Whether a pod belongs to one of the Deployment's ReplicaSets (as the store holds them). */

@@ -116,3 +116,20 @@ def test_a_pod_in_back_off_shows_its_countdown_on_its_lane(page, daphne_server):
     assert lane in ("ErrImagePull", "ImagePullBackOff")
     due = dash.js("(name) => window.rolloutviz.timeline.countdowns.get(name).at", pod)
     assert due > dash.sim_time - 1
+
+
+def test_a_combined_event_gets_a_learners_note_beside_kubernetes_words(page, daphne_server):
+    from simulator import notes
+
+    dash = Dashboard.from_demo(page, daphne_server.url, "nginx-docs")
+    dash.set_yaml(dash.yaml().replace("replicas: 3", "replicas: 12", 1))
+    dash.apply()
+    dash.set_speed(10)
+    dash.play()
+    page.select_option("#events-scope", "all")
+    # twelve "Created pod" events: from the tenth distinct message on, the recorder combines them
+    row = page.locator("#events tr", has_text="(combined from similar events): Created pod")
+    row.locator(".learner-note").wait_for()
+    assert row.locator(".learner-note").first.inner_text() == notes.COMBINED
+    assert page.locator("#events tr", has_text="Created pod").count() > \
+        page.locator("#events .learner-note").count()   # plain events get no note
