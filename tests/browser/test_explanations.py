@@ -133,3 +133,29 @@ def test_a_combined_event_gets_a_learners_note_beside_kubernetes_words(page, dap
     assert row.locator(".learner-note").first.inner_text() == notes.COMBINED
     assert page.locator("#events tr", has_text="Created pod").count() > \
         page.locator("#events .learner-note").count()   # plain events get no note
+
+
+FAILED_SINCE_JS = """(t) => window.rolloutviz.store.timeline.traffic.get('k8s-rollout-demo').series
+  .filter((p) => p[0] > t).reduce((sum, p) => sum + p[2], 0)"""
+
+
+def test_the_strip_shows_the_zero_downtime_contrast(page, daphne_server):
+    dash = Dashboard.from_demo(page, daphne_server.url, "zero-downtime")
+    dash.set_speed(50)
+    dash.play()
+    dash.advance(40)   # the three v0.1 pods start (15 s) and become Ready
+    outcomes = []
+    # send traffic, roll out v0.2 with probes, then v0.1 without them
+    for step, seconds in ((0, 20), (1, 120), (3, 120)):
+        start = dash.sim_time
+        page.click(f'#demo-steps [data-run-step="{step}"]')
+        page.locator(f'#demo-steps li[data-step="{step}"].done').wait_for()
+        dash.advance(seconds)
+        outcomes.append(dash.js(FAILED_SINCE_JS, start))
+    steady, with_probes, without_probes = outcomes
+    assert steady == 0
+    assert 0 < with_probes <= 20          # a handful refused while kube-proxy catches up
+    assert without_probes > 3 * with_probes  # refused while the new app still sleeps
+    bodies = dash.js("() => [...new Set(window.rolloutviz.store.timeline.traffic.get('k8s-rollout-demo').series"
+                     ".flatMap((p) => Object.keys(p[3])))]")
+    assert set(bodies) == {'"v0.1"', '"v0.2"'}
