@@ -3,13 +3,15 @@
 Run: ``python -m rolloutviz.bench`` (needs Debian's chromium and Playwright);
 ``python -m rolloutviz.bench clocks`` runs the clock benchmark instead (`rolloutviz.bench_clocks`),
 ``python -m rolloutviz.bench abuse`` the abuse benchmark (`rolloutviz.bench_abuse`),
-``python -m rolloutviz.bench fanout`` the fan-out benchmark (`rolloutviz.bench_fanout`). It starts its own
+``python -m rolloutviz.bench fanout`` the fan-out benchmark (`rolloutviz.bench_fanout`),
+``python -m rolloutviz.bench reads`` the read benchmark (`rolloutviz.bench_reads`). It starts its own
 Daphne on a free loopback port with a temporary SQLite file, drives Chromium headless, prints a
 Markdown table, and stops everything it started. A measurement, not a test: nothing is asserted.
 """
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import statistics
@@ -19,6 +21,9 @@ from pathlib import Path
 
 from rolloutviz.local_processes import CHROMIUM, DaphneServer, launch_chromium, server_env
 
+# the other benchmarks, by their first argument
+OTHER_BENCHMARKS = {"clocks": "rolloutviz.bench_clocks", "abuse": "rolloutviz.bench_abuse",
+                    "fanout": "rolloutviz.bench_fanout", "reads": "rolloutviz.bench_reads"}
 MANIFEST = """apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -146,20 +151,8 @@ def run(replicas: int, seconds: float, runs: int) -> list[tuple[str, str]]:
 
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["clocks"]:
-        from rolloutviz import bench_clocks
-
-        bench_clocks.main(argv[1:])
-        return
-    if argv[:1] == ["abuse"]:
-        from rolloutviz import bench_abuse
-
-        bench_abuse.main(argv[1:])
-        return
-    if argv[:1] == ["fanout"]:
-        from rolloutviz import bench_fanout
-
-        bench_fanout.main(argv[1:])
+    if argv[:1] and argv[0] in OTHER_BENCHMARKS:
+        importlib.import_module(OTHER_BENCHMARKS[argv[0]]).main(argv[1:])
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--replicas", type=int, default=1000)
