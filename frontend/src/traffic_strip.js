@@ -36,7 +36,8 @@ export class TrafficStrip extends TimeCanvas {
       const top = row * sz.row + 4;
       const bottom = top + sz.row - 8;
       const visible = entry.series.filter((p) => p[0] >= t0 && p[0] <= t1 + 1);
-      const most = Math.max(1, ...visible.map((p) => p[1] + p[2]));
+      // (no spread: a day's points at one per step are too many arguments for Math.max)
+      const most = visible.reduce((top, p) => Math.max(top, p[1] + p[2]), 1);
       const y = (n) => (n / most) * (bottom - top);
       ctx.font = `${sz.font}px system-ui, sans-serif`;
       ctx.fillStyle = "#1b1f24";

@@ -4,6 +4,8 @@ get, at the simulation's current instant (all from the simulator; nothing here d
 anything)."""
 from __future__ import annotations
 
+import weakref
+
 from rolloutviz.models import Simulation
 from rolloutviz.services import live
 from rolloutviz.services.errors import NotFound
@@ -20,13 +22,24 @@ def explanations(*, simulation_id: int) -> dict:
         raise NotFound(f"simulation {simulation_id} not found") from None
 
 
+# the last answer per live copy, with the seq it is for: every viewer of a simulation polls this
+# about once a second, so it is computed once per seq, not once per viewer (it visits every pod)
+_answers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def explained(reader) -> dict:
     """The answer, read on the live copy (a module-level view: it runs where the copy lives;
-    ``reader`` is `live.read`'s `Reader`, whose ``cluster`` answers the engine's questions)."""
+    ``reader`` is `live.read`'s `Reader`, whose ``cluster`` answers the engine's questions).
+    Shared by every caller at the same seq: nobody may change it."""
     cluster = reader.cluster
-    return {"t": cluster.now,
-            "deployments": {name: cluster.explanation(name) for name in reader.mirror.names("Deployment")},
-            "countdowns": cluster.countdowns(), "notes": cluster.notes(),
-            "services": [s["metadata"]["name"] for s in cluster.list("service")],
-            "traffic": {service: {**client, **cluster.traffic(service)}
-                        for service, client in cluster.traffic_clients().items()}}
+    kept = _answers.get(cluster)
+    if kept is not None and kept[0] == reader.seq:
+        return kept[1]
+    answer = {"t": cluster.now,
+              "deployments": {name: cluster.explanation(name) for name in reader.mirror.names("Deployment")},
+              "countdowns": cluster.countdowns(), "notes": cluster.notes(),
+              "services": [s["metadata"]["name"] for s in cluster.list("service")],
+              "traffic": {service: {**client, **cluster.traffic(service)}
+                          for service, client in cluster.traffic_clients().items()}}
+    _answers[cluster] = (reader.seq, answer)
+    return answer
