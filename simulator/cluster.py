@@ -30,6 +30,7 @@ from simulator.names import new_uid
 from simulator.objects import Deployment, Node, copy_data
 from simulator.store import NAMESPACE, Store
 from simulator.timers import MS_PER_SECOND, ms, rfc3339, seconds
+from simulator.whatif import prediction
 
 CHANGE_CAUSE = "kubernetes.io/change-cause"
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
@@ -296,6 +297,34 @@ class Cluster:
         problem is raised and nothing changes. Returns kubectl's lines, e.g.
         ["deployment.apps/web created"]. Each document is written as kubectl's client-side
         apply has the API server write it (a create, or the three-way merge as an update)."""
+        return [self._commit(plan) for plan in self._planned(source)]
+
+    def plan_apply(self, source) -> list[dict]:
+        """What `apply(source)` would write, changing nothing (a dry run of the whole apply):
+        ``{"kind", "name", "verb", "object", "lines"}`` per document, ``object`` the object
+        the API server would store (defaulted spec; for an ImageBehavior its ``spec``) and
+        ``lines`` its field path → YAML line map. Raises the ValidationError apply raises."""
+        out = []
+        for plan in self._planned(source):
+            if isinstance(plan, registry.Write):
+                out.append({"kind": plan.kind, "name": plan.name, "verb": plan.verb,
+                            "object": copy_data(plan.stored), "lines": dict(plan.lines)})
+            else:
+                out.append({"kind": IMAGE_BEHAVIOR_KIND, "name": plan.image, "verb": "planned",
+                            "object": plan.to_dict(), "lines": {}})
+        return out
+
+    def predict(self, source) -> dict:
+        """What applying `source` would do to each Deployment in it, predicted without
+        running anything (simulator/whatif/prediction.py; shape in docs/contracts.md):
+        the resolved maxSurge/maxUnavailable and their rounding, whether a rollout starts,
+        its waves, peak pods, minimum available and duration, and warnings. Raises the
+        ValidationError apply would raise; changes nothing."""
+        return prediction.predict(self._s, self._planned(source))
+
+    def _planned(self, source) -> list:
+        """Every document of an apply checked and planned (all problems at once), the pod
+        budget and the Services' addresses admitted; nothing changed yet."""
         manifests = load_manifests(source)
         planned, failures = [], []
         for manifest in manifests:
@@ -308,7 +337,7 @@ class Cluster:
         writes = [p for p in planned if isinstance(p, registry.Write)]
         registry.admit_budget(self._s, writes)
         registry.admit_services(self._s, writes)
-        return [self._commit(plan) for plan in planned]
+        return planned
 
     def _plan(self, manifest):
         obj = manifest.obj
@@ -590,15 +619,24 @@ class Cluster:
         return snapshot.dump(self._s)
 
     @classmethod
-    def restore(cls, state: dict, pod_budget: int | None = None) -> "Cluster":
+    def restore(cls, state: dict, pod_budget: int | None = None,
+                tick: float | None = None) -> "Cluster":
         """A Cluster continuing from a snapshot() (of this version or an earlier one).
 
         `pod_budget` replaces the snapshot's budget for what comes next; objects already
-        above it keep running as they are."""
+        above it keep running as they are. `tick` replaces the seconds one step() advances
+        (it must divide the current time: what happens, and when, does not depend on it;
+        only how often a caller gets to look does)."""
         cluster = cls.__new__(cls)
         cluster._s = snapshot.load(state)
         if pod_budget is not None:
             cluster._s.pod_budget = _checked_budget(pod_budget)
+        if tick is not None:
+            s = cluster._s
+            tick_ms = _tick_ms(tick)
+            if s.time % tick_ms:
+                raise ValueError(f"tick {tick!r} s does not divide the time {seconds(s.time)} s")
+            s.tick, s.steps = tick_ms, s.time // tick_ms
         return cluster
 
 
