@@ -150,6 +150,8 @@ def rounding_sentence(replicas: int, surge_spec, unavailable_spec, strategy: str
             prefix = f"{shown} of {replicas}" if isinstance(spec, str) else f"{shown}"
             halves.append(f"max{word.capitalize()} {prefix} → {part(spec, value, word, rounding)}")
         text = ", ".join(halves)
+    if not isinstance(surge_spec, str) and not isinstance(unavailable_spec, str):
+        text += " (whole numbers: no rounding)"
     if surge == 0 and raw_unavailable == 0:
         text += "; both 0 would never let the rollout move, so unavailable becomes 1"
     capped = rm.max_unavailable(replicas, surge_spec, unavailable_spec)
@@ -392,15 +394,19 @@ def _plan_sentence(out: dict, surge: int, unavailable: int) -> str:
         waves = out["waves"]
         bits.append(f"{waves} wave{'s' if waves != 1 else ''} of new pods")
     if out["strategy"] == rm.ROLLING_UPDATE and out["starts_rollout"]:
-        bits.append(f"at most {out['peak_pods']} pods ({replicas} + surge {surge})"
-                    if out["peak_pods"] == replicas + surge else f"at most {out['peak_pods']} pods")
+        bits.append(f"at most {_pods(out['peak_pods'])} ({replicas} + surge {surge})"
+                    if out["peak_pods"] == replicas + surge else f"at most {_pods(out['peak_pods'])}")
         bits.append(f"never fewer than {out['min_available']} available"
                     + (f" ({replicas} − unavailable {unavailable})"
                        if out["min_available"] == replicas - unavailable else ""))
     else:
-        bits.append(f"at most {out['peak_pods']} pods")
+        bits.append(f"at most {_pods(out['peak_pods'])}")
         bits.append(f"never fewer than {out['min_available']} available")
-    if out["outcome"] == COMPLETE:
+    if out["outcome"] == COMPLETE and "duration_range" in out:
+        low, high = out["duration_range"]
+        bits.append(f"done {low:g}–{high:g} s after the apply (the scheduler breaks ties between "
+                    "nodes at random: a new pod may land on a node that already holds the image)")
+    elif out["outcome"] == COMPLETE:
         bits.append(f"done {out['duration_seconds']:g} s after the apply")
     elif out["outcome"] == DEADLINE:
         bits.append(f"it never completes: ProgressDeadlineExceeded {out['deadline_seconds']:g} s "
@@ -408,3 +414,7 @@ def _plan_sentence(out: dict, surge: int, unavailable: int) -> str:
     else:
         bits.append("it never completes (no progress deadline reports it)")
     return "; ".join(bits)
+
+
+def _pods(n: int) -> str:
+    return f"{n} pod" if n == 1 else f"{n} pods"

@@ -40,10 +40,14 @@ class _Watch:
         self.ended: str | None = None
         self.ended_at: float | None = None
         self.complete_at: float | None = None
+        self.resolved: dict = {}   # maxSurge / maxUnavailable as the controller said it used them
 
     def record(self, said: dict) -> None:
         reason = said["reason"]
         at = said["time"]
+        for key in ("max_surge", "max_unavailable"):
+            if key in said["numbers"]:
+                self.resolved[key] = said["numbers"][key]
         if reason in WAVE_REASONS and (not self.waves or self.waves[-1] != at):
             self.waves.append(at)
         if reason == explain.COMPLETE:
@@ -64,7 +68,9 @@ class _Watch:
                 "duration_seconds": duration, "peak_pods": self.peak,
                 "min_available": self.min_available, "waves": len(self.waves),
                 "wave_times": [round(t - self.t0, 3) for t in self.waves],
-                "deadline_seconds": None if self.ended != DEADLINE else round(self.ended_at - self.t0, 3)}
+                "deadline_seconds": None if self.ended != DEADLINE else round(self.ended_at - self.t0, 3),
+                "max_surge": self.resolved.get("max_surge"),
+                "max_unavailable": self.resolved.get("max_unavailable")}
 
 
 def simulated_limit(prediction: dict) -> float:
@@ -93,7 +99,8 @@ def run(cluster, source, *, simulated_seconds: float, wall_seconds: float) -> di
     ``{"deployments": [measured, ...], "simulated_seconds", "wall_seconds", "stopped_by"}``;
     each measured Deployment: ``{"name", "outcome" ("complete", "ProgressDeadlineExceeded",
     "paused" or "unfinished"), "duration_seconds", "peak_pods", "min_available", "waves",
-    "wave_times", "deadline_seconds"}`` (times in seconds after the apply). Raises the
+    "wave_times", "deadline_seconds", "max_surge", "max_unavailable"}`` (times in seconds after
+    the apply; the last two as the controller's explanations state them, None if none did). Raises the
     apply's ValidationError, before anything ran.
     """
     started = time.monotonic()
