@@ -12,6 +12,7 @@ Settings (0 turns a limit off):
 
 ``LIMIT_COMMANDS_PER_SECOND``   state-changing API calls (apply, commands, delete) per session
 ``LIMIT_CREATIONS_PER_MINUTE``  simulations created per session
+``LIMIT_WHATIF_PER_MINUTE``     what-if predictions (each may run a check) per session
 ``LIMIT_RUNNING_PER_SESSION``   simulations of one owner whose clocks run at the same time
 ``LIMIT_PER_ADDRESS``           count per client address too (on/off)
 ``LIMIT_LOGINS_PER_MINUTE``     login attempts (the admin's form, `rolloutviz.admin_site`)
@@ -71,6 +72,8 @@ COMMANDS = Rate("commands", "LIMIT_COMMANDS_PER_SECOND", 20,
                 "LIMIT_ADDRESS_COMMANDS_PER_SECOND", 200, 1, "state-changing requests")
 CREATIONS = Rate("creations", "LIMIT_CREATIONS_PER_MINUTE", 30,
                  "LIMIT_ADDRESS_CREATIONS_PER_MINUTE", 120, 60, "new simulations")
+WHATIF = Rate("whatif", "LIMIT_WHATIF_PER_MINUTE", 120,
+              "LIMIT_ADDRESS_WHATIF_PER_MINUTE", 1200, 60, "what-if predictions")
 LOGINS = Rate("logins", "LIMIT_LOGINS_PER_MINUTE", 10,
               "LIMIT_ADDRESS_LOGINS_PER_MINUTE", 60, 60, "login attempts")
 

@@ -13,6 +13,7 @@ api_patterns = [
     path("simulations/<int:sim_id>/", api.simulation_detail, name="simulation"),
     path("simulations/<int:sim_id>/apply", api.simulation_apply, name="apply"),
     path("simulations/<int:sim_id>/diff", api.simulation_diff, name="diff"),
+    path("simulations/<int:sim_id>/whatif", api.simulation_whatif, name="whatif"),
     path("simulations/<int:sim_id>/commands/<str:name>", api.simulation_command, name="command"),
     path("simulations/<int:sim_id>/history/<str:deployment>/", api.simulation_history,
          name="history"),

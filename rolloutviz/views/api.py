@@ -36,6 +36,7 @@ from rolloutviz.services import (
     objects,
     simulations,
     watching,
+    whatif,
 )
 from rolloutviz.services.errors import Forbidden, InvalidInput, ServiceError
 from rolloutviz.views.errors import error, errors_response, handler404, is_api, unexpected
@@ -215,6 +216,18 @@ def simulation_diff(request: HttpRequest, sim_id: int) -> JsonResponse:
     body = json_body(request, MAX_MANIFEST_BODY_BYTES)
     return JsonResponse({"diff": manifests.manifest_diff(simulation_id=sim_id,
                                                          yaml_text=body.get("yaml"))})
+
+
+@endpoint("POST", rate=limits.WHATIF, needs={"POST": Role.VIEW})  # changes nothing: a viewer may ask
+def simulation_whatif(request: HttpRequest, sim_id: int) -> JsonResponse:
+    """POST simulations/<id>/whatif ``{"yaml", "run"?}``: what applying it would do, predicted,
+    and (unless ``run`` is false) checked by running it on a private copy."""
+    body = json_body(request, MAX_MANIFEST_BODY_BYTES)
+    unknown = sorted(set(body) - {"yaml", "run"})
+    if unknown:
+        raise InvalidInput(f"{unknown[0]}: unknown field", field=unknown[0])
+    return JsonResponse(whatif.whatif(simulation_id=sim_id, yaml_text=body.get("yaml"),
+                                      run=body.get("run", True)))
 
 
 # ---------------------------------------------------------------- commands

@@ -85,6 +85,7 @@ REQUESTS = {
     "history": ("GET", "history/web/", None),
     "export": ("GET", "export", None),
     "diff": ("POST", "diff", {"yaml": ONE_POD}),
+    "whatif": ("POST", "whatif", {"yaml": ONE_POD.replace("nginx:1.14.2", "nginx:1.16.1")}),
     "copy": ("POST", "copy", {}),
     "apply": ("POST", "apply", {"yaml": ONE_POD.replace("replicas: 1", "replicas: 2")}),
     "step": ("POST", "commands/step", {"count": 1}),
@@ -93,7 +94,8 @@ REQUESTS = {
     "new-link": ("POST", "links", {"role": "view"}),
     "delete": ("DELETE", "", None),
 }
-READS = {"state": 200, "timeline": 200, "kubectl": 200, "explanations": 200, "history": 200, "export": 200, "diff": 200, "copy": 201}
+READS = {"state": 200, "timeline": 200, "kubectl": 200, "explanations": 200, "history": 200, "export": 200, "diff": 200,
+         "whatif": 200, "copy": 201}
 EDITS = {"apply": 200, "step": 200, "clock": 200}
 OWNS = {"links": 200, "new-link": 201, "delete": 204}
 EXPECTED = {

@@ -1,0 +1,70 @@
+"""What-if before applying: a prediction of what an edited manifest would do to a simulation,
+and its check, the same manifest run on a private copy of the simulation's cluster.
+
+The prediction is read on the simulation's live copy where it lives (`live.read`: a few
+milliseconds, no copy), together with a snapshot of it when a check is asked for. The check
+runs as a job of its own in the worker pool, routed apart from the simulation (`trial_key`),
+so it never holds up the simulation's clock or anyone's stream; the pool's heavy-job rule
+moves other simulations off its worker while it computes. It is bounded in simulated time
+(the prediction's end plus a margin) and in wall time (``WHATIF_WALL_SECONDS``), records
+nothing, publishes nothing and counts toward no cap. Nothing of the simulation changes.
+"""
+from __future__ import annotations
+
+from django.conf import settings
+
+from rolloutviz import runner
+from rolloutviz.models import Simulation
+from rolloutviz.services import live
+from rolloutviz.services.errors import InvalidInput, NotFound
+from rolloutviz.services.manifests import manifest_load
+from simulator import whatif as engine_whatif
+
+DEFAULT_WALL_SECONDS = 5.0
+
+
+def wall_seconds() -> float:
+    """Wall-time bound of one check (setting ``WHATIF_WALL_SECONDS``; kept well under the
+    worker pool's job deadline)."""
+    return float(getattr(settings, "WHATIF_WALL_SECONDS", DEFAULT_WALL_SECONDS))
+
+
+def trial_key(simulation_id: int) -> int:
+    """The pool routing key of a simulation's checks: never a simulation's own id, so a check
+    queues apart from the simulation's jobs (one at a time per simulation)."""
+    return -simulation_id
+
+
+def whatif(*, simulation_id: int, yaml_text, run: bool = True) -> dict:
+    """``{"prediction": {"deployments": [...]}, "run": {...} | None}`` for applying
+    ``yaml_text`` now (shapes in docs/contracts.md).
+
+    The text is checked as an apply checks it: ``TooLarge``, ``InvalidInput``, and the
+    simulator's ``ValidationError`` with every field and line (nothing is run then);
+    `NotFound` for an unknown simulation. ``run`` False skips the check.
+    """
+    if not isinstance(run, bool):
+        raise InvalidInput("run: must be true or false", field="run")
+    manifest_load(yaml_text=yaml_text)
+    try:
+        prediction, state = live.read(simulation_id=simulation_id, view=predicted, args=(yaml_text, run))
+    except Simulation.DoesNotExist:
+        raise NotFound(f"simulation {simulation_id} not found") from None
+    answer = {"prediction": prediction, "run": None}
+    if run:
+        answer["run"] = runner.run(trial_key(simulation_id), checked, state=state, yaml_text=yaml_text,
+                                   prediction=prediction, wall_seconds=wall_seconds())
+    return answer
+
+
+def predicted(reader, yaml_text: str, with_state: bool) -> tuple[dict, dict | None]:
+    """The prediction on the live copy, and a snapshot of it for the check (a module-level
+    view: it runs where the copy lives)."""
+    cluster = reader.cluster
+    prediction = cluster.predict(yaml_text)
+    return prediction, (cluster.snapshot() if with_state else None)
+
+
+def checked(*, state: dict, yaml_text: str, prediction: dict, wall_seconds: float) -> dict:
+    """The check, run in whichever worker the pool picks (a module-level job)."""
+    return engine_whatif.check(state, yaml_text, prediction, wall_seconds=wall_seconds)
