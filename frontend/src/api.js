@@ -52,6 +52,7 @@ export function simApi(simId) {
   return {
     apply: (yaml) => api("POST", base + "apply", { yaml }),
     diff: (yaml) => api("POST", base + "diff", { yaml }),
+    whatif: (yaml, run) => api("POST", base + "whatif", { yaml, run }),
     command: (name, body = {}) => api("POST", base + "commands/" + name, body),
     history: (deployment, revision) =>
       api("GET", `${base}history/${encodeURIComponent(deployment)}/` + (revision ? `?revision=${revision}` : "")),

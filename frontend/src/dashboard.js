@@ -10,6 +10,7 @@ import { StatusPanel } from "./status.js";
 import { WhyPanel } from "./why.js";
 import { ActionsPanel } from "./actions.js";
 import { EditorPanel } from "./editor_panel.js";
+import { WhatIfPanel } from "./whatif_panel.js";
 import { PodDetails } from "./pod_details.js";
 import { confirmDialog, notify } from "./dialogs.js";
 import { legendHtml, paintSwatches } from "./palette.js";
@@ -90,6 +91,7 @@ export function initDashboard() {
     { noteFor: (kind, name) => why.noteFor(kind, name) });
   const actions = new ActionsPanel(document.getElementById("actions"), store, sim, getDeployment);
   const editor = new EditorPanel(document.getElementById("editor-panel"), store, sim, getDeployment);
+  new WhatIfPanel(document.getElementById("whatif"), sim, editor);
   select.addEventListener("change", () => {
     deployment = select.value;
     status.refresh();

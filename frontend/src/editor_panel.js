@@ -57,9 +57,13 @@ export class EditorPanel {
     this.serverManifest = undefined; // the last running manifest seen, of the selected Deployment
     this.errorList = root.querySelector("#editor-errors");
     this.notice = root.querySelector("#manifest-notice");
+    this.editListeners = [];
     this.editor = createEditor(root.querySelector("#editor"), {
       onApply: () => this.review(),
-      onChange: () => this.updateDirtyHint(),
+      onChange: () => {
+        this.updateDirtyHint();
+        for (const listener of this.editListeners) listener();
+      },
     });
     root.querySelector("#apply").addEventListener("click", () => this.review());
     root.querySelector("#revert").addEventListener("click", () => this.load());
@@ -73,6 +77,11 @@ export class EditorPanel {
       const bare = topics.has("objects") && !this.getDeployment();
       if (topics.has("meta") || topics.has("snapshot") || bare) this.follow();
     });
+  }
+
+  /** Call `listener` after every change of the text (typed, loaded or followed). */
+  onEdit(listener) {
+    this.editListeners.push(listener);
   }
 
   /** The selected Deployment's running manifest; with no Deployment, the bare ReplicaSets' ones. */
