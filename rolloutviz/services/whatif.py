@@ -37,24 +37,38 @@ def trial_key(simulation_id: int) -> int:
 
 def whatif(*, simulation_id: int, yaml_text, run: bool = True) -> dict:
     """``{"prediction": {"deployments": [...]}, "run": {...} | None}`` for applying
-    ``yaml_text`` now (shapes in docs/contracts.md).
+    ``yaml_text`` now (shapes in docs/contracts.md), waiting for the check in this thread.
 
     The text is checked as an apply checks it: ``TooLarge``, ``InvalidInput``, and the
     simulator's ``ValidationError`` with every field and line (nothing is run then);
     `NotFound` for an unknown simulation. ``run`` False skips the check.
     """
+    answer, pending = prediction(simulation_id=simulation_id, yaml_text=yaml_text, run=run)
+    if pending is not None:
+        answer["run"] = runner.run(trial_key(simulation_id), checked, **pending)
+    return answer
+
+
+def prediction(*, simulation_id: int, yaml_text, run: bool) -> tuple[dict, dict | None]:
+    """The answer without its check (``"run": None``) and, when ``run``, the check's arguments
+    for `checked` (the server awaits it with `check_async`); errors as `whatif`."""
     if not isinstance(run, bool):
         raise InvalidInput("run: must be true or false", field="run")
     manifest_load(yaml_text=yaml_text)
     try:
-        prediction, state = live.read(simulation_id=simulation_id, view=predicted, args=(yaml_text, run))
+        predicted_now, state = live.read(simulation_id=simulation_id, view=predicted, args=(yaml_text, run))
     except Simulation.DoesNotExist:
         raise NotFound(f"simulation {simulation_id} not found") from None
-    answer = {"prediction": prediction, "run": None}
+    pending = None
     if run:
-        answer["run"] = runner.run(trial_key(simulation_id), checked, state=state, yaml_text=yaml_text,
-                                   prediction=prediction, wall_seconds=wall_seconds())
-    return answer
+        pending = {"state": state, "yaml_text": yaml_text, "prediction": predicted_now,
+                   "wall_seconds": wall_seconds()}
+    return {"prediction": predicted_now, "run": None}, pending
+
+
+async def check_async(simulation_id: int, pending: dict) -> dict:
+    """The check awaited from the event loop: it holds no thread while it runs in the pool."""
+    return await runner.run_async(trial_key(simulation_id), checked, **pending)
 
 
 def predicted(reader, yaml_text: str, with_state: bool) -> tuple[dict, dict | None]:

@@ -7,6 +7,7 @@ State-changing calls are POST/DELETE and pass Django's CSRF check (the page send
 from __future__ import annotations
 
 import functools
+import json
 import logging
 from typing import AsyncIterator, Iterator
 
@@ -20,7 +21,7 @@ from django.views.csrf import csrf_failure as default_csrf_failure
 from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt, ensure_csrf_cookie
 
-from rolloutviz import demos, limits, permissions
+from rolloutviz import demos, limits, permissions, runner
 from rolloutviz.models import Link
 from rolloutviz.permissions import Role
 from rolloutviz.services import (
@@ -218,16 +219,36 @@ def simulation_diff(request: HttpRequest, sim_id: int) -> JsonResponse:
                                                          yaml_text=body.get("yaml"))})
 
 
-@endpoint("POST", rate=limits.WHATIF, needs={"POST": Role.VIEW})  # changes nothing: a viewer may ask
-def simulation_whatif(request: HttpRequest, sim_id: int) -> JsonResponse:
+@csrf_exempt  # the endpoint() below checks CSRF, after telling bearer tokens from sessions
+async def simulation_whatif(request: HttpRequest, sim_id: int) -> HttpResponse:
     """POST simulations/<id>/whatif ``{"yaml", "run"?}``: what applying it would do, predicted,
-    and (unless ``run`` is false) checked by running it on a private copy."""
+    and (unless ``run`` is false) checked by running it on a private copy.
+
+    Async so the check (up to ``WHATIF_WALL_SECONDS``) is awaited without holding a thread:
+    the checks and the prediction run in a thread of their own (not the one Django's sync
+    views share), the check in the worker pool."""
+    answered = await runner.in_thread(_whatif_prediction)(request, sim_id=sim_id)
+    pending = getattr(request, "whatif_check", None)
+    if pending is None:
+        return answered
+    try:
+        run = await whatif.check_async(sim_id, pending)
+    except Exception as failure:  # noqa: BLE001 - every API answer is JSON, a 500 too
+        return unexpected(request, failure)
+    return JsonResponse({**json.loads(answered.content), "run": run})
+
+
+@endpoint("POST", rate=limits.WHATIF, needs={"POST": Role.VIEW})  # changes nothing: a viewer may ask
+def _whatif_prediction(request: HttpRequest, sim_id: int) -> JsonResponse:
+    """The what-if's checks and prediction; the check's arguments, if asked for, are left on
+    the request for `simulation_whatif` to await."""
     body = json_body(request, MAX_MANIFEST_BODY_BYTES)
     unknown = sorted(set(body) - {"yaml", "run"})
     if unknown:
         raise InvalidInput(f"{unknown[0]}: unknown field", field=unknown[0])
-    return JsonResponse(whatif.whatif(simulation_id=sim_id, yaml_text=body.get("yaml"),
-                                      run=body.get("run", True)))
+    answer, request.whatif_check = whatif.prediction(simulation_id=sim_id, yaml_text=body.get("yaml"),
+                                                     run=body.get("run", True))
+    return JsonResponse(answer)
 
 
 # ---------------------------------------------------------------- commands
