@@ -59,7 +59,7 @@ def _deployment(store: Store, write, catalogue: ImageCatalogue, services: dict) 
     surge_spec, unavailable_spec = rolling.get("maxSurge"), rolling.get("maxUnavailable")
     surge = rm.max_surge(replicas, surge_spec, unavailable_spec, strategy)
     unavailable = rm.max_unavailable(replicas, surge_spec, unavailable_spec, strategy)
-    change, change_sentence = _change(live, spec)
+    change, change_sentence = _change(store, live, spec)
     advice = Advice(write.lines)
     out = {
         "name": write.name, "change": change, "starts_rollout": change in (CREATE, ROLLOUT),
@@ -99,7 +99,7 @@ def _deployment(store: Store, write, catalogue: ImageCatalogue, services: dict) 
     return out
 
 
-def _change(live, spec: dict) -> tuple[str, str]:
+def _change(store: Store, live, spec: dict) -> tuple[str, str]:
     """What the apply changes, and that in one sentence."""
     if live is None:
         return CREATE, (f"a new Deployment: its first ReplicaSet starts {spec['replicas']} "
@@ -111,10 +111,21 @@ def _change(live, spec: dict) -> tuple[str, str]:
             return PAUSED, (f"the pod template changes ({what}), but the Deployment is paused: "
                             "no rollout until `kubectl rollout resume`")
         return ROLLOUT, f"the pod template changes ({what}): a rollout starts"
+    if old.get("paused") and not spec.get("paused") and _pending(store, live):
+        return ROLLOUT, ("the Deployment is resumed: the rollout of its pod template, held while "
+                         "it was paused, starts")
     if old.get("replicas", 1) != spec["replicas"]:
         return SCALE, (f"only replicas change ({old.get('replicas', 1)} → {spec['replicas']}): "
                        "no rollout, the current ReplicaSet scales")
     return NONE, "the pod template does not change: no rollout starts"
+
+
+def _pending(store: Store, live) -> bool:
+    """Whether a paused Deployment holds a rollout back: no ReplicaSet has its template yet, or
+    older ones still have pods."""
+    owned = deployment_controller.owned_replica_sets(store, live)
+    new_rs = deployment_controller.find_new_replica_set(live, owned)
+    return new_rs is None or any(rs.replicas > 0 for rs in owned if rs is not new_rs)
 
 
 def _template_difference(old: dict, new: dict) -> str:

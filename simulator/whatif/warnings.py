@@ -6,6 +6,7 @@ from __future__ import annotations
 from simulator.api.yaml_source import line_for
 from simulator.controllers.deployment import rollout_math as rm
 from simulator.kubelet import lifecycle
+from simulator.whatif import pod_timing
 
 
 class Advice:
@@ -59,9 +60,9 @@ class Advice:
         for c in timing.containers:
             at = f"{base}[{c.index}]"
             if c.problem is not None:
-                field = {"pull fails": f"{at}.image", "startup probe fails": f"{at}.startupProbe",
-                         "readiness probe never passes": f"{at}.readinessProbe",
-                         "liveness probe kills it": f"{at}.livenessProbe"}.get(c.problem, f"{at}.image")
+                field = {pod_timing.STARTUP_FAILS: f"{at}.startupProbe",
+                         pod_timing.READINESS_FAILS: f"{at}.readinessProbe",
+                         pod_timing.LIVENESS_KILLS: f"{at}.livenessProbe"}.get(c.problem, f"{at}.image")
                 ending = (f"; the rollout stops and reports ProgressDeadlineExceeded after "
                           f"{deadline} s without progress" if rm.has_progress_deadline(deadline)
                           else "; the rollout never finishes")

@@ -160,3 +160,44 @@ def test_a_run_stops_at_its_wall_time_limit():
     run = whatif.check(cluster.snapshot(), edited, cluster.predict(edited), wall_seconds=0)
     assert run["stopped_by"] == "wall time limit"
     assert run["deployments"][0]["outcome"] == "unfinished"
+
+
+NO_ROLLOUT = {
+    # name: (replicas before, the edit's manifest arguments, predicted change)
+    "scale up 3 → 5": (3, dict(image=OLD, replicas=5), "scale"),
+    "scale down 5 → 2": (5, dict(image=OLD, replicas=2), "scale"),
+    "nothing changes": (3, dict(image=OLD, replicas=3), "none"),
+    "a new image while paused": (3, dict(image=NEW, replicas=3, spec="paused: true"), "paused"),
+}
+
+
+@pytest.mark.parametrize("case", NO_ROLLOUT.values(), ids=NO_ROLLOUT.keys())
+def test_edits_that_start_no_rollout(case):
+    before, edit, change = case
+    cluster = Cluster(seed=11)
+    cluster.apply(manifest(OLD, before))
+    cluster.advance(30)
+    edited = manifest(edit.pop("image"), edit.pop("replicas"), **edit)
+    predicted = cluster.predict(edited)["deployments"][0]
+    measured = whatif.check(cluster.snapshot(), edited, cluster.predict(edited), wall_seconds=60)["deployments"][0]
+    assert (predicted["change"], predicted["starts_rollout"], predicted["waves"]) == (change, False, 0)
+    assert measured["outcome"] == predicted["outcome"]
+    assert (measured["peak_pods"], measured["min_available"]) == (predicted["peak_pods"], predicted["min_available"])
+    if predicted["outcome"] == "complete":
+        assert measured["duration_seconds"] == pytest.approx(predicted["duration_seconds"], rel=0.1, abs=0.05)
+
+
+def test_resuming_a_deployment_with_a_held_template_starts_its_rollout():
+    cluster = Cluster(seed=12)
+    cluster.apply(manifest(OLD, 3, surge=1, unavailable=0))
+    cluster.advance(30)
+    cluster.apply(manifest(NEW, 3, surge=1, unavailable=0, spec="paused: true"))
+    cluster.advance(10)
+    edited = manifest(NEW, 3, surge=1, unavailable=0)
+    predicted = cluster.predict(edited)["deployments"][0]
+    assert (predicted["change"], predicted["starts_rollout"]) == ("rollout", True)
+    measured = whatif.check(cluster.snapshot(), edited, {"deployments": [predicted]}, wall_seconds=60)["deployments"][0]
+    assert (measured["outcome"], measured["peak_pods"], measured["min_available"], measured["waves"]) == \
+        ("complete", predicted["peak_pods"], predicted["min_available"], predicted["waves"])
+    low, high = predicted.get("duration_range", [predicted["duration_seconds"]] * 2)
+    assert low * 0.9 <= measured["duration_seconds"] <= high * 1.1
