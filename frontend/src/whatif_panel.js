@@ -28,6 +28,7 @@ export class WhatIfPanel {
     this.timer = null;
     this.status = root.querySelector(".whatif-status");
     this.body = root.querySelector(".whatif-body");
+    this.idleText = this.status.textContent;
     root.querySelector("#whatif-check").addEventListener("click", () => this.predict());
     this.body.addEventListener("click", (e) => {
       const item = e.target.closest("[data-line]");
@@ -39,8 +40,20 @@ export class WhatIfPanel {
   /** Predict again once the learner pauses typing (only for an edited text: nobody else's page asks). */
   schedule() {
     clearTimeout(this.timer);
-    if (!this.editor.edited()) return;
+    if (!this.editor.edited()) {
+      this.clear();
+      return;
+    }
     this.timer = setTimeout(() => this.predict(), DEBOUNCE_MS);
+  }
+
+  /** Back to the running manifest: no edit to predict (an answer on its way is dropped). */
+  clear() {
+    if (this.root.dataset.state === "idle") return;
+    this.asked++;
+    this.root.dataset.state = "idle";
+    this.status.textContent = this.idleText;
+    this.body.innerHTML = "";
   }
 
   /** The prediction at once, then its check; a newer edit makes both answers stale. */

@@ -68,3 +68,8 @@ def test_typing_an_edit_shows_the_prediction_and_then_its_check(page, daphne_ser
     assert "spec.replicas" in refusal.first.inner_text()
     assert page.locator("#whatif .whatif-status").inner_text() == "The API would refuse this manifest:"
     assert dash.seq == seq
+
+    # back to the running manifest: nothing to predict, the panel empties
+    page.click("#revert")
+    dash.wait("document.querySelector('#whatif').dataset.state === 'idle'")
+    assert page.locator("#whatif .whatif-body").inner_text() == ""
