@@ -142,14 +142,17 @@ def test_the_tie_break_range_holds_both_ways_it_can_go():
     assert sorted(durations) == predicted["duration_range"]
 
 
-def test_the_run_leaves_the_cluster_it_was_copied_from_alone():
+def test_the_prediction_and_the_run_leave_the_cluster_alone():
     cluster = Cluster(seed=3)
     cluster.apply(manifest(OLD, 3))
     cluster.advance(20)
     before = cluster.snapshot()
-    edited = manifest(NEW, 3)
+    edited = manifest(NEW, 3, extra=SLOW_APP)
     whatif.check(cluster.snapshot(), edited, cluster.predict(edited), wall_seconds=60)
     assert cluster.snapshot() == before
+    # and the cluster goes on exactly as one that was never asked
+    twin = Cluster.restore(before)
+    assert cluster.step() == twin.step()
 
 
 def test_a_run_stops_at_its_wall_time_limit():
