@@ -299,21 +299,6 @@ class Cluster:
         apply has the API server write it (a create, or the three-way merge as an update)."""
         return [self._commit(plan) for plan in self._planned(source)]
 
-    def plan_apply(self, source) -> list[dict]:
-        """What `apply(source)` would write, changing nothing (a dry run of the whole apply):
-        ``{"kind", "name", "verb", "object", "lines"}`` per document, ``object`` the object
-        the API server would store (defaulted spec; for an ImageBehavior its ``spec``) and
-        ``lines`` its field path → YAML line map. Raises the ValidationError apply raises."""
-        out = []
-        for plan in self._planned(source):
-            if isinstance(plan, registry.Write):
-                out.append({"kind": plan.kind, "name": plan.name, "verb": plan.verb,
-                            "object": copy_data(plan.stored), "lines": dict(plan.lines)})
-            else:
-                out.append({"kind": IMAGE_BEHAVIOR_KIND, "name": plan.image, "verb": "planned",
-                            "object": plan.to_dict(), "lines": {}})
-        return out
-
     def predict(self, source) -> dict:
         """What applying `source` would do to each Deployment in it, predicted without
         running anything (simulator/whatif/prediction.py; shape in docs/contracts.md):

@@ -11,7 +11,8 @@ def check(state: dict, source, prediction: dict, *, wall_seconds: float) -> dict
     """Run ``source`` on a copy restored from ``state`` (a `Cluster.snapshot()`), for as long
     as ``prediction`` says it takes plus a margin, at most ``wall_seconds`` of wall time
     (`trial.run`'s answer). Raises the apply's ValidationError."""
-    from simulator.cluster import Cluster   # the cluster imports the prediction from this package
+    # (imported here: the cluster imports the prediction from this package)
+    from simulator.cluster import Cluster
 
     cluster = Cluster.restore(state, tick=trial.trial_tick(state["time"]))
     return trial.run(cluster, source, simulated_seconds=trial.simulated_limit(prediction),

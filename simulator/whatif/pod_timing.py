@@ -8,8 +8,8 @@ kubelet admits it in that instant). ``None`` means never, within ``horizon`` ms.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from simulator.kubelet import probes
 from simulator.kubelet.kubelet import SANDBOX_MS

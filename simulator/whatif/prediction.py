@@ -2,8 +2,8 @@
 applied: the resolved maxSurge/maxUnavailable with their rounding, whether a rollout starts,
 its waves, peak pods, minimum available and duration, and warnings in plain words.
 
-Read from the store and the apply's planned writes (`Cluster.plan_apply`: what the API server
-would store, already validated); computed by `rollout_plan` (the controller's arithmetic on
+Read from the store and the apply's planned writes (what the API server would store, already
+validated, as `Cluster.apply` plans them); computed by `rollout_plan` (the controller's arithmetic on
 counts) and `pod_timing` (the kubelet's probe workers against the images' behaviour). Nothing
 changes. The assumptions (the old pods all available, new pods spread over the nodes) are in
 the README's What-if section; the background run checks them.
@@ -165,8 +165,7 @@ def rounding_sentence(replicas: int, surge_spec, unavailable_spec, strategy: str
         text += " (whole numbers: no rounding)"
     if surge == 0 and raw_unavailable == 0:
         text += "; both 0 would never let the rollout move, so unavailable becomes 1"
-    capped = rm.max_unavailable(replicas, surge_spec, unavailable_spec)
-    if capped < rm.resolve_fenceposts(surge_spec, unavailable_spec, replicas)[1]:
+    if rm.max_unavailable(replicas, surge_spec, unavailable_spec) < unavailable:
         text += f"; unavailable is capped at the {replicas} replicas"
     return text
 

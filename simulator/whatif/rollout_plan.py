@@ -8,8 +8,8 @@ from a callback, so the caller decides which pods pull their image.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from simulator.controllers.deployment import rollout_math as rm
 
