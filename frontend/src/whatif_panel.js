@@ -87,7 +87,7 @@ export class WhatIfPanel {
     const limit = answer.run.stopped_by;
     this.status.textContent = limit
       ? `Checked for ${seconds(answer.run.simulated_seconds)} of simulated time (stopped at the ${limit}).`
-      : `Checked: ${seconds(answer.run.simulated_seconds)} of simulated time run in ${seconds(answer.run.wall_seconds)}.`;
+      : `Checked: ${seconds(answer.run.simulated_seconds)} of simulated time run in ${Math.round(answer.run.wall_seconds * 1000)} ms.`;
   }
 
   refused(error) {

@@ -80,12 +80,29 @@ def main() -> None:
             thousand_pods(page, server.url)
             page.screenshot(path=OUT / "thousand-pods.png")
 
+            whatif_checked(page, server.url)
+            page.locator("#editor-panel").screenshot(path=OUT / "whatif.png")
+
             page.goto(server.url + "/")
             page.wait_for_selector("body[data-ready=true]")
             page.screenshot(path=OUT / "home.png", full_page=True)
             browser.close()
         finally:
             server.stop()
+
+
+def whatif_checked(page, base: str) -> Dashboard:
+    """The nginx demo rolled out, its image edited to nginx:1.16.1 and not applied: the What-if
+    panel's prediction with its check."""
+    dash = Dashboard.from_demo(page, base, "nginx-docs")
+    dash.set_speed(50)
+    dash.play()
+    dash.wait_pods(1, 3)
+    dash.pause_clock()
+    dash.use_image("nginx:1.16.1")
+    page.locator("#catalogue summary").click()  # close the catalogue again
+    dash.wait("document.querySelector('#whatif').dataset.state === 'checked'")
+    return dash
 
 
 def liveness_failures(page, base: str) -> Dashboard:
