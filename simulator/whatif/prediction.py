@@ -207,8 +207,9 @@ class _Nodes:
     def on(self, node: int, at: int) -> int:
         return self.pods[node] - sum(1 for gone in self.leaving[node] if gone <= at)
 
-    def place(self, images: list[str], at: int) -> int | None:
-        """The node a pod created at ``at`` is bound to (None: no node)."""
+    def place(self, images: list[str], at: int, old: bool = False) -> int | None:
+        """The node a pod created at ``at`` is bound to (None: no node); ``old``: a pod of an
+        old ReplicaSet."""
         if not self.names:
             return None
         counts = [self.on(i, at) for i in range(len(self.names))]
@@ -219,7 +220,10 @@ class _Nodes:
         lacks = [i for i in tied if i not in holds]
         node = ((holds or lacks) if self.prefer_image else (lacks or holds))[0]
         self.pods[node] += 1
-        self.new[node] += 1
+        if old:
+            self.old[node] += 1
+        else:
+            self.new[node] += 1
         return node
 
     def remove_old(self, count: int, at: int) -> None:
@@ -244,10 +248,10 @@ class _NewPods:
     """The new pods' (ready, available) delays, pod by pod: which ones pull depends on the
     node each lands on and when; the timing of each pull pattern is worked out once."""
 
-    def __init__(self, spec: dict, catalogue: ImageCatalogue, nodes: _Nodes):
+    def __init__(self, spec: dict, catalogue: ImageCatalogue, nodes: _Nodes, old: bool = False):
         self.template = spec["template"]["spec"]
         self.min_ready = spec.get("minReadySeconds", 0)
-        self.catalogue, self.nodes = catalogue, nodes
+        self.catalogue, self.nodes, self.old = catalogue, nodes, old
         self.timings: dict[tuple, pod_timing.PodTiming] = {}
         self.first: pod_timing.PodTiming | None = None
 
@@ -266,7 +270,8 @@ class _NewPods:
         return found
 
     def __call__(self, index: int, created: int) -> tuple[int | None, int | None]:
-        node = self.nodes.place([c["image"] for c in self.template.get("containers") or []], created)
+        node = self.nodes.place([c["image"] for c in self.template.get("containers") or []], created,
+                                self.old)
         if node is None:
             return None, None   # no node to run on: Pending
         timing = self.timing(node, created)
@@ -301,14 +306,36 @@ def _rollout(store: Store, spec: dict, new_pod: _NewPods, nodes: _Nodes,
     deadline = spec.get("progressDeadlineSeconds")
     old_replicas = sum(rs.replicas for rs in old_rss)
     old_available = sum(min(rs.status["available_replicas"], rs.replicas) for rs in old_rss)
+    old = [0] * old_available + [None] * (old_replicas - old_available)
     nodes.old_gone_ms = _old_pods_gone(store, old_rss, catalogue)
     if spec["strategy"]["type"] == rm.RECREATE:
-        plan = rollout_plan.recreate(replicas, old_replicas, nodes.old_gone_ms, new_pod, deadline,
+        plan = rollout_plan.recreate(replicas, old, nodes.old_gone_ms, new_pod, deadline,
                                      nodes.remove_old)
     else:
-        plan = rollout_plan.rolling(replicas, surge_spec, unavailable_spec, old_replicas,
-                                    old_available, new_pod, deadline, taken_back, nodes.remove_old)
+        old = _scaling_event_first(old_rss, old, replicas, catalogue, nodes)
+        plan = rollout_plan.rolling(replicas, surge_spec, unavailable_spec, old, new_pod,
+                                    deadline, taken_back, nodes.remove_old)
     return _plan_numbers(plan, old_replicas, old_available)
+
+
+def _scaling_event_first(old_rss: list, old: list, replicas: int, catalogue: ImageCatalogue,
+                         nodes: _Nodes) -> list:
+    """An edit that changes replicas too is a scaling event first (isScalingEvent: the
+    active ReplicaSet's desired-replicas annotation differs): the one active old ReplicaSet
+    is set to ``replicas`` before the rollout starts; its added pods start like any pod of
+    its template."""
+    active = [rs for rs in old_rss if rs.replicas > 0]
+    views = [deployment_controller.rs_view(rs) for rs in active]
+    if len(active) != 1 or not rm.is_scaling_event(replicas, views):
+        return old
+    rs = active[0]
+    if replicas < len(old):
+        nodes.remove_old(len(old) - replicas, 0)
+        return rollout_plan.scaled_first(old, replicas, [])
+    adding = _NewPods({"template": rs.template, "minReadySeconds": rs.min_ready_seconds},
+                      catalogue, nodes, old=True)
+    return rollout_plan.scaled_first(old, replicas,
+                                     [adding(i, 0)[1] for i in range(replicas - len(old))])
 
 
 def _old_pods_gone(store: Store, old_rss: list, catalogue: ImageCatalogue) -> int:

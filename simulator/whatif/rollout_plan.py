@@ -1,10 +1,11 @@
 """A rollout played out on counts: the Deployment controller's decisions (rollout_math's
 own functions, in the order rolling.go and recreate.go take them) over the instants at which
-new pods become ready or available, without pods, nodes or a clock.
+pods become ready or available, without pods, nodes or a clock.
 
 Times are integer milliseconds after the edit is applied (t0). The old ReplicaSets count as
-one (their replicas and available pods summed). A new pod's ready and available delays come
-from a callback, so the caller decides which pods pull their image.
+one: each of their active pods is the instant it is (or becomes) available, 0 for one that
+already is, None for one that never will. A new pod's ready and available delays come from a
+callback, so the caller decides which pods pull their image.
 """
 from __future__ import annotations
 
@@ -36,43 +37,43 @@ class Plan:
 
 @dataclass
 class _State:
-    new: int = 0
-    old: int = 0
-    old_available: int = 0
+    old: list = field(default_factory=list)         # old pods' available instants (see above)
     ready: list = field(default_factory=list)       # new pods' ready instants (None: never)
     available: list = field(default_factory=list)   # new pods' available instants
 
-    def counted(self, times: list, now: int) -> int:
+    @property
+    def new(self) -> int:
+        return len(self.available)
+
+    @staticmethod
+    def counted(times: list, now: int) -> int:
         return sum(1 for t in times if t is not None and t <= now)
 
 
-def rolling(replicas: int, surge_spec, unavailable_spec, old_replicas: int, old_available: int,
-            new_pod: NewPod, deadline_seconds: int | None, new_available: int = 0,
+def rolling(replicas: int, surge_spec, unavailable_spec, old: list, new_pod: NewPod,
+            deadline_seconds: int | None, new_available: int = 0,
             old_removed: OldRemoved | None = None) -> Plan:
-    """RollingUpdate from ``old_replicas`` old pods (``old_available`` of them available)
-    and ``new_available`` available pods of the new template (a ReplicaSet taken back)."""
-    state = _State(new=new_available, old=old_replicas,
-                   old_available=min(old_available, old_replicas),
-                   ready=[0] * new_available, available=[0] * new_available)
-    plan = Plan(min_available=state.old_available + new_available)
+    """RollingUpdate from the ``old`` pods and ``new_available`` available pods of the new
+    template (a ReplicaSet taken back)."""
+    state = _State(old=list(old), ready=[0] * new_available, available=[0] * new_available)
+    plan = Plan(min_available=state.counted(state.old, 0) + new_available)
 
     def settle(now: int) -> None:
         # one sync scales the new ReplicaSet up or, if it did not, the old ones down; each
         # write makes the controller look again in the same instant, until nothing moves
         while True:
-            new_available = state.counted(state.available, now)
             if state.new < replicas:
                 size = rm.reconcile_new_replica_set(replicas, surge_spec, unavailable_spec,
-                                                    state.new, [state.old])
+                                                    state.new, [len(state.old)])
                 if size > state.new:
                     _create(state, plan, new_pod, size - state.new, now)
                     continue
-            if state.old > 0:
-                new_view = {"replicas": state.new, "available": new_available}
-                old_view = [{"replicas": state.old, "available": state.old_available}]
+            if state.old:
+                new_view = {"replicas": state.new, "available": state.counted(state.available, now)}
+                old_view = [{"replicas": len(state.old), "available": state.counted(state.old, now)}]
                 size = rm.reconcile_old_replica_sets(replicas, surge_spec, unavailable_spec,
                                                      new_view, old_view)[0]
-                if size < state.old:
+                if size < len(state.old):
                     _scale_old_down(state, size, now, old_removed)
                     plan.last_progress_ms = now
                     continue
@@ -81,12 +82,12 @@ def rolling(replicas: int, surge_spec, unavailable_spec, old_replicas: int, old_
     return _play(state, plan, replicas, settle, deadline_seconds)
 
 
-def recreate(replicas: int, old_replicas: int, old_gone_ms: int, new_pod: NewPod,
+def recreate(replicas: int, old: list, old_gone_ms: int, new_pod: NewPod,
              deadline_seconds: int | None, old_removed: OldRemoved | None = None) -> Plan:
     """Recreate: every old pod is stopped at t0; the new ReplicaSet gets every replica once
     the last old pod is gone (``old_gone_ms``)."""
-    state = _State(old=old_replicas, old_available=old_replicas)
-    plan = Plan(min_available=old_replicas)
+    state = _State(old=list(old))
+    plan = Plan(min_available=state.counted(state.old, 0))
 
     def settle(now: int) -> None:
         if state.old:
@@ -97,12 +98,27 @@ def recreate(replicas: int, old_replicas: int, old_gone_ms: int, new_pod: NewPod
     return _play(state, plan, replicas, settle, deadline_seconds, wake=[old_gone_ms])
 
 
+def scaled_first(old: list, replicas: int, joining: list) -> list:
+    """The old pods after the scaling event that comes first when an edit changes replicas
+    too (the only active ReplicaSet is set to ``replicas``): ``joining`` are the instants the
+    pods it adds become available; a scale-down removes the unavailable pods first."""
+    if replicas >= len(old):
+        return list(old) + list(joining[:replicas - len(old)])
+    return _kept(old, replicas)
+
+
+def _kept(old: list, size: int) -> list:
+    """The ``size`` old pods a scale-down keeps: the available ones, then those that become
+    available soonest (the ReplicaSet deletes not-ready pods first)."""
+    order = sorted(old, key=lambda t: (t is None, t if t is not None else 0))
+    return order[:size]
+
+
 def _create(state: _State, plan: Plan, new_pod: NewPod, count: int, now: int) -> None:
     for _ in range(count):
         ready, available = new_pod(len(state.ready), now)
         state.ready.append(None if ready is None else now + ready)
         state.available.append(None if available is None else now + available)
-    state.new += count
     plan.last_progress_ms = now
     if not plan.waves or plan.waves[-1] != now:
         plan.waves.append(now)
@@ -110,12 +126,9 @@ def _create(state: _State, plan: Plan, new_pod: NewPod, count: int, now: int) ->
 
 def _scale_old_down(state: _State, size: int, now: int, old_removed: OldRemoved | None) -> None:
     """The old pods removed go unavailable ones first (cleanupUnhealthyReplicas)."""
-    removed = state.old - size
     if old_removed is not None:
-        old_removed(removed, now)
-    unhealthy = state.old - state.old_available
-    state.old_available -= max(0, removed - unhealthy)
-    state.old = size
+        old_removed(len(state.old) - size, now)
+    state.old = _kept(state.old, size)
 
 
 def _play(state: _State, plan: Plan, replicas: int, settle, deadline_seconds: int | None,
@@ -123,22 +136,24 @@ def _play(state: _State, plan: Plan, replicas: int, settle, deadline_seconds: in
     """Settle each instant in turn, from t0 to completion or the progress deadline.
 
     Ends: every instant visited is strictly later than the one before, and there are at
-    most two per new pod (ready, available) plus the ``wake`` instants."""
+    most two per new pod (ready, available), one per old pod and the ``wake`` instants."""
     now, seen_ready, seen_available = 0, 0, 0
     while True:
         settle(now)
         ready = state.counted(state.ready, now)
         available = state.counted(state.available, now)
+        old_available = state.counted(state.old, now)
         if ready > seen_ready or available > seen_available:
             plan.last_progress_ms = now
         seen_ready, seen_available = ready, available
-        plan.peak_pods = max(plan.peak_pods, state.new + state.old)
-        plan.min_available = min(plan.min_available, available + state.old_available)
+        plan.peak_pods = max(plan.peak_pods, state.new + len(state.old))
+        plan.min_available = min(plan.min_available, available + old_available)
         plan.new_replicas, plan.new_available = state.new, available
-        if state.new == replicas and available == replicas and state.old == 0:
+        if state.new == replicas and available == replicas and not state.old:
             plan.complete_ms = now
             return plan
-        later = [t for t in (*state.ready, *state.available, *(wake or ())) if t is not None and t > now]
+        later = [t for t in (*state.ready, *state.available, *state.old, *(wake or ()))
+                 if t is not None and t > now]
         deadline = None
         if rm.has_progress_deadline(deadline_seconds):
             # the controller looks again a second after the deadline has passed

@@ -204,3 +204,36 @@ def test_resuming_a_deployment_with_a_held_template_starts_its_rollout():
         ("complete", predicted["peak_pods"], predicted["min_available"], predicted["waves"])
     low, high = predicted.get("duration_range", [predicted["duration_seconds"]] * 2)
     assert low * 0.9 <= measured["duration_seconds"] <= high * 1.1
+
+
+LATER_EDITS = {
+    # name: (manifest before, an edit applied 5 s before the what-if or None, the what-if's edit)
+    "replicas 3 → 6 and a new image (a scaling event first)": (
+        manifest(OLD, 3, surge=1, unavailable=0), None, manifest(NEW, 6, surge=1, unavailable=0)),
+    "replicas 5 → 2 and a new image": (
+        manifest(OLD, 5, surge=1, unavailable=0), None, manifest(NEW, 2, surge=1, unavailable=0)),
+    "mid-rollout, back to the old image (its ReplicaSet taken back)": (
+        manifest(OLD, 3, surge=1, unavailable=0), manifest(NEW, 3, surge=1, unavailable=0),
+        manifest(OLD, 3, surge=1, unavailable=0)),
+    "mid-rollout, a third image": (
+        manifest(OLD, 4, surge=1, unavailable=1), manifest(NEW, 4, surge=1, unavailable=1),
+        manifest("nginx:latest", 4, surge=1, unavailable=1)),
+}
+
+
+@pytest.mark.parametrize("case", LATER_EDITS.values(), ids=LATER_EDITS.keys())
+def test_edits_of_a_deployment_that_is_scaling_or_rolling(case):
+    before, mid, edited = case
+    cluster = Cluster(seed=9)
+    cluster.apply(before)
+    cluster.advance(30)
+    if mid is not None:
+        cluster.apply(mid)
+        cluster.advance(5)
+    predicted = cluster.predict(edited)["deployments"][0]
+    measured = whatif.check(cluster.snapshot(), edited, {"deployments": [predicted]}, wall_seconds=60)["deployments"][0]
+    assert measured["outcome"] == predicted["outcome"] == "complete"
+    assert (measured["peak_pods"], measured["min_available"]) == (predicted["peak_pods"], predicted["min_available"])
+    assert measured["waves"] in predicted.get("waves_range", [predicted["waves"]])
+    low, high = predicted.get("duration_range", [predicted["duration_seconds"]] * 2)
+    assert low * 0.9 <= measured["duration_seconds"] <= high * 1.1
