@@ -237,3 +237,25 @@ def test_edits_of_a_deployment_that_is_scaling_or_rolling(case):
     assert measured["waves"] in predicted.get("waves_range", [predicted["waves"]])
     low, high = predicted.get("duration_range", [predicted["duration_seconds"]] * 2)
     assert low * 0.9 <= measured["duration_seconds"] <= high * 1.1
+
+
+def test_a_copy_with_a_finer_tick_has_the_same_future():
+    """The check runs on a copy restored with a 0.1 s step: what happens, and when, is the
+    same as with the simulation's own step."""
+    cluster = Cluster(seed=13)
+    cluster.apply(manifest(OLD, 4, surge=1, unavailable=1, container=READINESS))
+    cluster.advance(30)
+    fine = Cluster.restore(cluster.snapshot(), tick=0.1)
+    edited = manifest(NEW, 4, surge=1, unavailable=1, container=READINESS)
+    for c in (cluster, fine):
+        c.apply(edited)
+        c.advance(40)
+    assert fine.now == cluster.now
+
+    def seen(c, kind):   # resourceVersions number step batches: the finer copy has more of them
+        return [{**o, "metadata": {k: v for k, v in o["metadata"].items() if k != "resourceVersion"}}
+                for o in c.list(kind)]
+    for kind in ("pod", "replicaset", "deployment", "event"):
+        assert seen(fine, kind) == seen(cluster, kind), kind
+    with pytest.raises(ValueError, match="does not divide"):
+        Cluster.restore(Cluster(seed=1, tick=0.25).snapshot() | {"time": 250, "steps": 1}, tick=0.1)
