@@ -6,10 +6,11 @@ import os
 from pathlib import Path
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 
-from rolloutviz import runner
+from rolloutviz import limits, runner
 from rolloutviz.models import CommandRecord, Simulation, Snapshot, TickRecord
 from rolloutviz.services import live, whatif
 from simulator.api.yaml_source import MAX_MANIFEST_BYTES
@@ -116,3 +117,15 @@ def test_through_the_pool_the_check_runs_apart_from_the_simulation(pooled, simul
     # the check queued on a key of its own: the simulation's own jobs never waited behind it
     assert pooled.owner(whatif.trial_key(simulation.id)) != pooled.owner(simulation.id)
     assert live.advance(simulation_id=simulation.id, steps=1).seq == Simulation.objects.get(pk=simulation.id).seq
+
+
+def test_predictions_per_minute_are_limited(client, sim_url, web_yaml, settings, monkeypatch):
+    monkeypatch.setattr(limits, "clock", lambda: 1_800_000_040.25)  # one minute window throughout
+    cache.clear()
+    settings.LIMIT_WHATIF_PER_MINUTE = 2
+    body = {"yaml": web_yaml(replicas=4), "run": False}
+    assert [post(client, sim_url + "whatif", body).status_code for _ in range(2)] == [200, 200]
+    refused = post(client, sim_url + "whatif", body)
+    assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
+    assert "what-if predictions" in refused.json()["errors"][0]["message"]
+    cache.clear()
