@@ -129,10 +129,17 @@ def _pending(store: Store, live) -> bool:
 
 
 def _template_difference(old: dict, new: dict) -> str:
+    """"image a → b", and whether anything else of the template changes, in words."""
     before = {c.get("name"): c.get("image") for c in old["spec"].get("containers") or []}
     changes = [f"image {before[c['name']]} → {c['image']}" for c in new["spec"].get("containers") or []
                if c.get("name") in before and before[c["name"]] != c.get("image")]
-    return ", ".join(changes) or "not only images"
+
+    def without_images(template: dict) -> dict:
+        containers = [{k: v for k, v in c.items() if k != "image"} for c in template["spec"].get("containers") or []]
+        return {**template, "spec": {**template["spec"], "containers": containers}}
+    if not templates_equal_ignoring_hash(without_images(old), without_images(new)):
+        changes.append("other fields" if changes else "fields other than images")
+    return " and ".join(changes)
 
 
 def rounding_sentence(replicas: int, surge_spec, unavailable_spec, strategy: str) -> str:
