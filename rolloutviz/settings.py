@@ -27,6 +27,8 @@ LIMIT_ADDRESS_COMMANDS_PER_SECOND   state-changing API calls per address and sec
 LIMIT_ADDRESS_CREATIONS_PER_MINUTE  simulations created per address and minute (default 120)
 LIMIT_LOGINS_PER_MINUTE, LIMIT_ADDRESS_LOGINS_PER_MINUTE  login attempts per session / address (10 / 60)
 LIMIT_EXEMPT_ADDRESSES  comma-separated addresses/networks never counted per address (default loopback)
+LIMIT_WHATIF_PER_MINUTE, LIMIT_ADDRESS_WHATIF_PER_MINUTE  what-if predictions per session / address (120 / 1200)
+WHATIF_WALL_SECONDS     wall-time bound of one what-if check (default 5)
 TRUSTED_PROXIES         comma-separated proxy addresses/networks whose X-Forwarded-For is believed
                         (default none: the client is the connection's peer)
 
@@ -211,6 +213,9 @@ LIMIT_ADDRESS_CREATIONS_PER_MINUTE = env_int("LIMIT_ADDRESS_CREATIONS_PER_MINUTE
 # Login attempts (the admin's form), so a password cannot be guessed at the server's speed.
 LIMIT_LOGINS_PER_MINUTE = env_int("LIMIT_LOGINS_PER_MINUTE", 10)
 LIMIT_ADDRESS_LOGINS_PER_MINUTE = env_int("LIMIT_ADDRESS_LOGINS_PER_MINUTE", 60)
+# What-if predictions (the editor asks one as the learner pauses typing, then its check).
+LIMIT_WHATIF_PER_MINUTE = env_int("LIMIT_WHATIF_PER_MINUTE", 120)
+LIMIT_ADDRESS_WHATIF_PER_MINUTE = env_int("LIMIT_ADDRESS_WHATIF_PER_MINUTE", 1200)
 LIMIT_EXEMPT_ADDRESSES = env_networks("LIMIT_EXEMPT_ADDRESSES", LOOPBACK_NETWORKS)
 # Only these peers' X-Forwarded-For is believed (nginx on the same machine: 127.0.0.1).
 TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES", [])
@@ -223,6 +228,8 @@ if CLOCK_MODE not in {"inprocess", "external"}:
 # Worker processes each server process starts for simulation compute; None: cores, at least 2.
 SIM_WORKERS = int(os.environ["SIM_WORKERS"]) if os.environ.get("SIM_WORKERS", "").strip() else None
 SIM_JOB_DEADLINE = float(os.environ.get("SIM_JOB_DEADLINE", "30"))  # then the worker is killed and replaced
+# Wall-time bound of a what-if check's run on a copy (services/whatif.py); well under the deadline.
+WHATIF_WALL_SECONDS = float(os.environ.get("WHATIF_WALL_SECONDS", "5"))
 SIM_TIME_SLICE = 0.05  # seconds of compute after which a clock's step batch stops (a heavy simulation lags alone)
 LIVE_TAIL = "auto"  # poll the database for other processes' deltas: "auto" = with the in-memory layer
 # pods one simulation may ask for (Σ replicas + maxSurge), enforced by the simulator's Cluster
