@@ -2,23 +2,35 @@
 and waves, as pure functions of a simulation's recorded ``timeline`` (contracts.md §2) and its
 Deployment's conditions.
 
-The rollout measured is a Deployment's latest: it starts at the last command (or apply) before its
-newest ReplicaSet (highest revision) was last scaled up from zero, and ends when the Deployment's
-Progressing condition turned NewReplicaSetAvailable (kubectl's "successfully rolled out"), or is
-still going on at ``now``. A comparison shows these figures side by side (`services.comparisons`);
+The rollout measured is a Deployment's latest: it starts at the last command that may change its
+pod template (`rollout_start`), and ends when the Deployment's Progressing condition turned
+NewReplicaSetAvailable (kubectl's "successfully rolled out"), or is still going on at ``now``. A comparison shows these figures side by side (`services.comparisons`);
 the what-if panel predicts the same figures from the spec.
 """
 from __future__ import annotations
 
-from simulator.controllers.deployment.rollout_math import NEW_RS_AVAILABLE_REASON
+from simulator.controllers.deployment.rollout_math import NEW_RS_AVAILABLE_REASON, deployment_complete
 from simulator.kubectl.printers import parse_time
 
 PROGRESSING = "Progressing"
 GONE_STATE = "Terminating"  # a pod counts from its creation until it is terminating (an active pod)
+# commands (timeline marker labels) that may change a pod template, i.e. start a rollout
+TEMPLATE_COMMANDS = frozenset({"apply", "set_image", "rollout_undo", "rollout_restart", "create", "replace", "patch"})
+TEMPLATE_KUBECTL = ("kubectl apply", "kubectl set image", "kubectl rollout undo", "kubectl rollout restart",
+                    "kubectl patch", "kubectl replace", "kubectl edit", "kubectl create")
+
+
+def _changes_template(marker: dict) -> bool:
+    label = marker.get("label", "")
+    return label in TEMPLATE_COMMANDS or label.startswith(TEMPLATE_KUBECTL)
 
 
 def rollout_start(timeline: dict, deployment: str) -> tuple[float, str] | None:
-    """(start time, newest ReplicaSet) of the Deployment's latest rollout; None before it has one."""
+    """(start time, newest ReplicaSet) of the Deployment's latest rollout; None before it has one.
+
+    The start is the later of: the last command that may change a pod template (a Recreate
+    makes its new ReplicaSet only once the old pods are gone), and the last command before the
+    newest ReplicaSet (highest revision) was last scaled up from zero (any other writer)."""
     owned = [(rs.get("revision") or 0, name, rs) for name, rs in timeline.get("replicasets", {}).items()
              if rs.get("deployment") == deployment]
     if not owned:
@@ -30,19 +42,36 @@ def rollout_start(timeline: dict, deployment: str) -> tuple[float, str] | None:
         if desired > 0 and previous == 0:
             rose = t
         previous = desired
-    if rose is None:
-        return None
-    commands = [m["t"] for m in timeline.get("markers") or [] if m.get("kind") == "command" and m["t"] <= rose]
-    return (max(commands) if commands else rose), name
+    commands = [m for m in timeline.get("markers") or [] if m.get("kind") == "command"]
+    starts = [m["t"] for m in commands if _changes_template(m)]
+    if rose is not None:
+        before = [m["t"] for m in commands if m["t"] <= rose]
+        starts.append(max(before) if before else rose)
+    return (max(starts), name) if starts else None
+
+
+def _complete(deployment_object: dict) -> bool:
+    """DeploymentComplete on the object as the API shows it (`rollout_math.deployment_complete`)."""
+    status = deployment_object.get("status") or {}
+    replicas = (deployment_object.get("spec") or {}).get("replicas", 1)
+    generation = (deployment_object.get("metadata") or {}).get("generation", 0)
+    return deployment_complete(replicas, generation, {
+        "updated_replicas": status.get("updatedReplicas", 0), "replicas": status.get("replicas", 0),
+        "available_replicas": status.get("availableReplicas", 0),
+        "observed_generation": status.get("observedGeneration", 0)})
 
 
 def completed_at(deployment_object: dict, start: float) -> float | None:
     """When the Deployment's rollout that began at ``start`` completed (its Progressing condition's
-    NewReplicaSetAvailable, whole seconds as the API server stores times), or None while it runs."""
+    NewReplicaSetAvailable, whole seconds as the API server stores times), or None while it runs.
+
+    A command that changed nothing (the Deployment complete, its condition older) completed at once."""
     for condition in (deployment_object.get("status") or {}).get("conditions") or []:
         if condition.get("type") == PROGRESSING and condition.get("reason") == NEW_RS_AVAILABLE_REASON:
             at = parse_time(condition.get("lastUpdateTime"))
-            return at if at is not None and at >= int(start) else None
+            if at is not None and at >= int(start):
+                return at
+            return start if _complete(deployment_object) else None
     return None
 
 
