@@ -1,9 +1,10 @@
 // Entry point of the bundle: starts the page named by <body data-page>.
 import { initHome } from "./home.js";
 import { initDashboard } from "./dashboard.js";
+import { initCompare } from "./compare.js";
 
 import { notify } from "./dialogs.js";
 
 document.getElementById("notice-close")?.addEventListener("click", () => notify(""));
-const pages = { home: initHome, simulation: initDashboard };
+const pages = { home: initHome, simulation: initDashboard, compare: initCompare };
 pages[document.body.dataset.page]?.();
