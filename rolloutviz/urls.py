@@ -26,6 +26,7 @@ api_patterns = [
     path("simulations/<int:sim_id>/links", api.simulation_links, name="links"),
     path("simulations/<int:sim_id>/links/<str:token>", api.simulation_link, name="link"),
     path("simulations/<int:sim_id>/kubeconfig", api.simulation_kubeconfig, name="kubeconfig"),
+    path("simulations/<int:sim_id>/variants", comparisons.simulation_variants, name="variants"),
     path("comparisons/", comparisons.comparison_collection, name="comparisons"),
     path("comparisons/<int:comparison_id>/", comparisons.comparison_detail, name="comparison"),
     path("comparisons/<int:comparison_id>/clock", comparisons.comparison_clock_set, name="comparison-clock"),

@@ -137,8 +137,7 @@ export function initCompare() {
     const button = e.target.closest("[data-group-command]");
     if (!button) return;
     const [name, args] = commandArgs(button.dataset.groupCommand, form, stores);
-    const answer = await send(`commands/${name}`, args);
-    if (answer && !answer.done) notify(`${name} queued: it runs on every member between two steps`, "info");
+    await send(`commands/${name}`, args); // the log below says when it ran, on every member
   });
   document.getElementById("group-delete").addEventListener("click", async () => {
     if (!(await confirmDialog("Delete this comparison?", "<p>Its member simulations are deleted with it.</p>", "Delete"))) return;

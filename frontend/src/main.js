@@ -2,9 +2,17 @@
 import { initHome } from "./home.js";
 import { initDashboard } from "./dashboard.js";
 import { initCompare } from "./compare.js";
+import { initCompareForm } from "./compare_form.js";
 
 import { notify } from "./dialogs.js";
 
 document.getElementById("notice-close")?.addEventListener("click", () => notify(""));
-const pages = { home: initHome, simulation: initDashboard, compare: initCompare };
+const pages = {
+  home: initHome,
+  simulation: () => {
+    initDashboard();
+    initCompareForm(parseInt(document.body.dataset.simId, 10));
+  },
+  compare: initCompare,
+};
 pages[document.body.dataset.page]?.();

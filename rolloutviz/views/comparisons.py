@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from rolloutviz import limits
 from rolloutviz.permissions import Role
-from rolloutviz.services import comparison_clock, comparisons
+from rolloutviz.services import comparison_clock, comparisons, variant_presets
 from rolloutviz.services.errors import InvalidInput
 from rolloutviz.views.api import _owner, endpoint
 from rolloutviz.views.request_body import MAX_BODY_BYTES, MAX_MANIFEST_BODY_BYTES, json_body
@@ -65,3 +65,9 @@ def comparison_command(request: HttpRequest, comparison_id: int, name: str) -> J
     body = json_body(request, MAX_MANIFEST_BODY_BYTES if name == "apply" else MAX_BODY_BYTES)
     answer = comparison_clock.group_command(comparison_id=comparison_id, name=name, args=body)
     return JsonResponse(answer, status=200 if answer["done"] else 202)
+
+
+@endpoint("GET")
+def simulation_variants(request: HttpRequest, sim_id: int) -> JsonResponse:
+    """GET simulations/<id>/variants: the presets of a comparison made from this simulation, each with its YAML."""
+    return JsonResponse(variant_presets.variants_of(simulation_id=sim_id), safe=False)

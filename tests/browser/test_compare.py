@@ -6,6 +6,8 @@ import pytest
 
 from rolloutviz.demos.nginx_docs import manifest
 
+from dashboard_page import Dashboard
+
 pytestmark = pytest.mark.browser
 
 VARIANTS = [{"label": "maxSurge 1", "yaml": manifest(surge=1, unavailable=0)},
@@ -50,3 +52,31 @@ def test_two_variants_played_side_by_side_fill_the_summary_table(page, daphne_se
     assert len(set(times)) == 1, times
     lanes = page.evaluate("() => window.rolloutviz.stores.map((s) => s.timeline.pods.size)")
     assert all(n >= 6 for n in lanes), lanes  # three old pods and three new ones each
+
+
+def test_compare_from_a_simulation_page_with_presets_and_an_edited_variant(page, daphne_server):
+    base = Dashboard.from_demo(page, daphne_server.url, "nginx-docs").sim_id
+    page.click("#compare-open")
+    rows = page.locator("#compare-variants .compare-variant")
+    rows.nth(0).wait_for()
+    assert rows.count() == 2
+    assert [rows.nth(i).locator("[data-field=label]").input_value() for i in range(2)] == \
+        ["maxSurge 1, maxUnavailable 0", "Recreate"]
+    page.click("#compare-add")
+    rows.nth(2).locator("[data-field=preset]").select_option("max-surge-25")
+    edited = rows.nth(2).locator("[data-field=yaml]").input_value().replace("maxSurge: 25%", "maxSurge: 0") \
+        .replace("maxUnavailable: 25%", "maxUnavailable: 0")
+    rows.nth(2).locator("[data-field=yaml]").fill(edited)
+    page.click("#compare-create")
+    error = page.locator("#compare-errors li").first
+    error.wait_for()
+    assert error.text_content().startswith("variants[2].yaml, line ")
+    assert "maxUnavailable: Invalid value: 0: may not be 0 when `maxSurge` is 0" in error.text_content()
+    rows.nth(2).locator("[data-remove-variant]").click()
+    page.click("#compare-create")
+    page.wait_for_url("**/compare/*/")
+    page.wait_for_function("() => document.querySelectorAll('#compare-summary tbody tr').length === 2")
+    assert page.locator(".compare-member .member-title").all_text_contents() == \
+        ["maxSurge 1, maxUnavailable 0", "Recreate"]
+    assert base not in [int(s) for s in page.evaluate(
+        "() => [...document.querySelectorAll('.compare-member')].map((m) => m.dataset.simulation)")]
