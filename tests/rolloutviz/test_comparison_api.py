@@ -119,3 +119,27 @@ def test_each_role_may_do_what_it_should_and_nothing_more(owner, django_user_mod
         answer = caller.get(url) if method == "GET" else caller.delete(url) if method == "DELETE" else post(caller, url, body)
         got[name] = answer.status_code
     assert got == EXPECTED[who]
+
+
+def test_the_page_follows_the_roles(owner):
+    page = f"/compare/{owner.comparison['id']}/"
+    assert owner.get(page).status_code == 200 and b'data-page="compare"' in owner.get(page).content
+    assert Client().get(page).status_code == 404
+    viewer = opened(owner, "view", [m["simulation"] for m in owner.comparison["members"]])
+    answer = viewer.get(page)
+    assert answer.status_code == 200 and b'data-role="view"' in answer.content
+
+
+def test_presets_are_the_running_manifest_with_one_change_each_and_each_makes_a_variant(client):
+    made = post(client, "/api/simulations/", {"demo": "zero-downtime"}).json()
+    presets = client.get(f"/api/simulations/{made['id']}/variants").json()
+    assert [p["preset"] for p in presets] == ["as-is", "max-surge-1", "max-surge-25", "recreate", "no-readiness-probe"]
+    texts = {p["preset"]: p["yaml"] for p in presets}
+    assert "readinessProbe" in texts["as-is"] and "readinessProbe" not in texts["no-readiness-probe"]
+    assert "type: Recreate" in texts["recreate"] and "maxSurge: 25%" in texts["max-surge-25"]
+    variants = [{"label": p["label"], "yaml": p["yaml"]} for p in presets[1:]]
+    created = post(client, "/api/comparisons/", {"base": made["id"], "variants": variants})
+    assert created.status_code == 201, created.content
+    assert len(created.json()["members"]) == 4
+    empty = post(client, "/api/simulations/", {}).json()
+    assert client.get(f"/api/simulations/{empty['id']}/variants").json() == []
