@@ -13,7 +13,7 @@ import threading
 
 from django.db import transaction
 
-from rolloutviz import permissions, protocol, rollout_figures
+from rolloutviz import demos, permissions, protocol, rollout_figures
 from rolloutviz.models import Comparison, ComparisonCommand, ComparisonMember, Simulation
 from rolloutviz.permissions import Principal, Role
 from rolloutviz.services import commands, copies, manifests, simulations
@@ -88,6 +88,9 @@ def comparison_create(*, who: Principal, variants, base: int | None = None, demo
     if not isinstance(name, str) or len(name) > simulations.MAX_NAME_LENGTH or "\0" in name:
         raise InvalidInput(f"name: must be a string of at most {simulations.MAX_NAME_LENGTH} characters",
                            field="name")
+    if demo is not None and (not isinstance(demo, str) or demos.get_demo(demo) is None):
+        keys = ", ".join(d.key for d in demos.all_demos())
+        raise InvalidInput(f"demo: Unsupported value: {demo!r}: supported values: {keys}", field="demo")
     checked = [_checked_variant(i, v) for i, v in enumerate(variants)]
     source = None
     if base is not None:
@@ -157,11 +160,12 @@ MAX_FIGURES = 256  # members whose figures a process keeps
 
 def member_figures(*, simulation_id: int, deployment: str) -> dict:
     """``{"t", "seq", "summary"}`` of one member: its time and its rollout's figures (`rollout_figures`)."""
-    state = simulations.simulation_state(simulation_id=simulation_id)
+    seq = Simulation.objects.filter(pk=simulation_id).values_list("seq", flat=True).first()
     with _figures_guard:
         cached = _figures.get(simulation_id)
-    if cached is not None and cached[0] == state["seq"]:
+    if cached is not None and cached[0] == seq:
         return cached[1]
+    state = simulations.simulation_state(simulation_id=simulation_id)
     viewer = protocol.Viewer()  # the state read as a page reads it
     viewer.load(state)
     found = viewer.mirror.objects["Deployment"].get(deployment)
