@@ -7,6 +7,7 @@ from channels.db import database_sync_to_async
 
 from rolloutviz.clock import comparison_lease
 from rolloutviz.clock.comparison_registry import ComparisonDriver, ComparisonRegistry
+from rolloutviz.demos import zero_downtime
 from rolloutviz.demos.nginx_docs import NAME, manifest
 from rolloutviz.models import CommandRecord, Comparison, ComparisonCommand, Simulation, TickRecord
 from rolloutviz.permissions import Principal
@@ -317,3 +318,21 @@ async def test_a_playing_comparison_steps_its_members_in_lockstep_and_runs_comma
     ran, at, ticks = await database_sync_to_async(recorded)()
     assert ran.done and at == [ran.sim_time] * 2 and ran.sim_time >= 10
     assert ticks[0] == ticks[1]  # the same steps, commands and clock changes at the same times
+
+
+def test_failed_requests_with_and_without_a_readiness_probe():
+    """The zero-downtime demo at 5 requests/s rolled v0.1 → v0.2: a pod without a readiness probe
+    joins the Service before its app listens, so its requests fail; Recreate leaves no endpoint."""
+    made = comparisons.comparison_create(who=OPERATOR, demo="zero-downtime", variants=_variants(
+        ("readiness probe", zero_downtime.manifest()), ("no readiness probe", zero_downtime.manifest(probes=False)),
+        ("Recreate", zero_downtime.manifest(strategy=zero_downtime.RECREATE))))
+    comparison_clock.clock_step(comparison_id=made.pk, count=60)
+    comparison_clock.group_command(comparison_id=made.pk, name="traffic", args=zero_downtime.TRAFFIC)
+    comparison_clock.clock_step(comparison_id=made.pk, count=10)
+    comparison_clock.group_command(comparison_id=made.pk, name="set-image", args={
+        "deployment": zero_downtime.NAME, "container": "app", "image": f"{zero_downtime.IMAGE}:v0.2"})
+    comparison_clock.clock_step(comparison_id=made.pk, count=120)
+    figures = {m["label"]: m["summary"] for m in comparisons.comparison_detail(comparison_id=made.pk)["members"]}
+    assert all(f["done"] and f["start"] == 70.0 and f["requests"] > 0 for f in figures.values()), figures
+    assert figures["readiness probe"]["failed_requests"] < figures["no readiness probe"]["failed_requests"], figures
+    assert figures["Recreate"]["failed_requests"] > 0 and figures["Recreate"]["min_available"] == 0
