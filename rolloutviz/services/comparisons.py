@@ -2,16 +2,13 @@
 instant), read it with each member's rollout figures, list and delete them.
 
 A variant is a Deployment manifest checked as an apply is: its errors carry Kubernetes' field
-paths and lines and name the variant (``variants[1].yaml``); any error leaves nothing created (the
-whole creation is one transaction). Members start from one base at one instant: copies of a
+paths and lines and name the variant (``variants[1].yaml``); any error leaves nothing created. Members start from one base at one instant: copies of a
 simulation (`copies.simulation_copy`: same seed, same state, same history) or new simulations of
 one demo with one seed.
 """
 from __future__ import annotations
 
 import threading
-
-from django.db import transaction
 
 from rolloutviz import demos, permissions, protocol, rollout_figures
 from rolloutviz.models import Comparison, ComparisonCommand, ComparisonMember, Simulation
@@ -80,7 +77,9 @@ def comparison_create(*, who: Principal, variants, base: int | None = None, demo
     """A paused comparison of 2–4 variants of ``base`` (a simulation the caller may view) or of ``demo``.
 
     Each member is a copy of the base at its current time (or the demo's first state), with its
-    variant applied at that instant; on any error nothing is created."""
+    variant applied at that instant. On any error what was made is deleted again before the
+    error is raised: nothing is left (one transaction would hold the database's write lock while
+    every member's apply computes)."""
     if (base is None) == (demo is None):
         raise InvalidInput("base: give either base (a simulation id) or demo", field="base")
     if not isinstance(variants, list) or not MIN_VARIANTS <= len(variants) <= MAX_VARIANTS:
@@ -100,22 +99,38 @@ def comparison_create(*, who: Principal, variants, base: int | None = None, demo
         if role is None:
             raise NotFound(f"simulation {base} not found")
     owner = {"owner_session": owner_session, "owner_user_id": owner_user_id}
-    with transaction.atomic():
-        title = name or (source.name if source is not None else "") or demo or "comparison"
-        comparison = Comparison.objects.create(name=title, tick=source.tick if source else 1.0, **owner)
+    title = name or (source.name if source is not None else "") or demo or "comparison"
+    comparison = Comparison.objects.create(name=title, tick=source.tick if source else 1.0, **owner)
+    made: list[int] = []
+    try:
         for index, (label, text, deployment) in enumerate(checked):
             if source is not None:
                 member = copies.simulation_copy(simulation_id=source.pk, **owner)
             else:
                 member = simulations.simulation_create(demo=demo, **owner)
+            made.append(member.pk)
             Simulation.objects.filter(pk=member.pk).update(name=f"{title} · {label}"[:simulations.MAX_NAME_LENGTH])
             try:
+                # outside any transaction: the apply runs where the member lives, holding no database lock
                 commands.manifest_apply(simulation_id=member.pk, yaml_text=text)
             except (ServiceError, ValidationError) as refusal:
                 raise InvalidVariants(_variant_errors(index, _refusal_errors(refusal))) from None
             ComparisonMember.objects.create(comparison=comparison, simulation=member, position=index,
                                             label=label, yaml=text, deployment=deployment)
+    except BaseException:
+        _discard(comparison.pk, made)
+        raise
     return comparison
+
+
+def _discard(comparison_id: int, simulation_ids: list[int]) -> None:
+    """Undo a creation that failed half-way: the comparison and the members made so far."""
+    Comparison.objects.filter(pk=comparison_id).delete()
+    for simulation_id in simulation_ids:
+        try:
+            simulations.simulation_delete(simulation_id=simulation_id)
+        except NotFound:
+            pass
 
 
 def comparison_get(*, comparison_id: int) -> Comparison:
