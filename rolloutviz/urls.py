@@ -29,6 +29,7 @@ api_patterns = [
     path("simulations/<int:sim_id>/variants", comparisons.simulation_variants, name="variants"),
     path("comparisons/", comparisons.comparison_collection, name="comparisons"),
     path("comparisons/<int:comparison_id>/", comparisons.comparison_detail, name="comparison"),
+    path("comparisons/<int:comparison_id>/links", comparisons.comparison_links, name="comparison-links"),
     path("comparisons/<int:comparison_id>/clock", comparisons.comparison_clock_set, name="comparison-clock"),
     path("comparisons/<int:comparison_id>/step", comparisons.comparison_step, name="comparison-step"),
     path("comparisons/<int:comparison_id>/commands/<str:name>", comparisons.comparison_command,

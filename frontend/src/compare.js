@@ -139,6 +139,14 @@ export function initCompare() {
     const [name, args] = commandArgs(button.dataset.groupCommand, form, stores);
     await send(`commands/${name}`, args); // the log below says when it ran, on every member
   });
+  document.getElementById("group-share").addEventListener("click", async () => {
+    try {
+      const link = await api("POST", base + "links", { role: "view" });
+      notify(`View link (watch every member, change nothing): ${link.url}`, "info");
+    } catch (error) {
+      notify(error.message, "error");
+    }
+  });
   document.getElementById("group-delete").addEventListener("click", async () => {
     if (!(await confirmDialog("Delete this comparison?", "<p>Its member simulations are deleted with it.</p>", "Delete"))) return;
     try {

@@ -1,5 +1,5 @@
 """Comparisons: make one (two to four copies of a scenario, each with its variant applied at the same
-instant), read it with each member's rollout figures, list and delete them.
+instant), read it with each member's rollout figures, list, share and delete them.
 
 A variant is a Deployment manifest checked as an apply is: its errors carry Kubernetes' field
 paths and lines and name the variant (``variants[1].yaml``); any error leaves nothing created. Members start from one base at one instant: copies of a
@@ -9,11 +9,14 @@ one demo with one seed.
 from __future__ import annotations
 
 import threading
+from urllib.parse import urlencode
+
+from django.db import transaction
 
 from rolloutviz import demos, permissions, protocol, rollout_figures
-from rolloutviz.models import Comparison, ComparisonCommand, ComparisonMember, Simulation
+from rolloutviz.models import Comparison, ComparisonCommand, ComparisonMember, Link, Simulation
 from rolloutviz.permissions import Principal, Role
-from rolloutviz.services import commands, copies, manifests, simulations
+from rolloutviz.services import commands, copies, links, manifests, simulations
 from rolloutviz.services.comparison_members import member_ids
 from rolloutviz.services.errors import InvalidInput, NotFound, ServiceError
 from simulator.errors import ValidationError
@@ -209,3 +212,33 @@ def comparison_detail(*, comparison_id: int, role: Role | None = None) -> dict:
                       "results": c.results} for c in reversed(recent)],
         "role": role.name.lower() if role else None,
     }
+
+
+# ---------------------------------------------------------------- sharing
+
+
+def comparison_links_create(*, comparison_id: int, role) -> list[str]:
+    """A new ``role`` link to every member (labelled with the comparison): their tokens, in member order.
+
+    Opening the comparison's page with all of them (`comparison_link_path`) gives that role in it."""
+    comparison_get(comparison_id=comparison_id)
+    with transaction.atomic():  # all or none (a member may be at its cap of links)
+        return [links.link_create(simulation_id=sid, role=role, label=f"comparison {comparison_id}").token
+                for sid in member_ids(comparison_id)]
+
+
+def comparison_link_path(comparison_id: int, tokens: list[str]) -> str:
+    """The comparison page's address that opens ``tokens`` (one per member)."""
+    return f"/compare/{comparison_id}/?" + urlencode([("token", token) for token in tokens])
+
+
+def comparison_links_open(session, comparison_id: int, tokens: list[str]) -> bool:
+    """Opening a comparison's link: grant each token's role on its member; False (nothing granted)
+    when a token names no link to one of this comparison's members."""
+    members = set(member_ids(comparison_id))
+    found = list(Link.objects.filter(token__in=tokens, simulation_id__in=members))
+    if not tokens or len(found) != len(set(tokens)):
+        return False
+    for link in found:
+        links.link_open(session, link.token, link.simulation_id)
+    return True

@@ -42,6 +42,17 @@ def comparison_detail(request: HttpRequest, comparison_id: int):
     return JsonResponse(comparisons.comparison_detail(comparison_id=comparison_id, role=request.role))
 
 
+@endpoint("POST", rate=limits.COMMANDS, needs={"POST": Role.OWNER})
+def comparison_links(request: HttpRequest, comparison_id: int) -> JsonResponse:
+    """POST comparisons/<id>/links ``{"role"}``: a link per member; 201 ``{"url", "role", "tokens"}``,
+    the page's address that opens them all (revoking any member's link ends its grant)."""
+    body = json_body(request)
+    _only(body, {"role"})
+    tokens = comparisons.comparison_links_create(comparison_id=comparison_id, role=body.get("role"))
+    url = request.build_absolute_uri(comparisons.comparison_link_path(comparison_id, tokens))
+    return JsonResponse({"url": url, "role": body.get("role"), "tokens": tokens}, status=201)
+
+
 @endpoint("POST", rate=limits.COMMANDS)
 def comparison_clock_set(request: HttpRequest, comparison_id: int) -> JsonResponse:
     """POST comparisons/<id>/clock ``{"running"?, "speed"?}``: play, pause, speed for every member."""

@@ -143,3 +143,20 @@ def test_presets_are_the_running_manifest_with_one_change_each_and_each_makes_a_
     assert len(created.json()["members"]) == 4
     empty = post(client, "/api/simulations/", {}).json()
     assert client.get(f"/api/simulations/{empty['id']}/variants").json() == []
+
+
+def test_a_comparisons_view_link_opens_every_member_and_revoking_one_ends_it(owner):
+    made = post(owner, owner.url + "links", {"role": "view"})
+    assert made.status_code == 201 and len(made.json()["tokens"]) == 2
+    url = made.json()["url"]
+    viewer = Client()
+    opened = viewer.get(url)
+    assert opened.status_code == 302 and opened["Location"] == f"/compare/{owner.comparison['id']}/"
+    assert viewer.get(owner.url).json()["role"] == "view"
+    assert post(viewer, owner.url + "clock", {"running": True}).status_code == 403
+    assert post(viewer, owner.url + "links", {"role": "edit"}).status_code == 403
+    assert Client().get(url.replace(made.json()["tokens"][0], "made-up")).status_code == 404
+    member = owner.comparison["members"][0]["simulation"]
+    assert owner.delete(f"/api/simulations/{member}/links/{made.json()['tokens'][0]}").status_code == 204
+    assert viewer.get(owner.url).status_code == 404
+    assert post(owner, owner.url + "links", {"role": "owner"}).json()["errors"][0]["field"] == "role"
