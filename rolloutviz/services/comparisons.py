@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 from django.db import transaction
 
-from rolloutviz import demos, permissions, protocol, rollout_figures
+from rolloutviz import demos, permissions, protocol, rollout_figures, runner
 from rolloutviz.models import Comparison, ComparisonCommand, ComparisonMember, Link, Simulation
 from rolloutviz.permissions import Principal, Role
 from rolloutviz.services import commands, copies, links, manifests, simulations
@@ -177,7 +177,12 @@ MAX_FIGURES = 256  # members whose figures a process keeps
 
 
 def member_figures(*, simulation_id: int, deployment: str) -> dict:
-    """``{"t", "seq", "summary"}`` of one member: its time and its rollout's figures (`rollout_figures`)."""
+    """``{"t", "seq", "summary"}`` of one member: its time and its rollout's figures (`rollout_figures`),
+    computed where the member lives (`runner`: its state is decoded there, not in a request's thread)."""
+    return runner.run(simulation_id, _figures_of, simulation_id=simulation_id, deployment=deployment)
+
+
+def _figures_of(*, simulation_id: int, deployment: str) -> dict:
     seq = Simulation.objects.filter(pk=simulation_id).values_list("seq", flat=True).first()
     with _figures_guard:
         cached = _figures.get(simulation_id)
