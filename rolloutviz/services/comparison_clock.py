@@ -14,6 +14,7 @@ import uuid
 
 from django.db import transaction
 
+from rolloutviz import limits
 from rolloutviz.clock import comparison_lease
 from rolloutviz.models import Comparison, ComparisonCommand
 from rolloutviz.services import commands, live, manifests, named_commands
@@ -144,6 +145,11 @@ def clock_set(*, comparison_id: int, running=None, speed=None) -> dict:
         raise InvalidInput(f"speed: Unsupported value: {speed!r}: supported values: {supported}", field="speed")
     fields = {k: v for k, v in (("running", running), ("speed", None if speed is None else float(speed)))
               if v is not None}
+    if running:
+        found = Comparison.objects.filter(pk=comparison_id).first()
+        if found is None:
+            raise NotFound(f"comparison {comparison_id} not found")
+        limits.check_running_comparison(found)
     with transaction.atomic():
         if fields and not Comparison.objects.filter(pk=comparison_id).update(**fields):
             raise NotFound(f"comparison {comparison_id} not found")

@@ -13,6 +13,7 @@ from rolloutviz.models import CommandRecord, Comparison, ComparisonCommand, Simu
 from rolloutviz.permissions import Principal
 from rolloutviz.services import comparison_clock, comparisons, live, simulations
 from rolloutviz.services.comparison_members import member_ids, member_times
+from rolloutviz.limits import Limited
 from rolloutviz.services.errors import InvalidInput, NotFound, Refused
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -336,3 +337,17 @@ def test_failed_requests_with_and_without_a_readiness_probe():
     assert all(f["done"] and f["start"] == 70.0 and f["requests"] > 0 for f in figures.values()), figures
     assert figures["readiness probe"]["failed_requests"] < figures["no readiness probe"]["failed_requests"], figures
     assert figures["Recreate"]["failed_requests"] > 0 and figures["Recreate"]["min_available"] == 0
+
+
+def test_playing_counts_every_member_against_the_owners_running_cap(settings):
+    settings.LIMIT_RUNNING_PER_SESSION = 3
+    made = comparisons.comparison_create(who=Principal(owner_id="s"), demo="nginx-docs", variants=_two(),
+                                         owner_session="s")
+    other = simulations.simulation_create(demo="nginx-docs", owner_session="s")
+    simulations.clock_set(simulation_id=other.pk, running=True)
+    assert comparison_clock.clock_set(comparison_id=made.pk, running=True)["running"]  # 1 + 2 members
+    second = comparisons.comparison_create(who=Principal(owner_id="s"), demo="nginx-docs", variants=_two(),
+                                           owner_session="s")
+    with pytest.raises(Limited):
+        comparison_clock.clock_set(comparison_id=second.pk, running=True)
+    assert not Comparison.objects.get(pk=second.pk).running
