@@ -230,3 +230,16 @@ def comparison_role_by_id(who: Principal, comparison_id: int):
     """The comparison with that id and the principal's role in it; (row or None, None) without a role."""
     comparison = Comparison.objects.filter(pk=comparison_id).first()
     return comparison, (comparison_role(who, comparison) if comparison is not None else None)
+
+
+def visible_comparisons(who: Principal) -> QuerySet[Comparison]:
+    """The comparisons the principal may have a role in (its own, or with a member it sees);
+    `comparison_role` decides each."""
+    if who.operator:
+        return Comparison.objects.all()
+    mine = Q(members__simulation__in=visible(who))
+    if who.bearer is None and who.user_id is not None:
+        mine |= Q(owner_user_id=who.user_id)
+    if who.bearer is None and who.owner_id:
+        mine |= Q(owner_session=who.owner_id)
+    return Comparison.objects.filter(mine).distinct()

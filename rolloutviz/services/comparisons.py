@@ -147,7 +147,7 @@ def comparison_get(*, comparison_id: int) -> Comparison:
 def comparison_list(who: Principal) -> list[dict]:
     """The comparisons ``who`` has a role in: ``{"id", "name", "running", "members", "role"}`` each."""
     listed = []
-    for comparison in Comparison.objects.order_by("id"):
+    for comparison in permissions.visible_comparisons(who).order_by("id"):
         role = permissions.comparison_role(who, comparison)
         if role is not None:
             listed.append({"id": comparison.pk, "name": comparison.name, "running": comparison.running,
