@@ -9,6 +9,7 @@ the members are at one simulated instant whenever a command runs.
 """
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 
@@ -21,6 +22,8 @@ from rolloutviz.services import commands, live, manifests, named_commands
 from rolloutviz.services.comparison_members import member_ids, member_times
 from rolloutviz.services.errors import InvalidInput, NotFound, Refused, ServiceError
 from simulator.errors import ValidationError
+
+logger = logging.getLogger(__name__)
 
 MAX_STEPS = 3600  # one request never advances more than an hour of ticks (as a simulation's step)
 # commands a comparison runs on its members: the named commands but the clock's own, and apply
@@ -74,6 +77,10 @@ def _run_on(simulation_id: int, name: str, args: dict) -> dict:
     except ValidationError as refusal:
         return {"simulation": simulation_id, "errors": [e.as_dict() for e in refusal.errors] or
                 [{"field": "", "message": str(refusal), "line": None}], "status": 400}
+    except Exception as failure:  # noqa: BLE001 - recorded for this member: never run twice on the others
+        logger.exception("comparison command %s on simulation %s failed", name, simulation_id)
+        return {"simulation": simulation_id, "errors": [{"field": None, "message": f"failed: {failure}", "line": None}],
+                "status": 500}
 
 
 def drain(comparison_id: int, owner: str) -> int:

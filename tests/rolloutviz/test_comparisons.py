@@ -351,3 +351,20 @@ def test_playing_counts_every_member_against_the_owners_running_cap(settings):
     with pytest.raises(Limited):
         comparison_clock.clock_set(comparison_id=second.pk, running=True)
     assert not Comparison.objects.get(pk=second.pk).running
+
+
+def test_a_member_that_fails_a_command_does_not_make_the_others_run_it_twice(comparison, monkeypatch):
+    broken = member_ids(comparison.pk)[1]
+    real = live.execute
+
+    def execute(*, simulation_id, **kwargs):
+        if simulation_id == broken:
+            raise RuntimeError("worker lost")
+        return real(simulation_id=simulation_id, **kwargs)
+
+    monkeypatch.setattr(live, "execute", execute)
+    answer = comparison_clock.group_command(comparison_id=comparison.pk, name="scale",
+                                            args={"deployment": NAME, "replicas": 4})
+    assert [r.get("status") for r in answer["results"]] == [None, 500, None, None]
+    assert CommandRecord.objects.filter(name="scale").count() == 3
+    assert comparison_clock.drain(comparison.pk, "anyone") == 0  # nothing left to run again
