@@ -36,6 +36,15 @@ def _stop_idle(comparison_id: int) -> None:
     Comparison.objects.filter(pk=comparison_id).update(running=False)
 
 
+async def _advance(simulation_id: int, steps: int) -> None:
+    """``steps`` ticks of one member, in as many time slices as it takes."""
+    while steps > 0:
+        state = await live.advance_async(simulation_id=simulation_id, steps=steps, lease_owner=None)
+        if state is None or state.done < 1:
+            raise RuntimeError(f"simulation {simulation_id} did not advance")
+        steps -= state.done
+
+
 @dataclass
 class ComparisonDriver:
     """The registry's access to the database and the members, as ``owner`` of the leases it takes."""
@@ -55,11 +64,11 @@ class ComparisonDriver:
         return await runner.in_thread(comparison_clock.drain)(comparison_id, self.owner)
 
     async def step(self, comparison_id: int, tick: float, steps: int) -> None:
-        """Every member to one target time ``steps`` ticks on, the members in parallel."""
+        """Every member to one target time ``steps`` ticks on, the members in parallel where they live
+        (awaited, holding no thread: a heavy member slows its comparison only)."""
         times = await runner.in_thread(member_times)(comparison_id)
         counts = comparison_clock.lockstep_steps(times, tick, steps) if times else {}
-        await asyncio.gather(*(runner.in_thread(live.advance)(simulation_id=sid, steps=count)
-                               for sid, count in counts.items() if count > 0))
+        await asyncio.gather(*(_advance(sid, count) for sid, count in counts.items() if count > 0))
 
     async def watched(self, comparison_id: int) -> bool:
         return await runner.in_thread(_anyone_watching)(comparison_id)
