@@ -106,19 +106,22 @@ def comparison_create(*, who: Principal, variants, base: int | None = None, demo
     comparison = Comparison.objects.create(name=title, tick=source.tick if source else 1.0, **owner)
     made: list[int] = []
     try:
-        for index, (label, text, deployment) in enumerate(checked):
+        for index, (label, _, _) in enumerate(checked):
             if source is not None:
-                member = copies.simulation_copy(simulation_id=source.pk, **owner)
+                # the first copy is paused: the others copy it, so all are at one instant even when
+                # the base's clock runs on meanwhile
+                member = copies.simulation_copy(simulation_id=made[0] if made else source.pk, **owner)
             else:
                 member = simulations.simulation_create(demo=demo, **owner)
             made.append(member.pk)
             Simulation.objects.filter(pk=member.pk).update(name=f"{title} · {label}"[:simulations.MAX_NAME_LENGTH])
+        for index, ((label, text, deployment), simulation_id) in enumerate(zip(checked, made)):
             try:
                 # outside any transaction: the apply runs where the member lives, holding no database lock
-                commands.manifest_apply(simulation_id=member.pk, yaml_text=text)
+                commands.manifest_apply(simulation_id=simulation_id, yaml_text=text)
             except (ServiceError, ValidationError) as refusal:
                 raise InvalidVariants(_variant_errors(index, _refusal_errors(refusal))) from None
-            ComparisonMember.objects.create(comparison=comparison, simulation=member, position=index,
+            ComparisonMember.objects.create(comparison=comparison, simulation_id=simulation_id, position=index,
                                             label=label, yaml=text, deployment=deployment)
     except BaseException:
         _discard(comparison.pk, made)

@@ -11,7 +11,7 @@ from rolloutviz.demos import zero_downtime
 from rolloutviz.demos.nginx_docs import NAME, manifest
 from rolloutviz.models import CommandRecord, Comparison, ComparisonCommand, Simulation, TickRecord
 from rolloutviz.permissions import Principal
-from rolloutviz.services import comparison_clock, comparisons, live, simulations
+from rolloutviz.services import comparison_clock, comparisons, copies, live, simulations
 from rolloutviz.services.comparison_members import member_ids, member_times
 from rolloutviz.limits import Limited
 from rolloutviz.services.errors import InvalidInput, NotFound, Refused
@@ -368,3 +368,16 @@ def test_a_member_that_fails_a_command_does_not_make_the_others_run_it_twice(com
     assert [r.get("status") for r in answer["results"]] == [None, 500, None, None]
     assert CommandRecord.objects.filter(name="scale").count() == 3
     assert comparison_clock.drain(comparison.pk, "anyone") == 0  # nothing left to run again
+
+
+def test_members_of_a_running_base_are_copies_of_one_instant(monkeypatch):
+    base = simulations.simulation_create(demo="nginx-docs")
+    real = copies.simulation_copy
+
+    def copy_while_the_base_runs(**kwargs):  # the base's clock takes a step between two copies
+        live.advance(simulation_id=base.pk, steps=1)
+        return real(**kwargs)
+
+    monkeypatch.setattr(copies, "simulation_copy", copy_while_the_base_runs)
+    made = comparisons.comparison_create(who=OPERATOR, base=base.pk, variants=_two() * 2)
+    assert set(member_times(made.pk).values()) == {1.0}
