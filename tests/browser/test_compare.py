@@ -80,3 +80,8 @@ def test_compare_from_a_simulation_page_with_presets_and_an_edited_variant(page,
         ["maxSurge 1, maxUnavailable 0", "Recreate"]
     assert base not in [int(s) for s in page.evaluate(
         "() => [...document.querySelectorAll('.compare-member')].map((m) => m.dataset.simulation)")]
+    path = page.url.split(daphne_server.url)[1]
+    page.goto(f"{daphne_server.url}/")  # the home page lists it, named after its base
+    listed = page.locator(f'#comparisons a[href="{path}"]')
+    listed.wait_for()
+    assert listed.text_content() == "Kubernetes docs: the nginx Deployment"
