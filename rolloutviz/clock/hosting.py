@@ -1,9 +1,8 @@
 """Running this server process's background parts on Daphne's event loop.
 
 They are: the pool of simulation workers (always, unless ``SIM_WORKERS`` is 0), the database
-tail (with the in-memory channel layer) and the clock registries of simulations and of comparisons
-(CLOCK_MODE=inprocess). Daphne
-has no ASGI lifespan events, so `start_with_server` (called when the ASGI application is
+tail (with the in-memory channel layer) and the clock registries of simulations and of
+comparisons (CLOCK_MODE=inprocess). Daphne has no ASGI lifespan events, so `start_with_server` (called when the ASGI application is
 imported) schedules them on Daphne's event loop, which starts them as soon as the server
 runs, with or without any request; a shutdown trigger stops them, which releases the clock's
 leases (so a restarted server goes on at once) and stops the workers. Where the application
