@@ -68,7 +68,16 @@ class ComparisonDriver:
         (awaited, holding no thread: a heavy member slows its comparison only)."""
         times = await runner.in_thread(member_times)(comparison_id)
         counts = comparison_clock.lockstep_steps(times, tick, steps) if times else {}
-        await asyncio.gather(*(_advance(sid, count) for sid, count in counts.items() if count > 0))
+        heartbeat = asyncio.create_task(self._keep_lease(comparison_id))  # a heavy member's batch outlasts a lease
+        try:
+            await asyncio.gather(*(_advance(sid, count) for sid, count in counts.items() if count > 0))
+        finally:
+            heartbeat.cancel()
+
+    async def _keep_lease(self, comparison_id: int) -> None:
+        while True:
+            await asyncio.sleep(lease.lease_seconds() / 3)
+            await self.renew(comparison_id)
 
     async def watched(self, comparison_id: int) -> bool:
         return await runner.in_thread(_anyone_watching)(comparison_id)
