@@ -39,11 +39,14 @@ def lockstep_steps(times: dict[int, float], tick: float, steps: int) -> dict[int
     return {sid: round((target - t) / tick) for sid, t in times.items()}
 
 
-def step_members(comparison_id: int, tick: float, steps: int) -> None:
-    """Advance every member to the same instant ``steps`` ticks on (the lease holder only)."""
+def step_members(comparison_id: int, tick: float, steps: int, owner: str = "") -> None:
+    """Advance every member to the same instant ``steps`` ticks on (the lease holder only: ``owner``'s
+    lease is renewed after each member, as a long step may outlast it)."""
     for sid, count in lockstep_steps(member_times(comparison_id), tick, steps).items():
         if count > 0:
             live.advance(simulation_id=sid, steps=count)
+            if owner:
+                comparison_lease.renew(comparison_id, owner)
 
 
 # ---------------------------------------------------------------- commands
@@ -92,7 +95,7 @@ def drain(comparison_id: int, owner: str) -> int:
         waiting = ComparisonCommand.objects.filter(comparison_id=comparison_id, done=False).order_by("id").first()
         if clock is None or waiting is None:
             break
-        step_members(comparison_id, clock.tick, 0)  # a member left behind catches up first
+        step_members(comparison_id, clock.tick, 0, owner)  # a member left behind catches up first
         times = member_times(comparison_id)
         results = [_run_on(sid, waiting.name, waiting.args) for sid in member_ids(comparison_id)]
         ComparisonCommand.objects.filter(pk=waiting.pk).update(
@@ -177,7 +180,7 @@ def clock_step(*, comparison_id: int, count=1) -> dict:
     if clock is None:
         raise Refused("the comparison's clock is running: pause it to step")
     try:
-        step_members(comparison_id, clock.tick, count)
+        step_members(comparison_id, clock.tick, count, owner)
     finally:
         let_go(comparison_id, owner)
     return {"t": max(member_times(comparison_id).values(), default=0.0)}
