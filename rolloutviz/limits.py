@@ -33,7 +33,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse
 
-from rolloutviz.models import Simulation
+from rolloutviz.models import Comparison, ComparisonMember, Simulation
 from rolloutviz.services.errors import ServiceError
 
 logger = logging.getLogger(__name__)
@@ -206,6 +206,20 @@ def check_running(sim: Simulation) -> None:
     if running >= limit:
         raise Limited(f"at most {limit} simulations of one session may run at once: "
                       "pause one of them first", RUNNING_RETRY_AFTER)
+
+
+def check_running_comparison(comparison: Comparison) -> None:
+    """Refuse to play a comparison when its owner would then run more simulations than
+    `check_running` allows: its running simulations and the members of its playing comparisons count."""
+    limit = int(getattr(settings, "LIMIT_RUNNING_PER_SESSION", 10))
+    if limit <= 0 or not comparison.owner_session or comparison.running:
+        return
+    session = comparison.owner_session
+    running = (Simulation.objects.filter(owner_session=session, running=True).count()
+               + ComparisonMember.objects.filter(comparison__owner_session=session, comparison__running=True).count())
+    if running + comparison.members.count() > limit:
+        raise Limited(f"at most {limit} simulations of one session may run at once (a comparison runs each of "
+                      "its members): pause some first", RUNNING_RETRY_AFTER)
 
 
 def login_refused(request) -> HttpResponse | None:

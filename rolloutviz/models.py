@@ -189,3 +189,69 @@ class TickRecord(models.Model):
 
     def __str__(self) -> str:
         return f"tick seq {self.seq} at {self.sim_time}s (sim {self.simulation_id})"
+
+
+class Comparison(models.Model):
+    """Two to four simulations of one scenario with different settings, run on one clock.
+
+    The members are copies of one base at one instant (same seed, same state), each with its
+    variant applied then; the comparison's clock (``running``, ``speed``, the lease) steps every
+    member by the same ticks, and its commands land on every member at the same instant.
+    """
+
+    name = models.CharField(max_length=200, blank=True, default="")
+    tick = models.FloatField(default=1.0, help_text="Simulated seconds per step (every member's).")
+    speed = models.FloatField(default=1.0, help_text="Simulated seconds per wall-clock second.")
+    running = models.BooleanField(default=False)
+    lease_owner = models.CharField(max_length=200, blank=True, default="")
+    lease_expires = models.DateTimeField(null=True, blank=True)
+    owner_session = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    owner_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="comparisons",
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"comparison {self.id}: {self.name or 'comparison'}"
+
+
+class ComparisonMember(models.Model):
+    """One simulation of a comparison, with the variant applied to it."""
+
+    comparison = models.ForeignKey(Comparison, on_delete=models.CASCADE, related_name="members")
+    simulation = models.OneToOneField(Simulation, on_delete=models.CASCADE, related_name="comparison_member")
+    position = models.PositiveSmallIntegerField()
+    label = models.CharField(max_length=100, blank=True, default="")
+    yaml = models.TextField(blank=True, default="", help_text="The variant's manifest, as applied.")
+    deployment = models.CharField(max_length=253, help_text="The Deployment the variant sets (its summary's).")
+
+    class Meta:
+        ordering = ["comparison_id", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["comparison", "position"], name="unique_member_position")
+        ]
+
+    def __str__(self) -> str:
+        return f"member {self.position} of comparison {self.comparison_id}: simulation {self.simulation_id}"
+
+
+class ComparisonCommand(models.Model):
+    """A command sent to a comparison: run on every member at one instant by whoever holds its lease."""
+
+    comparison = models.ForeignKey(Comparison, on_delete=models.CASCADE, related_name="commands")
+    name = models.CharField(max_length=100)
+    args = models.JSONField(default=dict)
+    done = models.BooleanField(default=False, db_index=True)
+    sim_time = models.FloatField(null=True, blank=True, help_text="When it ran (every member's time).")
+    results = models.JSONField(default=list, help_text="Per member: {result} or {errors}.")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["comparison_id", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} on comparison {self.comparison_id}"

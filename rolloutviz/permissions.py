@@ -25,7 +25,7 @@ from enum import IntEnum
 from django.conf import settings
 from django.db.models import Q, QuerySet
 
-from rolloutviz.models import Link, Simulation
+from rolloutviz.models import Comparison, Link, Simulation
 
 SESSION_OWNER = "rolloutviz.owner"  # the session's owner id (see the module docstring)
 SESSION_LINKS = "rolloutviz.links"  # tokens of the links this session opened
@@ -210,3 +210,36 @@ def adopt(session, user) -> int:
     if not session_owner or user is None or not user.is_authenticated:
         return 0
     return Simulation.objects.filter(owner_session=session_owner, owner_user__isnull=True).update(owner_user=user)
+
+
+def comparison_role(who: Principal, comparison) -> Role | None:
+    """The principal's role in a comparison: its owner's (or the operator's), else the least of its
+    roles in the member simulations (a link to every member gives that link's role; None without)."""
+    if who.bearer is None and not who.operator and (
+            (who.user_id is not None and comparison.owner_user_id == who.user_id)
+            or (who.owner_id and comparison.owner_session == who.owner_id)):
+        return Role.OWNER
+    if who.operator:
+        return Role.OPERATOR
+    members = Simulation.objects.filter(comparison_member__comparison=comparison)
+    roles = [role_in(who, sim) for sim in members]
+    return min(roles) if roles and None not in roles else None
+
+
+def comparison_role_by_id(who: Principal, comparison_id: int):
+    """The comparison with that id and the principal's role in it; (row or None, None) without a role."""
+    comparison = Comparison.objects.filter(pk=comparison_id).first()
+    return comparison, (comparison_role(who, comparison) if comparison is not None else None)
+
+
+def visible_comparisons(who: Principal) -> QuerySet[Comparison]:
+    """The comparisons the principal may have a role in (its own, or with a member it sees);
+    `comparison_role` decides each."""
+    if who.operator:
+        return Comparison.objects.all()
+    mine = Q(members__simulation__in=visible(who))
+    if who.bearer is None and who.user_id is not None:
+        mine |= Q(owner_user_id=who.user_id)
+    if who.bearer is None and who.owner_id:
+        mine |= Q(owner_session=who.owner_id)
+    return Comparison.objects.filter(mine).distinct()

@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
-from rolloutviz.views import accounts, api
+from rolloutviz.views import accounts, api, comparisons
 
 api_patterns = [
     path("demos/", api.demo_list, name="demos"),
@@ -27,6 +27,14 @@ api_patterns = [
     path("simulations/<int:sim_id>/links", api.simulation_links, name="links"),
     path("simulations/<int:sim_id>/links/<str:token>", api.simulation_link, name="link"),
     path("simulations/<int:sim_id>/kubeconfig", api.simulation_kubeconfig, name="kubeconfig"),
+    path("simulations/<int:sim_id>/variants", comparisons.simulation_variants, name="variants"),
+    path("comparisons/", comparisons.comparison_collection, name="comparisons"),
+    path("comparisons/<int:comparison_id>/", comparisons.comparison_detail, name="comparison"),
+    path("comparisons/<int:comparison_id>/links", comparisons.comparison_links, name="comparison-links"),
+    path("comparisons/<int:comparison_id>/clock", comparisons.comparison_clock_set, name="comparison-clock"),
+    path("comparisons/<int:comparison_id>/step", comparisons.comparison_step, name="comparison-step"),
+    path("comparisons/<int:comparison_id>/commands/<str:name>", comparisons.comparison_command,
+         name="comparison-command"),
     # Last: every other /api/ address answers 404 as JSON, whatever DEBUG says.
     re_path(r"", api.no_route, name="no-route"),
 ]

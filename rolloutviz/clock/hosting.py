@@ -1,8 +1,8 @@
 """Running this server process's background parts on Daphne's event loop.
 
 They are: the pool of simulation workers (always, unless ``SIM_WORKERS`` is 0), the database
-tail (with the in-memory channel layer) and the clock registry (CLOCK_MODE=inprocess). Daphne
-has no ASGI lifespan events, so `start_with_server` (called when the ASGI application is
+tail (with the in-memory channel layer) and the clock registries of simulations and of
+comparisons (CLOCK_MODE=inprocess). Daphne has no ASGI lifespan events, so `start_with_server` (called when the ASGI application is
 imported) schedules them on Daphne's event loop, which starts them as soon as the server
 runs, with or without any request; a shutdown trigger stops them, which releases the clock's
 leases (so a restarted server goes on at once) and stops the workers. Where the application
@@ -17,6 +17,7 @@ import sys
 from django.conf import settings
 
 from rolloutviz import runner
+from rolloutviz.clock.comparison_registry import ComparisonRegistry
 from rolloutviz.clock.registry import ClockRegistry
 from rolloutviz.runner import tail
 from rolloutviz.services import live
@@ -44,6 +45,7 @@ def ensure_started() -> None:
         registry = ClockRegistry()
         logger.info("clock registry %s started in-process", registry.owner)
         tasks.append(loop.create_task(registry.run()))
+        tasks.append(loop.create_task(ComparisonRegistry().run()))
     _running[loop] = tasks
 
 

@@ -840,9 +840,10 @@ def advance(*, simulation_id: int, steps: int = 1, lease_owner: str | None = Non
     return dataclasses.replace(state, done=done)
 
 
-async def advance_async(*, simulation_id: int, steps: int, lease_owner: str,
+async def advance_async(*, simulation_id: int, steps: int, lease_owner: str | None,
                         effective: float | None = None) -> ClockState | None:
-    """The clock's `advance` (one time slice), from the event loop."""
+    """The clock's `advance` (one time slice), from the event loop; ``lease_owner`` None for a
+    comparison's clock, which holds its comparison's lease instead of the member's."""
     if steps < 1:
         raise ValueError("steps must be at least 1")
     return await runner.run_async(simulation_id, _advance, simulation_id=simulation_id, steps=steps,

@@ -48,13 +48,18 @@ def run_named_command(*, simulation_id: int, name: str, args: dict):
     a null value counts as not given)."""
     if name not in COMMANDS:
         raise NotFound(f'unknown command "{name}"; one of {", ".join(sorted(COMMANDS))}')
-    allowed, required, call = COMMANDS[name]
+    return COMMANDS[name][2](simulation_id, checked_args(name, args))
+
+
+def checked_args(name: str, args: dict) -> dict:
+    """``args`` of the command ``name`` without nulls, or the refusal of an unknown or missing one."""
+    allowed, required, _ = COMMANDS[name]
     args = {k: v for k, v in args.items() if v is not None}  # null means "not given"
     for key in sorted(set(args) - allowed):
         raise InvalidInput(f"{key}: unknown field", field=key)
     for key in sorted(required - set(args)):
         raise InvalidInput(f"{key}: Required value", field=key)
-    return call(simulation_id, args)
+    return args
 
 
 def run_demo_step(*, simulation_id: int, command: str, args: dict):

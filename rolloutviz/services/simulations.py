@@ -8,6 +8,7 @@ from rolloutviz import demos, limits, permissions, protocol
 from rolloutviz.models import Deployment, Simulation
 from rolloutviz.permissions import Principal, Role
 from rolloutviz.services import commands, live, running_manifest
+from rolloutviz.services.comparison_members import refuse_member_clock
 from rolloutviz.services.errors import InvalidInput, NotFound
 from simulator.timers import ms, seconds
 
@@ -107,6 +108,7 @@ def simulation_reset(*, simulation_id: int) -> int:
     it. Returns the new seq.
     """
     sim = simulation_get(simulation_id=simulation_id)
+    refuse_member_clock(simulation_id)
     chosen = demos.get_demo(sim.demo) if sim.demo else None
     cluster = live.new_cluster(sim)
     if chosen:
@@ -130,6 +132,7 @@ def clock_set(*, simulation_id: int, running: bool | None = None,
     if speed is not None and (isinstance(speed, bool) or not isinstance(speed, (int, float))):
         raise InvalidInput("speed: must be a number", field="speed")
     sim = simulation_get(simulation_id=simulation_id)
+    refuse_member_clock(simulation_id)
     if running:
         limits.check_running(sim)
     state = live.set_clock(simulation_id=simulation_id, running=running, speed=speed)
@@ -141,5 +144,6 @@ def clock_step(*, simulation_id: int, count: int = 1) -> dict:
     if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_STEPS:
         raise InvalidInput(f"count: must be an integer from 1 to {MAX_STEPS}", field="count")
     simulation_get(simulation_id=simulation_id)
+    refuse_member_clock(simulation_id)
     state = live.advance(simulation_id=simulation_id, steps=count)
     return {"running": state.running, "speed": state.speed, "t": state.t, "seq": state.seq}

@@ -78,8 +78,11 @@ def endpoint(*methods: str, rate: limits.Rate | None = None, needs: dict[str, Ro
                 return response
             if kwargs.get("sim_id", 0) > MAX_ID:
                 return errors_response([error(f"simulation {kwargs['sim_id']} not found")], 404)
+            if kwargs.get("comparison_id", 0) > MAX_ID:
+                return errors_response([error(f"comparison {kwargs['comparison_id']} not found")], 404)
             try:
-                refused = _authorize(request, kwargs.get("sim_id"), required[request.method])
+                refused = _authorize(request, kwargs.get("sim_id"), required[request.method],
+                                     kwargs.get("comparison_id"))
                 if refused is not None:
                     return refused
                 if rate is not None and request.method not in SAFE_METHODS:
@@ -106,8 +109,10 @@ def endpoint(*methods: str, rate: limits.Rate | None = None, needs: dict[str, Ro
     return wrap
 
 
-def _authorize(request: HttpRequest, simulation_id: int | None, needed: Role) -> HttpResponse | None:
-    """Who is asking and whether they may: None to go on, else the refusal to answer with."""
+def _authorize(request: HttpRequest, simulation_id: int | None, needed: Role,
+               comparison_id: int | None = None) -> HttpResponse | None:
+    """Who is asking and whether they may: None to go on, else the refusal to answer with
+    (for a URL naming a comparison, ``request.comparison`` and the role in it)."""
     header = request.headers.get("Authorization", "")
     bearer = header[len("Bearer "):].strip() if header.startswith("Bearer ") else None
     try:
@@ -120,11 +125,16 @@ def _authorize(request: HttpRequest, simulation_id: int | None, needed: Role) ->
         refused = CsrfViewMiddleware(lambda _: None).process_view(request, None, (), {})
         if refused is not None:
             return refused
-    if simulation_id is None:
+    if comparison_id is not None:
+        request.comparison, request.role = permissions.comparison_role_by_id(request.principal, comparison_id)
+        what = f"comparison {comparison_id}"
+    elif simulation_id is not None:
+        request.simulation, request.role = permissions.role_by_id(request.principal, simulation_id)
+        what = f"simulation {simulation_id}"
+    else:
         return None
-    request.simulation, request.role = permissions.role_by_id(request.principal, simulation_id)
     if request.role is None:
-        return errors_response([error(f"simulation {simulation_id} not found")], 404)
+        return errors_response([error(f"{what} not found")], 404)
     if request.role < needed:
         return errors_response([error(
             f"forbidden: {request.method} here needs the {needed.name.lower()} role; "

@@ -13,12 +13,13 @@ import signal
 from django.core.management.base import BaseCommand
 
 from rolloutviz import runner
+from rolloutviz.clock.comparison_registry import ComparisonRegistry
 from rolloutviz.clock.registry import ClockRegistry
 from rolloutviz.services import live
 
 
 class Command(BaseCommand):
-    help = "Run the simulation clocks (one lease per simulation) until interrupted."
+    help = "Run the simulation and comparison clocks (one lease each) until interrupted."
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--scan-interval", type=float, default=0.5,
@@ -31,7 +32,8 @@ class Command(BaseCommand):
         runner.start(loop=asyncio.get_running_loop(), publish=live.publish_async)
         registry = ClockRegistry(scan_interval=scan_interval)
         self.stdout.write(f"clock host {registry.owner}: advancing running simulations")
-        task = asyncio.create_task(registry.run())
+        comparisons = ComparisonRegistry(scan_interval=scan_interval)
+        task = asyncio.ensure_future(asyncio.gather(registry.run(), comparisons.run()))
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, task.cancel)
