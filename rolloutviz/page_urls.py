@@ -1,9 +1,10 @@
 """URL routes of the HTML pages."""
 from django.urls import path
 
-from rolloutviz.views import pages
+from rolloutviz.views import pages, sharing
 
 urlpatterns = [
     path("", pages.home, name="home"),
     path("simulations/<int:sim_id>/", pages.simulation, name="simulation"),
+    path("embed/<str:token>/", sharing.embed, name="embed"),
 ]

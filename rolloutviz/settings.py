@@ -290,6 +290,15 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     },
 }
+# Who may frame the read-only player /embed/<token>/ (its frame-ancestors; X-Frame-Options is
+# dropped for that page only). Default 'self': pages of this site. Slides and course pages on
+# other sites are named here, e.g. ROLLOUTVIZ_EMBED_FRAME_ANCESTORS="'self' https://slides.example.org".
+EMBED_FRAME_ANCESTORS = os.environ.get("ROLLOUTVIZ_EMBED_FRAME_ANCESTORS", "'self'").split()
+# Scenario files (POST /api/simulations/import): the largest body read, and what one import may replay.
+SCENARIO_MAX_BYTES = env_int("SCENARIO_MAX_BYTES", 2 * 1024 * 1024)
+SCENARIO_MAX_COMMANDS = env_int("SCENARIO_MAX_COMMANDS", 1000)
+SCENARIO_MAX_SECONDS = env_int("SCENARIO_MAX_SECONDS", 3600)  # simulated seconds
+SCENARIO_MAX_STEPS = env_int("SCENARIO_MAX_STEPS", 7200)
 CSRF_FAILURE_VIEW = "rolloutviz.views.api.csrf_failure"
 # A fixed operator token (as JUPYTER_TOKEN): every server of a deployment accepts it; empty, the
 # first `manage.py operator_link` makes one and keeps it in the database.
