@@ -345,9 +345,9 @@ def _entry(index: int, t: float, item: dict, found: _Errors, pod_budget: int) ->
     except _ArgError as error:
         found.add(child_path(f"{path}.args", error.argument), error.message)
     except ValidationError as error:
-        for problem in error.errors:
-            where = f"{path}.args.yaml" + (f" (line {problem.line})" if problem.line else "")
-            found.add(where, f"{problem.field + ': ' if problem.field else ''}{problem.message}")
+        for problem in error.errors:  # the manifest's own field, and its line in the text
+            found.errors.append(FieldError(f"{path}.args.yaml", f"{problem.field + ': ' if problem.field else ''}"
+                                                                 f"{problem.message}", problem.line))
     return None
 
 
