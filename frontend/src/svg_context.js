@@ -96,11 +96,14 @@ export class SvgContext {
       `fill="${attr(this.state.fillStyle)}"/>`);
   }
 
-  fillText(text, x, y) {
+  fillText(text, x, y, maxWidth) {
+    // a canvas squeezes text wider than maxWidth into it; SVG does the same with textLength
+    const squeeze = maxWidth !== undefined && this.measureText(text).width > maxWidth
+      ? ` textLength="${num(maxWidth)}" lengthAdjust="spacingAndGlyphs"` : "";
     const anchor = { center: "middle", right: "end", end: "end" }[this.state.textAlign] || "start";
     const baseline = { middle: "central", top: "hanging", hanging: "hanging", bottom: "text-after-edge" }[this.state.textBaseline] || "alphabetic";
     this.parts.push(`<text x="${num(x)}" y="${num(y)}" fill="${attr(this.state.fillStyle)}" ` +
-      `style="font: ${attr(this.state.font)}" text-anchor="${anchor}" dominant-baseline="${baseline}">` +
+      `style="font: ${attr(this.state.font)}" text-anchor="${anchor}" dominant-baseline="${baseline}"${squeeze}>` +
       `${attr(text).replace(/>/g, "&gt;")}</text>`);
   }
 

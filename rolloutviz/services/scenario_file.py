@@ -75,6 +75,12 @@ def max_steps() -> int:
     return int(getattr(settings, "SCENARIO_MAX_STEPS", 7200))
 
 
+def max_pod_steps() -> int:
+    """Steps times pods one import may replay (setting ``SCENARIO_MAX_POD_STEPS``): a step costs about
+    what its pods cost (1,000 pods for 300 steps replayed in about 5 s here)."""
+    return int(getattr(settings, "SCENARIO_MAX_POD_STEPS", 1_000_000))
+
+
 @dataclass(frozen=True)
 class Entry:
     """One command to replay at ``t``: the `Cluster` method and its arguments, or a clock note."""
@@ -86,6 +92,7 @@ class Entry:
     label: str = ""
     reason: str = ""
     deployment: str = ""  # delete-pod by Deployment: its first pod, found when replayed
+    pods: int = 0  # the pods it asks for (an apply's or a scale's), to bound the replay's cost
 
 
 @dataclass
@@ -191,10 +198,23 @@ def parse(document, *, pod_budget: int) -> Plan:
         wanted = None
     entries, speed = _entries(document.get("commands"), found, start_t=start_t, end_t=position_t, tick=tick,
                               pod_budget=pod_budget)
+    _check_cost(found, entries, start, position_t - start_t, tick)
     if found.errors:
         raise ValidationError(found.errors)
     return Plan(name=name, demo=demo, seed=seed, tick=tick, entries=entries, position_t=float(position_t),
                 position_seq=position_seq, manifests=wanted, start=start, speed=speed)
+
+
+def _check_cost(found: _Errors, entries: list[Entry], start: dict | None, seconds: float, tick: float) -> None:
+    """Steps times the most pods any apply, scale or the starting state asks for, within `max_pod_steps`."""
+    if not tick or found.errors:
+        return
+    steps = ms(seconds) // ms(tick)
+    pods = max([entry.pods for entry in entries] + [len(start["state"].get("pods") or []) if start else 0, 1])
+    if steps * pods > max_pod_steps():
+        found.add("position.t", f"Invalid value: {seconds + (start['t'] if start else 0):g}: replaying {steps} steps "
+                                f"with up to {pods} pods is more than one import replays here "
+                                f"({max_pod_steps()} pod-steps)")
 
 
 def _on_grid(t: float, start_t: float, tick: float) -> bool:
@@ -323,8 +343,8 @@ def _entry(index: int, t: float, item: dict, found: _Errors, pod_budget: int) ->
             return Entry(index, t, name, _api_write_args(name, args), label=label)
         method, check, _ = NAMED[name]
         if name == "apply":
-            _apply_args(args, pod_budget)
-            return Entry(index, t, method, {"source": args["yaml"]}, label=label)
+            pods = _apply_args(args, pod_budget)
+            return Entry(index, t, method, {"source": args["yaml"]}, label=label, pods=pods)
         args = named_commands.checked_arguments(name, args)
         if name == "delete-pod" and "pod" not in args:
             commands.deployment_args(deployment=args.get("deployment"))
@@ -334,7 +354,7 @@ def _entry(index: int, t: float, item: dict, found: _Errors, pod_budget: int) ->
         if name == "scale" and not 0 <= cluster_args["replicas"] <= pod_budget:
             raise _ArgError("replicas", f"Invalid value: {cluster_args['replicas']}: must be from 0 to "
                                         f"{pod_budget} (this server's pod budget)")
-        return Entry(index, t, method, cluster_args, label=label)
+        return Entry(index, t, method, cluster_args, label=label, pods=cluster_args.get("replicas", 0))
     except ServiceError as error:
         reported = error.errors[0]
         argument = reported["field"] or ""
@@ -385,7 +405,8 @@ def _api_write_args(name: str, args: dict) -> dict:
     return dict(args)
 
 
-def _apply_args(args: dict, pod_budget: int) -> None:
+def _apply_args(args: dict, pod_budget: int) -> int:
+    """Check an apply's arguments and manifests; the pods its Deployments and ReplicaSets ask for."""
     for key in sorted(set(args) - {"yaml"}):
         raise _ArgError(key, "Forbidden: unknown field")
     if "yaml" not in args:
@@ -399,3 +420,4 @@ def _apply_args(args: dict, pod_budget: int) -> None:
     if asked > pod_budget:
         raise _ArgError("yaml", f"Invalid value: its Deployments and ReplicaSets ask for {asked} pods: must be "
                                 f"at most {pod_budget} (this server's pod budget)")
+    return asked

@@ -6,17 +6,16 @@ from __future__ import annotations
 import json
 
 from django.conf import settings
+from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.views.decorators.clickjacking import xframe_options_exempt
 
-from rolloutviz import limits
-from rolloutviz.models import Link
+from rolloutviz import limits, permissions
 from rolloutviz.permissions import Role
 from rolloutviz.services import scenarios, simulations, transcripts
 from rolloutviz.services.scenario_file import max_bytes
 from rolloutviz.views.api import _one_at_a_time_in_thread, _owner, endpoint
-from rolloutviz.views.pages import SPEEDS
 from rolloutviz.views.request_body import json_body
 
 
@@ -27,7 +26,7 @@ def _attachment(response: HttpResponse, filename: str) -> HttpResponse:
 
 def _streamed(request: HttpRequest, pieces, content_type: str) -> StreamingHttpResponse:
     """Pieces sent as they are made, each made in a short call (`views.api.simulation_history_json`)."""
-    return StreamingHttpResponse(_one_at_a_time_in_thread(pieces) if hasattr(request, "scope") else pieces,
+    return StreamingHttpResponse(_one_at_a_time_in_thread(pieces) if isinstance(request, ASGIRequest) else pieces,
                                  content_type=content_type)
 
 
@@ -79,15 +78,15 @@ def _prepend(first: str, rest):
 
 @xframe_options_exempt
 def embed(request: HttpRequest, token: str):
-    """GET /embed/<token>/: the read-only player of the link's simulation (for an iframe on slides
+    """GET /embed/<token>/: the read-only player of a view link's simulation (for an iframe on slides
     and course pages). The page reads with the token as a bearer token (an iframe on another site gets
     no session cookie); a revoked or unknown token is 404, as opening the link is."""
-    link = Link.objects.filter(token=token, role__in=[Link.VIEW, Link.EDIT]).select_related("simulation").first()
+    link = permissions.embed_link(token)
     if link is None:
         return render(request, "rolloutviz/not_found.html", {"what": "this link (it may have been revoked)"},
                       status=404)
     response = render(request, "rolloutviz/embed.html", {
-        "sim_id": link.simulation_id, "sim_name": link.simulation.name, "speeds": SPEEDS,
+        "sim_id": link.simulation_id, "sim_name": link.simulation.name,
     })
     response._csp_replace = {"frame-ancestors": embed_frame_ancestors()}
     return response

@@ -94,6 +94,9 @@ BAD_FILES = [
      "commands[3].args.replicas", "pod budget"),
     ("over-the-duration-limit", lambda d: _with(d, "position.t", 3700.0), "position.t", "at most 3600 simulated"),
     ("too-many-commands", lambda d: _more_commands(d, 1001), "commands", "at most 1000 items"),
+    ("over-the-cost-limit", lambda d: {**_with(d, "position.t", 3000.0), "commands": d["commands"] + [
+        {"t": d["position"]["t"], "command": "scale", "args": {"deployment": "web", "replicas": 400}}]},
+     "position.t", "replaying 3000 steps with up to 400 pods"),
     ("refused-when-replayed", lambda d: _with(d, "commands.1.args.deployment", "nope"), "commands[1]",
      'deployments.apps "nope" not found'),
     ("position-not-reached", lambda d: _with(d, "position.seq", 3), "position.seq", "the replay reaches seq"),
@@ -212,9 +215,10 @@ def test_the_embed_player_renders_read_only_for_a_view_token(rolled, settings):
     assert other["X-Frame-Options"] == "DENY" and "frame-ancestors 'none'" in other["Content-Security-Policy"]
 
 
-def test_a_revoked_or_unknown_token_gets_no_player(rolled):
+def test_a_revoked_unknown_or_edit_token_gets_no_player(rolled):
     link = links.link_create(simulation_id=rolled.id, role="view")
     links.link_revoke(simulation_id=rolled.id, token=link.token)
-    for token in (link.token, "made-up", links.operator_link().token):
+    edit = links.link_create(simulation_id=rolled.id, role="edit")  # would let a course page's readers drive it
+    for token in (link.token, "made-up", links.operator_link().token, edit.token):
         page = Client().get(f"/embed/{token}/")
         assert page.status_code == 404 and b"data-sim-id" not in page.content
