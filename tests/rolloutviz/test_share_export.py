@@ -53,6 +53,19 @@ def test_import_over_http_answers_201_with_the_new_simulation(client, rolled):
         client.get(f"/api/simulations/{rolled.id}/").json()["objects"]
 
 
+def test_a_file_with_a_starting_state_imports_over_http(client):
+    made = simulations.simulation_create(demo="zero-downtime")
+    simulations.clock_step(simulation_id=made.id, count=5)
+    simulations.simulation_reset(simulation_id=made.id)
+    simulations.clock_step(simulation_id=made.id, count=20)
+    exported = client.get(f"/api/simulations/{made.id}/export")
+    assert exported.json()["start"]["seq"] > 1
+    answer = post_json(client, "/api/simulations/import", exported.content)
+    assert answer.status_code == 201, answer.content
+    assert client.get(f"/api/simulations/{answer.json()['id']}/").json()["objects"] == \
+        client.get(f"/api/simulations/{made.id}/").json()["objects"]
+
+
 def _with(document: dict, path: str, value):
     """``document`` with the value at a dotted path (list indices as numbers) replaced."""
     document = json.loads(json.dumps(document))
