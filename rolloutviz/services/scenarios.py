@@ -61,7 +61,7 @@ def clock_note(detail: str) -> tuple[dict, str]:
 
 def scenario_export(*, simulation_id: int) -> dict:
     """The scenario file of a simulation at its latest seq (a JSON-ready dict)."""
-    sim = simulation_get(simulation_id=simulation_id)
+    sim, manifests = _position(simulation_id)
     reset_seq = (TickRecord.objects.filter(simulation_id=sim.id, seq__lte=sim.seq, payload__cause="reset")
                  .aggregate(last=Max("seq"))["last"])
     start, after_seq, after_index = None, 0, -1
@@ -75,12 +75,28 @@ def scenario_export(*, simulation_id: int) -> dict:
         "demo": sim.demo,
         "engine": {"seed": sim.seed, "tick": sim.tick, "nodes": fmt.CLUSTER_DEFAULTS["nodes"],
                    "pod_budget": live.pod_budget(), "proxy_delay": fmt.CLUSTER_DEFAULTS["proxy_delay"]},
-        "manifests": dict(Deployment.objects.filter(simulation_id=sim.id).order_by("name")
-                          .values_list("name", "manifest")),
+        "manifests": manifests,
         "start": start,
         "commands": _commands(sim, after_seq, after_index),
         "position": {"t": sim.sim_time, "seq": sim.seq},
     }
+
+
+def _running_manifests(simulation_id: int) -> dict[str, str]:
+    return dict(Deployment.objects.filter(simulation_id=simulation_id).order_by("name")
+                .values_list("name", "manifest"))
+
+
+def _position(simulation_id: int, tries: int = 3) -> tuple[Simulation, dict[str, str] | None]:
+    """The simulation's row and its running manifests at that row's seq: read on both sides of the row
+    (a command writes both in one commit), so equal reads are the manifests at that seq; None when a
+    running simulation kept changing them (the import then does not check them)."""
+    for _ in range(tries):
+        before = _running_manifests(simulation_id)
+        sim = simulation_get(simulation_id=simulation_id)
+        if _running_manifests(simulation_id) == before:
+            return sim, before
+    return sim, None
 
 
 def _start(sim: Simulation, reset_seq: int) -> tuple[dict, int]:

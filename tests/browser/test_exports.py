@@ -42,7 +42,7 @@ def png_size(page, data: bytes) -> tuple[int, int]:
     return width, height
 
 
-def test_every_export_downloads_and_parses(page, daphne_server):
+def test_every_export_downloads_and_parses(page, daphne_server, tmp_path):
     dash = Dashboard.from_demo(page, daphne_server.url, "nginx-docs")
     dash.set_speed(10)
     dash.play()
@@ -93,6 +93,17 @@ def test_every_export_downloads_and_parses(page, daphne_server):
         name, body = downloaded(page, item)
         assert name.endswith(".png")
         assert png_size(page, body) == tuple(page.eval_on_selector(canvas, "(c) => [c.width, c.height]"))
+
+    # the scenario file, imported from the home page, is the same simulation under a new id
+    source = dash.timeline()
+    path = tmp_path / "scenario.json"
+    path.write_text(json.dumps(scenario))
+    page.goto(daphne_server.url + "/")
+    page.set_input_files("#import-scenario", str(path))
+    page.wait_for_url(lambda url: "/simulations/" in url and f"/simulations/{sim}/" not in url)
+    replayed = Dashboard(page, daphne_server.url).wait_for_snapshot()
+    assert replayed.seq == scenario["position"]["seq"]
+    assert replayed.timeline() == source
 
 
 def test_the_embed_player_follows_live_in_a_fresh_browser(browser, page, daphne_server):
