@@ -6,7 +6,7 @@ from __future__ import annotations
 import inspect
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.conf import settings
 
@@ -140,7 +140,7 @@ def parse(document, *, pod_budget: int) -> Plan:
     Checks the kind and version, the engine settings this server can reproduce, each command's
     name and arguments (as its endpoint checks them; an apply's manifests are parsed and admitted),
     times (on the tick grid, non-decreasing, within the position), the limits on commands,
-    simulated seconds and steps, and the pod budget of every apply and scale.
+    simulated seconds, steps and steps times pods, and the pod budget of every apply and scale.
     """
     found = _Errors()
     if not isinstance(document, dict):
@@ -153,44 +153,11 @@ def parse(document, *, pod_budget: int) -> Plan:
         raise ValidationError(found.errors)
     for key in sorted(set(document) - TOP_FIELDS):
         found.add(key, "Forbidden: unknown field")
-    name = document.get("name", "")
-    if not isinstance(name, str) or len(name) > 200 or "\0" in name:
-        found.add("name", "Invalid value: must be a string of at most 200 characters, without NUL")
-        name = ""
-    demo = document.get("demo", "") or ""
-    if demo and (not isinstance(demo, str) or demos.get_demo(demo) is None):
-        found.add("demo", f"Unsupported value: {_shown(demo)}: supported values: "
-                          + ", ".join(f'"{d.key}"' for d in demos.all_demos()))
-        demo = ""
+    name, demo = _names(document, found)
     seed, tick = _engine(document.get("engine"), found)
     start = _start(document.get("start"), found, pod_budget)
     start_t = start["t"] if start else 0.0
-    position = document.get("position")
-    position_t, position_seq = start_t, None
-    if not isinstance(position, dict):
-        found.add("position", "Required value: {\"t\": seconds, \"seq\"?: n}")
-    else:
-        for key in sorted(set(position) - {"t", "seq"}):
-            found.add(f"position.{key}", "Forbidden: unknown field")
-        position_t = position.get("t")
-        if not _number(position_t) or position_t < start_t:
-            found.add("position.t", f"Invalid value: {_shown(position_t)}: must be a number of seconds, "
-                                    f"at least {start_t:g}")
-            position_t = start_t
-        elif tick and not _on_grid(position_t, start_t, tick):
-            found.add("position.t", f"Invalid value: {position_t!r}: must be {start_t:g} plus a whole "
-                                    f"number of ticks ({tick:g} s)")
-        position_seq = position.get("seq")
-        if position_seq is not None and (isinstance(position_seq, bool) or not isinstance(position_seq, int)
-                                         or position_seq < 0):
-            found.add("position.seq", f"Invalid value: {_shown(position_seq)}: must be a non-negative integer")
-            position_seq = None
-    if position_t - start_t > max_seconds():
-        found.add("position.t", f"Invalid value: {position_t!r}: a scenario replays at most "
-                                f"{max_seconds():g} simulated seconds here")
-    elif tick and ms(position_t - start_t) // ms(tick) > max_steps():
-        found.add("position.t", f"Invalid value: {position_t!r}: a scenario replays at most "
-                                f"{max_steps()} steps here ({tick:g} s each)")
+    position_t, position_seq = _position(document.get("position"), found, start_t, tick)
     wanted = document.get("manifests")
     if wanted is not None and not (isinstance(wanted, dict)
                                    and all(isinstance(v, str) for v in wanted.values())):
@@ -203,6 +170,46 @@ def parse(document, *, pod_budget: int) -> Plan:
         raise ValidationError(found.errors)
     return Plan(name=name, demo=demo, seed=seed, tick=tick, entries=entries, position_t=float(position_t),
                 position_seq=position_seq, manifests=wanted, start=start, speed=speed)
+
+
+def _names(document: dict, found: _Errors) -> tuple[str, str]:
+    """The simulation's name and demo key."""
+    name = document.get("name", "")
+    if not isinstance(name, str) or len(name) > 200 or "\0" in name:
+        found.add("name", "Invalid value: must be a string of at most 200 characters, without NUL")
+        name = ""
+    demo = document.get("demo", "") or ""
+    if demo and (not isinstance(demo, str) or demos.get_demo(demo) is None):
+        found.add("demo", f"Unsupported value: {_shown(demo)}: supported values: "
+                          + ", ".join(f'"{d.key}"' for d in demos.all_demos()))
+        demo = ""
+    return name, demo
+
+
+def _position(position, found: _Errors, start_t: float, tick: float) -> tuple[float, int | None]:
+    """Where the replay ends (``t`` on the tick grid, within the limits) and the seq it must reach, if given."""
+    if not isinstance(position, dict):
+        found.add("position", "Required value: {\"t\": seconds, \"seq\"?: n}")
+        return start_t, None
+    for key in sorted(set(position) - {"t", "seq"}):
+        found.add(f"position.{key}", "Forbidden: unknown field")
+    t, seq = position.get("t"), position.get("seq")
+    if seq is not None and (isinstance(seq, bool) or not isinstance(seq, int) or seq < 0):
+        found.add("position.seq", f"Invalid value: {_shown(seq)}: must be a non-negative integer")
+        seq = None
+    if not _number(t) or t < start_t:
+        found.add("position.t", f"Invalid value: {_shown(t)}: must be a number of seconds, at least {start_t:g}")
+        return start_t, seq
+    if tick and not _on_grid(t, start_t, tick):
+        found.add("position.t", f"Invalid value: {t!r}: must be {start_t:g} plus a whole number of ticks "
+                                f"({tick:g} s)")
+    elif t - start_t > max_seconds():
+        found.add("position.t", f"Invalid value: {t!r}: a scenario replays at most {max_seconds():g} "
+                                "simulated seconds here")
+    elif tick and ms(t - start_t) // ms(tick) > max_steps():
+        found.add("position.t", f"Invalid value: {t!r}: a scenario replays at most {max_steps()} steps here "
+                                f"({tick:g} s each)")
+    return t, seq
 
 
 def _check_cost(found: _Errors, entries: list[Entry], start: dict | None, seconds: float, tick: float) -> None:

@@ -17,10 +17,18 @@ from __future__ import annotations
 import copy
 import logging
 
+from django.db import DatabaseError
 from django.db.models import Max
 
 from rolloutviz import demos
-from rolloutviz.models import CommandRecord, Deployment, Simulation, Snapshot, TickRecord
+from rolloutviz.models import (
+    CommandRecord,
+    Deployment,
+    Simulation,
+    Snapshot,
+    TickRecord,
+)
+from rolloutviz.runner import WorkerLost
 from rolloutviz.services import commands, live, running_manifest
 from rolloutviz.services import scenario_file as fmt
 from rolloutviz.services.errors import InvalidInput
@@ -160,9 +168,14 @@ def scenario_import(*, document, owner_session: str = "", owner_user_id: int | N
     )
     try:
         _replay(sim, plan, start_cluster)
-    except BaseException:
+    except BaseException as error:
         simulation_delete(simulation_id=sim.id)
-        raise
+        if plan.start is None or isinstance(error, (ValidationError, WorkerLost, DatabaseError)) \
+                or not isinstance(error, Exception):
+            raise
+        # the engine state came from the file: a replay it breaks is a bad file, not a server fault
+        raise ValidationError([FieldError("start.state", f"Invalid value: the replay from this engine snapshot "
+                                                         f"failed: {type(error).__name__}: {error}")]) from None
     sim.refresh_from_db()
     return sim
 

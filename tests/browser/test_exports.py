@@ -10,7 +10,6 @@ import xml.etree.ElementTree as ET
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-
 from dashboard_page import Dashboard
 from policy_watch import watch_policy
 

@@ -9,7 +9,7 @@ import pytest
 from django.test import Client, override_settings
 
 from rolloutviz.models import Simulation
-from rolloutviz.services import commands, links, live, scenarios, simulations
+from rolloutviz.services import commands, links, scenarios, simulations
 from simulator import Cluster
 from simulator.kubectl.printers import pod_row, tabwrite
 
