@@ -26,7 +26,7 @@ ROLLOUTVIZ_EMBED_FRAME_ANCESTORS  who may frame the read-only player /embed/<tok
                         frame-ancestors sources, space-separated (default 'self')
 SCENARIO_MAX_BYTES, SCENARIO_MAX_COMMANDS, SCENARIO_MAX_SECONDS, SCENARIO_MAX_STEPS, SCENARIO_MAX_POD_STEPS
                         what one scenario import reads and replays (2 MiB, 1,000 commands, 3,600
-                        simulated seconds, 7,200 steps, 1,000,000 steps x pods)
+                        simulated seconds, 7,200 steps, 500,000 steps x pods)
 LIMIT_PER_ADDRESS       "1"/"true" (default): also count requests per client address (loopback exempt)
 LIMIT_ADDRESS_COMMANDS_PER_SECOND   state-changing API calls per address and second (default 200)
 LIMIT_ADDRESS_CREATIONS_PER_MINUTE  simulations created per address and minute (default 120)
@@ -304,7 +304,7 @@ SCENARIO_MAX_BYTES = env_int("SCENARIO_MAX_BYTES", 2 * 1024 * 1024)
 SCENARIO_MAX_COMMANDS = env_int("SCENARIO_MAX_COMMANDS", 1000)
 SCENARIO_MAX_SECONDS = env_int("SCENARIO_MAX_SECONDS", 3600)  # simulated seconds
 SCENARIO_MAX_STEPS = env_int("SCENARIO_MAX_STEPS", 7200)
-SCENARIO_MAX_POD_STEPS = env_int("SCENARIO_MAX_POD_STEPS", 1_000_000)  # steps x the most pods asked for
+SCENARIO_MAX_POD_STEPS = env_int("SCENARIO_MAX_POD_STEPS", 500_000)  # steps x the most pods asked for
 CSRF_FAILURE_VIEW = "rolloutviz.views.api.csrf_failure"
 # A fixed operator token (as JUPYTER_TOKEN): every server of a deployment accepts it; empty, the
 # first `manage.py operator_link` makes one and keeps it in the database.

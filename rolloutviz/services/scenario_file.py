@@ -77,8 +77,8 @@ def max_steps() -> int:
 
 def max_pod_steps() -> int:
     """Steps times pods one import may replay (setting ``SCENARIO_MAX_POD_STEPS``): a step costs about
-    what its pods cost (1,000 pods for 300 steps replayed in about 5 s here)."""
-    return int(getattr(settings, "SCENARIO_MAX_POD_STEPS", 1_000_000))
+    what its pods cost (see `rolloutviz.bench_scenario`)."""
+    return int(getattr(settings, "SCENARIO_MAX_POD_STEPS", 500_000))
 
 
 @dataclass(frozen=True)
