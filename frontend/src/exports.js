@@ -40,4 +40,14 @@ export function initExports(simId, { timeline, chart }) {
     pictures[item.dataset.export]?.();
     menu.open = false;
   });
+  // a click elsewhere or Escape closes it, as a menu does
+  document.addEventListener("click", (event) => {
+    if (menu.open && !menu.contains(event.target)) menu.open = false;
+  });
+  menu.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && menu.open) {
+      menu.open = false;
+      menu.querySelector("summary").focus();
+    }
+  });
 }
