@@ -110,8 +110,10 @@ def _position(simulation_id: int, tries: int = 3) -> tuple[Simulation, dict[str,
 def _start(sim: Simulation, reset_seq: int) -> tuple[dict, int]:
     """The starting state a reset at ``reset_seq`` recorded, and the index of its CommandRecord."""
     snapshot = Snapshot.objects.filter(simulation_id=sim.id, seq=reset_seq).order_by("-id").first()
+    # resets and their records correspond one to one, in order (a later reset may be committing now)
+    nth = TickRecord.objects.filter(simulation_id=sim.id, seq__lte=reset_seq, payload__cause="reset").count()
     record = (CommandRecord.objects.filter(simulation_id=sim.id, name="reset", ok=True)
-              .order_by("-index").first())
+              .order_by("index")[nth - 1:nth].first())
     manifests = (record.args or {}).get("manifests") if record is not None else None
     if manifests is None:  # a demo's reset applies its manifest (`simulations.simulation_reset`)
         chosen = demos.get_demo(sim.demo) if sim.demo else None
@@ -128,13 +130,15 @@ def _commands(sim: Simulation, after_seq: int, after_index: int) -> list[dict]:
     records = iter(CommandRecord.objects.filter(simulation_id=sim.id, index__gt=after_index, ok=True)
                    .exclude(name="reset").order_by("index"))
     entries = []
-    for _, t, cause, markers in deltas:
+    for seq, t, cause, markers in deltas:
         if cause == "clock":
             clock = next(m for m in markers if m.get("label") == "clock")
             args, reason = clock_note(clock.get("detail", ""))
             entries.append({"t": t, "command": fmt.CLOCK, "args": args, **({"reason": reason} if reason else {})})
             continue
-        record = next(records)
+        record = next(records, None)
+        if record is None:
+            raise RuntimeError(f"simulation {sim.id}: the command delta at seq {seq} has no command record")
         entries.append(_command_entry(record))
     return entries
 

@@ -80,6 +80,15 @@ def demo_reset(sim, web_yaml):
     return made
 
 
+def reset_twice(sim, web_yaml):
+    """Reset again after a reset: the history begins at the last one."""
+    made = demo_reset(sim, web_yaml)
+    simulations.simulation_reset(simulation_id=made.id)
+    commands.deployment_scale(simulation_id=made.id, deployment="nginx-deployment", replicas=5)
+    simulations.clock_step(simulation_id=made.id, count=7)
+    return made
+
+
 def reimported(sim, web_yaml):
     """A simulation that was itself imported with a starting state, driven further."""
     made = imported(demo_reset(sim, web_yaml).id)
@@ -104,8 +113,9 @@ def imported(source_id: int) -> Simulation:
     return scenarios.scenario_import(document=document, owner_session="someone")
 
 
-@pytest.mark.parametrize("make", [driven, demo, copy_of_driven, demo_reset, reimported, api_writes],
-                         ids=["driven", "demo", "copy", "demo-reset", "imported-with-start", "kubernetes-api"])
+@pytest.mark.parametrize("make", [driven, demo, copy_of_driven, demo_reset, reset_twice, reimported, api_writes],
+                         ids=["driven", "demo", "copy", "demo-reset", "reset-twice", "imported-with-start",
+                              "kubernetes-api"])
 def test_export_import_reproduces_the_history(simulation, web_yaml, make):
     source = make(simulation, web_yaml)
     copy = imported(source.id)
