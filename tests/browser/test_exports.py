@@ -5,6 +5,7 @@ import base64
 import csv
 import io
 import json
+import re
 import struct
 import xml.etree.ElementTree as ET
 from urllib.parse import parse_qs, urlparse
@@ -108,6 +109,11 @@ def test_every_export_downloads_and_parses(page, daphne_server, tmp_path):
 def test_the_embed_player_follows_live_in_a_fresh_browser(browser, page, daphne_server):
     dash = Dashboard.from_demo(page, daphne_server.url, "nginx-docs")
     token = parse_qs(urlparse(dash.share("view")).query)["token"][0]
+    page.click("#share-open")  # the owner's Share dialog offers the player's iframe for a view link
+    code = page.locator("#share-links [data-embed]").input_value()
+    src = re.search(r'<iframe src="([^"]+)"', code).group(1)
+    assert src == f"{daphne_server.url}/embed/{token}/"
+    page.keyboard.press("Escape")
     dash.set_speed(10)
     dash.play()
     stranger = browser.new_context(viewport={"width": 1000, "height": 800})  # no cookies, no session
@@ -117,7 +123,7 @@ def test_the_embed_player_follows_live_in_a_fresh_browser(browser, page, daphne_
         errors = []
         player.on("pageerror", lambda error: errors.append(str(error)))
         violations = watch_policy(player)
-        player.goto(f"{daphne_server.url}/embed/{token}/")
+        player.goto(src)
         embed = Dashboard(player, daphne_server.url).wait_for_snapshot()
         assert player.locator("#editor, #actions, #apply, #export-menu").count() == 0
         start = embed.sim_time
