@@ -309,7 +309,7 @@ def _entries(items, found: _Errors, *, start_t: float, end_t: float, tick: float
             found.add(f"{path}.t", f"Invalid value: {_shown(t)}: must be a number of seconds")
             continue
         if t < last_t:
-            before = "the command before it" if entries or index else "the start"
+            before = "the command before it" if index else "the start"
             found.add(f"{path}.t", f"Invalid value: {t!r}: must not be before {before} ({last_t:g})")
         elif t > end_t:
             found.add(f"{path}.t", f"Invalid value: {t!r}: must not be after position.t ({end_t:g})")
