@@ -24,7 +24,7 @@ from rolloutviz.local_processes import CHROMIUM, DaphneServer, launch_chromium, 
 # the other benchmarks, by their first argument
 OTHER_BENCHMARKS = {"clocks": "rolloutviz.bench_clocks", "abuse": "rolloutviz.bench_abuse",
                     "fanout": "rolloutviz.bench_fanout", "reads": "rolloutviz.bench_reads",
-                    "whatif": "simulator.whatif.bench"}
+                    "whatif": "simulator.whatif.bench", "scenario": "rolloutviz.bench_scenario"}
 MANIFEST = """apiVersion: apps/v1
 kind: Deployment
 metadata:

@@ -164,6 +164,12 @@ def kubeconfig_link_role(role: Role) -> str:
     return Link.EDIT if role >= Role.EDIT else Link.VIEW
 
 
+def embed_link(token: str) -> Link | None:
+    """The link an embedded player (`/embed/<token>/`) reads with: a view link only, since its token
+    sits in the address of a page anyone may read (a course page's source); None otherwise."""
+    return Link.objects.filter(token=token, role=Link.VIEW).select_related("simulation").first() if token else None
+
+
 def role_by_id(who: Principal, simulation_id: int) -> tuple[Simulation | None, Role | None]:
     """The simulation with that id and the principal's role in it; (row or None, None) without a role."""
     sim = Simulation.objects.filter(pk=simulation_id).first()

@@ -22,6 +22,11 @@ SIMULATION_POD_BUDGET   pods one simulation may ask for: Σ replicas + maxSurge 
 IDLE_STOP_SECONDS       a running clock nobody watches stops after this long (default 600; 0: never)
 ROLLOUTVIZ_OPERATOR_TOKEN  a fixed operator token (default: one made once and kept in the database)
 ROLLOUTVIZ_REQUIRE_LOGIN   "1"/"true": only signed-in presenters make simulations (default off)
+ROLLOUTVIZ_EMBED_FRAME_ANCESTORS  who may frame the read-only player /embed/<token>/: its CSP
+                        frame-ancestors sources, space-separated (default 'self')
+SCENARIO_MAX_BYTES, SCENARIO_MAX_COMMANDS, SCENARIO_MAX_SECONDS, SCENARIO_MAX_STEPS, SCENARIO_MAX_POD_STEPS
+                        what one scenario import reads and replays (2 MiB, 1,000 commands, 3,600
+                        simulated seconds, 7,200 steps, 500,000 steps x pods)
 LIMIT_PER_ADDRESS       "1"/"true" (default): also count requests per client address (loopback exempt)
 LIMIT_ADDRESS_COMMANDS_PER_SECOND   state-changing API calls per address and second (default 200)
 LIMIT_ADDRESS_CREATIONS_PER_MINUTE  simulations created per address and minute (default 120)
@@ -297,6 +302,16 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     },
 }
+# Who may frame the read-only player /embed/<token>/ (its frame-ancestors; X-Frame-Options is
+# dropped for that page only). Default 'self': pages of this site. Slides and course pages on
+# other sites are named here, e.g. ROLLOUTVIZ_EMBED_FRAME_ANCESTORS="'self' https://slides.example.org".
+EMBED_FRAME_ANCESTORS = os.environ.get("ROLLOUTVIZ_EMBED_FRAME_ANCESTORS", "'self'").split()
+# Scenario files (POST /api/simulations/import): the largest body read, and what one import may replay.
+SCENARIO_MAX_BYTES = env_int("SCENARIO_MAX_BYTES", 2 * 1024 * 1024)
+SCENARIO_MAX_COMMANDS = env_int("SCENARIO_MAX_COMMANDS", 1000)
+SCENARIO_MAX_SECONDS = env_int("SCENARIO_MAX_SECONDS", 3600)  # simulated seconds
+SCENARIO_MAX_STEPS = env_int("SCENARIO_MAX_STEPS", 7200)
+SCENARIO_MAX_POD_STEPS = env_int("SCENARIO_MAX_POD_STEPS", 500_000)  # steps x the most pods asked for
 CSRF_FAILURE_VIEW = "rolloutviz.views.api.csrf_failure"
 # A fixed operator token (as JUPYTER_TOKEN): every server of a deployment accepts it; empty, the
 # first `manage.py operator_link` makes one and keeps it in the database.

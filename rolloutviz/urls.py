@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
-from rolloutviz.views import accounts, api, comparisons
+from rolloutviz.views import accounts, api, comparisons, sharing
 
 api_patterns = [
     path("demos/", api.demo_list, name="demos"),
@@ -18,7 +18,7 @@ api_patterns = [
     path("simulations/<int:sim_id>/history/<str:deployment>/", api.simulation_history,
          name="history"),
     path("simulations/<int:sim_id>/timeline", api.simulation_timeline, name="timeline"),
-    path("simulations/<int:sim_id>/export", api.simulation_export, name="export"),
+    path("simulations/<int:sim_id>/history.json", api.simulation_history_json, name="history-json"),
     path("simulations/<int:sim_id>/kubectl", api.simulation_kubectl, name="kubectl"),
     path("simulations/<int:sim_id>/objects/<str:resource>/", api.simulation_objects, name="objects"),
     path("simulations/<int:sim_id>/objects/<str:resource>/<str:name>", api.simulation_objects, name="object"),
@@ -35,6 +35,11 @@ api_patterns = [
     path("comparisons/<int:comparison_id>/step", comparisons.comparison_step, name="comparison-step"),
     path("comparisons/<int:comparison_id>/commands/<str:name>", comparisons.comparison_command,
          name="comparison-command"),
+    # share and export (scenario files, event logs, transcripts): views/sharing.py
+    path("simulations/import", sharing.simulation_import, name="import"),
+    path("simulations/<int:sim_id>/export", sharing.simulation_export, name="export"),
+    path("simulations/<int:sim_id>/events", sharing.simulation_events, name="events"),
+    path("simulations/<int:sim_id>/transcript", sharing.simulation_transcript, name="transcript"),
     # Last: every other /api/ address answers 404 as JSON, whatever DEBUG says.
     re_path(r"", api.no_route, name="no-route"),
 ]

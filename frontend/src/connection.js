@@ -8,11 +8,12 @@ const CLOSE_NOT_FOUND = 4404; // the server's close code for a simulation that d
  * a gap asks the server for a fresh snapshot, unknown message types are ignored.
  * onStatus(text, kind) reports the connection state ("live", "stalled: <reason>", a clock that
  * cannot keep its speed, …); onError(message) server errors; onOpen() each (re)connection;
- * onPresenter(view) the presenter's view and onAudience(n) how many watch (presenter mode).
+ * onPresenter(view) the presenter's view and onAudience(n) how many watch (presenter mode);
+ * token: a link's token to connect with instead of the session (the embed player).
  * Returns { send(message) } for the presenter's page.
  */
 export function connectStream(simId, store, { onStatus = () => {}, onError = () => {}, onOpen = () => {},
-  onPresenter = () => {}, onAudience = () => {}, stats = null } = {}) {
+  onPresenter = () => {}, onAudience = () => {}, stats = null, token = "" } = {}) {
   let socket = null;
   let awaitingSnapshot = true;
   let retryDelay = 500;
@@ -33,7 +34,8 @@ export function connectStream(simId, store, { onStatus = () => {}, onError = () 
 
   function open() {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
-    socket = new WebSocket(`${scheme}://${location.host}/ws/simulations/${simId}/`);
+    const query = token ? `?token=${encodeURIComponent(token)}` : ""; // the embed player's link token
+    socket = new WebSocket(`${scheme}://${location.host}/ws/simulations/${simId}/${query}`);
     awaitingSnapshot = true;
     show("connecting…", "pending");
     socket.addEventListener("open", () => {

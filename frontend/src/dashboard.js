@@ -19,6 +19,7 @@ import { showDemoSteps } from "./demo_steps.js";
 import { presenterMode } from "./presenter.js";
 import { gateControls } from "./role.js";
 import { initSharing } from "./sharing.js";
+import { initExports } from "./exports.js";
 
 /** Canvas draw and message handling times, read by the browser tests and the benchmark. */
 class FrameStats {
@@ -104,6 +105,7 @@ export function initDashboard() {
   paintSwatches(legend);
   gateControls();
   initSharing(simId);
+  initExports(simId, { timeline, chart });
 
   bindZoomButtons(view, store);
   showDemoSteps(document.getElementById("demo-steps"), simId, sim).catch((error) => notify(error.message, "error"));

@@ -14,6 +14,24 @@ async function create(body) {
   }
 }
 
+/** Import a scenario file (the Export menu's): replayed on the server into a simulation of one's own. */
+async function importScenario(file) {
+  let body;
+  try {
+    body = JSON.parse(await file.text());
+  } catch {
+    notify(`${file.name}: not a scenario file (it is not JSON)`, "error");
+    return;
+  }
+  try {
+    const sim = await api("POST", "simulations/import", body);
+    location.href = `/simulations/${sim.id}/`;
+  } catch (error) {
+    const problems = error.errors?.length ? error.errors.map((e) => (e.field ? `${e.field}: ${e.message}` : e.message)) : [error.message];
+    notify(`${file.name}: ${problems.join("; ")}`, "error");
+  }
+}
+
 // On a server that asks presenters to sign in, a visitor makes nothing (the server refuses anyway).
 const mayCreate = document.body.dataset.mayCreate !== "false";
 const ROLE_LABEL = { view: "watching", edit: "editing", owner: "yours", operator: "operator" };
@@ -58,6 +76,10 @@ export async function initHome() {
     if (button) create({ demo: button.dataset.demo });
   });
   document.getElementById("new-empty")?.addEventListener("click", () => create({}));
+  const picker = document.getElementById("import-scenario");
+  picker?.addEventListener("change", () => {
+    if (picker.files[0]) importScenario(picker.files[0]).finally(() => { picker.value = ""; });
+  });
   document.querySelector(".home").addEventListener("click", async (e) => {
     const copy = e.target.closest("[data-copy]");
     if (copy) await copyToSandbox(copy.dataset.copy);

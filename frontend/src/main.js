@@ -4,6 +4,7 @@ import { initDashboard } from "./dashboard.js";
 import { initCompare } from "./compare.js";
 import { initCompareForm } from "./compare_form.js";
 import { initHomeComparisons } from "./home_comparisons.js";
+import { initEmbed } from "./embed.js";
 
 import { notify } from "./dialogs.js";
 
@@ -18,5 +19,6 @@ const pages = {
     initCompareForm(parseInt(document.body.dataset.simId, 10));
   },
   compare: initCompare,
+  embed: initEmbed,
 };
 pages[document.body.dataset.page]?.();

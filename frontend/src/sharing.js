@@ -15,6 +15,12 @@ async function copyToSandbox(simId) {
   }
 }
 
+/** An iframe of the read-only player (/embed/<token>/) for a view link. */
+function embedCode(link) {
+  return `<iframe src="${location.origin}/embed/${encodeURIComponent(link.token)}/" width="960" height="720" ` +
+    `title="rolloutviz: ${esc(link.label || "simulation")}"></iframe>`;
+}
+
 class ShareDialog {
   constructor(dialog, simId) {
     this.dialog = dialog;
@@ -27,6 +33,8 @@ class ShareDialog {
     this.list.addEventListener("click", (e) => {
       const copy = e.target.closest("[data-copy-link]");
       if (copy) this.copy(copy.dataset.copyLink);
+      const embed = e.target.closest("[data-copy-embed]");
+      if (embed) this.copy(embed.dataset.copyEmbed, "embed");
       const revoke = e.target.closest("[data-revoke-link]");
       if (revoke) this.revoke(revoke.dataset.revokeLink);
     });
@@ -48,9 +56,12 @@ class ShareDialog {
       ? this.links.map((link, i) =>
         `<li><span class="link-role" data-role="${esc(link.role)}">${esc(link.role)}</span> ` +
         `<span class="muted">${esc(ROLE_WORDS[link.role] || "")}${link.label ? ` · ${esc(link.label)}` : ""}</span>` +
-        `<input type="text" readonly value="${esc(link.url)}" aria-label="${esc(link.role)} link">` +
+        `<input type="text" readonly value="${esc(link.url)}" aria-label="${esc(link.role)} link" data-link="${esc(i)}">` +
         `<button type="button" data-copy-link="${esc(i)}">Copy</button>` +
-        `<button type="button" class="link danger" data-revoke-link="${esc(i)}">Revoke</button></li>`).join("")
+        `<button type="button" class="link danger" data-revoke-link="${esc(i)}">Revoke</button>` +
+        (link.role === "view" ? `<input type="text" readonly value="${esc(embedCode(link))}" aria-label="code to embed the read-only player" data-embed="${esc(i)}">` +
+          `<button type="button" data-copy-embed="${esc(i)}" title="An iframe of the read-only player for slides and course pages">Copy embed code</button>` : "") +
+        "</li>").join("")
       : `<li class="muted">No links yet: make one to let others watch or drive this simulation.</li>`;
   }
 
@@ -63,13 +74,13 @@ class ShareDialog {
     }
   }
 
-  async copy(index) {
-    const url = this.links[index].url;
+  async copy(index, what = "link") {
+    const field = this.list.querySelector(`[data-${what}="${index}"]`);
     try {
-      await navigator.clipboard.writeText(url);
-      notify("link copied", "ok");
+      await navigator.clipboard.writeText(field.value);
+      notify(what === "embed" ? "embed code copied" : "link copied", "ok");
     } catch {
-      this.list.querySelectorAll("input")[index].select();  // no clipboard (plain http): select it instead
+      field.select();  // no clipboard (plain http): select it instead
     }
   }
 

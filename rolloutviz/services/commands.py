@@ -32,25 +32,35 @@ def manifest_apply(*, simulation_id: int, yaml_text) -> list[str]:
 
 def deployment_scale(*, simulation_id: int, deployment: str, replicas: int) -> str:
     """`kubectl scale deployment/NAME --replicas=N`."""
+    result = _execute(simulation_id, "scale", scale_args(deployment=deployment, replicas=replicas))
+    return _line(result, f"deployment.apps/{deployment} scaled")
+
+
+def scale_args(*, deployment, replicas) -> dict:
+    """`Cluster.scale`'s arguments for `deployment_scale`'s, checked."""
     _name(deployment, "deployment")
     _int(replicas, "replicas")
     if not MIN_INT32 <= replicas <= MAX_INT32:
         # kubectl sends the number in a Scale object; the API server cannot decode it
         raise InvalidInput(f"replicas: json: cannot unmarshal number {replicas} into Go struct "
                            "field ScaleSpec.spec.replicas of type int32", field="replicas")
-    result = _execute(simulation_id, "scale", {"name": deployment, "replicas": replicas})
-    return _line(result, f"deployment.apps/{deployment} scaled")
+    return {"name": deployment, "replicas": replicas}
 
 
 def deployment_set_image(*, simulation_id: int, deployment: str, container: str,
                          image: str) -> str:
     """`kubectl set image deployment/NAME CONTAINER=IMAGE`."""
+    result = _execute(simulation_id, "set_image",
+                      set_image_args(deployment=deployment, container=container, image=image))
+    return _line(result, f"deployment.apps/{deployment} image updated")
+
+
+def set_image_args(*, deployment, container, image) -> dict:
+    """`Cluster.set_image`'s arguments for `deployment_set_image`'s, checked."""
     _name(deployment, "deployment")
     _name(container, "container")
     _name(image, "image")
-    result = _execute(simulation_id, "set_image",
-                      {"name": deployment, "container": container, "image": image})
-    return _line(result, f"deployment.apps/{deployment} image updated")
+    return {"name": deployment, "container": container, "image": image}
 
 
 def service_traffic(*, simulation_id: int, service: str, rate, path: str = "/",
@@ -58,6 +68,14 @@ def service_traffic(*, simulation_id: int, service: str, rate, path: str = "/",
     """Send `rate` requests per simulated second to a Service's first port (or `port`), evenly
     spaced, each to an endpoint kube-proxy picks then; a second call replaces the rate and
     path; rate 0 stops (`Cluster.send_traffic`)."""
+    sent = _execute(simulation_id, "send_traffic", traffic_args(service=service, rate=rate, path=path, port=port))
+    if not sent["rate"]:
+        return f"service/{service}: traffic stopped"
+    return f"service/{service}: {sent['rate']:g} requests/s to {sent['path']} on port {sent['port']}"
+
+
+def traffic_args(*, service, rate, path="/", port=None) -> dict:
+    """`Cluster.send_traffic`'s arguments for `service_traffic`'s, checked."""
     _name(service, "service")
     if isinstance(rate, bool) or not isinstance(rate, (int, float)):
         raise InvalidInput("rate: must be a number of requests per second", field="rate")
@@ -65,15 +83,17 @@ def service_traffic(*, simulation_id: int, service: str, rate, path: str = "/",
         raise InvalidInput("path: must be a string", field="path")
     if port is not None and (isinstance(port, bool) or not isinstance(port, (int, str))):
         raise InvalidInput("port: must be a port number or name", field="port")
-    sent = _execute(simulation_id, "send_traffic",
-                    {"service": service, "rate": rate, "path": path, "port": port})
-    if not sent["rate"]:
-        return f"service/{service}: traffic stopped"
-    return f"service/{service}: {sent['rate']:g} requests/s to {sent['path']} on port {sent['port']}"
+    return {"service": service, "rate": rate, "path": path, "port": port}
 
 
 def deployment_rollback(*, simulation_id: int, deployment: str, to_revision: int = 0) -> str:
     """`kubectl rollout undo deployment/NAME [--to-revision=N]` (0: the previous revision)."""
+    result = _execute(simulation_id, "rollout_undo", rollback_args(deployment=deployment, to_revision=to_revision))
+    return _line(result, f"deployment.apps/{deployment} rolled back")
+
+
+def rollback_args(*, deployment, to_revision=0) -> dict:
+    """`Cluster.rollout_undo`'s arguments for `deployment_rollback`'s, checked."""
     _name(deployment, "deployment")
     _int(to_revision, "to_revision")
     if not MIN_INT64 <= to_revision <= MAX_INT64:
@@ -81,29 +101,30 @@ def deployment_rollback(*, simulation_id: int, deployment: str, to_revision: int
         raise InvalidInput(f'to_revision: invalid argument "{to_revision}" for "--to-revision" '
                            f'flag: strconv.ParseInt: parsing "{to_revision}": value out of range',
                            field="to_revision")
-    result = _execute(simulation_id, "rollout_undo",
-                      {"name": deployment, "to_revision": to_revision})
-    return _line(result, f"deployment.apps/{deployment} rolled back")
+    return {"name": deployment, "to_revision": to_revision}
+
+
+def deployment_args(*, deployment) -> dict:
+    """The arguments of the rollout commands that name only a Deployment (pause, resume, restart), checked."""
+    _name(deployment, "deployment")
+    return {"name": deployment}
 
 
 def deployment_pause(*, simulation_id: int, deployment: str) -> str:
     """`kubectl rollout pause deployment/NAME`."""
-    _name(deployment, "deployment")
-    return _line(_execute(simulation_id, "rollout_pause", {"name": deployment}),
+    return _line(_execute(simulation_id, "rollout_pause", deployment_args(deployment=deployment)),
                  f"deployment.apps/{deployment} paused")
 
 
 def deployment_resume(*, simulation_id: int, deployment: str) -> str:
     """`kubectl rollout resume deployment/NAME`."""
-    _name(deployment, "deployment")
-    return _line(_execute(simulation_id, "rollout_resume", {"name": deployment}),
+    return _line(_execute(simulation_id, "rollout_resume", deployment_args(deployment=deployment)),
                  f"deployment.apps/{deployment} resumed")
 
 
 def deployment_restart(*, simulation_id: int, deployment: str) -> str:
     """`kubectl rollout restart deployment/NAME`."""
-    _name(deployment, "deployment")
-    return _line(_execute(simulation_id, "rollout_restart", {"name": deployment}),
+    return _line(_execute(simulation_id, "rollout_restart", deployment_args(deployment=deployment)),
                  f"deployment.apps/{deployment} restarted")
 
 
@@ -119,17 +140,27 @@ def pod_delete(*, simulation_id: int, pod: str | None = None,
     if pod is None:
         _name(deployment, "deployment")
         pod = _first_pod(simulation_id, deployment)
+    return _line(_execute(simulation_id, "delete_pod", pod_delete_args(pod=pod)), f'pod "{pod}" deleted')
+
+
+def pod_delete_args(*, pod) -> dict:
+    """`Cluster.delete_pod`'s arguments for a pod named in `pod_delete`, checked."""
     _name(pod, "pod")
-    return _line(_execute(simulation_id, "delete_pod", {"name": pod}), f'pod "{pod}" deleted')
+    return {"name": pod}
 
 
 def node_set_ready(*, simulation_id: int, node: str, ready: bool) -> str:
     """Take a node down (NotReady: its kubelet stops reporting) or bring it back up."""
+    result = _execute(simulation_id, "set_node_ready", node_args(node=node, ready=ready))
+    return _line(result, f"node/{node} {'Ready' if ready else 'NotReady'}")
+
+
+def node_args(*, node, ready) -> dict:
+    """`Cluster.set_node_ready`'s arguments for `node_set_ready`'s, checked."""
     _name(node, "node")
     if not isinstance(ready, bool):
         raise InvalidInput("ready: must be true or false", field="ready")
-    result = _execute(simulation_id, "set_node_ready", {"node_name": node, "ready": ready})
-    return _line(result, f"node/{node} {'Ready' if ready else 'NotReady'}")
+    return {"node_name": node, "ready": ready}
 
 
 # ---------------------------------------------------------------- helpers

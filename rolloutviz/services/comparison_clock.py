@@ -64,7 +64,7 @@ def check_command(name, args) -> dict:
             raise InvalidInput(f"{unknown[0]}: unknown field", field=unknown[0])
         manifests.manifest_load(yaml_text=args.get("yaml"))
         return {"yaml": args["yaml"]}
-    return named_commands.checked_args(name, args)
+    return named_commands.checked_arguments(name, args)
 
 
 def _run_on(simulation_id: int, name: str, args: dict) -> dict:

@@ -1,5 +1,5 @@
 """Reading what happened: a Deployment's rollout history, the recorded deltas and commands
-between two sim times, and the export of a simulation's whole recorded history."""
+between two sim times, and a simulation's whole recorded history as one streamed document."""
 from __future__ import annotations
 
 import json
@@ -91,10 +91,10 @@ def timeline_between(*, simulation_id: int, since: float | None = None,
     }
 
 
-def simulation_export(*, simulation_id: int) -> Iterator[str]:
+def recorded_history(*, simulation_id: int) -> Iterator[str]:
     """Everything recorded for a simulation, enough to replay it, as pieces of one JSON
     document: settings, Deployments with their revisions, every command, every snapshot and
-    every published delta (the record as it was when the export began).
+    every published delta (the record as it was when the download began).
 
     The simulation is looked up at once (`NotFound`); the rest is read as it is sent, a page
     of rows at a time, each page within `EXPORT_PAGE_BYTES` unless one row is larger (a
@@ -103,10 +103,10 @@ def simulation_export(*, simulation_id: int) -> Iterator[str]:
     """
     sim = simulation_get(simulation_id=simulation_id)
     last_command = sim.commands.aggregate(last=Max("index"))["last"]
-    return _export_pieces(sim, last_command if last_command is not None else -1)
+    return _history_pieces(sim, last_command if last_command is not None else -1)
 
 
-def _export_pieces(sim: Simulation, last_command: int) -> Iterator[str]:
+def _history_pieces(sim: Simulation, last_command: int) -> Iterator[str]:
     settings = {"id": sim.id, "name": sim.name, "seed": sim.seed, "tick": sim.tick,
                 "speed": sim.speed, "running": sim.running, "t": sim.sim_time, "seq": sim.seq,
                 "demo": sim.demo}

@@ -46,13 +46,15 @@ COMMANDS: dict[str, tuple[set, set, Callable[[int, dict], object]]] = {
 def run_named_command(*, simulation_id: int, name: str, args: dict):
     """Run the command called ``name`` with ``args`` (checked against its argument names;
     a null value counts as not given)."""
+    args = checked_arguments(name, args)
+    return COMMANDS[name][2](simulation_id, args)
+
+
+def checked_arguments(name: str, args: dict) -> dict:
+    """``args`` of the command ``name`` without its nulls, once its argument names are checked
+    (`NotFound` for an unknown command, `InvalidInput` for an unknown or missing argument)."""
     if name not in COMMANDS:
         raise NotFound(f'unknown command "{name}"; one of {", ".join(sorted(COMMANDS))}')
-    return COMMANDS[name][2](simulation_id, checked_args(name, args))
-
-
-def checked_args(name: str, args: dict) -> dict:
-    """``args`` of the command ``name`` without nulls, or the refusal of an unknown or missing one."""
     allowed, required, _ = COMMANDS[name]
     args = {k: v for k, v in args.items() if v is not None}  # null means "not given"
     for key in sorted(set(args) - allowed):

@@ -296,9 +296,9 @@ def simulation_timeline(request: HttpRequest, sim_id: int) -> JsonResponse:
 
 
 @endpoint("GET")
-def simulation_export(request: HttpRequest, sim_id: int) -> StreamingHttpResponse:
-    """GET simulations/<id>/export: the whole recorded history, streamed as one JSON document."""
-    pieces = history.simulation_export(simulation_id=sim_id)
+def simulation_history_json(request: HttpRequest, sim_id: int) -> StreamingHttpResponse:
+    """GET simulations/<id>/history.json: the whole recorded history, streamed as one JSON document."""
+    pieces = history.recorded_history(simulation_id=sim_id)
     # Under ASGI Django would read a plain iterator to the end before sending a byte (all of
     # a record that can be hundreds of megabytes in memory), so it gets an async one. Each
     # page is read in the request's own thread (thread-sensitive: the database connection
@@ -307,7 +307,7 @@ def simulation_export(request: HttpRequest, sim_id: int) -> StreamingHttpRespons
     if isinstance(request, ASGIRequest):
         pieces = _one_at_a_time_in_thread(pieces)
     response = StreamingHttpResponse(pieces, content_type="application/json")
-    response["Content-Disposition"] = f'attachment; filename="simulation-{sim_id}.json"'
+    response["Content-Disposition"] = f'attachment; filename="simulation-{sim_id}-history.json"'
     return response
 
 

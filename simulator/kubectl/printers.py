@@ -338,7 +338,8 @@ def node_roles(node: dict) -> str:
     return ",".join(sorted(roles)) or "<none>"
 
 
-def _event_row(ev: dict, now: float) -> list[str]:
+def event_row(ev: dict, now: float) -> list[str]:
+    """One `kubectl get events` row: LAST SEEN, TYPE, REASON, OBJECT, MESSAGE."""
     first = _since(ev.get("firstTimestamp") or ev.get("eventTime"), now)
     last = _since(ev["lastTimestamp"], now) if ev.get("lastTimestamp") else first
     involved = ev.get("involvedObject") or {}
@@ -392,7 +393,7 @@ def get_text(cluster, kind: str, name: str | None = None) -> str:
                          _since(n["metadata"].get("creationTimestamp"), now), info.get("kubeletVersion", "")])
     else:
         rows = [["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]]
-        rows += [_event_row(ev, now) for ev in objs]
+        rows += [event_row(ev, now) for ev in objs]
     return _table(rows)
 
 

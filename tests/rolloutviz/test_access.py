@@ -80,6 +80,9 @@ def callers(owner, django_user_model) -> dict:
 REQUESTS = {
     "state": ("GET", "", None),
     "timeline": ("GET", "timeline", None),
+    "history.json": ("GET", "history.json", None),
+    "events": ("GET", "events?format=csv", None),
+    "transcript": ("GET", "transcript?resource=pods", None),
     "kubectl": ("GET", "kubectl?args=get+pods", None),
     "explanations": ("GET", "explanations", None),
     "history": ("GET", "history/web/", None),
@@ -98,6 +101,7 @@ READS = {"state": 200, "timeline": 200, "kubectl": 200, "explanations": 200, "hi
          "whatif": 200, "copy": 201}
 EDITS = {"apply": 200, "step": 200, "clock": 200}
 OWNS = {"links": 200, "new-link": 201, "delete": 204}
+READS |= {"history.json": 200, "events": 200, "transcript": 200}  # the record and what it exports
 EXPECTED = {
     "stranger": dict.fromkeys(REQUESTS, 404),
     "viewer": {**READS, **dict.fromkeys(EDITS, 403), **dict.fromkeys(OWNS, 403)},

@@ -154,9 +154,12 @@ def test_history_timeline_export_kubectl(client, sim_url):
     window = client.get(sim_url + "timeline?since=1&until=3").json()
     assert [d["t"] for d in window["deltas"]] == [1.0, 2.0, 3.0]
     assert client.get(sim_url + "timeline?since=soon").status_code == 400
-    exported = client.get(sim_url + "export")
+    exported = client.get(sim_url + "history.json")
     assert exported["Content-Disposition"].startswith("attachment")
     assert len(json.loads(b"".join(exported.streaming_content))["deltas"]) == 21
+    scenario = client.get(sim_url + "export")
+    assert scenario["Content-Disposition"].startswith("attachment")
+    assert scenario.json()["kind"] == "RolloutvizScenario"
     text = client.get(sim_url + "kubectl", {"args": "get pods"}).json()["text"]
     assert text.startswith("NAME")
     assert client.get(sim_url + "kubectl", {"args": "rollout undo deployment/web"}

@@ -1,4 +1,4 @@
-"""The full-record export streams: the same JSON document as ever, sent in pieces read a page
+"""The full recorded history (GET …/history.json) streams: the same JSON document as ever, sent in pieces read a page
 at a time, so exporting a record of many megabytes keeps only a few pages in memory."""
 import json
 import re
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def exported(sim_id: int) -> dict:
-    return json.loads("".join(history.simulation_export(simulation_id=sim_id)))
+    return json.loads("".join(history.recorded_history(simulation_id=sim_id)))
 
 
 WEB = ("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 4\n"
@@ -77,7 +77,7 @@ def test_an_empty_record(simulation):
 
 
 def test_the_record_is_the_one_when_the_export_began(recorded):
-    pieces = history.simulation_export(simulation_id=recorded.id)
+    pieces = history.recorded_history(simulation_id=recorded.id)
     seq = Simulation.objects.get(pk=recorded.id).seq
     simulations.clock_step(simulation_id=recorded.id, count=5)  # while the download is under way
     commands.deployment_scale(simulation_id=recorded.id, deployment="web", replicas=3)
@@ -111,10 +111,10 @@ async def test_exporting_a_large_record_keeps_little_in_memory(recorded, operato
     from asgiref.sync import sync_to_async
 
     record_bytes = await sync_to_async(_inflate)(recorded, 80)
-    response = await AsyncClient().get(f"/api/simulations/{recorded.id}/export",
+    response = await AsyncClient().get(f"/api/simulations/{recorded.id}/history.json",
                                        headers={"Authorization": f"Bearer {operator_token}"})
     assert response.status_code == 200 and response.is_async  # streamed, not built first
-    assert response["Content-Disposition"] == f'attachment; filename="simulation-{recorded.id}.json"'
+    assert response["Content-Disposition"] == f'attachment; filename="simulation-{recorded.id}-history.json"'
     tracemalloc.start()
     try:
         pieces, sent = [], 0
@@ -147,7 +147,7 @@ def test_a_real_server_streams_a_large_record_in_bounded_memory(tmp_path):
                                      "print(sim.id, t._inflate(sim, 120))")
     sim_id, record_bytes = map(int, out.splitlines()[-1].split())
     with DaphneServer(env, tmp_path / "daphne.log").start(migrate=False) as server:
-        url = f"{server.url}/api/simulations/{sim_id}/export"
+        url = f"{server.url}/api/simulations/{sim_id}/history.json"
         operator = {"Authorization": f"Bearer {LOCAL_OPERATOR_TOKEN}"}
         urllib.request.urlopen(urllib.request.Request(f"{server.url}/api/simulations/{sim_id}/timeline?until=1",
                                                       headers=operator)).read()  # warm up

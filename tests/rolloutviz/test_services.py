@@ -323,7 +323,7 @@ def test_timeline_and_export(simulation, web_yaml):
     assert window["commands"] == []
     later = history.timeline_between(**sid, since=10)
     assert [c["name"] for c in later["commands"]] == ["scale"]
-    exported = json.loads("".join(history.simulation_export(**sid)))
+    exported = json.loads("".join(history.recorded_history(**sid)))
     assert [d["seq"] for d in exported["deltas"]] == list(range(1, 13))
     assert [c["name"] for c in exported["commands"]] == ["apply", "scale"]
     assert exported["deployments"][0]["revisions"][0]["revision"] == 1
