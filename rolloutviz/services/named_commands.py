@@ -43,18 +43,36 @@ COMMANDS: dict[str, tuple[set, set, Callable[[int, dict], object]]] = {
 }
 
 
-def run_named_command(*, simulation_id: int, name: str, args: dict):
-    """Run the command called ``name`` with ``args`` (checked against its argument names;
-    a null value counts as not given)."""
+# names whose refusal the page can ask about before it shows a preview -> the Cluster command
+CHECKED = {"undo": "rollout_undo", "pause": "rollout_pause", "resume": "rollout_resume",
+           "restart": "rollout_restart"}
+
+
+def _args(name: str, args: dict) -> dict:
+    """``args`` checked against the command's argument names (a null value counts as not given)."""
     if name not in COMMANDS:
         raise NotFound(f'unknown command "{name}"; one of {", ".join(sorted(COMMANDS))}')
-    allowed, required, call = COMMANDS[name]
+    allowed, required, _ = COMMANDS[name]
     args = {k: v for k, v in args.items() if v is not None}  # null means "not given"
     for key in sorted(set(args) - allowed):
         raise InvalidInput(f"{key}: unknown field", field=key)
     for key in sorted(required - set(args)):
         raise InvalidInput(f"{key}: Required value", field=key)
-    return call(simulation_id, args)
+    return args
+
+
+def run_named_command(*, simulation_id: int, name: str, args: dict):
+    """Run the command called ``name`` with ``args`` (checked as `_args` says)."""
+    args = _args(name, args)
+    return COMMANDS[name][2](simulation_id, args)
+
+
+def named_command_refusal(*, simulation_id: int, name: str, args: dict) -> str | None:
+    """What the command called ``name`` (one of `CHECKED`) would be refused with now, or None."""
+    args = _args(name, args)
+    if name not in CHECKED:
+        raise NotFound(f'no check for command "{name}"; one of {", ".join(sorted(CHECKED))}')
+    return commands.command_refusal(simulation_id=simulation_id, command=CHECKED[name], **args)
 
 
 def run_demo_step(*, simulation_id: int, command: str, args: dict):
