@@ -8,11 +8,12 @@ const CLOSE_NOT_FOUND = 4404; // the server's close code for a simulation that d
  * a gap asks the server for a fresh snapshot, unknown message types are ignored.
  * onStatus(text, kind) reports the connection state ("live", "stalled: <reason>", a clock that
  * cannot keep its speed, …); onError(message) server errors; onOpen() each (re)connection;
- * onPresenter(view) the presenter's view and onAudience(n) how many watch (presenter mode).
+ * onPresenter(view) the presenter's view and onAudience(n) how many watch (presenter mode);
+ * onLesson({step, steps}) the tutorial step the presenter moved to.
  * Returns { send(message) } for the presenter's page.
  */
 export function connectStream(simId, store, { onStatus = () => {}, onError = () => {}, onOpen = () => {},
-  onPresenter = () => {}, onAudience = () => {}, stats = null } = {}) {
+  onPresenter = () => {}, onAudience = () => {}, onLesson = () => {}, stats = null } = {}) {
   let socket = null;
   let awaitingSnapshot = true;
   let retryDelay = 500;
@@ -90,6 +91,8 @@ export function connectStream(simId, store, { onStatus = () => {}, onError = () 
       onPresenter(msg.view);
     } else if (msg.type === "audience") {
       onAudience(msg.viewers);
+    } else if (msg.type === "lesson") {
+      onLesson(msg);
     } else if (msg.type === "error") {
       onError(msg.message || msg.code);
     }

@@ -15,6 +15,7 @@ import { confirmDialog, notify } from "./dialogs.js";
 import { legendHtml, paintSwatches } from "./palette.js";
 import { bindShortcuts } from "./keyboard.js";
 import { showDemoSteps } from "./demo_steps.js";
+import { firstStepHint } from "./first_step.js";
 import { presenterMode } from "./presenter.js";
 import { gateControls } from "./role.js";
 import { initSharing } from "./sharing.js";
@@ -75,7 +76,8 @@ export function initDashboard() {
       notify(error.message, "error");
     }
   };
-  const details = new PodDetails(document.getElementById("pod-details"), store, deletePod);
+  const details = new PodDetails(document.getElementById("pod-details"), store, deletePod,
+    { onClose: () => timeline.select(null) });
   const timeline = new Timeline(document.getElementById("timeline"), store, view, {
     onSelect: (name) => details.show(name),
     onDeleteRequest: deletePod,
@@ -104,7 +106,8 @@ export function initDashboard() {
   initSharing(simId);
 
   bindZoomButtons(view, store);
-  showDemoSteps(document.getElementById("demo-steps"), simId, sim).catch((error) => notify(error.message, "error"));
+  const lesson = showDemoSteps(document.getElementById("demo-steps"), simId, sim).catch((error) => notify(error.message, "error"));
+  lesson.then(firstStepHint(document.getElementById("first-step"), store));
   bindCatalogue(editor);
   const large = setupLargeMode([timeline, chart, strip]);
   const shortcuts = bindShortcuts({
@@ -129,6 +132,11 @@ export function initDashboard() {
     },
     onError: (message) => notify(message, "error"),
     ...presenter.callbacks,
+    onOpen: () => {
+      presenter.callbacks.onOpen();
+      lesson.then((steps) => steps?.refresh()); // a step moved while this page was away
+    },
+    onLesson: (msg) => lesson.then((steps) => steps?.show(msg.step)),
     stats,
   });
   presenter.start(stream);
