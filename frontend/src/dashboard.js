@@ -140,7 +140,7 @@ export function initDashboard() {
     stats,
   });
   presenter.start(stream);
-  window.rolloutviz = { store, view, stats, timeline, chart, editor };
+  window.rolloutviz = { store, view, stats, timeline, chart, strip, editor };
 }
 
 function bindZoomButtons(view, store) {

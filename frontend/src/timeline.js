@@ -31,7 +31,7 @@ function byName(a, b) {
 }
 
 // A pod gone this many simulated seconds folds into its ReplicaSet's "N earlier pods" row.
-export const FOLD_AFTER_SECONDS = 180;
+const FOLD_AFTER_SECONDS = 180;
 const MARKER_ROWS = 2; // label rows above the axis' tick labels
 
 /** How a marker reads on the axis: a command's words as people say them (older records carry only
@@ -69,6 +69,7 @@ export class Timeline {
     this.selected = null;
     this.selectionListeners = new Set();
     this.expanded = new Set(); // ReplicaSets whose folded pods are shown
+    this.foldAfter = FOLD_AFTER_SECONDS;
     this.nextFold = Infinity; // when the next gone pod folds (simulated time)
     this.drawn = new Set(); // what the last draw showed, by legend key (`legendKeys`)
     this.legendKeys = timelineLegendKeys();
@@ -138,7 +139,7 @@ export class Timeline {
     this.rows = [];
     this.rowTops = [];
     let y = 0;
-    const foldBefore = this.store.t - FOLD_AFTER_SECONDS;
+    const foldBefore = this.store.t - this.foldAfter;
     this.nextFold = Infinity;
     for (const group of ordered) {
       this.rows.push({ kind: "rs", rs: group.rs, y, h: sz.header });
@@ -146,7 +147,7 @@ export class Timeline {
       group.pods.sort((a, b) => (a.segments[0]?.[0] ?? 0) - (b.segments[0]?.[0] ?? 0) || byName(a.name, b.name));
       const gone = group.pods.filter((lane) => lane.deleted !== null && lane.deleted <= foldBefore);
       for (const lane of group.pods) {
-        if (lane.deleted !== null && lane.deleted > foldBefore) this.nextFold = Math.min(this.nextFold, lane.deleted + FOLD_AFTER_SECONDS);
+        if (lane.deleted !== null && lane.deleted > foldBefore) this.nextFold = Math.min(this.nextFold, lane.deleted + this.foldAfter);
       }
       const folded = gone.length && !this.expanded.has(group.rs.name);
       if (gone.length) {

@@ -63,15 +63,16 @@ def test_the_legends_explain_every_line_and_mark_drawn(page, daphne_server):
     dash.run_step(1)  # roll out v0.2: old pods terminate and go, requests answer v0.1 then v0.2
     dash.wait_pods(2, 3, states=("Available",))
     dash.wait("() => [...window.rolloutviz.store.timeline.pods.values()].some((l) => l.deleted !== null)")
-    dash.hover_row("pod", dash.live_pods(2)[0]["name"])
-    page.mouse.click(*[page.locator("#timeline canvas").bounding_box()[k] + 300 for k in ("x", "y")])
+    dash.pause_clock()
+    dash.click_row("pod", dash.live_pods(2)[0]["name"])  # its lane is highlighted while its details show
     legends = dash.js(_LEGENDS_JS)
     for canvas, found in legends.items():
         drawn, legend, known = set(found["drawn"]), found["legend"], set(found["known"])
         assert drawn, f"the {canvas} drew nothing"
         assert drawn <= set(legend), f"{canvas}: drawn without a legend row: {sorted(drawn - set(legend))}"
         assert set(legend) == known and len(legend) == len(known), f"{canvas}: legend {legend} vs {sorted(known)}"
-    assert {"now", "action", "scaling", "deleted", "state:Available", "state:Terminating"} <= set(legends["timeline"]["drawn"])
+    assert {"now", "action", "scaling", "deleted", "selected", "state:Available", "state:Terminating"} <= set(
+        legends["timeline"]["drawn"])
     assert {"desired", "ready", "ceiling", "floor", "available", "now"} <= set(legends["chart"]["drawn"])
     assert any(key.startswith("answer:") for key in legends["strip"]["drawn"])
 
@@ -114,11 +115,9 @@ def test_long_gone_pods_fold_into_a_row_that_opens(page, daphne_server):
     dash.play()
     dash.run_step(0)
     dash.wait_pods(2, 3)
-    fold_after = dash.js("() => 180")  # timeline.js FOLD_AFTER_SECONDS
-    dash.wait("""(after) => { const tl = window.rolloutviz.store.timeline;
-      const gone = [...tl.pods.values()].filter((l) => l.deleted !== null);
-      return gone.length === 3 && gone.every((l) => l.deleted + after < tl.pods.size && false || window.rolloutviz.store.t > l.deleted + after); }""",
-              fold_after)
+    dash.wait("""() => { const r = window.rolloutviz;
+      const gone = [...r.store.timeline.pods.values()].filter((l) => l.deleted !== null);
+      return gone.length === 3 && gone.every((l) => r.store.t > l.deleted + r.timeline.foldAfter); }""")
     dash.pause_clock()
     rows = dash.js("""() => { const tl = window.rolloutviz.timeline; tl.draw();
       return tl.rows.map((r) => [r.kind, r.kind === "pod" ? r.lane.name : r.rs.name, r.lanes ? r.lanes.length : null, r.open ?? null]); }""")
