@@ -18,6 +18,8 @@ const CHART_LINES = [
   ["now", `<span class="line-swatch now"></span>`, "now"],
 ];
 
+const GUIDES = new Set(["ceiling", "floor", "available"]);
+
 /** Value of a step series [[t, ...values]] at time t, column `col` (null before the first point). */
 function valueAt(series, t, col) {
   let value = null;
@@ -167,13 +169,15 @@ export class ReplicaChart extends TimeCanvas {
       const ready = valueAt(rs.series, now, 2) ?? 0;
       return [rs.name, rs.revision, rs.hash || rs.name, desired, ready, revisionColour(rs.revision)];
     });
-    const key = JSON.stringify(parts);
+    // the guides come from a Deployment's spec: bare ReplicaSets have none
+    const lines = CHART_LINES.filter(([line]) => deployments.length || !GUIDES.has(line));
+    const key = JSON.stringify([parts, lines.length]);
     if (key === this.legendKey) return;
     this.legendKey = key;
-    this.legendKeys = [...parts.map(([name]) => `rs:${name}`), ...CHART_LINES.map(([line]) => line)];
+    this.legendKeys = [...parts.map(([name]) => `rs:${name}`), ...lines.map(([line]) => line)];
     this.legend.innerHTML = parts.map(([name, rev, hash, desired, ready, colour]) =>
-      `<li data-legend="rs:${esc(name)}">${swatchHtml("line-swatch", colour)}rev ${esc(rev)} <code>${esc(hash)}</code>: desired <b>${esc(desired)}</b>, ready <b>${esc(ready)}</b></li>`,
-    ).join("") + CHART_LINES.map(([line, swatch, words]) => `<li data-legend="${line}">${swatch}${words}</li>`).join("");
+      `<li data-legend="rs:${esc(name)}">${swatchHtml("line-swatch", colour)}${rev ? `rev ${esc(rev)}` : "ReplicaSet"} <code>${esc(hash)}</code>: desired <b>${esc(desired)}</b>, ready <b>${esc(ready)}</b></li>`,
+    ).join("") + lines.map(([line, swatch, words]) => `<li data-legend="${line}">${swatch}${words}</li>`).join("");
     paintSwatches(this.legend);
   }
 }

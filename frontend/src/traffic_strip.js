@@ -22,6 +22,7 @@ export class TrafficStrip extends TimeCanvas {
   }
 
   draw() {
+    this.drawn = new Set(); // what this draw showed, by legend key (`legendKeys`)
     const services = [...this.store.timeline.traffic.entries()];
     this.root.hidden = !services.length;
     if (!services.length) return;
@@ -32,7 +33,6 @@ export class TrafficStrip extends TimeCanvas {
     const x = this.view.scale(now, sz.label, width - 8);
     const [t0, t1] = x.domain();
     const failed = stateFill(ctx, "Error");
-    this.drawn = new Set(); // what this draw showed, by legend key (`legendKeys`)
     services.forEach(([name, entry], row) => {
       const top = row * sz.row + 4;
       const bottom = top + sz.row - 8;

@@ -250,3 +250,14 @@ def test_pod_details_open_in_view_and_close_with_escape(browser, daphne_server):
         assert not errors and not violations, (errors, violations)
     finally:
         ctx.close()
+
+
+def test_bare_replicasets_have_no_deployment_guides_in_the_legend(page, daphne_server):
+    dash = Dashboard.from_demo(page, daphne_server.url, "replicaset-practice")  # a ReplicaSet, no Deployment
+    dash.set_speed(10)
+    dash.play()
+    dash.wait("() => window.rolloutviz.store.t >= 5")
+    chart = dash.js(_LEGENDS_JS)["chart"]
+    assert set(chart["drawn"]) <= set(chart["legend"]) and set(chart["legend"]) == set(chart["known"]), chart
+    assert not {"ceiling", "floor", "available"} & set(chart["legend"]), chart["legend"]
+    assert "ReplicaSet nginx-replicaset" in " ".join(page.locator("#replica-chart .chart-legend").text_content().split())
