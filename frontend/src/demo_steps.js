@@ -60,6 +60,7 @@ export async function showDemoSteps(root, simId, sim) {
     const index = parseInt(button.dataset.runStep, 10);
     const item = list.querySelector(`[data-step="${index}"]`);
     button.disabled = true;
+    notify(""); // the last result or error is stale once another step runs
     try {
       await moveTo(index);
       const output = await runStep(sim, demo.steps[index]);
