@@ -114,7 +114,7 @@ export function initDashboard() {
     p: { label: "play / pause the clock", run: () => actions.toggleClock() },
     ".": { label: "single step", run: () => actions.step() },
     l: { label: "large (projector) mode", run: large },
-    t: { label: "focus the timeline (↑/↓ pods, ←/→ scroll, +/− zoom, Delete pod)", run: () => document.querySelector("#timeline canvas").focus() },
+    t: { label: "focus the timeline (↑/↓ pods, ←/→ scroll, +/− zoom, m/M next/previous action, Delete pod)", run: () => document.querySelector("#timeline canvas").focus() },
     e: { label: "focus the editor (Ctrl+Enter applies)", run: () => editor.editor.view.focus() },
     f: { label: "follow now", run: () => view.followNow() },
     0: { label: "fit the whole history", run: () => view.fit(store.startTime(), store.t) },

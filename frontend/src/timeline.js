@@ -562,6 +562,22 @@ export class Timeline {
     this.selectionListeners.add(fn);
   }
 
+  /** Keyboard focus on the next (1) or previous (-1) action marker: brought into view, its full
+   *  words and detail in the tooltip (what hovering a label shows). */
+  focusMarker(direction) {
+    const actions = this.store.timeline.markers.filter((m) => m.kind === "command");
+    if (!actions.length) return;
+    const at = actions.indexOf(this.focusedMarker);
+    const next = actions[at < 0 ? (direction > 0 ? 0 : actions.length - 1) : (at + direction + actions.length) % actions.length];
+    this.focusedMarker = next;
+    const [start, end] = this.view.window(this.store.t);
+    if (next.t < start || next.t > end) this.view.setState({ start: Math.max(0, next.t - (end - start) / 2), span: end - start, follow: false });
+    this.draw();
+    const label = this.markerLabels.find((l) => l.markers.includes(next));
+    const px = label ? label.x : this.x(next.t);
+    this.showTooltip({ px, py: label ? label.y : 0 }, `<b>${esc(markerText(next))}</b> at ${esc(formatSimTime(next.t))}<br>${esc(next.detail || "")}`);
+  }
+
   podRows() {
     return this.rows.filter((r) => r.kind === "pod");
   }
@@ -602,6 +618,8 @@ export class Timeline {
         "-": () => this.view.zoom(1.4, null, now),
         Delete: () => this.selected && this.onDeleteRequest(this.selected),
         Escape: () => this.select(null),
+        m: () => this.focusMarker(1),
+        M: () => this.focusMarker(-1),
       };
       const action = actions[e.key];
       if (!action) return;

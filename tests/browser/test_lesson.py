@@ -107,6 +107,13 @@ def test_markers_read_as_spoken_and_their_labels_never_overlap(page, daphne_serv
     tooltip.wait_for(state="visible")
     for spoken in folded["words"]:
         assert spoken in tooltip.inner_text()
+    page.mouse.move(0, 0)
+    page.locator("#timeline canvas").focus()  # the keyboard reaches every action too, folded or not
+    seen = []
+    for _ in range(3):
+        page.keyboard.press("m")
+        seen.append(tooltip.inner_text().split(" at ")[0])
+    assert seen == ["apply", "set image nginx:1.16.1", "scale to 5"], seen
 
 
 def test_long_gone_pods_fold_into_a_row_that_opens(page, daphne_server):
