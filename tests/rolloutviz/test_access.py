@@ -86,15 +86,20 @@ REQUESTS = {
     "export": ("GET", "export", None),
     "diff": ("POST", "diff", {"yaml": ONE_POD}),
     "copy": ("POST", "copy", {}),
+    "lesson": ("GET", "lesson", None),
+    "check": ("POST", "commands/pause/check", {"deployment": "web"}),
     "apply": ("POST", "apply", {"yaml": ONE_POD.replace("replicas: 1", "replicas: 2")}),
     "step": ("POST", "commands/step", {"count": 1}),
     "clock": ("POST", "commands/clock", {"speed": 2}),
+    "lesson-step": ("POST", "lesson", {"step": 0}),
     "links": ("GET", "links", None),
     "new-link": ("POST", "links", {"role": "view"}),
     "delete": ("DELETE", "", None),
 }
-READS = {"state": 200, "timeline": 200, "kubectl": 200, "explanations": 200, "history": 200, "export": 200, "diff": 200, "copy": 201}
-EDITS = {"apply": 200, "step": 200, "clock": 200}
+READS = {"state": 200, "timeline": 200, "kubectl": 200, "explanations": 200, "history": 200, "export": 200, "diff": 200, "copy": 201,
+         "lesson": 200, "check": 200}
+# (this simulation has no tutorial: past the role check, moving its step is a 400)
+EDITS = {"apply": 200, "step": 200, "clock": 200, "lesson-step": 400}
 OWNS = {"links": 200, "new-link": 201, "delete": 204}
 EXPECTED = {
     "stranger": dict.fromkeys(REQUESTS, 404),
