@@ -86,9 +86,12 @@ export function paintSwatches(root) {
 // States drawn in another state's legend row (they share its colour).
 const SHARED_ROW = { ErrImagePull: "ImagePullBackOff", Error: "CrashLoopBackOff" };
 
-/** The timeline legend's key for a lane state (what `Timeline.drawn` records). */
+const stateKeys = new Map();
+
+/** The timeline legend's key for a lane state (what `Timeline.drawn` records; made once per state). */
 export function stateKey(state) {
-  return `state:${SHARED_ROW[state] || state}`;
+  if (!stateKeys.has(state)) stateKeys.set(state, `state:${SHARED_ROW[state] || state}`);
+  return stateKeys.get(state);
 }
 
 /** Everything else the timeline draws, each with its legend row: [key, swatch markup, words]. */

@@ -150,12 +150,13 @@ export class Timeline {
         if (lane.deleted !== null && lane.deleted > foldBefore) this.nextFold = Math.min(this.nextFold, lane.deleted + this.foldAfter);
       }
       const folded = gone.length && !this.expanded.has(group.rs.name);
+      const hidden = new Set(folded ? gone : []);
       if (gone.length) {
         this.rows.push({ kind: "folded", rs: group.rs, lanes: gone, open: !folded, y, h: Math.max(sz.lane, 12) });
         y += Math.max(sz.lane, 12);
       }
       for (const lane of group.pods) {
-        if (folded && gone.includes(lane)) continue;
+        if (hidden.has(lane)) continue;
         this.rows.push({ kind: "pod", lane, y, h: sz.lane });
         y += sz.lane;
       }
