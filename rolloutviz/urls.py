@@ -22,12 +22,12 @@ api_patterns = [
     path("simulations/<int:sim_id>/objects/<str:resource>/", api.simulation_objects, name="objects"),
     path("simulations/<int:sim_id>/objects/<str:resource>/<str:name>", api.simulation_objects, name="object"),
     path("simulations/<int:sim_id>/explanations", api.simulation_explanations, name="explanations"),
+    path("simulations/<int:sim_id>/lesson", api.simulation_lesson, name="lesson"),
+    path("simulations/<int:sim_id>/commands/<str:name>/check", api.simulation_command_check, name="command-check"),
     path("simulations/<int:sim_id>/copy", api.simulation_copy, name="copy"),
     path("simulations/<int:sim_id>/links", api.simulation_links, name="links"),
     path("simulations/<int:sim_id>/links/<str:token>", api.simulation_link, name="link"),
     path("simulations/<int:sim_id>/kubeconfig", api.simulation_kubeconfig, name="kubeconfig"),
-    path("simulations/<int:sim_id>/lesson", api.simulation_lesson, name="lesson"),
-    path("simulations/<int:sim_id>/commands/<str:name>/check", api.simulation_command_check, name="command-check"),
     # Last: every other /api/ address answers 404 as JSON, whatever DEBUG says.
     re_path(r"", api.no_route, name="no-route"),
 ]

@@ -43,15 +43,16 @@ COMMANDS: dict[str, tuple[set, set, Callable[[int, dict], object]]] = {
 }
 
 
-# names whose refusal the page can ask about before it shows a preview -> the Cluster command
-CHECKED = {"undo": "rollout_undo", "pause": "rollout_pause", "resume": "rollout_resume",
-           "restart": "rollout_restart"}
-
-
-def _args(name: str, args: dict) -> dict:
-    """``args`` checked against the command's argument names (a null value counts as not given)."""
+def run_named_command(*, simulation_id: int, name: str, args: dict):
+    """Run the command called ``name`` with ``args`` (checked against its argument names;
+    a null value counts as not given)."""
     if name not in COMMANDS:
         raise NotFound(f'unknown command "{name}"; one of {", ".join(sorted(COMMANDS))}')
+    return COMMANDS[name][2](simulation_id, checked_args(name, args))
+
+
+def checked_args(name: str, args: dict) -> dict:
+    """``args`` of the command ``name`` without nulls, or the refusal of an unknown or missing one."""
     allowed, required, _ = COMMANDS[name]
     args = {k: v for k, v in args.items() if v is not None}  # null means "not given"
     for key in sorted(set(args) - allowed):
@@ -61,20 +62,6 @@ def _args(name: str, args: dict) -> dict:
     return args
 
 
-def run_named_command(*, simulation_id: int, name: str, args: dict):
-    """Run the command called ``name`` with ``args`` (checked as `_args` says)."""
-    args = _args(name, args)
-    return COMMANDS[name][2](simulation_id, args)
-
-
-def named_command_refusal(*, simulation_id: int, name: str, args: dict) -> str | None:
-    """What the command called ``name`` (one of `CHECKED`) would be refused with now, or None."""
-    args = _args(name, args)
-    if name not in CHECKED:
-        raise NotFound(f'no check for command "{name}"; one of {", ".join(sorted(CHECKED))}')
-    return commands.command_refusal(simulation_id=simulation_id, command=CHECKED[name], **args)
-
-
 def run_demo_step(*, simulation_id: int, command: str, args: dict):
     """Perform one demo step: ``apply`` (its YAML), ``kubectl`` (a text view) or a command."""
     if command == "apply":
@@ -82,3 +69,18 @@ def run_demo_step(*, simulation_id: int, command: str, args: dict):
     if command == "kubectl":
         return kubectl.kubectl_view(simulation_id=simulation_id, args=args.get("args", ""))
     return run_named_command(simulation_id=simulation_id, name=command, args=args)
+
+
+# names whose refusal the page can ask about before it shows a preview -> the Cluster command
+CHECKED = {"undo": "rollout_undo", "pause": "rollout_pause", "resume": "rollout_resume",
+           "restart": "rollout_restart"}
+
+
+def named_command_refusal(*, simulation_id: int, name: str, args: dict) -> str | None:
+    """What the command called ``name`` (one of `CHECKED`) would be refused with now, or None."""
+    if name not in COMMANDS:
+        raise NotFound(f'unknown command "{name}"; one of {", ".join(sorted(COMMANDS))}')
+    args = checked_args(name, args)
+    if name not in CHECKED:
+        raise NotFound(f'no check for command "{name}"; one of {", ".join(sorted(CHECKED))}')
+    return commands.command_refusal(simulation_id=simulation_id, command=CHECKED[name], **args)

@@ -96,11 +96,11 @@ REQUESTS = {
     "new-link": ("POST", "links", {"role": "view"}),
     "delete": ("DELETE", "", None),
 }
-READS = {"state": 200, "timeline": 200, "kubectl": 200, "explanations": 200, "history": 200, "export": 200, "diff": 200, "copy": 201,
-         "lesson": 200, "check": 200}
-# (this simulation has no tutorial: past the role check, moving its step is a 400)
-EDITS = {"apply": 200, "step": 200, "clock": 200, "lesson-step": 400}
+READS = {"state": 200, "timeline": 200, "kubectl": 200, "explanations": 200, "history": 200, "export": 200, "diff": 200, "copy": 201}
+EDITS = {"apply": 200, "step": 200, "clock": 200}
 OWNS = {"links": 200, "new-link": 201, "delete": 204}
+READS.update({"lesson": 200, "check": 200})  # the lesson's step, and whether a command would be refused
+EDITS["lesson-step"] = 400  # (this simulation has no tutorial: past the role check, moving its step is a 400)
 EXPECTED = {
     "stranger": dict.fromkeys(REQUESTS, 404),
     "viewer": {**READS, **dict.fromkeys(EDITS, 403), **dict.fromkeys(OWNS, 403)},
