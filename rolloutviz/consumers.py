@@ -440,6 +440,10 @@ class SimulationConsumer(AsyncWebsocketConsumer):
         self.stalled = status.get("reason") if status.get("state") == protocol.STALLED else None
         await self.send(text_data=event["text"])
 
+    async def simulation_lesson(self, event: dict) -> None:
+        """The presenter moved the tutorial to another step: pass it on."""
+        await self.send(text_data=event["text"])
+
     async def simulation_revoked(self, event: dict) -> None:
         """A link of this simulation was revoked: viewers who came through it are shown out."""
         await self.check_role()

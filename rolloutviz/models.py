@@ -37,6 +37,9 @@ class Simulation(models.Model):
         null=True, blank=True,
         help_text="Last time someone watched it (a socket open, an API read); an unwatched clock stops.",
     )
+    lesson_step = models.PositiveIntegerField(
+        default=0, help_text="The tutorial step the presenter shows (0-based), the same for every viewer.",
+    )
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 

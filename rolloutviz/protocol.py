@@ -31,6 +31,7 @@ LAYER_REVOKED = "simulation.revoked"  # a link was revoked: viewers who came thr
 LAYER_VIEW = "simulation.view"  # the presenter's view (time window, selected pod) for viewers who follow
 LAYER_AUDIENCE = "simulation.audience"  # how many pages watch through one server process (its hub)
 LAYER_STATUS = "simulation.status"  # the simulation stalled (with why) or is live again
+LAYER_LESSON = "simulation.lesson"  # the tutorial step the presenter moved to
 
 # States of {"type": "status"} messages.
 STALLED = "stalled"
@@ -68,15 +69,19 @@ def clock_info(*, running: bool, speed: float, effective: float | None = None) -
     return block
 
 
-def marker(*, t: float, label: str, detail: str = "", kind: str = "command") -> dict:
+def marker(*, t: float, label: str, detail: str = "", kind: str = "command", words: str = "") -> dict:
     """A labelled moment on the timeline: a user command or a ScalingReplicaSet event.
 
     ``kind`` ("command", "event" or "explanation") is our additive key: it tells the timeline
     recorder, when it rebuilds from stored deltas, which markers it cannot derive from the
     deltas' events (users' commands, and the Deployment controller's explanations: ``label``
-    the Deployment, ``detail`` the sentence).
+    the Deployment, ``detail`` the sentence). ``words`` (additive, only when they differ from
+    ``label``) is how the timeline shows a command, as people say it (`rolloutviz.spoken`).
     """
-    return {"t": float(t), "label": str(label), "detail": str(detail), "kind": kind}
+    found = {"t": float(t), "label": str(label), "detail": str(detail), "kind": kind}
+    if words and words != label:
+        found["words"] = str(words)
+    return found
 
 
 def delta_message(
@@ -366,6 +371,17 @@ def layer_view(*, simulation_id: int, view: dict, sender: str) -> dict:
 def layer_audience(*, simulation_id: int, hub: str, viewers: int) -> dict:
     """How many pages (presenters' not counted) watch the simulation through the server process of ``hub``."""
     return {"type": LAYER_AUDIENCE, "sim": int(simulation_id), "hub": hub, "viewers": int(viewers)}
+
+
+def lesson_message(*, sim: int, step: int, steps: int) -> dict:
+    """The tutorial step every page of the simulation shows (0-based ``step`` of ``steps``)."""
+    return {"v": VERSION, "type": "lesson", "sim": int(sim), "step": int(step), "steps": int(steps)}
+
+
+def layer_lesson(*, simulation_id: int, step: int, steps: int) -> dict:
+    """Tell every consumer of the group to pass the new tutorial step on to its client."""
+    return {"type": LAYER_LESSON, "sim": int(simulation_id),
+            "text": encode(lesson_message(sim=simulation_id, step=step, steps=steps))}
 
 
 def layer_status(*, simulation_id: int, state: str, reason: str = "") -> dict:

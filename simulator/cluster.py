@@ -405,21 +405,53 @@ class Cluster:
         self._update(d, spec)
         return f"deployment.apps/{name} image updated"
 
-    @_controllers_react
-    def rollout_pause(self, name: str) -> str:
-        """`kubectl rollout pause`."""
+    def refusal(self, command: str, **args) -> str | None:
+        """What ``command`` (rollout_undo, rollout_pause, rollout_resume, rollout_restart) with
+        ``args`` would be refused with now, in kubectl's words, or None; nothing changes. The
+        same checks the command makes first, so a page can say so before it shows a preview."""
+        checks = {"rollout_undo": self._check_undo, "rollout_pause": self._check_pause,
+                  "rollout_resume": self._check_resume, "rollout_restart": self._check_restart}
+        if command not in checks:
+            raise ValueError(f"no refusal check for {command!r}; one of {', '.join(sorted(checks))}")
+        try:
+            checks[command](**args)
+        except (LookupError, ValueError) as error:
+            return str(error.args[0]) if error.args else str(error)
+        return None
+
+    def _check_undo(self, name: str, to_revision: int = 0) -> None:
+        rollback.check_undo(self._s, self._deployment(name), to_revision)
+
+    def _check_pause(self, name: str) -> Deployment:
         d = self._deployment(name)
         if d.spec.get("paused"):
             raise ValueError(f'deployments.apps "{name}" is already paused')
+        return d
+
+    def _check_resume(self, name: str) -> Deployment:
+        d = self._deployment(name)
+        if not d.spec.get("paused"):
+            raise ValueError(f'deployments.apps "{name}" is not paused')
+        return d
+
+    def _check_restart(self, name: str) -> Deployment:
+        d = self._deployment(name)
+        if d.spec.get("paused"):
+            raise ValueError(f'deployments.apps "{name}" can\'t restart paused deployment '
+                             "(run rollout resume first)")
+        return d
+
+    @_controllers_react
+    def rollout_pause(self, name: str) -> str:
+        """`kubectl rollout pause`."""
+        d = self._check_pause(name)
         self._update(d, {**copy.deepcopy(d.spec), "paused": True})
         return f"deployment.apps/{name} paused"
 
     @_controllers_react
     def rollout_resume(self, name: str) -> str:
         """`kubectl rollout resume`."""
-        d = self._deployment(name)
-        if not d.spec.get("paused"):
-            raise ValueError(f'deployments.apps "{name}" is not paused')
+        d = self._check_resume(name)
         spec = copy.deepcopy(d.spec)
         spec.pop("paused")
         self._update(d, spec)
@@ -428,10 +460,7 @@ class Cluster:
     @_controllers_react
     def rollout_restart(self, name: str) -> str:
         """`kubectl rollout restart`: a restartedAt annotation on the pod template."""
-        d = self._deployment(name)
-        if d.spec.get("paused"):
-            raise ValueError(f'deployments.apps "{name}" can\'t restart paused deployment '
-                             "(run rollout resume first)")
+        d = self._check_restart(name)
         spec = copy.deepcopy(d.spec)
         annotations = spec["template"].setdefault("metadata", {}).setdefault("annotations", {})
         stamp = rfc3339(self._s.time)

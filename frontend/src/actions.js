@@ -20,6 +20,7 @@ export class ActionsPanel {
 
   /** Run a command; 409/400 refusals are shown in Kubernetes' words. Returns true on success. */
   async run(name, body) {
+    notify(""); // the last result or error is stale once another action starts
     try {
       const answer = await this.sim.command(name, body);
       // Clock, step and reset answer with data, not a kubectl line; the page shows them anyway.
@@ -138,6 +139,15 @@ export class ActionsPanel {
     const from = history.find((h) => h.revision === current);
     const to = history.find((h) => h.revision === target);
     const dep = this.store.objects.deployments.get(name);
+    const body = revision === null ? { deployment: name } : { deployment: name, to_revision: target };
+    const title = revision === null ? `Undo: roll back to revision ${target}?` : `Roll back to revision ${target}?`;
+    // what the cluster would answer comes before any preview: a refused rollback has none
+    const refusal = await this.sim.refusal("undo", body).catch((error) => error.message);
+    if (refusal) {
+      await confirmDialog(title, `<p>The cluster refuses this now; <code>kubectl rollout undo</code> answers:</p>` +
+        `<pre class="refusal" data-refusal>error: ${esc(refusal)}</pre>`, "Roll back", { refused: true });
+      return;
+    }
     const currentImages = from?.images || (dep ? templateImages(dep) : []);
     let template = "";
     try {
@@ -146,12 +156,9 @@ export class ActionsPanel {
       template = error.message;
     }
     const nextRevision = Math.max(0, ...history.map((h) => h.revision)) + 1;
-    const body = `<p>Images: <code>${esc(currentImages.join(", "))}</code> → <code>${esc((to?.images || []).join(", "))}</code></p>` +
+    const preview = `<p>Images: <code>${esc(currentImages.join(", "))}</code> → <code>${esc((to?.images || []).join(", "))}</code></p>` +
       `<p>Revision ${esc(target)}'s ReplicaSet is scaled up again and becomes <b>revision ${esc(nextRevision)}</b>; revision ${esc(target)} disappears from the history.</p>` +
       (template ? `<details open><summary><code>kubectl rollout history deployment/${esc(name)} --revision=${esc(target)}</code></summary><pre>${esc(template)}</pre></details>` : "");
-    const title = revision === null ? `Undo: roll back to revision ${target}?` : `Roll back to revision ${target}?`;
-    if (await confirmDialog(title, body, "Roll back")) {
-      await this.run("undo", revision === null ? { deployment: name } : { deployment: name, to_revision: target });
-    }
+    if (await confirmDialog(title, preview, "Roll back")) await this.run("undo", body);
   }
 }

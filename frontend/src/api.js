@@ -54,6 +54,8 @@ export function simApi(simId) {
     diff: (yaml) => api("POST", base + "diff", { yaml }),
     whatif: (yaml, run) => api("POST", base + "whatif", { yaml, run }),
     command: (name, body = {}) => api("POST", base + "commands/" + name, body),
+    refusal: async (name, body = {}) => (await api("POST", `${base}commands/${name}/check`, body)).refusal,
+    lesson: (step) => (step === undefined ? api("GET", base + "lesson") : api("POST", base + "lesson", { step })),
     history: (deployment, revision) =>
       api("GET", `${base}history/${encodeURIComponent(deployment)}/` + (revision ? `?revision=${revision}` : "")),
     kubectl: (args) => api("GET", base + "kubectl?args=" + encodeURIComponent(args).replace(/%20/g, "+")),

@@ -8,6 +8,18 @@ import { esc } from "./timeline.js";
 
 const SIZES = { normal: { label: 230, height: 200, font: 12 }, large: { label: 320, height: 280, font: 17 } };
 
+// The chart's lines other than each ReplicaSet's colour: [legend key, swatch, words].
+const CHART_LINES = [
+  ["desired", `<span class="line-swatch solid"></span>`, "desired (solid)"],
+  ["ready", `<span class="line-swatch dotted"></span>`, "ready (dotted)"],
+  ["ceiling", `<span class="line-swatch guide-ceiling"></span>`, "replicas + maxSurge (the ceiling)"],
+  ["floor", `<span class="line-swatch guide-floor"></span>`, "replicas − maxUnavailable (the floor)"],
+  ["available", `<span class="line-swatch guide-available"></span>`, "total available"],
+  ["now", `<span class="line-swatch now"></span>`, "now"],
+];
+
+const GUIDES = new Set(["ceiling", "floor", "available"]);
+
 /** Value of a step series [[t, ...values]] at time t, column `col` (null before the first point). */
 function valueAt(series, t, col) {
   let value = null;
@@ -44,19 +56,25 @@ export class ReplicaChart extends TimeCanvas {
     const y = (v) => bottom - (v / (maxY * 1.08)) * (bottom - top);
 
     this.drawGrid(ctx, sz, x, y, maxY, width, bottom);
+    this.drawn = new Set(); // what this draw showed, by legend key (`legendKeys`)
+    const mark = (key, drew) => drew && this.drawn.add(key);
     for (const d of deployments) {
-      this.drawStep(ctx, x, y, d.series, 1, t0, t1, now, "#555", [2, 4], (p) => (p[2] === null ? null : p[1] + p[2]));
-      this.drawStep(ctx, x, y, d.series, 1, t0, t1, now, "#555", [8, 4], (p) => (p[3] === null ? null : Math.max(p[1] - p[3], 0)));
+      mark("ceiling", this.drawStep(ctx, x, y, d.series, 1, t0, t1, now, "#555", [2, 4], (p) => (p[2] === null ? null : p[1] + p[2])));
+      mark("floor", this.drawStep(ctx, x, y, d.series, 1, t0, t1, now, "#555", [8, 4], (p) => (p[3] === null ? null : Math.max(p[1] - p[3], 0))));
       // the total available, which the controller keeps at or above the floor
-      this.drawStep(ctx, x, y, d.series, 2, t0, t1, now, "#1b1f24", [], (p) => (p.length > 4 ? p[4] : null));
+      mark("available", this.drawStep(ctx, x, y, d.series, 2, t0, t1, now, "#1b1f24", [], (p) => (p.length > 4 ? p[4] : null)));
     }
     for (const rs of replicasets) {
       const colour = revisionColour(rs.revision);
-      this.drawStep(ctx, x, y, rs.series, 2.5, t0, t1, now, colour, [], (p) => p[1]);
-      this.drawStep(ctx, x, y, rs.series, 2.5, t0, t1, now, colour, [1, 3], (p) => p[2]);
+      const desired = this.drawStep(ctx, x, y, rs.series, 2.5, t0, t1, now, colour, [], (p) => p[1]);
+      const ready = this.drawStep(ctx, x, y, rs.series, 2.5, t0, t1, now, colour, [1, 3], (p) => p[2]);
+      mark("desired", desired);
+      mark("ready", ready);
+      mark(`rs:${rs.name}`, desired || ready);
     }
     const nowX = x(now);
     if (nowX >= sz.label && nowX <= width) {
+      this.drawn.add("now");
       ctx.strokeStyle = OKABE_ITO.vermillion;
       ctx.lineWidth = 2;
       ctx.beginPath();
@@ -96,9 +114,9 @@ export class ReplicaChart extends TimeCanvas {
     ctx.fillText("replicas", 6, 18);
   }
 
-  /** A step line through the series' points inside [t0, t1], extended to now. */
+  /** A step line through the series' points inside [t0, t1], extended to now; whether it drew any. */
   drawStep(ctx, x, y, series, width, t0, t1, now, colour, dash, pick) {
-    if (!series.length) return;
+    if (!series.length) return false;
     ctx.strokeStyle = colour;
     ctx.lineWidth = width;
     ctx.setLineDash(dash);
@@ -126,6 +144,7 @@ export class ReplicaChart extends TimeCanvas {
     }
     ctx.stroke();
     ctx.setLineDash([]);
+    return drawing;
   }
 
   drawGuideLabels(ctx, sz, deployments, y, now) {
@@ -148,16 +167,17 @@ export class ReplicaChart extends TimeCanvas {
     const parts = replicasets.map((rs) => {
       const desired = valueAt(rs.series, now, 1) ?? 0;
       const ready = valueAt(rs.series, now, 2) ?? 0;
-      return [rs.revision, rs.hash || rs.name, desired, ready, revisionColour(rs.revision)];
+      return [rs.name, rs.revision, rs.hash || rs.name, desired, ready, revisionColour(rs.revision)];
     });
-    const key = JSON.stringify(parts);
+    // the guides come from a Deployment's spec: bare ReplicaSets have none
+    const lines = CHART_LINES.filter(([line]) => deployments.length || !GUIDES.has(line));
+    const key = JSON.stringify([parts, lines.length]);
     if (key === this.legendKey) return;
     this.legendKey = key;
-    this.legend.innerHTML = parts.map(([rev, hash, desired, ready, colour]) =>
-      `<li>${swatchHtml("line-swatch", colour)}rev ${esc(rev)} <code>${esc(hash)}</code>: desired <b>${esc(desired)}</b>, ready <b>${esc(ready)}</b></li>`,
-    ).join("") +
-      `<li><span class="line-swatch solid"></span>desired <span class="line-swatch dotted"></span>ready</li>` +
-      (deployments.length ? `<li><span class="line-swatch guide-ceiling"></span>replicas + maxSurge <span class="line-swatch guide-floor"></span>replicas − maxUnavailable <span class="line-swatch guide-available"></span>total available</li>` : "");
+    this.legendKeys = [...parts.map(([name]) => `rs:${name}`), ...lines.map(([line]) => line)];
+    this.legend.innerHTML = parts.map(([name, rev, hash, desired, ready, colour]) =>
+      `<li data-legend="rs:${esc(name)}">${swatchHtml("line-swatch", colour)}${rev ? `rev ${esc(rev)}` : "ReplicaSet"} <code>${esc(hash)}</code>: desired <b>${esc(desired)}</b>, ready <b>${esc(ready)}</b></li>`,
+    ).join("") + lines.map(([line, swatch, words]) => `<li data-legend="${line}">${swatch}${words}</li>`).join("");
     paintSwatches(this.legend);
   }
 }

@@ -9,11 +9,12 @@ const CLOSE_NOT_FOUND = 4404; // the server's close code for a simulation that d
  * onStatus(text, kind) reports the connection state ("live", "stalled: <reason>", a clock that
  * cannot keep its speed, …); onError(message) server errors; onOpen() each (re)connection;
  * onPresenter(view) the presenter's view and onAudience(n) how many watch (presenter mode);
+ * onLesson({step, steps}) the tutorial step the presenter moved to.
  * token: a link's token to connect with instead of the session (the embed player).
  * Returns { send(message) } for the presenter's page.
  */
 export function connectStream(simId, store, { onStatus = () => {}, onError = () => {}, onOpen = () => {},
-  onPresenter = () => {}, onAudience = () => {}, stats = null, token = "" } = {}) {
+  onPresenter = () => {}, onAudience = () => {}, onLesson = () => {}, stats = null, token = "" } = {}) {
   let socket = null;
   let awaitingSnapshot = true;
   let retryDelay = 500;
@@ -92,6 +93,8 @@ export function connectStream(simId, store, { onStatus = () => {}, onError = () 
       onPresenter(msg.view);
     } else if (msg.type === "audience") {
       onAudience(msg.viewers);
+    } else if (msg.type === "lesson") {
+      onLesson(msg);
     } else if (msg.type === "error") {
       onError(msg.message || msg.code);
     }

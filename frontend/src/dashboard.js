@@ -16,6 +16,7 @@ import { confirmDialog, notify } from "./dialogs.js";
 import { legendHtml, paintSwatches } from "./palette.js";
 import { bindShortcuts } from "./keyboard.js";
 import { showDemoSteps } from "./demo_steps.js";
+import { firstStepHint } from "./first_step.js";
 import { presenterMode } from "./presenter.js";
 import { gateControls } from "./role.js";
 import { initSharing } from "./sharing.js";
@@ -77,7 +78,8 @@ export function initDashboard() {
       notify(error.message, "error");
     }
   };
-  const details = new PodDetails(document.getElementById("pod-details"), store, deletePod);
+  const details = new PodDetails(document.getElementById("pod-details"), store, deletePod,
+    { onClose: () => timeline.select(null) });
   const timeline = new Timeline(document.getElementById("timeline"), store, view, {
     onSelect: (name) => details.show(name),
     onDeleteRequest: deletePod,
@@ -108,14 +110,15 @@ export function initDashboard() {
   initExports(simId, { timeline, chart });
 
   bindZoomButtons(view, store);
-  showDemoSteps(document.getElementById("demo-steps"), simId, sim).catch((error) => notify(error.message, "error"));
+  const lesson = showDemoSteps(document.getElementById("demo-steps"), simId, sim).catch((error) => notify(error.message, "error"));
+  lesson.then(firstStepHint(document.getElementById("first-step"), store));
   bindCatalogue(editor);
   const large = setupLargeMode([timeline, chart, strip]);
   const shortcuts = bindShortcuts({
     p: { label: "play / pause the clock", run: () => actions.toggleClock() },
     ".": { label: "single step", run: () => actions.step() },
     l: { label: "large (projector) mode", run: large },
-    t: { label: "focus the timeline (↑/↓ pods, ←/→ scroll, +/− zoom, Delete pod)", run: () => document.querySelector("#timeline canvas").focus() },
+    t: { label: "focus the timeline (↑/↓ pods, ←/→ scroll, +/− zoom, m/M next/previous action, Delete pod)", run: () => document.querySelector("#timeline canvas").focus() },
     e: { label: "focus the editor (Ctrl+Enter applies)", run: () => editor.editor.view.focus() },
     f: { label: "follow now", run: () => view.followNow() },
     0: { label: "fit the whole history", run: () => view.fit(store.startTime(), store.t) },
@@ -133,10 +136,15 @@ export function initDashboard() {
     },
     onError: (message) => notify(message, "error"),
     ...presenter.callbacks,
+    onOpen: () => {
+      presenter.callbacks.onOpen();
+      lesson.then((steps) => steps?.refresh()); // a step moved while this page was away
+    },
+    onLesson: (msg) => lesson.then((steps) => steps?.show(msg.step)),
     stats,
   });
   presenter.start(stream);
-  window.rolloutviz = { store, view, stats, timeline, chart, editor };
+  window.rolloutviz = { store, view, stats, timeline, chart, strip, editor };
 }
 
 function bindZoomButtons(view, store) {

@@ -2,7 +2,7 @@
 import { api } from "./api.js";
 import { esc } from "./timeline.js";
 import { formatSimTime } from "./view.js";
-import { notify } from "./dialogs.js";
+import { confirmDialog, notify } from "./dialogs.js";
 import { copyToSandbox } from "./sharing.js";
 
 async function create(body) {
@@ -85,6 +85,9 @@ export async function initHome() {
     if (copy) await copyToSandbox(copy.dataset.copy);
     const button = e.target.closest("[data-delete]");
     if (!button) return;
+    const name = button.closest("li")?.querySelector("a")?.textContent || `simulation ${button.dataset.delete}`;
+    if (!(await confirmDialog(`Delete ${name}?`, "<p>Its cluster, its recorded history and its share links go for good; " +
+      "everyone watching it is shown out.</p>", "Delete"))) return;
     try {
       await api("DELETE", `simulations/${button.dataset.delete}/`);
       await renderSimulations();

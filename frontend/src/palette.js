@@ -83,12 +83,41 @@ export function paintSwatches(root) {
   for (const el of root.querySelectorAll("[data-swatch]")) el.style.setProperty("--swatch", el.dataset.swatch);
 }
 
+// States drawn in another state's legend row (they share its colour).
+const SHARED_ROW = { ErrImagePull: "ImagePullBackOff", Error: "CrashLoopBackOff" };
+
+const stateKeys = new Map();
+
+/** The timeline legend's key for a lane state (what `Timeline.drawn` records; made once per state). */
+export function stateKey(state) {
+  if (!stateKeys.has(state)) stateKeys.set(state, `state:${SHARED_ROW[state] || state}`);
+  return stateKeys.get(state);
+}
+
+/** Everything else the timeline draws, each with its legend row: [key, swatch markup, words]. */
+export const TIMELINE_MARKS = [
+  ["restart", `<span class="mark-swatch restart"></span>`, "container restart"],
+  ["unhealthy", `<span class="mark-swatch unhealthy"></span>`, "probe failure"],
+  ["now", `<span class="line-swatch now"></span>`, "now"],
+  ["action", `<span class="line-swatch action"></span>`, "your action (apply, set image, scale, undo, clock…), labelled above"],
+  ["scaling", `<span class="line-swatch scaling"></span>`, "the controller scaled a ReplicaSet (ScalingReplicaSet)"],
+  ["countdown", `<span class="line-swatch countdown"></span>`, "what a pod waits for, and in how long"],
+  ["highlight", `<span class="band-swatch"></span>`, "the moment picked in Why"],
+  ["selected", `<span class="band-swatch selected"></span>`, "the pod whose details are open"],
+  ["deleted", `<span class="deleted-swatch">…-x2x4q</span>`, "a pod that is gone (grey name)"],
+  ["folded", `<span class="folded-swatch">▸</span>`, "pods gone a while ago, folded (click to show)"],
+];
+
+/** Every key the timeline legend explains (states first), in its order. */
+export function timelineLegendKeys() {
+  return [...LEGEND.map(([state]) => stateKey(state)), ...TIMELINE_MARKS.map(([key]) => key)];
+}
+
 /** Legend as HTML (one swatch per row; failure swatches striped like the lanes); paint it with `paintSwatches`. */
 export function legendHtml() {
   return LEGEND.map(([state, label]) => {
     const style = STATE_STYLES[state];
-    return `<li>${swatchHtml(style.hatch ? "swatch hatch" : "swatch", style.color)}${label}</li>`;
+    return `<li data-legend="${stateKey(state)}">${swatchHtml(style.hatch ? "swatch hatch" : "swatch", style.color)}${label}</li>`;
   }).join("") +
-    `<li><span class="mark-swatch restart"></span>container restart</li>` +
-    `<li><span class="mark-swatch unhealthy"></span>probe failure</li>`;
+    TIMELINE_MARKS.map(([key, swatch, words]) => `<li data-legend="${key}">${swatch}${words}</li>`).join("");
 }

@@ -6,22 +6,29 @@ import { humanDuration } from "./status.js";
 import { formatSimTime } from "./view.js";
 
 export class PodDetails {
-  constructor(root, store, onDelete) {
+  /** onClose() is called when the reader closes the details (×, or Esc anywhere but a dialog). */
+  constructor(root, store, onDelete, { onClose = () => this.show(null) } = {}) {
     this.root = root;
     this.store = store;
     this.name = null;
     root.addEventListener("click", (e) => {
       if (e.target.closest("[data-delete-pod]") && this.name) onDelete(this.name);
-      if (e.target.closest("[data-close]")) this.show(null);
+      if (e.target.closest("[data-close]")) onClose();
+    });
+    document.addEventListener("keydown", (e) => {
+      if (e.key === "Escape" && this.name && !document.querySelector("dialog[open]")) onClose();
     });
     store.subscribe(() => {
       if (this.name) this.schedule();
     });
   }
 
+  /** Show a pod's details (null closes them), scrolled into the viewport when they open. */
   show(name) {
+    const opening = name && name !== this.name;
     this.name = name;
     this.render();
+    if (opening) this.root.scrollIntoView({ block: "nearest" });
   }
 
   schedule() {

@@ -1,7 +1,7 @@
 // The swimlane timeline on a Canvas 2D: one lane per pod under its ReplicaSet header, coloured
 // by state over time, with restart/probe marks, labelled markers, a "now" line, zoom and scroll.
 // It redraws on requestAnimationFrame only when something marked it dirty.
-import { stateFill, OKABE_ITO } from "./palette.js";
+import { stateFill, stateKey, timelineLegendKeys, OKABE_ITO } from "./palette.js";
 import { formatSimTime, prepareCanvas } from "./view.js";
 import { restartCount } from "./pod_state.js";
 
@@ -28,6 +28,16 @@ function segmentAt(segments, t) {
 /** Plain code-point order (localeCompare is far slower when sorting thousands of lanes). */
 function byName(a, b) {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+// A pod gone this many simulated seconds folds into its ReplicaSet's "N earlier pods" row.
+const FOLD_AFTER_SECONDS = 180;
+const MARKER_ROWS = 2; // label rows above the axis' tick labels
+
+/** How a marker reads on the axis: a command's words as people say them (older records carry only
+ *  the method name, `set_image`); the controller's ScalingReplicaSet lines go unlabelled. */
+export function markerText(marker) {
+  return marker.words || marker.label.replace(/_/g, " ");
 }
 
 // how a lane names what it counts down to (simulator/countdowns.py's `what`)
@@ -58,6 +68,12 @@ export class Timeline {
     this.layoutVersion = -1;
     this.selected = null;
     this.selectionListeners = new Set();
+    this.expanded = new Set(); // ReplicaSets whose folded pods are shown
+    this.foldAfter = FOLD_AFTER_SECONDS;
+    this.nextFold = Infinity; // when the next gone pod folds (simulated time)
+    this.drawn = new Set(); // what the last draw showed, by legend key (`legendKeys`)
+    this.legendKeys = timelineLegendKeys();
+    this.markerLabels = [];
     this.hover = null;
     this.dirty = true;
     this.large = false;
@@ -123,11 +139,24 @@ export class Timeline {
     this.rows = [];
     this.rowTops = [];
     let y = 0;
+    const foldBefore = this.store.t - this.foldAfter;
+    this.nextFold = Infinity;
     for (const group of ordered) {
       this.rows.push({ kind: "rs", rs: group.rs, y, h: sz.header });
       y += sz.header;
       group.pods.sort((a, b) => (a.segments[0]?.[0] ?? 0) - (b.segments[0]?.[0] ?? 0) || byName(a.name, b.name));
+      const gone = group.pods.filter((lane) => lane.deleted !== null && lane.deleted <= foldBefore);
       for (const lane of group.pods) {
+        if (lane.deleted !== null && lane.deleted > foldBefore) this.nextFold = Math.min(this.nextFold, lane.deleted + this.foldAfter);
+      }
+      const folded = gone.length && !this.expanded.has(group.rs.name);
+      const hidden = new Set(folded ? gone : []);
+      if (gone.length) {
+        this.rows.push({ kind: "folded", rs: group.rs, lanes: gone, open: !folded, y, h: Math.max(sz.lane, 12) });
+        y += Math.max(sz.lane, 12);
+      }
+      for (const lane of group.pods) {
+        if (hidden.has(lane)) continue;
         this.rows.push({ kind: "pod", lane, y, h: sz.lane });
         y += sz.lane;
       }
@@ -164,7 +193,9 @@ export class Timeline {
   draw() {
     const started = performance.now();
     this.dirty = false;
-    if (this.layoutVersion !== this.store.structureVersion || this.layoutLarge !== this.large) this.layout();
+    this.drawn = new Set();
+    if (this.layoutVersion !== this.store.structureVersion || this.layoutLarge !== this.large
+      || this.store.t >= this.nextFold) this.layout();
     const sz = this.sizes();
     const width = this.scroller.clientWidth;
     const height = this.scroller.clientHeight;
@@ -194,6 +225,7 @@ export class Timeline {
       if (row.y > bottom) break;
       const y = row.y - scrollTop + sz.axis;
       if (row.kind === "rs") this.drawHeader(ctx, row, y, width, sz);
+      else if (row.kind === "folded") this.drawFolded(ctx, row, y, sz);
       else this.drawLane(ctx, row, y, sz, t0, t1, now, x, width);
     }
     ctx.restore();
@@ -207,6 +239,22 @@ export class Timeline {
     ctx.font = `600 ${sz.font}px system-ui, sans-serif`;
     ctx.fillText(this.headerText(rs), 6, y + row.h / 2, width - 12);
     ctx.font = `${sz.font}px system-ui, sans-serif`;
+  }
+
+  /** The "▸ N earlier pods" row of a ReplicaSet's long-gone pods (▾ when shown). */
+  drawFolded(ctx, row, y, sz) {
+    this.drawn.add("folded");
+    ctx.fillStyle = "#555";
+    ctx.font = `italic ${Math.min(sz.font, row.h)}px system-ui, sans-serif`;
+    ctx.fillText(foldedText(row), 6, y + row.h / 2, sz.label - 10);
+    ctx.font = `${sz.font}px system-ui, sans-serif`;
+  }
+
+  /** Show or fold a ReplicaSet's long-gone pods. */
+  toggleFolded(rsName) {
+    if (this.expanded.has(rsName)) this.expanded.delete(rsName);
+    else this.expanded.add(rsName);
+    this.invalidate(true);
   }
 
   /** A ReplicaSet header: its revision (a bare ReplicaSet has none), images, hash, ready/desired. */
@@ -227,10 +275,12 @@ export class Timeline {
     const h = row.h;
     const inset = h >= 8 ? 1 : 0;
     if (lane.name === this.selected) {
+      this.drawn.add("selected");
       ctx.fillStyle = "#FFF3C4";
       ctx.fillRect(0, y, width, h);
     }
     if (h >= 10) {
+      if (lane.deleted !== null) this.drawn.add("deleted");
       ctx.fillStyle = lane.deleted !== null ? "#888" : "#1b1f24";
       const short = lane.rs && lane.name.startsWith(lane.rs + "-") ? "…" + lane.name.slice(lane.rs.length) : lane.name;
       ctx.fillText(short, 14, y + h / 2, sz.label - 20);
@@ -245,11 +295,13 @@ export class Timeline {
       const xa = Math.max(x(start), sz.label);
       const xb = Math.min(x(stop), width);
       if (xb - xa < 0.3) continue;
+      this.drawn.add(stateKey(state));
       ctx.fillStyle = stateFill(ctx, state);
       ctx.fillRect(xa, y + inset, Math.max(xb - xa, 1), h - 2 * inset);
     }
     for (const [t, kind] of lane.marks) {
       if (t < t0 || t > t1) continue;
+      this.drawn.add(kind);
       this.drawMark(ctx, x(t), y, h, kind);
     }
     const due = lane.deleted === null ? this.countdowns.get(lane.name) : undefined;
@@ -260,6 +312,7 @@ export class Timeline {
   drawCountdown(ctx, due, y, h, sz, now, x, width) {
     const from = Math.max(x(now), sz.label);
     const to = Math.min(x(due.at), width);
+    this.drawn.add("countdown");
     ctx.strokeStyle = "#1b1f24";
     ctx.setLineDash([2, 2]);
     ctx.beginPath();
@@ -335,11 +388,13 @@ export class Timeline {
     this.drawMarkers(ctx, sz, width, height);
     if (this.highlight !== null && this.highlight !== undefined) {
       const px = x(this.highlight);
+      this.drawn.add("highlight");
       ctx.fillStyle = "rgba(230,159,0,0.25)";
       ctx.fillRect(px - 6, sz.axis, 12, height - sz.axis);
     }
     const nowX = x(now);
     if (nowX >= sz.label && nowX <= width) {
+      this.drawn.add("now");
       ctx.strokeStyle = OKABE_ITO.vermillion;
       ctx.lineWidth = 2;
       ctx.beginPath();
@@ -356,37 +411,57 @@ export class Timeline {
   }
 
   /**
-   * ScalingReplicaSet and user actions: a line across the lanes and a label on the axis (two
-   * label rows; a label that fits in neither is left to the tooltip).
+   * ScalingReplicaSet events (dashed blue lines) and user actions (black lines labelled with their
+   * words on `MARKER_ROWS` rows above the axis). Labels never overlap: one that fits in no row
+   * folds into the label before it as "+N", whose tooltip lists every marker it stands for.
    */
   drawMarkers(ctx, sz, width, height) {
     const [t0, t1] = this.x.domain();
     this.markerHits = [];
-    const rowEnds = [-Infinity, -Infinity];
+    this.markerLabels = [];
+    const rowEnds = new Array(MARKER_ROWS).fill(-Infinity);
+    const lineHeight = sz.font - 1;
     ctx.textAlign = "left";
     ctx.textBaseline = "top";
+    ctx.font = `${sz.font - 1}px system-ui, sans-serif`;
+    let last = null; // the label placed last (the rightmost so far)
     for (const marker of this.store.timeline.markers) {
       if (marker.kind === "explanation") continue; // listed by the Why panel, not drawn
       if (marker.t < t0 || marker.t > t1) continue;
       const px = this.x(marker.t);
       if (px < sz.label) continue;
       const user = marker.label !== "ScalingReplicaSet";
+      this.drawn.add(user ? "action" : "scaling");
       ctx.strokeStyle = user ? "rgba(0,0,0,0.55)" : "rgba(0,114,178,0.35)";
       ctx.setLineDash(user ? [] : [3, 3]);
       ctx.beginPath();
-      ctx.moveTo(px, 12);
+      ctx.moveTo(px, user ? 2 * lineHeight : 0);
       ctx.lineTo(px, height);
       ctx.stroke();
       ctx.setLineDash([]);
-      const text = user ? marker.label : "scale";
-      const row = rowEnds.findIndex((end) => px > end);
-      if (row >= 0) {
-        ctx.fillStyle = user ? "#1b1f24" : OKABE_ITO.blue;
-        ctx.fillText(text, px + 2, 1 + row * (sz.font - 1));
-        rowEnds[row] = px + ctx.measureText(text).width + 6;
-      }
       this.markerHits.push({ px, marker });
+      if (!user) continue;
+      const text = markerText(marker);
+      const row = rowEnds.findIndex((end) => px + 2 >= end);
+      if (row >= 0) {
+        last = { text, x: px + 2, y: 1 + row * lineHeight, w: ctx.measureText(text).width, h: lineHeight, row, markers: [marker] };
+        this.markerLabels.push(last);
+        rowEnds[row] = last.x + last.w + 6;
+      } else if (last) {
+        // no room: the rightmost label stands for it too (it is the last in its row, so it may grow)
+        last.markers.push(marker);
+        last.text = `${markerText(last.markers[0])} +${last.markers.length - 1}`;
+        last.w = ctx.measureText(last.text).width;
+        rowEnds[last.row] = last.x + last.w + 6;
+      }
     }
+    for (const label of this.markerLabels) {
+      ctx.fillStyle = "rgba(255,255,255,0.85)";
+      ctx.fillRect(label.x - 1, label.y, label.w + 2, label.h);
+      ctx.fillStyle = "#1b1f24";
+      ctx.fillText(label.text, label.x, label.y);
+    }
+    ctx.font = `${sz.font}px system-ui, sans-serif`;
   }
 
   bindPointer() {
@@ -395,6 +470,7 @@ export class Timeline {
     this.canvas.addEventListener("click", (e) => {
       const hit = this.hitTest(e);
       if (hit?.row?.kind === "pod") this.select(hit.row.lane.name);
+      if (hit?.row?.kind === "folded") this.toggleFolded(hit.row.rs.name);
     });
     this.canvas.addEventListener("wheel", (e) => {
       if (!(e.ctrlKey || e.metaKey || e.shiftKey || Math.abs(e.deltaX) > Math.abs(e.deltaY))) return;
@@ -428,7 +504,8 @@ export class Timeline {
     const sz = this.sizes();
     const t = this.x.invert(px);
     if (py < sz.axis) {
-      const near = (this.markerHits || []).filter((m) => Math.abs(m.px - px) < 6).map((m) => m.marker);
+      const label = this.markerLabels.find((l) => px >= l.x - 2 && px <= l.x + l.w + 2 && py >= l.y && py <= l.y + l.h);
+      const near = label ? label.markers : (this.markerHits || []).filter((m) => Math.abs(m.px - px) < 6).map((m) => m.marker);
       return { t, markers: near, px, py };
     }
     const row = this.rowAtY(py - sz.axis + this.scroller.scrollTop);
@@ -439,9 +516,12 @@ export class Timeline {
     const hit = this.hitTest(e);
     if (!hit) return;
     if (hit.markers?.length) {
-      this.showTooltip(hit, hit.markers.map((m) => `<b>${esc(m.label)}</b> at ${esc(formatSimTime(m.t))}<br>${esc(m.detail || "")}`).join("<hr>"));
+      this.showTooltip(hit, hit.markers.map((m) => `<b>${esc(m.label === "ScalingReplicaSet" ? m.label : markerText(m))}</b> at ${esc(formatSimTime(m.t))}<br>${esc(m.detail || "")}`).join("<hr>"));
     } else if (hit.row?.kind === "pod") {
       this.showTooltip(hit, this.podTooltip(hit.row.lane, hit.t));
+    } else if (hit.row?.kind === "folded") {
+      this.showTooltip(hit, `<b>${esc(foldedText(hit.row))}</b><br>${hit.row.lanes.slice(0, 20).map((l) => esc(l.name)).join("<br>")}` +
+        `${hit.row.lanes.length > 20 ? "<br>…" : ""}<br><i>click to ${hit.row.open ? "fold them" : "show them"}</i>`);
     } else if (hit.row?.kind === "rs") {
       const rs = hit.row.rs;
       const owner = rs.deployment ? `Deployment ${esc(rs.deployment)}, revision ${esc(rs.revision ?? "none")}` : "no Deployment: a bare ReplicaSet has no revision";
@@ -483,12 +563,33 @@ export class Timeline {
     this.selectionListeners.add(fn);
   }
 
+  /** Keyboard focus on the next (1) or previous (-1) action marker: brought into view, its full
+   *  words and detail in the tooltip (what hovering a label shows). */
+  focusMarker(direction) {
+    const actions = this.store.timeline.markers.filter((m) => m.kind === "command");
+    if (!actions.length) return;
+    const at = actions.indexOf(this.focusedMarker);
+    const next = actions[at < 0 ? (direction > 0 ? 0 : actions.length - 1) : (at + direction + actions.length) % actions.length];
+    this.focusedMarker = next;
+    const [start, end] = this.view.window(this.store.t);
+    if (next.t < start || next.t > end) this.view.setState({ start: Math.max(0, next.t - (end - start) / 2), span: end - start, follow: false });
+    this.draw();
+    const label = this.markerLabels.find((l) => l.markers.includes(next));
+    const px = label ? label.x : this.x(next.t);
+    this.showTooltip({ px, py: label ? label.y : 0 }, `<b>${esc(markerText(next))}</b> at ${esc(formatSimTime(next.t))}<br>${esc(next.detail || "")}`);
+  }
+
   podRows() {
     return this.rows.filter((r) => r.kind === "pod");
   }
 
-  /** Scroll a pod's lane into view. */
+  /** Scroll a pod's lane into view (showing its ReplicaSet's folded pods if it is one of them). */
   reveal(name) {
+    const folded = this.rows.find((r) => r.kind === "folded" && !r.open && r.lanes.some((l) => l.name === name));
+    if (folded) {
+      this.expanded.add(folded.rs.name);
+      this.layout();
+    }
     const row = this.rows.find((r) => r.kind === "pod" && r.lane.name === name);
     if (!row) return;
     const sz = this.sizes();
@@ -518,6 +619,8 @@ export class Timeline {
         "-": () => this.view.zoom(1.4, null, now),
         Delete: () => this.selected && this.onDeleteRequest(this.selected),
         Escape: () => this.select(null),
+        m: () => this.focusMarker(1),
+        M: () => this.focusMarker(-1),
       };
       const action = actions[e.key];
       if (!action) return;
@@ -526,6 +629,12 @@ export class Timeline {
       action();
     });
   }
+}
+
+/** A folded row's words: how many of the ReplicaSet's pods are gone, and whether they show. */
+function foldedText(row) {
+  const n = row.lanes.length;
+  return `${row.open ? "▾" : "▸"} ${n} earlier pod${n === 1 ? "" : "s"}${row.open ? " (click to fold)" : ""}`;
 }
 
 /** Escape text for innerHTML. */

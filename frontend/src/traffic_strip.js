@@ -22,6 +22,7 @@ export class TrafficStrip extends TimeCanvas {
   }
 
   draw() {
+    this.drawn = new Set(); // what this draw showed, by legend key (`legendKeys`)
     const services = [...this.store.timeline.traffic.entries()];
     this.root.hidden = !services.length;
     if (!services.length) return;
@@ -56,11 +57,13 @@ export class TrafficStrip extends TimeCanvas {
         const w = Math.max(1, x(t) - xa);
         let level = bottom;
         for (const [body, n] of Object.entries(answers)) {
+          this.drawn.add(`answer:${body}`);
           ctx.fillStyle = this.colour(body);
           ctx.fillRect(xa, level - y(n), w, y(n));
           level -= y(n);
         }
         if (bad) {
+          this.drawn.add("failed");
           ctx.fillStyle = failed;
           ctx.fillRect(xa, level - y(bad), w, y(bad));
         }
@@ -78,9 +81,10 @@ export class TrafficStrip extends TimeCanvas {
     const key = [...this.colours.keys()].join("\n");
     if (key === this.legendKey) return;
     this.legendKey = key;
+    this.legendKeys = [...[...this.colours.keys()].map((body) => `answer:${body}`), "failed"];
     this.legend.innerHTML = [...this.colours.entries()].map(([body, colour]) =>
-      `<li>${swatchHtml("swatch", colour)}${esc(body)}</li>`).join("") +
-      `<li>${swatchHtml("swatch hatch", OKABE_ITO.vermillion)}failed (refused, no endpoints, timeout, 5xx)</li>`;
+      `<li data-legend="answer:${esc(body)}">${swatchHtml("swatch", colour)}answered ${esc(body)}</li>`).join("") +
+      `<li data-legend="failed">${swatchHtml("swatch hatch", OKABE_ITO.vermillion)}failed (refused, no endpoints, timeout, 5xx)</li>`;
     paintSwatches(this.legend);
   }
 }

@@ -128,6 +128,28 @@ def deployment_restart(*, simulation_id: int, deployment: str) -> str:
                  f"deployment.apps/{deployment} restarted")
 
 
+# the rollout commands whose refusal can be known before they run (`Cluster.refusal`)
+CHECKABLE = frozenset({"rollout_undo", "rollout_pause", "rollout_resume", "rollout_restart"})
+
+
+def command_refusal(*, simulation_id: int, command: str, deployment: str, to_revision: int = 0) -> str | None:
+    """What ``command`` (one of `CHECKABLE`) on ``deployment`` would be refused with now, in
+    kubectl's words (the text after its "error: "), or None when it would run; nothing changes."""
+    if command not in CHECKABLE:
+        raise InvalidInput(f"command: Unsupported value: {command!r}: supported values: "
+                           + ", ".join(f'"{c}"' for c in sorted(CHECKABLE)), field="command")
+    _name(deployment, "deployment")
+    args = {"name": deployment}
+    if command == "rollout_undo":
+        _int(to_revision, "to_revision")
+        args["to_revision"] = to_revision
+    return read(simulation_id, _refusal, command, args)
+
+
+def _refusal(reader, command: str, args: dict) -> str | None:
+    return reader.cluster.refusal(command, **args)
+
+
 def pod_delete(*, simulation_id: int, pod: str | None = None,
                deployment: str | None = None) -> str:
     """`kubectl delete pod NAME`; with ``deployment`` instead, that Deployment's first pod.

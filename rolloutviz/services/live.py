@@ -57,7 +57,7 @@ from django.db.models import JSONField, Value
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from rolloutviz import compact, protocol, runner
+from rolloutviz import compact, protocol, runner, spoken
 from rolloutviz.clock.lease import ClockState, lease_seconds
 from rolloutviz.models import CommandRecord, Deployment, Simulation, Snapshot, TickRecord
 from rolloutviz.runner import faults, tail
@@ -759,7 +759,8 @@ def _execute(*, simulation_id: int, command: str, args: dict, label: str = ""):
             return None
         records = cluster.take_changes(resource_version=m.live.seq + 1)  # the seq of this command's delta
         m.command(name=command, args=_jsonable(args), outcome=_outcome(result), ok=True, label=label)
-        marker = protocol.marker(t=cluster.now, label=label or command, detail=_command_detail(args, result))
+        marker = protocol.marker(t=cluster.now, label=label or command, detail=_command_detail(args, result),
+                                 words=spoken.command_words(command, args, label))
         m.manifests = _manifest_changes(m.sim.id, cluster, command, args, before)
         delta_text = m.delta(cause="command", records=records, command_markers=[marker], all_deployments=True,
                              manifests={name: _manifest_facts(cluster, name, text, label or command)
@@ -859,7 +860,8 @@ def _set_clock(*, simulation_id: int, running: bool | None, speed: float | None,
         if not m.row_fields.get("running", m.sim.running):
             m.live.effective = None
         detail = ", ".join([f"{k}={v}" for k, v in m.row_fields.items()] + ([reason] if reason else []))
-        m.delta(cause="clock", records=[], command_markers=[protocol.marker(t=m.live.cluster.now, label="clock", detail=detail)])
+        m.delta(cause="clock", records=[], command_markers=[protocol.marker(
+            t=m.live.cluster.now, label="clock", detail=detail, words=spoken.clock_words(running=running, speed=speed))])
         return m.clock_state()
 
     return _mutate(simulation_id, change)

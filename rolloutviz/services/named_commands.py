@@ -71,3 +71,16 @@ def run_demo_step(*, simulation_id: int, command: str, args: dict):
     if command == "kubectl":
         return kubectl.kubectl_view(simulation_id=simulation_id, args=args.get("args", ""))
     return run_named_command(simulation_id=simulation_id, name=command, args=args)
+
+
+# names whose refusal the page can ask about before it shows a preview -> the Cluster command
+CHECKED = {"undo": "rollout_undo", "pause": "rollout_pause", "resume": "rollout_resume",
+           "restart": "rollout_restart"}
+
+
+def named_command_refusal(*, simulation_id: int, name: str, args: dict) -> str | None:
+    """What the command called ``name`` (one of `CHECKED`) would be refused with now, or None."""
+    args = checked_arguments(name, args)
+    if name not in CHECKED:
+        raise NotFound(f'no check for command "{name}"; one of {", ".join(sorted(CHECKED))}')
+    return commands.command_refusal(simulation_id=simulation_id, command=CHECKED[name], **args)

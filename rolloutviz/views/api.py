@@ -31,6 +31,7 @@ from rolloutviz.services import (
     history,
     kubeconfig,
     kubectl,
+    lesson,
     links,
     manifests,
     named_commands,
@@ -379,6 +380,23 @@ def simulation_kubeconfig(request: HttpRequest, sim_id: int) -> HttpResponse:
     response = HttpResponse(text, content_type="application/yaml; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{kubeconfig.context_name(sim_id)}.kubeconfig"'
     return response
+
+
+@endpoint("GET", "POST", rate=limits.COMMANDS)
+def simulation_lesson(request: HttpRequest, sim_id: int) -> JsonResponse:
+    """GET simulations/<id>/lesson: ``{"step", "steps"}``, the tutorial step every page shows;
+    POST ``{"step": n}`` (edit role) moves it there and tells every viewer."""
+    if request.method == "GET":
+        return JsonResponse(lesson.lesson_get(simulation_id=sim_id))
+    return JsonResponse(lesson.lesson_set(simulation_id=sim_id, step=json_body(request).get("step")))
+
+
+@endpoint("POST", needs={"POST": Role.VIEW})  # reads only: whether the command would be refused
+def simulation_command_check(request: HttpRequest, sim_id: int, name: str) -> JsonResponse:
+    """POST simulations/<id>/commands/<name>/check with the command's body: ``{"refusal"}``,
+    kubectl's words if the cluster would refuse it now, else null; nothing runs."""
+    return JsonResponse({"refusal": named_commands.named_command_refusal(
+        simulation_id=sim_id, name=name, args=json_body(request))})
 
 
 def _link(request: HttpRequest, link: Link) -> dict:

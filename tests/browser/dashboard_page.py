@@ -224,6 +224,21 @@ class Dashboard:
         tooltip.wait_for(state="visible")
         return tooltip.inner_text()
 
+    def click_row(self, kind: str, name: str) -> None:
+        """Click a timeline row: a "pod" lane, an "rs" header or a ReplicaSet's "folded" row."""
+        point = self.js(_ROW_POINT_JS, [kind, name])
+        assert point, f"no {kind} row {name!r} on the timeline"
+        self.page.mouse.click(point["x"], point["y"])
+
+    def run_step(self, index: int) -> None:
+        """Press Run on the tutorial's step ``index`` (0-based) and wait until it is done."""
+        self.page.click(f'[data-run-step="{index}"]')
+        self.wait("(i) => document.querySelector(`#demo-steps [data-step='${i}']`).classList.contains('done')", index)
+
+    def lesson_step(self) -> int:
+        """The tutorial step (0-based) this page shows as the lesson's."""
+        return int(self.page.locator("#demo-steps").get_attribute("data-lesson-step"))
+
     def dump(self) -> str:
         """Everything the page knows, for assertion messages."""
         return json.dumps(self.timeline())[:3000]

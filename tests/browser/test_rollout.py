@@ -95,12 +95,17 @@ def test_pause_holds_the_rollout_and_resume_releases_it(page, daphne_server):
     dash.wait("document.querySelector('[data-counter=paused]').textContent === 'paused'")
     assert page.locator("#pause-toggle").inner_text() == "Resume rollout"
 
-    # Refused while paused, in Kubernetes' words.
+    # Refused while paused, in kubectl's words, before any preview: nothing to confirm.
     page.click('#history [data-rollback="1"]')
-    page.locator("#confirm-dialog .dialog-title", has_text="Roll back to revision 1?").wait_for()
-    dash.confirm()
-    page.locator("#notice.notice-error").wait_for(state="visible")
-    assert "paused" in dash.notice()
+    dialog = page.locator("#confirm-dialog")
+    dialog.locator(".dialog-title", has_text="Roll back to revision 1?").wait_for()
+    assert dialog.locator("[data-refusal]").inner_text() == (
+        "error: you cannot rollback a paused deployment; resume it first with "
+        "'kubectl rollout resume deployment/nginx-deployment' and try again")
+    assert dialog.locator("[data-confirm]").is_disabled()
+    assert "Images:" not in dialog.locator(".dialog-body").inner_text()  # no preview
+    page.keyboard.press("Escape")
+    dialog.wait_for(state="hidden")
 
     roll_image = "nginx:latest"
     dash.use_image(roll_image)

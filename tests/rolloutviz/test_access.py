@@ -90,9 +90,12 @@ REQUESTS = {
     "diff": ("POST", "diff", {"yaml": ONE_POD}),
     "whatif": ("POST", "whatif", {"yaml": ONE_POD.replace("nginx:1.14.2", "nginx:1.16.1")}),
     "copy": ("POST", "copy", {}),
+    "lesson": ("GET", "lesson", None),
+    "check": ("POST", "commands/pause/check", {"deployment": "web"}),
     "apply": ("POST", "apply", {"yaml": ONE_POD.replace("replicas: 1", "replicas: 2")}),
     "step": ("POST", "commands/step", {"count": 1}),
     "clock": ("POST", "commands/clock", {"speed": 2}),
+    "lesson-step": ("POST", "lesson", {"step": 0}),
     "links": ("GET", "links", None),
     "new-link": ("POST", "links", {"role": "view"}),
     "delete": ("DELETE", "", None),
@@ -102,6 +105,8 @@ READS = {"state": 200, "timeline": 200, "kubectl": 200, "explanations": 200, "hi
 EDITS = {"apply": 200, "step": 200, "clock": 200}
 OWNS = {"links": 200, "new-link": 201, "delete": 204}
 READS |= {"history.json": 200, "events": 200, "transcript": 200}  # the record and what it exports
+READS.update({"lesson": 200, "check": 200})  # the lesson's step, and whether a command would be refused
+EDITS["lesson-step"] = 400  # (this simulation has no tutorial: past the role check, moving its step is a 400)
 EXPECTED = {
     "stranger": dict.fromkeys(REQUESTS, 404),
     "viewer": {**READS, **dict.fromkeys(EDITS, 403), **dict.fromkeys(OWNS, 403)},

@@ -28,15 +28,22 @@ def target_replica_set(store: Store, d: Deployment, to_revision: int) -> Replica
     raise ValueError(f"unable to find specified revision {to_revision} in history")
 
 
+def check_undo(store: Store, d: Deployment, to_revision: int = 0) -> ReplicaSet:
+    """The ReplicaSet an undo goes back to; ValueError with kubectl's words when it refuses
+    (no such revision, then a paused Deployment). Changes nothing."""
+    rs = target_replica_set(store, d, to_revision)
+    if d.spec.get("paused"):
+        raise ValueError("you cannot rollback a paused deployment; resume it first with "
+                         f"'kubectl rollout resume deployment/{d.name}' and try again")
+    return rs
+
+
 def undo(store: Store, d: Deployment, to_revision: int = 0) -> tuple[str, dict | None]:
     """kubectl's line, and what its patch writes: the Deployment's new template and
     annotations ({"template", "annotations"}), or None when the rollback is skipped.
 
     As kubectl: the revision is looked up first, then a paused Deployment is refused."""
-    rs = target_replica_set(store, d, to_revision)
-    if d.spec.get("paused"):
-        raise ValueError("you cannot rollback a paused deployment; resume it first with "
-                         f"'kubectl rollout resume deployment/{d.name}' and try again")
+    rs = check_undo(store, d, to_revision)
     if templates_equal_ignoring_hash(rs.template, d.spec["template"]):
         number = rs.annotations.get(revisions.REVISION_ANNOTATION)
         return (f"deployment.apps/{d.name} skipped rollback "
