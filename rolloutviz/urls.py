@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
-from rolloutviz.views import accounts, api
+from rolloutviz.views import accounts, api, rewind
 
 api_patterns = [
     path("demos/", api.demo_list, name="demos"),
@@ -26,6 +26,7 @@ api_patterns = [
     path("simulations/<int:sim_id>/links", api.simulation_links, name="links"),
     path("simulations/<int:sim_id>/links/<str:token>", api.simulation_link, name="link"),
     path("simulations/<int:sim_id>/kubeconfig", api.simulation_kubeconfig, name="kubeconfig"),
+    path("simulations/<int:sim_id>/state", rewind.simulation_state, name="state"),
     # Last: every other /api/ address answers 404 as JSON, whatever DEBUG says.
     re_path(r"", api.no_route, name="no-route"),
 ]

@@ -1,0 +1,32 @@
+"""GET /api/simulations/<id>/state?t=|seq=: the simulation's state as it was at a past moment
+(`rolloutviz.services.rewind`). The view's checks are `api.endpoint`'s (view role); it runs in a
+thread of its own, not the one Django's sync views share, so a long seek holds up no other request."""
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from rolloutviz import runner
+from rolloutviz.services import rewind
+from rolloutviz.views.api import endpoint
+
+
+def moment(simulation_id: int, query) -> int:
+    """The seq a request's ``?t=`` or ``?seq=`` names (`rewind.parse_moment`, `rewind.resolve`)."""
+    t, seq = rewind.parse_moment(t=query.get("t"), seq=query.get("seq"))
+    return rewind.resolve(simulation_id, t=t, seq=seq)
+
+
+@endpoint("GET")
+def _state(request: HttpRequest, sim_id: int) -> HttpResponse:
+    seq = moment(sim_id, request.GET)
+    return HttpResponse(rewind.state_text_at(simulation_id=sim_id, seq=seq), content_type="application/json")
+
+
+_state_in_thread = runner.in_thread(_state)
+
+
+@csrf_exempt
+async def simulation_state(request: HttpRequest, sim_id: int) -> HttpResponse:
+    """GET simulations/<id>/state?t=<seconds> or ?seq=<n>: what GET simulations/<id>/ answered then."""
+    return await _state_in_thread(request, sim_id=sim_id)
