@@ -9,10 +9,12 @@ const CLOSE_NOT_FOUND = 4404; // the server's close code for a simulation that d
  * onStatus(text, kind) reports the connection state ("live", "stalled: <reason>", a clock that
  * cannot keep its speed, …); onError(message) server errors; onOpen() each (re)connection;
  * onPresenter(view) the presenter's view and onAudience(n) how many watch (presenter mode).
- * Returns { send(message) } for the presenter's page.
+ * While held() (the page shows a past moment: rewind.js), deltas and snapshots go to onHeld(msg)
+ * instead of the store; release() says the store holds a fresh state again.
+ * Returns { send(message), release() }.
  */
 export function connectStream(simId, store, { onStatus = () => {}, onError = () => {}, onOpen = () => {},
-  onPresenter = () => {}, onAudience = () => {}, stats = null } = {}) {
+  onPresenter = () => {}, onAudience = () => {}, stats = null, held = () => false, onHeld = () => {} } = {}) {
   let socket = null;
   let awaitingSnapshot = true;
   let retryDelay = 500;
@@ -69,6 +71,10 @@ export function connectStream(simId, store, { onStatus = () => {}, onError = () 
       return;
     }
     if (msg.v !== PROTOCOL_VERSION) return;
+    if ((msg.type === "snapshot" || msg.type === "delta") && held()) {
+      onHeld(msg);
+      return;
+    }
     if (msg.type === "snapshot") {
       awaitingSnapshot = false;
       store.loadSnapshot({ ...msg.state, sim: msg.sim ?? msg.state?.sim, seq: msg.seq, t: msg.t });
@@ -105,8 +111,12 @@ export function connectStream(simId, store, { onStatus = () => {}, onError = () 
     document.body.dataset.simT = String(store.t);
   }
 
+  function release() {
+    awaitingSnapshot = false;
+  }
+
   open();
-  return { send };
+  return { send, release };
 }
 
 /** The label of a running clock that cannot keep its chosen speed. */

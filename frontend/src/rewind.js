@@ -1,0 +1,196 @@
+// Rewind: a time slider over the recorded history. Moving it loads the state as it was then
+// (GET …/state?t= or ?seq=, exact) into the very store the live stream fills, so every panel
+// draws the past with its live code; the stream holds its deltas meanwhile (the simulation runs
+// on underneath). Play back from there, step through recorded changes, jump to the previous or
+// next event or command, "Back to live", or "Continue from here" (a copy at that moment).
+import { api } from "./api.js";
+import { notify } from "./dialogs.js";
+import { formatSimTime } from "./view.js";
+
+export const PLAYBACK_SPEEDS = [1, 2, 5, 10];
+const PLAYBACK_FRAME_MS = 250; // a playing rewind asks for the next moment at most this often
+const JUMP_KINDS = new Set(["command", "event"]); // markers "previous/next" stops at
+
+export class Rewind {
+  /** `root` holds the controls and the banner; `store` is the page's store; `simId` its simulation. */
+  constructor(root, store, simId) {
+    this.root = root;
+    this.store = store;
+    this.base = `simulations/${simId}/`;
+    this.simId = simId;
+    this.active = false;
+    this.liveT = 0;
+    this.liveSeq = 0;
+    this.markers = []; // the whole record's markers, as live held them when the rewind began
+    this.wanted = null; // the latest moment asked for while a fetch runs ({t} or {seq})
+    this.busy = false;
+    this.playing = false;
+    this.stream = null;
+    this.$ = (id) => root.querySelector("#" + id);
+    this.slider = this.$("rewind-slider");
+    this.speed = this.$("rewind-speed");
+    this.speed.innerHTML = PLAYBACK_SPEEDS.map((s) => `<option value="${s}">${s}×</option>`).join("");
+    this.slider.addEventListener("input", () => this.seek({ t: parseFloat(this.slider.value) }));
+    this.$("rewind-prev").addEventListener("click", () => this.jump(-1));
+    this.$("rewind-next").addEventListener("click", () => this.jump(1));
+    this.$("rewind-step").addEventListener("click", () => this.step());
+    this.$("rewind-play").addEventListener("click", () => this.togglePlay());
+    this.$("rewind-live").addEventListener("click", () => this.backToLive());
+    this.$("rewind-branch").addEventListener("click", () => this.branch());
+    store.subscribe(() => {
+      if (!this.active) {
+        this.liveT = store.t;
+        this.liveSeq = store.seq;
+      }
+      this.render();
+    });
+  }
+
+  /** The connection's hold: while rewound, live deltas and snapshots only move the slider's end. */
+  streamOptions() {
+    return {
+      held: () => this.active,
+      onHeld: (msg) => {
+        if (msg.type === "delta" || msg.type === "snapshot") {
+          this.liveT = msg.t;
+          this.liveSeq = msg.seq;
+          if (msg.markers?.length) this.markers.push(...msg.markers);
+          this.render();
+        }
+      },
+    };
+  }
+
+  /** The past seq the page shows, or null when live (the kubectl texts and the Why panel ask at it). */
+  at() {
+    return this.active ? this.store.seq : null;
+  }
+
+  /** Show the moment `moment` ({t} or {seq}); a fetch at a time, the latest wish wins. */
+  async seek(moment) {
+    if (!this.active) {
+      this.active = true;
+      this.markers = this.store.timeline.markers.slice();
+    }
+    this.wanted = moment;
+    this.render();
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      while (this.wanted) {
+        const asked = this.wanted;
+        this.wanted = null;
+        const query = "t" in asked ? `t=${asked.t}` : `seq=${asked.seq}`;
+        try {
+          const state = await api("GET", `${this.base}state?${query}`);
+          if (!this.active) break; // back to live meanwhile
+          if (state.seq !== this.store.seq || state.t !== this.store.t) this.store.loadSnapshot(state);
+        } catch (error) {
+          if (error.status !== 429) {
+            notify(error.message, "error");
+            this.stop();
+          } else if (!this.wanted) this.wanted = asked; // the server is busy rewinding: ask again
+        }
+      }
+    } finally {
+      this.busy = false;
+      document.body.dataset.rewoundSeq = this.active ? String(this.store.seq) : "";
+      this.render();
+    }
+  }
+
+  /** The next recorded change (one seq on), from the moment shown or from live. */
+  step() {
+    const from = this.active ? this.store.seq : this.liveSeq;
+    if (from + 1 > this.liveSeq) return this.backToLive();
+    return this.seek({ seq: from + 1 });
+  }
+
+  /** The previous (-1) or next (+1) event or command marker from the moment shown. */
+  jump(direction) {
+    const now = this.active ? this.store.t : this.liveT;
+    const markers = (this.active ? this.markers : this.store.timeline.markers).filter((m) => JUMP_KINDS.has(m.kind));
+    const target = direction < 0 ? markers.filter((m) => m.t < now).pop() : markers.find((m) => m.t > now);
+    if (!target) {
+      if (direction > 0 && this.active) this.backToLive();
+      return;
+    }
+    this.seek({ t: target.t });
+  }
+
+  togglePlay() {
+    if (this.playing) return this.stop();
+    const from = this.active ? this.store.t : 0; // from the moment shown, or from the start
+    if (!this.active) this.seek({ t: 0 });
+    this.playing = true;
+    this.playStart = { t: from, wall: performance.now() };
+    this.render();
+    this.tick();
+  }
+
+  /** One playback frame: the moment the chosen speed has reached, asked for when the last has come. */
+  tick() {
+    if (!this.playing) return;
+    const speed = parseFloat(this.speed.value) || 1;
+    const t = this.playStart.t + (speed * (performance.now() - this.playStart.wall)) / 1000;
+    if (t >= this.liveT) {
+      this.backToLive();
+      return;
+    }
+    if (!this.busy) this.seek({ t });
+    this.timer = setTimeout(() => this.tick(), PLAYBACK_FRAME_MS);
+  }
+
+  stop() {
+    this.playing = false;
+    clearTimeout(this.timer);
+    this.render();
+  }
+
+  /** Leave the past: the live state again (a fresh one: deltas held meanwhile were dropped). */
+  async backToLive() {
+    this.stop();
+    if (!this.active) return;
+    this.active = false;
+    this.wanted = null;
+    try {
+      const state = await api("GET", this.base);
+      if (!this.active) {
+        this.store.loadSnapshot(state);
+        this.stream?.release(); // deltas after this state apply again (a gap asks for a snapshot)
+      }
+    } catch (error) {
+      notify(error.message, "error");
+    }
+    document.body.dataset.rewoundSeq = "";
+    this.render();
+  }
+
+  /** "Continue from here": a paused copy of one's own at the moment shown, opened. */
+  async branch() {
+    try {
+      const copy = await api("POST", `${this.base}copy`, { seq: this.store.seq });
+      location.href = `/simulations/${copy.id}/`;
+    } catch (error) {
+      notify(error.message, "error");
+    }
+  }
+
+  render() {
+    const end = Math.max(this.liveT, this.active ? this.store.t : 0);
+    this.slider.max = String(end);
+    if (document.activeElement !== this.slider || !this.active) this.slider.value = String(this.active ? this.store.t : end);
+    const banner = this.$("rewind-banner");
+    banner.hidden = !this.active;
+    if (this.active) {
+      banner.querySelector(".rewind-text").textContent =
+        `Rewound to ${formatSimTime(this.store.t)} (live is at ${formatSimTime(this.liveT)})` + (this.busy ? " …" : "");
+    }
+    this.$("rewind-time").textContent = this.active ? formatSimTime(this.store.t) : "live";
+    const play = this.$("rewind-play");
+    play.textContent = this.playing ? "❚❚ Pause playback" : "▶ Play back";
+    play.setAttribute("aria-pressed", String(this.playing));
+    this.root.classList.toggle("rewound", this.active);
+    document.documentElement.classList.toggle("rewound", this.active);
+  }
+}
