@@ -27,6 +27,7 @@ api_patterns = [
     path("simulations/<int:sim_id>/links/<str:token>", api.simulation_link, name="link"),
     path("simulations/<int:sim_id>/kubeconfig", api.simulation_kubeconfig, name="kubeconfig"),
     path("simulations/<int:sim_id>/state", rewind.simulation_state, name="state"),
+    path("simulations/<int:sim_id>/deltas", rewind.simulation_deltas, name="deltas"),
     # Last: every other /api/ address answers 404 as JSON, whatever DEBUG says.
     re_path(r"", api.no_route, name="no-route"),
 ]

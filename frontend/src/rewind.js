@@ -1,14 +1,16 @@
 // Rewind: a time slider over the recorded history. Moving it loads the state as it was then
 // (GET …/state?t= or ?seq=, exact) into the very store the live stream fills, so every panel
 // draws the past with its live code; the stream holds its deltas meanwhile (the simulation runs
-// on underneath). Play back from there, step through recorded changes, jump to the previous or
+// on underneath). Play back from there (the recorded deltas, GET …/deltas, applied as live ones
+// are), step through recorded changes, jump to the previous or
 // next event or command, "Back to live", or "Continue from here" (a copy at that moment).
 import { api } from "./api.js";
 import { notify } from "./dialogs.js";
 import { formatSimTime } from "./view.js";
 
 export const PLAYBACK_SPEEDS = [1, 2, 5, 10];
-const PLAYBACK_FRAME_MS = 250; // a playing rewind asks for the next moment at most this often
+const PLAYBACK_FRAME_MS = 100; // a playing rewind applies the deltas it has reached this often
+const PLAYBACK_AHEAD = 50; // deltas read ahead of the playback
 const JUMP_KINDS = new Set(["command", "event"]); // markers "previous/next" stops at
 
 export class Rewind {
@@ -30,7 +32,12 @@ export class Rewind {
     this.slider = this.$("rewind-slider");
     this.speed = this.$("rewind-speed");
     this.speed.innerHTML = PLAYBACK_SPEEDS.map((s) => `<option value="${s}">${s}×</option>`).join("");
-    this.slider.addEventListener("input", () => this.seek({ t: parseFloat(this.slider.value) }));
+    this.slider.addEventListener("input", () => {
+      const t = parseFloat(this.slider.value); // (stopping redraws the slider)
+      this.stop();
+      this.seek({ t });
+    });
+    this.speed.addEventListener("change", () => this.restartClock());
     this.$("rewind-prev").addEventListener("click", () => this.jump(-1));
     this.$("rewind-next").addEventListener("click", () => this.jump(1));
     this.$("rewind-step").addEventListener("click", () => this.step());
@@ -101,6 +108,7 @@ export class Rewind {
 
   /** The next recorded change (one seq on), from the moment shown or from live. */
   step() {
+    this.stop();
     const from = this.active ? this.store.seq : this.liveSeq;
     if (from + 1 > this.liveSeq) return this.backToLive();
     return this.seek({ seq: from + 1 });
@@ -108,6 +116,7 @@ export class Rewind {
 
   /** The previous (-1) or next (+1) event or command marker from the moment shown. */
   jump(direction) {
+    this.stop();
     const now = this.active ? this.store.t : this.liveT;
     const markers = (this.active ? this.markers : this.store.timeline.markers).filter((m) => JUMP_KINDS.has(m.kind));
     const target = direction < 0 ? markers.filter((m) => m.t < now).pop() : markers.find((m) => m.t > now);
@@ -118,27 +127,57 @@ export class Rewind {
     this.seek({ t: target.t });
   }
 
-  togglePlay() {
+  /** Play the record back from the moment shown (from the start when live): its recorded deltas,
+   *  applied to the store at the chosen speed as live ones are. */
+  async togglePlay() {
     if (this.playing) return this.stop();
-    const from = this.active ? this.store.t : 0; // from the moment shown, or from the start
-    if (!this.active) this.seek({ t: 0 });
+    if (this.busy) return;
+    if (!this.active) await this.seek({ t: 0 });
+    if (!this.active) return;
     this.playing = true;
-    this.playStart = { t: from, wall: performance.now() };
+    this.queue = [];
+    this.fetched = this.store.seq;
+    this.restartClock();
     this.render();
     this.tick();
   }
 
-  /** One playback frame: the moment the chosen speed has reached, asked for when the last has come. */
+  restartClock() {
+    this.playStart = { t: this.store.t, wall: performance.now() };
+  }
+
+  /** One playback frame: apply the deltas the chosen speed has reached; read more ahead in time. */
   tick() {
     if (!this.playing) return;
     const speed = parseFloat(this.speed.value) || 1;
-    const t = this.playStart.t + (speed * (performance.now() - this.playStart.wall)) / 1000;
-    if (t >= this.liveT) {
+    const target = this.playStart.t + (speed * (performance.now() - this.playStart.wall)) / 1000;
+    while (this.queue.length && this.queue[0].t <= target) {
+      const delta = this.queue.shift();
+      if (delta.seq === this.store.seq + 1) this.store.applyDelta(delta);
+    }
+    document.body.dataset.rewoundSeq = String(this.store.seq);
+    if (!this.queue.length && this.fetched >= this.liveSeq) {
       this.backToLive();
       return;
     }
-    if (!this.busy) this.seek({ t });
+    if (this.queue.length < PLAYBACK_AHEAD && !this.fetching && this.fetched < this.liveSeq) this.readAhead();
     this.timer = setTimeout(() => this.tick(), PLAYBACK_FRAME_MS);
+  }
+
+  async readAhead() {
+    this.fetching = true;
+    try {
+      const answer = await api("GET", `${this.base}deltas?after=${this.fetched}&upto=${this.liveSeq}`);
+      if (this.playing && answer.deltas.length) {
+        this.queue.push(...answer.deltas);
+        this.fetched = answer.deltas[answer.deltas.length - 1].seq;
+      }
+    } catch (error) {
+      notify(error.message, "error");
+      this.stop();
+    } finally {
+      this.fetching = false;
+    }
   }
 
   stop() {

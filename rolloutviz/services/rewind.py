@@ -24,12 +24,13 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from django.db.models import TextField
-from django.db.models.functions import Cast
+from django.db.models.functions import Cast, Length
 
 from rolloutviz import compact, demos, limits, protocol, runner
 from rolloutviz.models import CommandRecord, Simulation, Snapshot, TickRecord
 from rolloutviz.services import copies, live, running_manifest
 from rolloutviz.services.errors import InvalidInput, NotFound
+from rolloutviz.services.history import page_bounds
 from rolloutviz.services.reader import Reader
 from rolloutviz.timeline import TimelineRecorder
 from simulator import Cluster
@@ -231,6 +232,34 @@ def state_text_at(*, simulation_id: int, seq: int) -> str:
 def read_at(simulation_id: int, seq: int, view, *args):
     """``view(reader, *args)`` on the simulation as it was at ``seq`` (a module-level view, as `live.read`)."""
     return _seek(simulation_id, _read_at, seq=seq, view=view, args=tuple(args))
+
+
+# ---------------------------------------------------------------- playing back
+
+
+MAX_DELTAS = 200  # stored deltas one playback read answers at most
+MAX_DELTA_BYTES = 8 * 1024 * 1024  # ... and at most this much of them (one at least)
+
+
+def deltas_text(simulation_id: int, *, after: int, upto: int) -> str:
+    """``{"deltas": [...]}``: the stored deltas after seq ``after`` up to ``upto``, as published (a page
+    playing back applies them to the state at ``after``, as it applies live ones), at most
+    `MAX_DELTAS` and `MAX_DELTA_BYTES` of them (one at least): ask again from the last one's seq.
+    Their stored text is passed through, never decoded. `NotFound` past the record."""
+    last = Simulation.objects.filter(pk=simulation_id).values_list("seq", flat=True).first()
+    if last is None:
+        raise NotFound(f"simulation {simulation_id} not found")
+    if upto > last:
+        raise NotFound(f"seq {upto} was never recorded: the record ends at seq {last}")
+    if upto <= after:
+        raise InvalidInput(f"upto: Invalid value: {upto}: must be greater than after ({after})", field="upto")
+    rows = TickRecord.objects.filter(simulation_id=simulation_id, seq__gt=after, seq__lte=upto)
+    sizes = list(rows.order_by("seq").annotate(size=Length(Cast("payload", TextField())))
+                 .values_list("seq", "size")[:MAX_DELTAS])
+    first, final = page_bounds(sizes, MAX_DELTA_BYTES)[0]
+    texts = rows.filter(seq__gte=first, seq__lte=final).order_by("seq").values_list(
+        Cast("payload", TextField()), flat=True)
+    return '{"deltas":[' + ",".join(texts) + "]}"
 
 
 # ---------------------------------------------------------------- branching off

@@ -1,6 +1,7 @@
-"""GET /api/simulations/<id>/state?t=|seq=: the simulation's state as it was at a past moment
-(`rolloutviz.services.rewind`). The view's checks are `api.endpoint`'s (view role); it runs in a
-thread of its own, not the one Django's sync views share, so a long seek holds up no other request."""
+"""GET /api/simulations/<id>/state?t=|seq=: the simulation's state as it was at a past moment, and
+GET …/deltas?after=&upto=: the recorded deltas a page plays back from there
+(`rolloutviz.services.rewind`). The views' checks are `api.endpoint`'s (view role); they run in a
+thread of their own, not the one Django's sync views share, so a long seek holds up no other request."""
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
@@ -8,6 +9,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from rolloutviz import runner
 from rolloutviz.services import rewind
+from rolloutviz.services.errors import InvalidInput
 from rolloutviz.views.api import endpoint
 
 
@@ -30,3 +32,25 @@ _state_in_thread = runner.in_thread(_state)
 async def simulation_state(request: HttpRequest, sim_id: int) -> HttpResponse:
     """GET simulations/<id>/state?t=<seconds> or ?seq=<n>: what GET simulations/<id>/ answered then."""
     return await _state_in_thread(request, sim_id=sim_id)
+
+
+def _seq(query, name: str) -> int:
+    value = query.get(name, "")
+    if not (value.isascii() and value.isdigit() and len(value) <= 18):
+        raise InvalidInput(f"{name}: Invalid value: {value!r}: must be a seq (a non-negative integer)", field=name)
+    return int(value)
+
+
+@endpoint("GET")
+def _deltas(request: HttpRequest, sim_id: int) -> HttpResponse:
+    text = rewind.deltas_text(sim_id, after=_seq(request.GET, "after"), upto=_seq(request.GET, "upto"))
+    return HttpResponse(text, content_type="application/json")
+
+
+_deltas_in_thread = runner.in_thread(_deltas)
+
+
+@csrf_exempt
+async def simulation_deltas(request: HttpRequest, sim_id: int) -> HttpResponse:
+    """GET simulations/<id>/deltas?after=<seq>&upto=<seq>: recorded deltas, as published, for a playback."""
+    return await _deltas_in_thread(request, sim_id=sim_id)

@@ -241,3 +241,35 @@ def test_who_may_rewind_is_who_may_view(owned):
     assert owner.get(f"/api/simulations/{made.json()['id']}/").status_code == 404  # the viewer's own
     bearer = Client(HTTP_AUTHORIZATION=f"Bearer {link.token}")
     assert bearer.get(f"/api/simulations/{sim_id}/state?t=0").status_code == 200
+
+
+def test_played_back_deltas_bring_the_state_at_a_moment_to_any_later_one(driven):
+    sim_id, seen = driven
+    order = sorted(seen)
+    start, end = order[10], order[-1]
+    viewer = protocol.Viewer()
+    viewer.load(at(sim_id, start))
+    position = start
+    while position < end:
+        deltas = protocol.decode(rewind.deltas_text(sim_id, after=position, upto=end))["deltas"]
+        assert deltas and deltas[0]["seq"] == position + 1
+        for delta in deltas:
+            viewer.apply(delta)
+        position = deltas[-1]["seq"]
+    fresh = protocol.Viewer()
+    fresh.load(seen[end])
+    assert (viewer.seq, viewer.mirror.objects, viewer.events(), viewer.timeline) == (
+        fresh.seq, fresh.mirror.objects, fresh.events(), fresh.timeline)
+
+
+@pytest.mark.parametrize("query,field,status", [
+    pytest.param("after=3&upto=3", "upto", 400, id="empty range"),
+    pytest.param("after=x&upto=3", "after", 400, id="not a seq"),
+    pytest.param("upto=3", "after", 400, id="after missing"),
+    pytest.param("after=0&upto=99", "", 404, id="past the record"),
+])
+def test_a_bad_playback_range_is_refused(owned, query, field, status):
+    owner, sim_id = owned
+    answer = owner.get(f"/api/simulations/{sim_id}/deltas?{query}")
+    assert answer.status_code == status and (answer.json()["errors"][0]["field"] or "") == field
+    assert len(owner.get(f"/api/simulations/{sim_id}/deltas?after=0&upto=3").json()["deltas"]) == 3
