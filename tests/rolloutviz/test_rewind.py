@@ -152,7 +152,7 @@ def test_a_copy_at_a_moment_continues_exactly_as_the_source_did():
     source = TickRecord.objects.filter(simulation_id=sim.id, seq__gt=moment).order_by("seq")
     branch = TickRecord.objects.filter(simulation_id=copy_id, seq__gt=moment).order_by("seq")
     assert [{**t.payload, "sim": 0} for t in branch] == [{**t.payload, "sim": 0} for t in source]
-    assert live.state(simulation_id=copy_id)["timeline"] == seen[sorted(seen)[-1]]["timeline"]
+    assert live.state(simulation_id=copy_id)["timeline"] == seen[max(seen)]["timeline"]
 
 
 # ---------------------------------------------------------------- over HTTP
