@@ -395,13 +395,14 @@ def state_of(sim: Simulation, live: _Live) -> dict:
     )
     clock = protocol.clock_info(running=sim.running, speed=sim.speed,
                                 effective=live.effective if sim.running else None)
-    return state_from(sim.id, reader(live), clock=clock, manifests=manifests, timeline=live.timeline)
+    return state_from(sim.id, reader(live), clock=clock, manifests=manifests, timeline=live.timeline.as_dict())
 
 
 def state_from(simulation_id: int, view: Reader, *, clock: dict, manifests: dict[str, str],
-               timeline: TimelineRecorder) -> dict:
+               timeline: dict) -> dict:
     """The snapshot ``state`` of a simulation read through ``view`` (now, or at a past seq: a rewind),
-    with its clock block, its Deployments' running manifest texts and its timeline."""
+    with its clock block, its Deployments' running manifest texts and its timeline (the recorder's
+    `as_dict` shape)."""
     deployments = {}
     for name in view.mirror.names("Deployment"):
         deployments[name] = {
@@ -416,7 +417,7 @@ def state_from(simulation_id: int, view: Reader, *, clock: dict, manifests: dict
         clock=clock,
         objects=compact.everything(view.mirror),
         deployments=deployments,
-        timeline=timeline.as_dict(),
+        timeline=timeline,
     )
 
 

@@ -3,9 +3,10 @@
 A moment is a ``seq`` (any recorded one, runs before a reset included) or a simulated time ``t``
 (the last change at or before it since the last reset). The past is rebuilt, never the nearest
 snapshot: the engine from the nearest stored snapshot with the steps after it redone
-(`live.restore_at`, as a live copy is loaded), and what viewers held then — objects, events,
-timeline, running manifests, clock — from the stored deltas read in order from the last reset
-(`TimelineRecorder.fold` with a `compact.Mirror`, as a restart rebuilds them). The state is then
+(`live.restore_at`, as a live copy is loaded), whose objects and events are what viewers held
+(`compact.Mirror.of`, as when a live copy loads); the timeline, running manifests and clock block
+from the stored deltas read in order from the last reset (the rows each added to the timeline,
+`protocol.fold_timeline`, as a page extends it). The state is then
 built by the live code (`live.state_from`), the kubectl texts and the Why panel by the live views
 on a `Reader` of the past.
 
@@ -17,6 +18,8 @@ simulation run at once per server process; more are 429 (the page asks again).
 """
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import math
 import threading
@@ -32,7 +35,6 @@ from rolloutviz.services import copies, live, running_manifest
 from rolloutviz.services.errors import InvalidInput, NotFound
 from rolloutviz.services.history import page_bounds
 from rolloutviz.services.reader import Reader
-from rolloutviz.timeline import TimelineRecorder
 from simulator import Cluster
 
 KEPT = 4  # moments a worker keeps built (each holds a whole cluster)
@@ -109,7 +111,7 @@ class _Past:
     created: object  # the row's creation time: a reused id is another simulation
     cluster: Cluster
     mirror: compact.Mirror
-    timeline: TimelineRecorder
+    timeline: dict  # the recorder's `as_dict` shape
     manifests: dict[str, str]  # Deployment -> running manifest text
     clock: dict
     state_text: str | None = None
@@ -136,23 +138,46 @@ def _reset_manifests(sim: Simulation) -> dict[str, str]:
     return dict(running_manifest.applied_texts(chosen.manifest)) if chosen else {}
 
 
-def _fold(sim: Simulation, past: _Past, payloads) -> None:
-    """Read stored deltas into what ``past``'s viewers hold (objects, events, timeline, manifests, clock)."""
+def _fold(sim: Simulation, past: _Past, payloads, *, decode: bool) -> None:
+    """Read stored deltas into what ``past``'s viewers hold: the timeline (from the rows each delta
+    adds, `protocol.fold_timeline`), the running manifests, the clock block and, with ``decode``,
+    the objects and events (``past.mirror`` brought forward; a cold build reads them off the engine)."""
     for payload in payloads:
         if payload.get("cause") == RESET:
             past.manifests = _reset_manifests(sim)
-        past.timeline = past.timeline.fold(payload, past.mirror)
+        if decode:
+            protocol.payload_records(payload, past.mirror)
+        past.timeline = protocol.fold_timeline(past.timeline, payload)
+        for entry in payload.get("objects") or ():  # a deleted Deployment's row goes, with its text
+            if entry[0] == compact.DELETED and entry[1] == "Deployment":
+                past.manifests.pop(entry[2], None)
         for name, facts in (payload.get("deployments") or {}).items():
             if "manifest" in facts:
                 past.manifests[name] = facts["manifest"]
-        held = past.mirror.objects["Deployment"]
-        past.manifests = {name: text for name, text in past.manifests.items() if name in held}
         past.clock = payload.get("clock") or past.clock
         past.seq = payload["seq"]
 
 
+@contextlib.contextmanager
+def _collector_paused():
+    """The cyclic garbage collector off while a moment is rebuilt: the build makes millions of small
+    objects beside a whole cluster, and each full collection would walk all of it again."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _build(sim: Simulation, seq: int) -> _Past:
     """``sim`` at ``seq``, from a moment this worker keeps (moving forward) or from the stored record."""
+    with _collector_paused():
+        return _built(sim, seq)
+
+
+def _built(sim: Simulation, seq: int) -> _Past:
     with _kept_guard:
         kept = _kept.pop(sim.id, None)
     if kept is not None and kept.created == sim.created and kept.seq == seq:
@@ -161,13 +186,15 @@ def _build(sim: Simulation, seq: int) -> _Past:
         past = kept
         past.cluster = live.restore_at(sim, seq, held=(past.cluster, past.seq))
         past.state_text = None
-        _fold(sim, past, _payloads(sim.id, past.seq, seq))
+        _fold(sim, past, _payloads(sim.id, past.seq, seq), decode=True)
     else:
-        start = last_reset(sim.id, seq)
-        past = _Past(seq=0, created=sim.created, cluster=live.restore_at(sim, seq), mirror=compact.Mirror(),
-                     timeline=TimelineRecorder(), manifests={},
+        # what viewers held is what the engine holds (as when a live copy loads); the timeline
+        # is read from the last reset on, the rows each delta added
+        cluster = live.restore_at(sim, seq)
+        past = _Past(seq=0, created=sim.created, cluster=cluster, mirror=compact.Mirror.of(cluster),
+                     timeline=protocol.empty_timeline(), manifests={},
                      clock=protocol.clock_info(running=False, speed=1.0))
-        _fold(sim, past, _payloads(sim.id, max(0, start - 1), seq))
+        _fold(sim, past, _payloads(sim.id, max(0, last_reset(sim.id, seq) - 1), seq), decode=False)
     with _kept_guard:
         _kept[sim.id] = past
         while len(_kept) > KEPT:
