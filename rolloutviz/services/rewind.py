@@ -14,7 +14,8 @@ Seeks run in the worker pool under the simulation's *rewind lane* (its own routi
 from its live copy: the clock and the commands never wait behind a seek, and a long one makes only
 the lane heavy. A worker keeps the last moments it built (`KEPT`): a seek forward from one (a
 playback) folds the new deltas and redoes the new steps only. At most `MAX_IN_FLIGHT` seeks of one
-simulation run at once per server process; more are 429 (the page asks again).
+simulation and `MAX_IN_FLIGHT_ALL` of all run at once per server process; more are 429 (the page
+asks again).
 """
 from __future__ import annotations
 
@@ -39,6 +40,7 @@ from simulator import Cluster
 
 KEPT = 4  # moments a worker keeps built (each holds a whole cluster)
 MAX_IN_FLIGHT = 2  # seeks of one simulation computing at once, per server process
+MAX_IN_FLIGHT_ALL = 4  # seeks of all simulations at once, per server process (each holds a thread)
 RESET = "reset"
 
 
@@ -58,15 +60,15 @@ def parse_moment(t=None, seq=None) -> tuple[float | None, int | None]:
         except ValueError:
             value = None
         if value is None or not math.isfinite(value):
-            raise InvalidInput(f"t: Invalid value: {json.dumps(t) if not isinstance(t, str) else repr(t)}: "
-                               "must be a number of seconds", field="t")
+            raise InvalidInput(f"t: Invalid value: {json.dumps(t, default=str)}: must be a number of seconds",
+                               field="t")
         return value, None
     if isinstance(seq, str) and seq.isascii() and seq.isdigit() and len(seq) <= 18:
         return None, int(seq)
     if isinstance(seq, int) and not isinstance(seq, bool) and 0 <= seq < 2**63:
         return None, seq
-    shown = repr(seq) if isinstance(seq, str) else json.dumps(seq)
-    raise InvalidInput(f"seq: Invalid value: {shown}: must be a recorded seq (a non-negative integer)", field="seq")
+    raise InvalidInput(f"seq: Invalid value: {json.dumps(seq, default=str)}: must be a recorded seq "
+                       "(a non-negative integer)", field="seq")
 
 
 def last_reset(simulation_id: int, upto: int) -> int:
@@ -209,17 +211,24 @@ def _at(simulation_id: int, seq: int) -> _Past:
     return _build(sim, seq)
 
 
+# A kept moment is brought forward in place: one seek at a time uses them (a worker runs one job at
+# a time anyway; without a pool, requests' threads take turns here).
+_using = threading.Lock()
+
+
 def _state_text_at(*, simulation_id: int, seq: int) -> str:
-    past = _at(simulation_id, seq)
-    if past.state_text is None:
-        state = live.state_from(simulation_id, past.reader(), clock=past.clock, manifests=past.manifests,
-                                timeline=past.timeline)
-        past.state_text = protocol.encode(state)
-    return past.state_text
+    with _using:
+        past = _at(simulation_id, seq)
+        if past.state_text is None:
+            state = live.state_from(simulation_id, past.reader(), clock=past.clock, manifests=past.manifests,
+                                    timeline=past.timeline)
+            past.state_text = protocol.encode(state)
+        return past.state_text
 
 
 def _read_at(*, simulation_id: int, seq: int, view, args: tuple):
-    return view(_at(simulation_id, seq).reader(), *args)
+    with _using:
+        return view(_at(simulation_id, seq).reader(), *args)
 
 
 # ---------------------------------------------------------------- in the pool, bounded
@@ -239,6 +248,8 @@ def _seek(simulation_id: int, function, **kwargs):
     with _in_flight_guard:
         if _in_flight.get(simulation_id, 0) >= MAX_IN_FLIGHT:
             raise limits.Limited(f"simulation {simulation_id} is rewinding already: try again in a moment", 1)
+        if sum(_in_flight.values()) >= MAX_IN_FLIGHT_ALL:
+            raise limits.Limited("the server is rewinding other simulations: try again in a moment", 1)
         _in_flight[simulation_id] = _in_flight.get(simulation_id, 0) + 1
     try:
         return runner.run(lane(simulation_id), function, simulation_id=simulation_id, **kwargs)
@@ -309,7 +320,11 @@ def _commands_upto(simulation_id: int, seq: int, t: float) -> int:
 
 
 def _copy_at(*, simulation_id: int, seq: int, owner_session: str, owner_user_id: int | None) -> int:
-    past = _at(simulation_id, seq)
+    with _using:
+        return _copy_of(_at(simulation_id, seq), simulation_id, seq, owner_session, owner_user_id)
+
+
+def _copy_of(past: _Past, simulation_id: int, seq: int, owner_session: str, owner_user_id: int | None) -> int:
     moment = copies.Moment(seq=seq, t=past.cluster.now, speed=float(past.clock.get("speed", 1.0)),
                            command_index=_commands_upto(simulation_id, seq, past.cluster.now),
                            cluster=past.cluster, manifests=dict(past.manifests))
