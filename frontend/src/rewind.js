@@ -12,6 +12,7 @@ export const PLAYBACK_SPEEDS = [1, 2, 5, 10];
 const PLAYBACK_FRAME_MS = 100; // a playing rewind applies the deltas it has reached this often
 const PLAYBACK_AHEAD = 50; // deltas read ahead of the playback
 const JUMP_KINDS = new Set(["command", "event"]); // markers "previous/next" stops at
+const RETRY_MS = 1000; // a 429's Retry-After
 
 export class Rewind {
   /** `root` holds the controls and the banner; `store` is the page's store; `simId` its simulation. */
@@ -35,7 +36,8 @@ export class Rewind {
     this.slider.addEventListener("input", () => {
       const t = parseFloat(this.slider.value); // (stopping redraws the slider)
       this.stop();
-      this.seek({ t });
+      if (t >= this.liveT) this.backToLive(); // the slider's end is now
+      else this.seek({ t });
     });
     this.speed.addEventListener("change", () => this.restartClock());
     this.$("rewind-prev").addEventListener("click", () => this.jump(-1));
@@ -96,7 +98,10 @@ export class Rewind {
           if (error.status !== 429) {
             notify(error.message, "error");
             this.stop();
-          } else if (!this.wanted) this.wanted = asked; // the server is busy rewinding: ask again
+          } else if (!this.wanted) { // the server is busy rewinding: ask again after its Retry-After
+            await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+            this.wanted ||= asked;
+          }
         }
       }
     } finally {

@@ -91,6 +91,15 @@ def test_the_slider_rewinds_every_panel_plays_back_and_branches(page, daphne_ser
     page.click("#rewind-play")
     assert page.locator("#rewind-play").get_attribute("aria-pressed") == "false"
     assert shown(dashboard)["banner"] is not None
+    # what the played-back deltas built is the state recorded at that seq
+    played = dashboard.js("""() => { const s = window.rolloutviz.store;
+      return {seq: s.seq, t: s.t, pods: [...s.objects.pods.keys()].sort(), lanes: s.timeline.pods.size,
+              markers: s.timeline.markers.length, rs: [...s.objects.replicasets.keys()].sort()}; }""")
+    recorded = call(dashboard, "GET", f"state?seq={played['seq']}")
+    assert played == {"seq": recorded["seq"], "t": recorded["t"],
+                      "pods": sorted(o[2] for o in recorded["objects"] if o[1] == "Pod" and o[0] == "A"),
+                      "lanes": len(recorded["timeline"]["pods"]), "markers": len(recorded["timeline"]["markers"]),
+                      "rs": sorted(o[2] for o in recorded["objects"] if o[1] == "ReplicaSet" and o[0] == "A")}
 
     # back to live: the latest state, deltas applied again
     page.click("#rewind-live")
