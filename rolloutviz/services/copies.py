@@ -16,14 +16,7 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 
-from rolloutviz.models import (
-    CommandRecord,
-    Deployment,
-    Revision,
-    Simulation,
-    Snapshot,
-    TickRecord,
-)
+from rolloutviz.models import CommandRecord, Deployment, Revision, Simulation, Snapshot, TickRecord
 from rolloutviz.services.errors import NotFound
 from rolloutviz.services.mirror import sync_from_cluster
 
