@@ -5,8 +5,8 @@ its own Daphne (with its worker pool) on a free loopback port with a temporary S
 ``--minutes`` of simulated time of a ``--replicas``-pod Deployment with a rolling update every ten
 minutes (the clock paused; the steps are asked for), then asks GET …/state?seq= over HTTP for
 moments spread over the record, in an order that never reuses the moment built before (each seek
-rebuilt from the stored record: the worst case), then steps a few seqs forward from one (the Step
-button's seeks) and reads recorded deltas ahead (a playback's reads). Prints a Markdown table. A measurement, not a test: nothing is asserted.
+rebuilt from the stored record: the worst case), then seeks a few seqs forward from one, and reads
+recorded deltas (what the page's Step and playback read). Prints a Markdown table. A measurement, not a test: nothing is asserted.
 """
 from __future__ import annotations
 
@@ -75,8 +75,11 @@ def measure(root: Path, replicas: int, minutes: int, seeks: int) -> list[tuple[s
             start = last // 2
             timed(api, f"simulations/{sim}/state?seq={start}")
             forward = [timed(api, f"simulations/{sim}/state?seq={start + n}")[0] for n in range(1, 11)]
-            rows.append(("step: the next seq from the moment before (10 seeks)",
+            rows.append(("a seek to the next seq from the moment before (10 seeks)",
                          f"median {statistics.median(forward) * 1000:,.0f} ms, worst {max(forward) * 1000:,.0f} ms"))
+            steps = [timed(api, f"simulations/{sim}/deltas?after={start + n}&upto={start + n + 1}")[0] for n in range(10)]
+            rows.append(("Step › on the page: one recorded delta (10 reads)",
+                         f"median {statistics.median(steps) * 1000:,.0f} ms, worst {max(steps) * 1000:,.0f} ms"))
             read = [timed(api, f"simulations/{sim}/deltas?after={start + 10 * n}&upto={last}") for n in range(5)]
             rows.append(("playback read ahead: GET …/deltas (≤ 200 recorded deltas; 5 reads)",
                          (f"median {statistics.median(t for t, _ in read) * 1000:,.0f} ms, "

@@ -111,12 +111,24 @@ export class Rewind {
     }
   }
 
-  /** The next recorded change (one seq on), from the moment shown or from live. */
-  step() {
+  /** The next recorded change (one seq on) from the moment shown: its recorded delta applied, as
+   *  live ones are. */
+  async step() {
     this.stop();
-    const from = this.active ? this.store.seq : this.liveSeq;
+    if (!this.active || this.busy || this.fetching) return;
+    const from = this.store.seq;
     if (from + 1 > this.liveSeq) return this.backToLive();
-    return this.seek({ seq: from + 1 });
+    this.fetching = true;
+    try {
+      const answer = await api("GET", `${this.base}deltas?after=${from}&upto=${from + 1}`);
+      if (this.active && this.store.seq === from) this.store.applyDelta(answer.deltas[0]);
+    } catch (error) {
+      notify(error.message, "error");
+    } finally {
+      this.fetching = false;
+      document.body.dataset.rewoundSeq = this.active ? String(this.store.seq) : "";
+      this.render();
+    }
   }
 
   /** The previous (-1) or next (+1) event or command marker from the moment shown. */
@@ -231,6 +243,7 @@ export class Rewind {
         `Rewound to ${formatSimTime(this.store.t)} (live is at ${formatSimTime(this.liveT)})` + (this.busy ? " …" : "");
     }
     this.$("rewind-time").textContent = this.active ? formatSimTime(this.store.t) : "live";
+    this.$("rewind-step").disabled = !this.active;
     const play = this.$("rewind-play");
     play.textContent = this.playing ? "❚❚ Pause playback" : "▶ Play back";
     play.setAttribute("aria-pressed", String(this.playing));
