@@ -38,7 +38,7 @@ from rolloutviz.services.history import page_bounds
 from rolloutviz.services.reader import Reader
 from simulator import Cluster
 
-KEPT = 4  # moments a worker keeps built (each holds a whole cluster)
+KEPT = 2  # moments a worker keeps built, one per simulation (each holds a whole cluster)
 MAX_IN_FLIGHT = 2  # seeks of one simulation computing at once, per server process
 MAX_IN_FLIGHT_ALL = 4  # seeks of all simulations at once, per server process (each holds a thread)
 RESET = "reset"
