@@ -1,9 +1,9 @@
 // Rewind: a time slider over the recorded history. Moving it loads the state as it was then
 // (GET …/state?t= or ?seq=, exact) into the very store the live stream fills, so every panel
 // draws the past with its live code; the stream holds its deltas meanwhile (the simulation runs
-// on underneath). Play back from there (the recorded deltas, GET …/deltas, applied as live ones
-// are), step through recorded changes, jump to the previous or
-// next event or command, "Back to live", or "Continue from here" (a copy at that moment).
+// on underneath). Play back from there and step through recorded changes (the recorded deltas,
+// GET …/deltas, applied as live ones are), jump to the previous or next event or command, "Back to
+// live", or "Continue from here" (a copy at that moment).
 import { api } from "./api.js";
 import { notify } from "./dialogs.js";
 import { formatSimTime } from "./view.js";
@@ -28,6 +28,7 @@ export class Rewind {
     this.wanted = null; // the latest moment asked for while a fetch runs ({t} or {seq})
     this.busy = false;
     this.playing = false;
+    this.returning = false; // back to live: the live state is on its way
     this.stream = null;
     this.$ = (id) => root.querySelector("#" + id);
     this.slider = this.$("rewind-slider");
@@ -58,7 +59,7 @@ export class Rewind {
   /** The connection's hold: while rewound, live deltas and snapshots only move the slider's end. */
   streamOptions() {
     return {
-      held: () => this.active,
+      held: () => this.active || this.returning,
       onHeld: (msg) => {
         if (msg.type === "delta" || msg.type === "snapshot") {
           this.liveT = msg.t;
@@ -208,15 +209,16 @@ export class Rewind {
     this.stop();
     if (!this.active) return;
     this.active = false;
+    this.returning = true; // the stream holds on until the live state is in
     this.wanted = null;
     try {
       const state = await api("GET", this.base);
-      if (!this.active) {
-        this.store.loadSnapshot(state);
-        this.stream?.release(); // deltas after this state apply again (a gap asks for a snapshot)
-      }
+      if (!this.active) this.store.loadSnapshot(state);
     } catch (error) {
       notify(error.message, "error");
+    } finally {
+      this.returning = false;
+      this.stream?.release(); // deltas after this state apply again (a gap asks for a snapshot)
     }
     document.body.dataset.rewoundSeq = "";
     this.render();
