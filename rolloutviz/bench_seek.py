@@ -11,6 +11,7 @@ recorded deltas (what the page's Step and playback read). Prints a Markdown tabl
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import tempfile
@@ -88,7 +89,30 @@ def measure(root: Path, replicas: int, minutes: int, seeks: int) -> list[tuple[s
             rows.append(("kubectl get pods at that moment (5 requests)", f"median {statistics.median(kubectl) * 1000:,.0f} ms"))
             now = [timed(api, f"simulations/{sim}/")[0] for _ in range(5)]
             rows.append(("for comparison: GET the live state (5 requests)", f"median {statistics.median(now) * 1000:,.0f} ms"))
+            cpu = cpu_seconds(env, sim, moments)
+            worst = max(cpu)
+            rows.append(("CPU time of the same seeks, in this process (whatever the machine's load)",
+                         (f"median {statistics.median(c for c, _ in cpu) * 1000:,.0f} ms, worst "
+                          f"{worst[0] * 1000:,.0f} ms (seq {worst[1]:,})")))
     return rows
+
+
+def cpu_seconds(env: dict, sim: int, moments: list[int]) -> list[tuple[float, int]]:
+    """(CPU seconds, seq) of each seek made here, on the server's database, by the same code: the
+    cost of a seek apart from what else the machine runs (wall time under load is a multiple)."""
+    os.environ.update(DJANGO_SETTINGS_MODULE=env["DJANGO_SETTINGS_MODULE"], ROLLOUTVIZ_SQLITE=env["ROLLOUTVIZ_SQLITE"],
+                      SIM_WORKERS="0")
+    import django
+
+    django.setup()
+    from rolloutviz.services import rewind
+
+    out = []
+    for seq in moments:
+        start = time.process_time()
+        rewind.state_text_at(simulation_id=sim, seq=seq)
+        out.append((time.process_time() - start, seq))
+    return out
 
 
 def main(argv: list[str] | None = None) -> None:
