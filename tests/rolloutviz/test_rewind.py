@@ -273,3 +273,13 @@ def test_a_bad_playback_range_is_refused(owned, query, field, status):
     answer = owner.get(f"/api/simulations/{sim_id}/deltas?{query}")
     assert answer.status_code == status and (answer.json()["errors"][0]["field"] or "") == field
     assert len(owner.get(f"/api/simulations/{sim_id}/deltas?after=0&upto=3").json()["deltas"]) == 3
+
+
+def test_a_simulation_with_nothing_recorded_rewinds_to_its_empty_start():
+    owner = Client()
+    sim_id = post(owner, "/api/simulations/", {"name": "empty"}).json()["id"]
+    empty = owner.get(f"/api/simulations/{sim_id}/").json()
+    assert empty["seq"] == 0
+    assert owner.get(f"/api/simulations/{sim_id}/state?seq=0").json() == empty
+    assert owner.get(f"/api/simulations/{sim_id}/state?t=0").json() == empty
+    assert owner.get(f"/api/simulations/{sim_id}/state?t=0.5").status_code == 400
