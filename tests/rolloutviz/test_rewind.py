@@ -50,10 +50,11 @@ SCENARIO = [
 
 
 def _first_pod(sim_id: int) -> str:
-    return live.read(simulation_id=sim_id, view=lambda_first_pod)
+    return live.read(simulation_id=sim_id, view=first_pod_name)
 
 
-def lambda_first_pod(reader) -> str:
+def first_pod_name(reader) -> str:
+    """(A `live.read` view: module-level.)"""
     return reader.mirror.names("Pod")[0]
 
 
@@ -129,8 +130,8 @@ def test_the_kubectl_texts_and_the_why_panel_at_a_moment_are_those_of_then(drive
     for seq in sorted(seen)[5::17]:
         now = live.state(simulation_id=sim_id)["seq"]
         assert now > seq
-        forget_and_rewind = kubectl.kubectl_view(simulation_id=sim_id, args="describe deployment web", seq=seq)
-        assert forget_and_rewind == seen[seq]["deployments"]["web"]["describe"]
+        described = kubectl.kubectl_view(simulation_id=sim_id, args="describe deployment web", seq=seq)
+        assert described == seen[seq]["deployments"]["web"]["describe"]
         pods_then = kubectl.kubectl_view(simulation_id=sim_id, args="get pods", seq=seq)
         names_then = {row[2] for row in seen[seq]["objects"] if row[1] == "Pod" and row[0] == "A"}
         assert {line.split()[0] for line in pods_then.splitlines()[1:]} == names_then
