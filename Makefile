@@ -61,6 +61,7 @@ bench: setup
 	$(BIN)/python -m rolloutviz.bench abuse
 	$(BIN)/python -m rolloutviz.bench fanout
 	$(BIN)/python -m rolloutviz.bench reads
+	$(BIN)/python -m rolloutviz.bench seek
 
 frontend:  ## rebuild the committed bundle (needs Node; not needed to run)
 	cd frontend && npm ci && npm run build

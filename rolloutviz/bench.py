@@ -4,7 +4,8 @@ Run: ``python -m rolloutviz.bench`` (needs Debian's chromium and Playwright);
 ``python -m rolloutviz.bench clocks`` runs the clock benchmark instead (`rolloutviz.bench_clocks`),
 ``python -m rolloutviz.bench abuse`` the abuse benchmark (`rolloutviz.bench_abuse`),
 ``python -m rolloutviz.bench fanout`` the fan-out benchmark (`rolloutviz.bench_fanout`),
-``python -m rolloutviz.bench reads`` the read benchmark (`rolloutviz.bench_reads`). It starts its own
+``python -m rolloutviz.bench reads`` the read benchmark (`rolloutviz.bench_reads`),
+``python -m rolloutviz.bench seek`` the rewind benchmark (`rolloutviz.bench_seek`). It starts its own
 Daphne on a free loopback port with a temporary SQLite file, drives Chromium headless, prints a
 Markdown table, and stops everything it started. A measurement, not a test: nothing is asserted.
 """
@@ -24,7 +25,8 @@ from rolloutviz.local_processes import CHROMIUM, DaphneServer, launch_chromium, 
 # the other benchmarks, by their first argument
 OTHER_BENCHMARKS = {"clocks": "rolloutviz.bench_clocks", "abuse": "rolloutviz.bench_abuse",
                     "fanout": "rolloutviz.bench_fanout", "reads": "rolloutviz.bench_reads",
-                    "whatif": "simulator.whatif.bench", "scenario": "rolloutviz.bench_scenario"}
+                    "whatif": "simulator.whatif.bench", "scenario": "rolloutviz.bench_scenario",
+                    "seek": "rolloutviz.bench_seek"}
 MANIFEST = """apiVersion: apps/v1
 kind: Deployment
 metadata:

@@ -270,6 +270,39 @@ def payload_records(payload: dict, mirror: compact.Mirror) -> tuple[list[dict], 
     return ([r for r in records if r["type"] != "EVENT"], [r["object"] for r in records if r["type"] == "EVENT"])
 
 
+def empty_timeline() -> dict:
+    """A timeline holding nothing, in the recorder's `as_dict` shape."""
+    return {"pods": {}, "replicasets": {}, "deployments": {}, "traffic": {}, "markers": []}
+
+
+def fold_timeline(timeline: dict, delta: dict) -> dict:
+    """``timeline`` (the recorder's `as_dict` shape) extended by what a delta says it adds (its
+    ``timeline`` rows and ``markers``), as a page extends it; a reset's delta starts afresh. Returns
+    the timeline to use next. Reads nothing but the delta (pod rows name their objects by index)."""
+    if delta.get("cause") == "reset":
+        timeline = empty_timeline()
+    objects = delta.get("objects") or ()
+    for row in delta["timeline"]["pods"]:
+        name = objects[row[0]][2] if type(row[0]) is int else row[0]
+        lane = timeline["pods"].setdefault(name, {"rs": None, "node": None, "segments": [], "marks": [],
+                                                  "deleted": None})
+        facts = row[2] if len(row) > 2 else {}
+        lane.update({key: facts[key] for key in ("rs", "node", "deleted") if key in facts})
+        codes = row[1] if type(row[1]) is list else [] if row[1] is None else [row[1]]
+        lane["segments"] += [[delta["t"], state_name(code)] for code in codes]
+        lane["marks"] += [[delta["t"], *mark] for mark in facts.get("marks", ())]
+    for name, rs in delta["timeline"]["replicasets"].items():
+        entry = timeline["replicasets"].setdefault(name, {"series": []})
+        entry.update({key: value for key, value in rs.items() if key != "series"})
+        entry["series"] += rs["series"]
+    for name, dep in delta["timeline"]["deployments"].items():
+        timeline["deployments"].setdefault(name, {"series": []})["series"] += dep["series"]
+    for name, entry in (delta["timeline"].get("traffic") or {}).items():
+        timeline["traffic"].setdefault(name, {"series": []})["series"] += entry["series"]
+    timeline["markers"] += delta["markers"]
+    return timeline
+
+
 class Viewer:
     """What a page holds of one simulation, fed with the messages it gets: the reference reader of
     the wire (the page's `store.js` does the same), used by the tests and by anyone reading a
@@ -280,7 +313,7 @@ class Viewer:
         self.seq: int | None = None
         self.t = 0.0
         self.deployments: dict[str, dict] = {}
-        self.timeline: dict = {"pods": {}, "replicasets": {}, "deployments": {}, "traffic": {}, "markers": []}
+        self.timeline: dict = empty_timeline()
 
     def load(self, state: dict) -> None:
         """Replace everything with a snapshot's ``state``."""
@@ -302,31 +335,11 @@ class Viewer:
 
     def apply(self, delta: dict) -> list[dict]:
         """Apply a delta that follows on (its seq is the next); returns its change records."""
-        if delta.get("cause") == "reset":
-            self.timeline = {"pods": {}, "replicasets": {}, "deployments": {}, "traffic": {}, "markers": []}
         changes, events = payload_records(delta, self.mirror)
         self.seq, self.t = delta["seq"], delta["t"]
         for name, facts in delta["deployments"].items():
             self.deployments[name] = {**self.deployments.get(name, {}), **facts}
-        objects = delta.get("objects") or ()
-        for row in delta["timeline"]["pods"]:
-            name = objects[row[0]][2] if type(row[0]) is int else row[0]
-            lane = self.timeline["pods"].setdefault(name, {"rs": None, "node": None, "segments": [], "marks": [],
-                                                           "deleted": None})
-            facts = row[2] if len(row) > 2 else {}
-            lane.update({key: facts[key] for key in ("rs", "node", "deleted") if key in facts})
-            codes = row[1] if type(row[1]) is list else [] if row[1] is None else [row[1]]
-            lane["segments"] += [[delta["t"], state_name(code)] for code in codes]
-            lane["marks"] += [[delta["t"], *mark] for mark in facts.get("marks", ())]
-        for name, rs in delta["timeline"]["replicasets"].items():
-            entry = self.timeline["replicasets"].setdefault(name, {"series": []})
-            entry.update({key: value for key, value in rs.items() if key != "series"})
-            entry["series"] += rs["series"]
-        for name, dep in delta["timeline"]["deployments"].items():
-            self.timeline["deployments"].setdefault(name, {"series": []})["series"] += dep["series"]
-        for name, entry in (delta["timeline"].get("traffic") or {}).items():
-            self.timeline["traffic"].setdefault(name, {"series": []})["series"] += entry["series"]
-        self.timeline["markers"] += delta["markers"]
+        self.timeline = fold_timeline(self.timeline, delta)
         return changes + [{"type": "EVENT", "kind": "Event", "name": e["metadata"]["name"], "namespace": "default",
                            "object": e} for e in events]
 

@@ -46,9 +46,11 @@ export async function api(method, path, body) {
   return parsed;
 }
 
-/** Shortcuts for one simulation's endpoints. */
-export function simApi(simId) {
+/** Shortcuts for one simulation's endpoints; `at()` is the past seq the page shows (rewind.js) or
+ *  null, and the kubectl texts and explanations are asked for at it. */
+export function simApi(simId, { at = () => null } = {}) {
   const base = `simulations/${simId}/`;
+  const moment = (sep) => (at() === null ? "" : `${sep}seq=${at()}`);
   return {
     apply: (yaml) => api("POST", base + "apply", { yaml }),
     diff: (yaml) => api("POST", base + "diff", { yaml }),
@@ -58,7 +60,7 @@ export function simApi(simId) {
     lesson: (step) => (step === undefined ? api("GET", base + "lesson") : api("POST", base + "lesson", { step })),
     history: (deployment, revision) =>
       api("GET", `${base}history/${encodeURIComponent(deployment)}/` + (revision ? `?revision=${revision}` : "")),
-    kubectl: (args) => api("GET", base + "kubectl?args=" + encodeURIComponent(args).replace(/%20/g, "+")),
-    explanations: () => api("GET", base + "explanations"),
+    kubectl: (args) => api("GET", base + "kubectl?args=" + encodeURIComponent(args).replace(/%20/g, "+") + moment("&")),
+    explanations: () => api("GET", base + "explanations" + moment("?")),
   };
 }

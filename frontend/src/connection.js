@@ -11,10 +11,13 @@ const CLOSE_NOT_FOUND = 4404; // the server's close code for a simulation that d
  * onPresenter(view) the presenter's view and onAudience(n) how many watch (presenter mode);
  * onLesson({step, steps}) the tutorial step the presenter moved to.
  * token: a link's token to connect with instead of the session (the embed player).
- * Returns { send(message) } for the presenter's page.
+ * While held() (the page shows a past moment: rewind.js), deltas and snapshots go to onHeld(msg)
+ * instead of the store; release() says the store holds a fresh state again.
+ * Returns { send(message), release() }.
  */
 export function connectStream(simId, store, { onStatus = () => {}, onError = () => {}, onOpen = () => {},
-  onPresenter = () => {}, onAudience = () => {}, onLesson = () => {}, stats = null, token = "" } = {}) {
+  onPresenter = () => {}, onAudience = () => {}, onLesson = () => {}, stats = null, token = "",
+  held = () => false, onHeld = () => {} } = {}) {
   let socket = null;
   let awaitingSnapshot = true;
   let retryDelay = 500;
@@ -72,6 +75,10 @@ export function connectStream(simId, store, { onStatus = () => {}, onError = () 
       return;
     }
     if (msg.v !== PROTOCOL_VERSION) return;
+    if ((msg.type === "snapshot" || msg.type === "delta") && held()) {
+      onHeld(msg);
+      return;
+    }
     if (msg.type === "snapshot") {
       awaitingSnapshot = false;
       store.loadSnapshot({ ...msg.state, sim: msg.sim ?? msg.state?.sim, seq: msg.seq, t: msg.t });
@@ -110,8 +117,12 @@ export function connectStream(simId, store, { onStatus = () => {}, onError = () 
     document.body.dataset.simT = String(store.t);
   }
 
+  function release() {
+    awaitingSnapshot = false;
+  }
+
   open();
-  return { send };
+  return { send, release };
 }
 
 /** The label of a running clock that cannot keep its chosen speed. */

@@ -21,6 +21,7 @@ import { presenterMode } from "./presenter.js";
 import { gateControls } from "./role.js";
 import { initSharing } from "./sharing.js";
 import { initExports } from "./exports.js";
+import { Rewind } from "./rewind.js";
 
 /** Canvas draw and message handling times, read by the browser tests and the benchmark. */
 class FrameStats {
@@ -50,8 +51,9 @@ class FrameStats {
 
 export function initDashboard() {
   const simId = parseInt(document.body.dataset.simId, 10);
-  const sim = simApi(simId);
   const store = new SimStore();
+  const rewind = new Rewind(document.getElementById("rewind"), store, simId);
+  const sim = simApi(simId, { at: () => rewind.at() });
   const view = new TimeView();
   const stats = new FrameStats();
   let deployment = "";
@@ -122,6 +124,10 @@ export function initDashboard() {
     e: { label: "focus the editor (Ctrl+Enter applies)", run: () => editor.editor.view.focus() },
     f: { label: "follow now", run: () => view.followNow() },
     0: { label: "fit the whole history", run: () => view.fit(store.startTime(), store.t) },
+    "[": { label: "rewind to the previous event or command", run: () => rewind.jump(-1) },
+    "]": { label: "the next event or command (past the last: back to live)", run: () => rewind.jump(1) },
+    ">": { label: "rewound: the next recorded change", run: () => rewind.step() },
+    b: { label: "back to live", run: () => rewind.backToLive() },
     "?": { label: "this help", run: () => document.getElementById("help-dialog").showModal() },
   });
   document.getElementById("help-keys").innerHTML = shortcuts.map(([k, label]) => `<tr><td><kbd>${esc(k)}</kbd></td><td>${esc(label)}</td></tr>`).join("");
@@ -141,10 +147,12 @@ export function initDashboard() {
       lesson.then((steps) => steps?.refresh()); // a step moved while this page was away
     },
     onLesson: (msg) => lesson.then((steps) => steps?.show(msg.step)),
+    ...rewind.streamOptions(),
     stats,
   });
+  rewind.stream = stream;
   presenter.start(stream);
-  window.rolloutviz = { store, view, stats, timeline, chart, strip, editor };
+  window.rolloutviz = { store, view, stats, timeline, chart, strip, editor, rewind };
 }
 
 function bindZoomButtons(view, store) {

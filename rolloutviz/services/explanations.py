@@ -7,15 +7,18 @@ from __future__ import annotations
 import weakref
 
 from rolloutviz.models import Simulation
-from rolloutviz.services import live
+from rolloutviz.services import live, rewind
 from rolloutviz.services.errors import NotFound
 
 
-def explanations(*, simulation_id: int) -> dict:
+def explanations(*, simulation_id: int, seq: int | None = None) -> dict:
     """``{"t", "deployments": {name: explanation | None}, "countdowns": [...], "notes": [...],
     "services": [name], "traffic": {service: {"rate", "path", "port", "sent", "ok", "failed",
     "answers", "errors"}}}``
-    (shapes in docs/contracts.md: Cluster.explanation, countdowns, notes); `NotFound`."""
+    (shapes in docs/contracts.md: Cluster.explanation, countdowns, notes); `NotFound`. With ``seq``:
+    as it was at that past seq (`rewind.read_at`)."""
+    if seq is not None:
+        return rewind.read_at(simulation_id, seq, explained)
     try:
         return live.read(simulation_id=simulation_id, view=explained)
     except Simulation.DoesNotExist:

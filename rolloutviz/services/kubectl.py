@@ -12,7 +12,7 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
-from rolloutviz.services import commands, live
+from rolloutviz.services import commands, live, rewind
 from rolloutviz.services.errors import InvalidInput, NotFound
 from rolloutviz.services.history import require_deployment
 from simulator.kubectl import printers as views
@@ -96,14 +96,17 @@ def parse(args: str | list[str]) -> Invocation:
     raise InvalidInput(f'error: unknown command "{verb}" for "kubectl"; {USAGE}')
 
 
-def kubectl_view(*, simulation_id: int, args: str | list[str]) -> str:
-    """The text of a read-only kubectl command on the simulation's current state."""
+def kubectl_view(*, simulation_id: int, args: str | list[str], seq: int | None = None) -> str:
+    """The text of a read-only kubectl command on the simulation's current state (or as it was at
+    a past ``seq``: `rewind.read_at`)."""
     if isinstance(args, str) and len(args) > MAX_ARGS_LENGTH:
         raise InvalidInput(f"args: longer than {MAX_ARGS_LENGTH} characters", field="args")
     invocation = parse(args)
     if invocation.verb not in READ_ONLY:
         raise InvalidInput(f'error: "{invocation.verb}" changes the cluster; use the commands '
                            "API for it")
+    if seq is not None:
+        return rewind.read_at(simulation_id, seq, view_text, invocation)
     return commands.read(simulation_id, view_text, invocation)
 
 

@@ -225,10 +225,12 @@ def _stream_payloads(sim_id: int, after: int, upto: int):
     return rows.values_list("payload", flat=True).iterator(chunk_size=500)
 
 
-def _restore(sim: Simulation) -> tuple[Cluster, int]:
-    """The cluster at ``sim.seq`` from the DB: latest snapshot, then its steps replayed."""
+def _restore(sim: Simulation, upto: int | None = None) -> tuple[Cluster, int]:
+    """The cluster at ``upto`` (default ``sim.seq``) from the DB: the latest snapshot at or before
+    it, then its steps replayed; and the snapshot's seq."""
+    upto = sim.seq if upto is None else upto
     snapshot = (
-        Snapshot.objects.filter(simulation_id=sim.id, seq__lte=sim.seq).order_by("-seq", "-id").first()
+        Snapshot.objects.filter(simulation_id=sim.id, seq__lte=upto).order_by("-seq", "-id").first()
     )
     if snapshot is None:
         cluster, base = new_cluster(sim), 0
@@ -238,13 +240,26 @@ def _restore(sim: Simulation) -> tuple[Cluster, int]:
         except (ValueError, KeyError, TypeError) as error:  # e.g. written by an older simulator
             logger.warning("simulation %s: snapshot at seq %s does not load (%r); replaying its history",
                            sim.id, snapshot.seq, error)
-            return _replay_history(sim), 0
-    for payload in _stream_payloads(sim.id, base, sim.seq):
+            return _replay_history(sim, upto), 0
+    for payload in _stream_payloads(sim.id, base, upto):
         _replay(cluster, payload)
     return cluster, base
 
 
-def _replay_history(sim: Simulation) -> Cluster:
+def restore_at(sim: Simulation, seq: int, held: tuple[Cluster, int] | None = None) -> Cluster:
+    """A private copy of the cluster exactly as it was at ``seq`` (≤ ``sim.seq``; a rewind): the
+    nearest stored snapshot at or before it, then the steps after it redone. ``held``, a private
+    copy and its earlier seq, is brought forward instead when only steps and clock changes lie between."""
+    if held is not None and held[1] <= seq <= held[1] + snapshot_every():
+        payloads = _payloads(sim.id, held[1], seq)
+        if all(p.get("cause") in REPLAYABLE for p in payloads):
+            for payload in payloads:
+                _replay(held[0], payload)
+            return held[0]
+    return _restore(sim, seq)[0]
+
+
+def _replay_history(sim: Simulation, upto: int | None = None) -> Cluster:
     """The cluster rebuilt from the seed, every step and every accepted command, in seq order.
 
     Accepted commands and command deltas correspond one to one, in order (a refused command
@@ -252,7 +267,7 @@ def _replay_history(sim: Simulation) -> Cluster:
     """
     cluster = new_cluster(sim)
     commands = iter(CommandRecord.objects.filter(simulation_id=sim.id, ok=True).order_by("index"))
-    for payload in _stream_payloads(sim.id, 0, sim.seq):
+    for payload in _stream_payloads(sim.id, 0, sim.seq if upto is None else upto):
         cause = payload.get("cause")
         if cause == "command":
             command = next(commands)
@@ -375,26 +390,34 @@ def reader(live: _Live) -> Reader:
 
 def state_of(sim: Simulation, live: _Live) -> dict:
     """The snapshot ``state`` (contracts.md §2) of a simulation whose copy is ``live``."""
-    view = reader(live)
     manifests = dict(
         Deployment.objects.filter(simulation_id=sim.id).values_list("name", "manifest")
     )
+    clock = protocol.clock_info(running=sim.running, speed=sim.speed,
+                                effective=live.effective if sim.running else None)
+    return state_from(sim.id, reader(live), clock=clock, manifests=manifests, timeline=live.timeline.as_dict())
+
+
+def state_from(simulation_id: int, view: Reader, *, clock: dict, manifests: dict[str, str],
+               timeline: dict) -> dict:
+    """The snapshot ``state`` of a simulation read through ``view`` (now, or at a past seq: a rewind),
+    with its clock block, its Deployments' running manifest texts and its timeline (the recorder's
+    `as_dict` shape)."""
     deployments = {}
-    for name in live.mirror.names("Deployment"):
+    for name in view.mirror.names("Deployment"):
         deployments[name] = {
             "manifest": manifests.get(name, ""),
             **deployment_info(view, name),
             "describe": describe_deployment(view, name),
         }
     return protocol.state_dict(
-        sim=sim.id,
-        seq=live.seq,
-        t=live.cluster.now,
-        clock=protocol.clock_info(running=sim.running, speed=sim.speed,
-                                  effective=live.effective if sim.running else None),
-        objects=compact.everything(live.mirror),
+        sim=simulation_id,
+        seq=view.seq,
+        t=view.now,
+        clock=clock,
+        objects=compact.everything(view.mirror),
         deployments=deployments,
-        timeline=live.timeline.as_dict(),
+        timeline=timeline,
     )
 
 

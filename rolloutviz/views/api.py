@@ -36,6 +36,7 @@ from rolloutviz.services import (
     manifests,
     named_commands,
     objects,
+    rewind,
     simulations,
     watching,
     whatif,
@@ -321,9 +322,9 @@ async def _one_at_a_time_in_thread(pieces: Iterator[str]) -> AsyncIterator[str]:
 
 @endpoint("GET")
 def simulation_kubectl(request: HttpRequest, sim_id: int) -> JsonResponse:
-    """GET simulations/<id>/kubectl?args=get+pods: a read-only kubectl text view."""
-    return JsonResponse({"text": kubectl.kubectl_view(simulation_id=sim_id,
-                                                      args=request.GET.get("args", ""))})
+    """GET simulations/<id>/kubectl?args=get+pods: a read-only kubectl text view (``&t=``/``&seq=``: at that moment)."""
+    return JsonResponse({"text": kubectl.kubectl_view(simulation_id=sim_id, args=request.GET.get("args", ""),
+                                                      seq=_rewound(sim_id, request.GET))})
 
 
 @endpoint("GET")
@@ -336,8 +337,16 @@ def simulation_objects(request: HttpRequest, sim_id: int, resource: str, name: s
 @endpoint("GET")
 def simulation_explanations(request: HttpRequest, sim_id: int) -> JsonResponse:
     """GET simulations/<id>/explanations: why each Deployment's controller acts or waits,
-    the running countdowns and the learner's notes, now."""
-    return JsonResponse(explanations.explanations(simulation_id=sim_id))
+    the running countdowns and the learner's notes, now (``?t=``/``?seq=``: at that moment)."""
+    return JsonResponse(explanations.explanations(simulation_id=sim_id, seq=_rewound(sim_id, request.GET)))
+
+
+def _rewound(sim_id: int, query) -> int | None:
+    """The past seq a read's ``t`` or ``seq`` names (`rewind.resolve`), or None: now."""
+    if query.get("t") is None and query.get("seq") is None:
+        return None
+    t, seq = rewind.parse_moment(t=query.get("t"), seq=query.get("seq"))
+    return rewind.resolve(sim_id, t=t, seq=seq)
 
 
 # ---------------------------------------------------------------- sharing
@@ -345,9 +354,19 @@ def simulation_explanations(request: HttpRequest, sim_id: int) -> JsonResponse:
 
 @endpoint("POST", rate=limits.CREATIONS, needs={"POST": Role.VIEW})
 def simulation_copy(request: HttpRequest, sim_id: int) -> JsonResponse:
-    """POST simulations/<id>/copy: a paused copy with its history, owned by the caller (201)."""
-    json_body(request)  # no fields yet; a body must still be well-formed
-    copy = copies.simulation_copy(simulation_id=sim_id, **_owner(request))
+    """POST simulations/<id>/copy ``{"t"?: seconds, "seq"?: n}``: a paused copy with its history, owned
+    by the caller (201); with ``t`` or ``seq``, as it was at that moment (`rewind.copy_at`)."""
+    body = json_body(request)
+    unknown = sorted(set(body) - {"t", "seq"})
+    if unknown:
+        raise InvalidInput(f"{unknown[0]}: unknown field", field=unknown[0])
+    owner = _owner(request)
+    if body:
+        t, seq = rewind.parse_moment(t=body.get("t"), seq=body.get("seq"))
+        copied = rewind.copy_at(simulation_id=sim_id, seq=rewind.resolve(sim_id, t=t, seq=seq), **owner)
+        copy = simulations.simulation_get(simulation_id=copied)
+    else:
+        copy = copies.simulation_copy(simulation_id=sim_id, **owner)
     return JsonResponse(simulations.simulation_summary(copy, Role.OWNER), status=201)
 
 

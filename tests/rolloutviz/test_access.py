@@ -92,6 +92,9 @@ REQUESTS = {
     "copy": ("POST", "copy", {}),
     "lesson": ("GET", "lesson", None),
     "check": ("POST", "commands/pause/check", {"deployment": "web"}),
+    "rewind": ("GET", "state?seq=1", None),
+    "playback": ("GET", "deltas?after=0&upto=1", None),
+    "copy-at": ("POST", "copy", {"seq": 1}),
     "apply": ("POST", "apply", {"yaml": ONE_POD.replace("replicas: 1", "replicas: 2")}),
     "step": ("POST", "commands/step", {"count": 1}),
     "clock": ("POST", "commands/clock", {"speed": 2}),
@@ -101,7 +104,7 @@ REQUESTS = {
     "delete": ("DELETE", "", None),
 }
 READS = {"state": 200, "timeline": 200, "kubectl": 200, "explanations": 200, "history": 200, "export": 200, "diff": 200,
-         "whatif": 200, "copy": 201}
+         "whatif": 200, "copy": 201, "rewind": 200, "playback": 200, "copy-at": 201}
 EDITS = {"apply": 200, "step": 200, "clock": 200}
 OWNS = {"links": 200, "new-link": 201, "delete": 204}
 READS |= {"history.json": 200, "events": 200, "transcript": 200}  # the record and what it exports
@@ -113,8 +116,8 @@ EXPECTED = {
     "editor": {**READS, **EDITS, **dict.fromkeys(OWNS, 403)},
     "owner": {**READS, **EDITS, **OWNS},
     "operator": {**READS, **EDITS, **OWNS},
-    "bearer-view": {**READS, "copy": 403, **dict.fromkeys(EDITS, 403), **dict.fromkeys(OWNS, 403)},
-    "bearer-edit": {**READS, "copy": 403, **EDITS, **dict.fromkeys(OWNS, 403)},
+    "bearer-view": {**READS, "copy": 403, "copy-at": 403, **dict.fromkeys(EDITS, 403), **dict.fromkeys(OWNS, 403)},
+    "bearer-edit": {**READS, "copy": 403, "copy-at": 403, **EDITS, **dict.fromkeys(OWNS, 403)},
     "bearer-revoked": dict.fromkeys(REQUESTS, 401),
     "bearer-made-up": dict.fromkeys(REQUESTS, 401),
 }

@@ -1,0 +1,338 @@
+"""Rewind: a simulation exactly as it was at any recorded moment, read as the live one is read.
+
+A moment is a ``seq`` (any recorded one, runs before a reset included) or a simulated time ``t``
+(the last change at or before it since the last reset). The past is rebuilt, never the nearest
+snapshot: the engine from the nearest stored snapshot with the steps after it redone
+(`live.restore_at`, as a live copy is loaded), whose objects and events are what viewers held
+(`compact.Mirror.of`, as when a live copy loads); the timeline, running manifests and clock block
+from the stored deltas read in order from the last reset (the rows each added to the timeline,
+`protocol.fold_timeline`, as a page extends it). The state is then
+built by the live code (`live.state_from`), the kubectl texts and the Why panel by the live views
+on a `Reader` of the past.
+
+Seeks run in the worker pool under the simulation's *rewind lane* (its own routing key), apart
+from its live copy: the clock and the commands never wait behind a seek, and a long one makes only
+the lane heavy. A worker keeps the last moments it built (`KEPT`): a seek forward from one (a
+playback) folds the new deltas and redoes the new steps only. At most `MAX_IN_FLIGHT` seeks of one
+simulation and `MAX_IN_FLIGHT_ALL` of all run at once per server process; more are 429 (the page
+asks again).
+"""
+from __future__ import annotations
+
+import contextlib
+import gc
+import json
+import math
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from django.db.models import TextField
+from django.db.models.functions import Cast, Length
+
+from rolloutviz import compact, demos, limits, protocol, runner
+from rolloutviz.models import CommandRecord, Simulation, Snapshot, TickRecord
+from rolloutviz.services import copies, live, running_manifest
+from rolloutviz.services.errors import InvalidInput, NotFound
+from rolloutviz.services.history import page_bounds
+from rolloutviz.services.reader import Reader
+from simulator import Cluster
+
+KEPT = 2  # moments a worker keeps built, one per simulation (each holds a whole cluster)
+MAX_IN_FLIGHT = 2  # seeks of one simulation computing at once, per server process
+MAX_IN_FLIGHT_ALL = 4  # seeks of all simulations at once, per server process (each holds a thread)
+RESET = "reset"
+
+
+# ---------------------------------------------------------------- which moment
+
+
+def parse_moment(t=None, seq=None) -> tuple[float | None, int | None]:
+    """``t`` (seconds) or ``seq`` as given in a query string or a JSON body, checked (`InvalidInput`
+    naming the field): exactly one, ``t`` a finite number, ``seq`` a non-negative integer."""
+    if t is not None and seq is not None:
+        raise InvalidInput("t: Forbidden: give t or seq, not both", field="t")
+    if t is None and seq is None:
+        raise InvalidInput("t: Required value: the moment to rewind to (t in seconds, or seq)", field="t")
+    if t is not None:
+        try:
+            value = float(t) if not isinstance(t, bool) and isinstance(t, (int, float, str)) else None
+        except ValueError:
+            value = None
+        if value is None or not math.isfinite(value):
+            raise InvalidInput(f"t: Invalid value: {json.dumps(t, default=str)}: must be a number of seconds",
+                               field="t")
+        return value, None
+    if isinstance(seq, str) and seq.isascii() and seq.isdigit() and len(seq) <= 18:
+        return None, int(seq)
+    if isinstance(seq, int) and not isinstance(seq, bool) and 0 <= seq < 2**63:
+        return None, seq
+    raise InvalidInput(f"seq: Invalid value: {json.dumps(seq, default=str)}: must be a recorded seq "
+                       "(a non-negative integer)", field="seq")
+
+
+def last_reset(simulation_id: int, upto: int) -> int:
+    """The seq of the last reset at or before ``upto`` (0: none). A reset always writes a snapshot
+    at its seq, so only the deltas that have one are looked into."""
+    snapshots = Snapshot.objects.filter(simulation_id=simulation_id, seq__lte=upto).values("seq")
+    found = (TickRecord.objects.filter(simulation_id=simulation_id, seq__in=snapshots, payload__cause=RESET)
+             .order_by("-seq").values_list("seq", flat=True).first())
+    return found or 0
+
+
+def resolve(simulation_id: int, *, t: float | None = None, seq: int | None = None) -> int:
+    """The seq of a moment (`parse_moment`'s answer): ``seq`` if it was recorded (`NotFound` if
+    not yet), else the last change at simulated time ≤ ``t`` since the last reset (`InvalidInput`
+    for a time outside that record)."""
+    sim = Simulation.objects.filter(pk=simulation_id).values("seq", "sim_time").first()
+    if sim is None:
+        raise NotFound(f"simulation {simulation_id} not found")
+    if seq is not None:
+        if seq > sim["seq"]:
+            raise NotFound(f"seq {seq} was never recorded: the record ends at seq {sim['seq']}")
+        return seq
+    start = last_reset(simulation_id, sim["seq"])
+    start_t = 0.0 if start == 0 else TickRecord.objects.get(simulation_id=simulation_id, seq=start).sim_time
+    if not start_t <= t <= sim["sim_time"]:
+        since = " since the last reset" if start else ""
+        raise InvalidInput(f"t: Invalid value: {t:g}: outside the record{since}, which runs from "
+                           f"{start_t:g} to {sim['sim_time']:g} seconds", field="t")
+    found = (TickRecord.objects.filter(simulation_id=simulation_id, seq__gte=start, sim_time__lte=t)
+             .order_by("-seq").values_list("seq", flat=True).first())
+    return start if found is None else found
+
+
+# ---------------------------------------------------------------- the past, rebuilt
+
+
+@dataclass
+class _Past:
+    """A simulation as it was at ``seq``: its engine, what its viewers held, its clock."""
+
+    seq: int
+    created: object  # the row's creation time: a reused id is another simulation
+    cluster: Cluster
+    mirror: compact.Mirror
+    timeline: dict  # the recorder's `as_dict` shape
+    manifests: dict[str, str]  # Deployment -> running manifest text
+    clock: dict
+    state_text: str | None = None
+
+    def reader(self) -> Reader:
+        return Reader(self.cluster, self.mirror, self.seq)
+
+
+_kept: OrderedDict[int, _Past] = OrderedDict()
+_kept_guard = threading.Lock()
+
+
+def _payloads(simulation_id: int, after: int, upto: int):
+    """Stored deltas after ``after`` up to ``upto``, decoded, in seq order (read in chunks)."""
+    rows = (TickRecord.objects.filter(simulation_id=simulation_id, seq__gt=after, seq__lte=upto).order_by("seq")
+            .values_list(Cast("payload", TextField()), flat=True))
+    for text in rows.iterator(chunk_size=200):
+        yield json.loads(text)
+
+
+def _reset_manifests(sim: Simulation) -> dict[str, str]:
+    """The running manifests right after a reset: a demo's first manifest is applied again."""
+    chosen = demos.get_demo(sim.demo) if sim.demo else None
+    return dict(running_manifest.applied_texts(chosen.manifest)) if chosen else {}
+
+
+def _fold(sim: Simulation, past: _Past, payloads, *, decode: bool) -> None:
+    """Read stored deltas into what ``past``'s viewers hold: the timeline (from the rows each delta
+    adds, `protocol.fold_timeline`), the running manifests, the clock block and, with ``decode``,
+    the objects and events (``past.mirror`` brought forward; a cold build reads them off the engine)."""
+    for payload in payloads:
+        if payload.get("cause") == RESET:
+            past.manifests = _reset_manifests(sim)
+        if decode:
+            protocol.payload_records(payload, past.mirror)
+        past.timeline = protocol.fold_timeline(past.timeline, payload)
+        for entry in payload.get("objects") or ():  # a deleted Deployment's row goes, with its text
+            if entry[0] == compact.DELETED and entry[1] == "Deployment":
+                past.manifests.pop(entry[2], None)
+        for name, facts in (payload.get("deployments") or {}).items():
+            if "manifest" in facts:
+                past.manifests[name] = facts["manifest"]
+        past.clock = payload.get("clock") or past.clock
+        past.seq = payload["seq"]
+
+
+@contextlib.contextmanager
+def _collector_paused():
+    """The cyclic garbage collector off while a moment is rebuilt: the build makes millions of small
+    objects beside a whole cluster, and each full collection would walk all of it again."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _build(sim: Simulation, seq: int) -> _Past:
+    """``sim`` at ``seq``, from a moment this worker keeps (moving forward) or from the stored record."""
+    with _collector_paused():
+        return _built(sim, seq)
+
+
+def _built(sim: Simulation, seq: int) -> _Past:
+    with _kept_guard:
+        kept = _kept.pop(sim.id, None)
+    if kept is not None and kept.created == sim.created and kept.seq == seq:
+        past = kept
+    elif kept is not None and kept.created == sim.created and kept.seq < seq:
+        past = kept
+        past.cluster = live.restore_at(sim, seq, held=(past.cluster, past.seq))
+        past.state_text = None
+        _fold(sim, past, _payloads(sim.id, past.seq, seq), decode=True)
+    else:
+        # what viewers held is what the engine holds (as when a live copy loads); the timeline
+        # is read from the last reset on, the rows each delta added
+        cluster = live.restore_at(sim, seq)
+        past = _Past(seq=0, created=sim.created, cluster=cluster, mirror=compact.Mirror.of(cluster),
+                     timeline=protocol.empty_timeline(), manifests={},
+                     clock=protocol.clock_info(running=False, speed=1.0))
+        _fold(sim, past, _payloads(sim.id, max(0, last_reset(sim.id, seq) - 1), seq), decode=False)
+    with _kept_guard:
+        _kept[sim.id] = past
+        while len(_kept) > KEPT:
+            _kept.popitem(last=False)
+    return past
+
+
+def _at(simulation_id: int, seq: int) -> _Past:
+    sim = Simulation.objects.get(pk=simulation_id)
+    if seq > sim.seq:
+        raise NotFound(f"seq {seq} was never recorded: the record ends at seq {sim.seq}")
+    return _build(sim, seq)
+
+
+# A kept moment is brought forward in place: one seek at a time uses them (a worker runs one job at
+# a time anyway; without a pool, requests' threads take turns here).
+_using = threading.Lock()
+
+
+def _state_text_at(*, simulation_id: int, seq: int) -> str:
+    with _using:
+        past = _at(simulation_id, seq)
+        if past.state_text is None:
+            state = live.state_from(simulation_id, past.reader(), clock=past.clock, manifests=past.manifests,
+                                    timeline=past.timeline)
+            past.state_text = protocol.encode(state)
+        return past.state_text
+
+
+def _read_at(*, simulation_id: int, seq: int, view, args: tuple):
+    with _using:
+        return view(_at(simulation_id, seq).reader(), *args)
+
+
+# ---------------------------------------------------------------- in the pool, bounded
+
+
+def lane(simulation_id: int) -> int:
+    """The pool's routing key of a simulation's seeks: apart from its live copy's."""
+    return -simulation_id
+
+
+_in_flight: dict[int, int] = {}
+_in_flight_guard = threading.Lock()
+
+
+def _seek(simulation_id: int, function, **kwargs):
+    """``function`` in the simulation's rewind lane, at most `MAX_IN_FLIGHT` at once (else 429)."""
+    with _in_flight_guard:
+        if _in_flight.get(simulation_id, 0) >= MAX_IN_FLIGHT:
+            raise limits.Limited(f"simulation {simulation_id} is rewinding already: try again in a moment", 1)
+        if sum(_in_flight.values()) >= MAX_IN_FLIGHT_ALL:
+            raise limits.Limited("the server is rewinding other simulations: try again in a moment", 1)
+        _in_flight[simulation_id] = _in_flight.get(simulation_id, 0) + 1
+    try:
+        return runner.run(lane(simulation_id), function, simulation_id=simulation_id, **kwargs)
+    except Simulation.DoesNotExist:
+        raise NotFound(f"simulation {simulation_id} not found") from None
+    finally:
+        with _in_flight_guard:
+            _in_flight[simulation_id] -= 1
+            if not _in_flight[simulation_id]:
+                del _in_flight[simulation_id]
+
+
+def state_text_at(*, simulation_id: int, seq: int) -> str:
+    """The state GET /api/simulations/<id>/ answered at ``seq`` (`resolve` it first), as JSON text."""
+    return _seek(simulation_id, _state_text_at, seq=seq)
+
+
+def read_at(simulation_id: int, seq: int, view, *args):
+    """``view(reader, *args)`` on the simulation as it was at ``seq`` (a module-level view, as `live.read`)."""
+    return _seek(simulation_id, _read_at, seq=seq, view=view, args=tuple(args))
+
+
+# ---------------------------------------------------------------- playing back
+
+
+MAX_DELTAS = 200  # stored deltas one playback read answers at most
+MAX_DELTA_BYTES = 8 * 1024 * 1024  # ... and at most this much of them (one at least)
+
+
+def deltas_text(simulation_id: int, *, after: int, upto: int) -> str:
+    """``{"deltas": [...]}``: the stored deltas after seq ``after`` up to ``upto``, as published (a page
+    playing back applies them to the state at ``after``, as it applies live ones), at most
+    `MAX_DELTAS` and `MAX_DELTA_BYTES` of them (one at least): ask again from the last one's seq.
+    Their stored text is passed through, never decoded. `NotFound` past the record."""
+    last = Simulation.objects.filter(pk=simulation_id).values_list("seq", flat=True).first()
+    if last is None:
+        raise NotFound(f"simulation {simulation_id} not found")
+    if upto > last:
+        raise NotFound(f"seq {upto} was never recorded: the record ends at seq {last}")
+    if upto <= after:
+        raise InvalidInput(f"upto: Invalid value: {upto}: must be greater than after ({after})", field="upto")
+    rows = TickRecord.objects.filter(simulation_id=simulation_id, seq__gt=after, seq__lte=upto)
+    sizes = list(rows.order_by("seq").annotate(size=Length(Cast("payload", TextField())))
+                 .values_list("seq", "size")[:MAX_DELTAS])
+    first, final = page_bounds(sizes, MAX_DELTA_BYTES)[0]
+    texts = rows.filter(seq__gte=first, seq__lte=final).order_by("seq").values_list(
+        Cast("payload", TextField()), flat=True)
+    return '{"deltas":[' + ",".join(texts) + "]}"
+
+
+# ---------------------------------------------------------------- branching off
+
+
+def _commands_upto(simulation_id: int, seq: int, t: float) -> int:
+    """The index of the last CommandRecord made by ``seq`` (-1: none). Each accepted command and
+    reset has a delta (with a snapshot at its seq), in order; a refused one has none, so those
+    between the last accepted one and the next are counted up to the moment's simulated time."""
+    made = TickRecord.objects.filter(
+        simulation_id=simulation_id, seq__lte=seq, payload__cause__in=("command", RESET),
+        seq__in=Snapshot.objects.filter(simulation_id=simulation_id, seq__lte=seq).values("seq")).count()
+    records = CommandRecord.objects.filter(simulation_id=simulation_id).order_by("index")
+    accepted = list(records.filter(ok=True).values_list("index", flat=True)[:made + 1])
+    last = accepted[made - 1] if made else -1
+    refused = records.filter(ok=False, index__gt=last, sim_time__lte=t)
+    if len(accepted) > made:
+        refused = refused.filter(index__lt=accepted[made])
+    return max(refused.values_list("index", flat=True), default=last)
+
+
+def _copy_at(*, simulation_id: int, seq: int, owner_session: str, owner_user_id: int | None) -> int:
+    with _using:
+        return _copy_of(_at(simulation_id, seq), simulation_id, seq, owner_session, owner_user_id)
+
+
+def _copy_of(past: _Past, simulation_id: int, seq: int, owner_session: str, owner_user_id: int | None) -> int:
+    moment = copies.Moment(seq=seq, t=past.cluster.now, speed=float(past.clock.get("speed", 1.0)),
+                           command_index=_commands_upto(simulation_id, seq, past.cluster.now),
+                           cluster=past.cluster, manifests=dict(past.manifests))
+    return copies.simulation_copy(simulation_id=simulation_id, owner_session=owner_session,
+                                  owner_user_id=owner_user_id, at=moment).id
+
+
+def copy_at(*, simulation_id: int, seq: int, owner_session: str = "", owner_user_id: int | None = None) -> int:
+    """A paused copy of the simulation as it was at ``seq``, owned as given: its history up to that
+    moment and its engine exactly as it was then (it continues as the source did); its id."""
+    return _seek(simulation_id, _copy_at, seq=seq, owner_session=owner_session, owner_user_id=owner_user_id)
