@@ -874,7 +874,8 @@ async def advance_async(*, simulation_id: int, steps: int, lease_owner: str | No
                                   lease_owner=lease_owner, slice_seconds=time_slice(), effective=effective)
 
 
-def _set_clock(*, simulation_id: int, running: bool | None, speed: float | None, reason: str) -> ClockState:
+def _set_clock(*, simulation_id: int, running: bool | None, speed: float | None, reason: str,
+               words: str | None) -> ClockState:
     def change(m: _Mutation):
         if running is not None:
             m.row_fields["running"] = bool(running)
@@ -884,23 +885,24 @@ def _set_clock(*, simulation_id: int, running: bool | None, speed: float | None,
             m.live.effective = None
         detail = ", ".join([f"{k}={v}" for k, v in m.row_fields.items()] + ([reason] if reason else []))
         m.delta(cause="clock", records=[], command_markers=[protocol.marker(
-            t=m.live.cluster.now, label="clock", detail=detail, words=spoken.clock_words(running=running, speed=speed))])
+            t=m.live.cluster.now, label="clock", detail=detail, words=words or spoken.clock_words(running=running, speed=speed))])
         return m.clock_state()
 
     return _mutate(simulation_id, change)
 
 
 def set_clock(*, simulation_id: int, running: bool | None = None, speed: float | None = None,
-              reason: str = "") -> ClockState:
+              reason: str = "", words: str | None = None) -> ClockState:
     """Start/stop the clock or change its speed (sim-seconds per wall-second); viewers get a delta.
 
-    ``reason`` (e.g. why the clock stopped by itself) is added to the delta's marker.
+    ``reason`` (e.g. why the clock stopped by itself) is added to the delta's marker; ``words``
+    replace the marker's spoken words (an import replaying a clock change it does not make).
     """
     if speed is not None and float(speed) not in SPEEDS:
         supported = ", ".join(f'"{s:g}"' for s in SPEEDS)
         raise ValidationError([FieldError("speed", f"Unsupported value: {speed!r}: supported values: {supported}")])
     return runner.run(simulation_id, _set_clock, simulation_id=simulation_id, running=running, speed=speed,
-                      reason=reason)
+                      reason=reason, words=words)
 
 
 def _reset(*, simulation_id: int, cluster: Cluster | None) -> int:

@@ -20,7 +20,7 @@ import logging
 from django.db import DatabaseError
 from django.db.models import Max
 
-from rolloutviz import demos
+from rolloutviz import demos, spoken
 from rolloutviz.models import (
     CommandRecord,
     Deployment,
@@ -239,7 +239,8 @@ def _run(sim: Simulation, entry: fmt.Entry) -> None:
     """Replay one entry; a refusal becomes the entry's field error."""
     try:
         if entry.method == fmt.CLOCK:
-            live.set_clock(simulation_id=sim.id, reason=clock_detail(entry.args, entry.reason))
+            live.set_clock(simulation_id=sim.id, reason=clock_detail(entry.args, entry.reason),
+                           words=spoken.clock_words(running=entry.args.get("running"), speed=entry.args.get("speed")))
             return
         args = entry.args
         if entry.deployment:
