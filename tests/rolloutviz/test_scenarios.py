@@ -6,7 +6,7 @@ import json
 import pytest
 
 from rolloutviz.models import Simulation, TickRecord
-from rolloutviz.services import commands, copies, live, scenarios, simulations
+from rolloutviz.services import commands, copies, live, rewind, scenarios, simulations
 from rolloutviz.services import scenario_file as fmt
 from rolloutviz.services.errors import NotFound
 
@@ -69,6 +69,16 @@ def copy_of_driven(sim, web_yaml):
     return made
 
 
+def branch_of_driven(sim, web_yaml):
+    """A copy branched from a past moment of the driven scenario (rewind's continue-from-here), driven on."""
+    source = driven(sim, web_yaml)
+    source.refresh_from_db()
+    made = Simulation.objects.get(pk=rewind.copy_at(simulation_id=source.id, seq=source.seq - 12))
+    commands.deployment_scale(simulation_id=made.id, deployment="web", replicas=3)
+    simulations.clock_step(simulation_id=made.id, count=6)
+    return made
+
+
 def demo_reset(sim, web_yaml):
     """A demo reset half-way: its history begins from a cluster made elsewhere (the starting state)."""
     made = demo(sim, web_yaml)
@@ -113,8 +123,8 @@ def imported(source_id: int) -> Simulation:
     return scenarios.scenario_import(document=document, owner_session="someone")
 
 
-@pytest.mark.parametrize("make", [driven, demo, copy_of_driven, demo_reset, reset_twice, reimported, api_writes],
-                         ids=["driven", "demo", "copy", "demo-reset", "reset-twice", "imported-with-start",
+@pytest.mark.parametrize("make", [driven, demo, copy_of_driven, branch_of_driven, demo_reset, reset_twice, reimported, api_writes],
+                         ids=["driven", "demo", "copy", "branch", "demo-reset", "reset-twice", "imported-with-start",
                               "kubernetes-api"])
 def test_export_import_reproduces_the_history(simulation, web_yaml, make):
     source = make(simulation, web_yaml)
