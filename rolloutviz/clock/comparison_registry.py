@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from rolloutviz import runner
 from rolloutviz.clock import comparison_lease, lease
 from rolloutviz.clock.comparison_lease import GroupClock
+from rolloutviz.clock.leased_tasks import LeasedTasks
 from rolloutviz.clock.pacing import Pacer
 from rolloutviz.clock.registry import IDLE_CHECK_SECONDS
 from rolloutviz.models import Comparison, Simulation
@@ -92,56 +93,16 @@ class ComparisonDriver:
         await runner.in_thread(comparison_lease.release_all)(self.owner)
 
 
-class ComparisonRegistry:
+class ComparisonRegistry(LeasedTasks):
     """Plays every comparison whose lease this process holds."""
+
+    name = "comparison clock"
 
     def __init__(self, driver: ComparisonDriver | None = None, *, scan_interval: float = 0.5,
                  renew_interval: float = 1.0, max_batch: int = 10, retry_delay: float = 1.0) -> None:
-        self.driver = driver or ComparisonDriver()
-        self.scan_interval = scan_interval
-        self.renew_interval = renew_interval
-        self.max_batch = max_batch  # at most this many ticks per batch; a longer backlog is given up
+        super().__init__(driver or ComparisonDriver(), scan_interval=scan_interval, renew_interval=renew_interval,
+                         max_batch=max_batch, logger=logger)
         self.retry_delay = retry_delay
-        self.tasks: dict[int, asyncio.Task] = {}
-
-    @property
-    def owner(self) -> str:
-        return self.driver.owner
-
-    async def run(self) -> None:
-        """Scan and drive until cancelled; then give every lease up."""
-        try:
-            while True:
-                try:
-                    await self.scan()
-                    faults.clear("comparison clock scan", logger)
-                except Exception as error:  # e.g. the database briefly unavailable: try again next scan
-                    faults.report("comparison clock scan", error, logger)
-                await asyncio.sleep(self.scan_interval)
-        finally:
-            await self.stop()
-
-    async def scan(self) -> None:
-        """Start a driving task for each playing comparison whose lease we can take."""
-        for comparison_id in await self.driver.claimable():
-            task = self.tasks.get(comparison_id)
-            if task is not None and not task.done():
-                continue
-            state = await self.driver.acquire(comparison_id)
-            if state is not None:
-                self.tasks[comparison_id] = asyncio.create_task(self._drive(comparison_id, state))
-
-    async def stop(self) -> None:
-        """Cancel every driving task and give up every lease we hold."""
-        tasks = [t for t in self.tasks.values() if not t.done()]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        try:
-            await asyncio.shield(self.driver.release_all())
-        except Exception:
-            logger.exception("releasing the comparison leases of %s failed", self.owner)
-        self.tasks.clear()
 
     async def _drive(self, comparison_id: int, state: GroupClock) -> None:
         loop = asyncio.get_running_loop()

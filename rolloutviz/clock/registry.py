@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from rolloutviz import protocol, runner
 from rolloutviz.clock import lease
 from rolloutviz.clock.lease import ClockState
+from rolloutviz.clock.leased_tasks import LeasedTasks
 from rolloutviz.clock.pacing import Keeping, Pacer
 from rolloutviz.models import Simulation
 from rolloutviz.runner import faults
@@ -77,8 +78,10 @@ class DatabaseDriver:
                                                                        reason=reason)])
 
 
-class ClockRegistry:
+class ClockRegistry(LeasedTasks):
     """Advances every running simulation whose lease this process holds."""
+
+    name = "clock"
 
     def __init__(
         self,
@@ -89,56 +92,9 @@ class ClockRegistry:
         max_batch: int = 10,
         retry_delays: tuple[float, ...] = (0.5, 1.0, 2.0, 5.0),
     ) -> None:
-        self.driver = driver or DatabaseDriver()
-        self.scan_interval = scan_interval
-        self.renew_interval = renew_interval
-        self.max_batch = max_batch  # at most this many steps per batch; more backlog is given up
+        super().__init__(driver or DatabaseDriver(), scan_interval=scan_interval, renew_interval=renew_interval,
+                         max_batch=max_batch, logger=logger)
         self.retry_delays = retry_delays  # waits after consecutive failures (the last repeats)
-        self.tasks: dict[int, asyncio.Task] = {}
-
-    @property
-    def owner(self) -> str:
-        return self.driver.owner
-
-    async def run(self) -> None:
-        """Scan and drive until cancelled; then give every lease up."""
-        try:
-            while True:
-                try:
-                    await self.scan()
-                    faults.clear("clock scan", logger)
-                except Exception as error:  # e.g. the database briefly unavailable: try again next scan
-                    faults.report("clock scan", error, logger)
-                await asyncio.sleep(self.scan_interval)
-        finally:
-            await self.stop()
-
-    async def scan(self) -> None:
-        """Start a driving task for each running simulation whose lease we can take."""
-        for simulation_id in await self.driver.claimable():
-            task = self.tasks.get(simulation_id)
-            if task is not None and not task.done():
-                continue
-            state = await self.driver.acquire(simulation_id)
-            if state is not None:
-                logger.info("clock %s: driving simulation %s from seq %s", self.owner, simulation_id, state.seq)
-                self.tasks[simulation_id] = asyncio.create_task(self._drive(simulation_id, state))
-
-    async def stop(self) -> None:
-        """Cancel every driving task and release every lease we hold.
-
-        All of them, not only those with a task: a lease taken by an `acquire` whose answer
-        the cancellation cut off is ours too.
-        """
-        tasks = [t for t in self.tasks.values() if not t.done()]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        try:
-            await asyncio.shield(self.driver.release_all())
-        except Exception:
-            logger.exception("releasing the leases of %s failed", self.owner)
-        self.tasks.clear()
 
     def _retry_delay(self, failures: int) -> float:
         return self.retry_delays[min(failures, len(self.retry_delays)) - 1]
