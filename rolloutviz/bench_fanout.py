@@ -72,6 +72,7 @@ async def _viewer(base: str, sim: int, cookie: str, until: float, out: list) -> 
         async with websockets.connect(socket_url(base, sim), origin=base, additional_headers={"Cookie": cookie},
                                       max_size=None, open_timeout=120, ping_interval=None) as socket:
             out.append(("open", 0, 0, opened))
+            out.append(("accepted", 0, 0, time.time()))
             while True:
                 left = until - time.time()
                 if left <= 0:
@@ -206,6 +207,7 @@ def _summary(records: list[list[tuple]], window_start: float, until: float, seco
     snapshots = [(seq, size, at) for r in records for kind, seq, size, at in r if kind == "snapshot"]
     first_snapshot = [next(at for kind, _, _, at in r if kind == "snapshot") - r[0][3]
                       for r in records if any(kind == "snapshot" for kind, *_ in r)]
+    handshakes = [r[1][3] - r[0][3] for r in records if len(r) > 1 and r[1][0] == "accepted"]
     arrivals: dict[int, list[float]] = {}
     sizes: dict[int, int] = {}
     lost = resyncs = 0
@@ -235,6 +237,7 @@ def _summary(records: list[list[tuple]], window_start: float, until: float, seco
         "spread50": _percentile(spreads, 0.5), "spread99": _percentile(spreads, 0.99),
         "first50": _percentile(to_first, 0.5), "first99": _percentile(to_first, 0.99),
         "last50": _percentile(to_last, 0.5), "last99": _percentile(to_last, 0.99),
+        "handshake50": _percentile(handshakes, 0.5), "handshake99": _percentile(handshakes, 0.99), "handshake_max": max(handshakes, default=float("nan")),
         "connected": max(first_snapshot) if first_snapshot else float("nan"),
         "snapshot_kb": max((size for _, size, _ in snapshots), default=0) / 1024,
         "delta_kb50": statistics.median(sizes.values()) / 1024 if sizes else 0.0,
@@ -261,9 +264,9 @@ def main(argv: list[str] | None = None) -> None:
     print(f"clock at {SPEED:g}× (10 deltas due a second); server: {args.server_root}; "
           f"{CLIENT_PROCESSES} client processes")
     print("| simulation | servers | viewers | publish→first p50 / p99 | publish→last p50 / p99 | "
-          "first→last spread p50 / p99 | lost | re-syncs | all connected in | "
+          "first→last spread p50 / p99 | lost | re-syncs | handshake p50 / p99 / max | all connected in | "
           "snapshot | delta median / max / all | stored per sim hour | clock | server CPU / RSS | load avg |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for viewers, replicas, daphnes in cases:
         r = measure(args.server_root.resolve(), viewers, replicas, args.seconds, daphnes)
         what = "3-pod demo" if replicas is None else f"{replicas:,}-pod rollout"
@@ -272,7 +275,8 @@ def main(argv: list[str] | None = None) -> None:
         ms = lambda a, b: f"{r[a] * 1000:.0f} / {r[b] * 1000:.0f} ms"  # noqa: E731
         print(f"| {what} | {where} | {viewers}{failed} | {ms('first50', 'first99')} | {ms('last50', 'last99')} | "
               f"{ms('spread50', 'spread99')} | "
-              f"{r['lost']} | {r['resyncs']} | {r['connected']:.1f} s | {r['snapshot_kb']:.0f} KB | "
+              f"{r['lost']} | {r['resyncs']} | {r['handshake50']:.1f} / {r['handshake99']:.1f} / {r['handshake_max']:.1f} s | "
+              f"{r['connected']:.1f} s | {r['snapshot_kb']:.0f} KB | "
               f"{r['delta_kb50']:.1f} / {r['delta_kbmax']:.1f} / {r['delta_kb']:.0f} KB | "
               f"{r['stored'] / 2**20:.1f} MB | {r['rate']:.0%} | "
               f"{r['cpu']:.0%} / {r['rss']:.0f} MB | {r['load']} |", flush=True)
