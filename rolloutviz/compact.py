@@ -39,7 +39,8 @@ import base64
 import re
 
 # An event's metadata keys in normal form: an event that has one of them already is sent as it is.
-NORMAL_META = frozenset(("nameSuffix", "uid64"))
+_STANDS_FOR = {"nameSuffix": "name", "uid64": "uid"}
+NORMAL_META = frozenset(_STANDS_FOR)
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
 KINDS = ("Deployment", "ReplicaSet", "Pod", "Node", "Service", "EndpointSlice", "Endpoints")
 ADDED, MODIFIED, DELETED = "A", "M", "D"
@@ -302,8 +303,11 @@ def _full_event(normal: dict, resolve) -> dict:
         event["involvedObject"] = involved
     meta = normal.get("metadata")
     if type(meta) is dict and not NORMAL_META.isdisjoint(meta):
-        full = {"nameSuffix": lambda v: ("name", f"{involved['name']}.{v}"), "uid64": lambda v: ("uid", _long_uid(v))}
-        event["metadata"] = dict(full[k](v) if k in full else (k, v) for k, v in meta.items())
+        # (a key of the normal form beside the key it stands for was sent as it is: ObjectMeta has
+        # neither, so only a metadata with both, never made by the simulator, comes whole)
+        full = {"nameSuffix": lambda v: f"{involved['name']}.{v}", "uid64": _long_uid}
+        event["metadata"] = dict((_STANDS_FOR[k], full[k](v)) if k in full and _STANDS_FOR[k] not in meta else (k, v)
+                                 for k, v in meta.items())
     return event
 
 

@@ -84,8 +84,9 @@ function fullEvent(normal, resolve) {
   if (meta && ("nameSuffix" in meta || "uid64" in meta)) {
     event.metadata = {};
     for (const [k, v] of Object.entries(meta)) {
-      if (k === "nameSuffix") event.metadata.name = `${involved.name}.${v}`;
-      else if (k === "uid64") event.metadata.uid = longUid(v);
+      // (beside the key it stands for, a normal form's key is the event's own: see compact.py)
+      if (k === "nameSuffix" && !("name" in meta)) event.metadata.name = `${involved.name}.${v}`;
+      else if (k === "uid64" && !("uid" in meta)) event.metadata.uid = longUid(v);
       else event.metadata[k] = v;
     }
   }
