@@ -12,7 +12,7 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
-from rolloutviz.services import commands, live
+from rolloutviz.services import commands, live, shared_reads
 from rolloutviz.services.errors import InvalidInput, NotFound
 from rolloutviz.services.history import require_deployment
 from simulator.kubectl import printers as views
@@ -104,7 +104,8 @@ def kubectl_view(*, simulation_id: int, args: str | list[str]) -> str:
     if invocation.verb not in READ_ONLY:
         raise InvalidInput(f'error: "{invocation.verb}" changes the cluster; use the commands '
                            "API for it")
-    return commands.read(simulation_id, view_text, invocation)
+    return shared_reads.answer(simulation_id, ("kubectl", repr(invocation)),
+                               lambda: commands.read(simulation_id, view_text, invocation))
 
 
 def kubectl_run(*, simulation_id: int, args: str | list[str],
