@@ -1,21 +1,24 @@
-"""Fan-out benchmark: N viewers of one simulation on one Daphne, as a class would load it.
+"""Fan-out benchmark: N viewers of one simulation on one Daphne (or two with Redis), as a class would load it.
 
 Run: ``python -m rolloutviz.bench fanout``. It starts its own Daphne (the embedded default: one
 process, in-memory layer, SQLite) on a free loopback port with a temporary database, makes the
 simulation (the 3-pod demo ``nginx-docs`` at 10×, or a 1,000-replica Deployment at 10× whose
 rollout starts as the viewers are connected), opens N WebSockets through a view link, spread
 over client processes of their own (not the server's), and records for a while when each delta
-reaches each viewer. It reports the first-to-last spread per delta (p50 / p99), deltas lost
-(a seq a viewer never got, whatever re-synced it), re-syncs (snapshots after the first), the
+reaches each viewer. It reports publish→first and publish→last viewer per delta (p50 / p99; the
+server, started with ``STREAM_PUBLISH_LOG``, notes when it published each seq:
+`rolloutviz.publish_log`), the first-to-last spread per delta (p50 / p99), deltas lost
+(a seq a viewer never got, whatever re-synced it), re-syncs (snapshots after the first), viewers
+refused, the handshakes' times (TCP connect to WebSocket accepted), the
 time for every viewer to get its first snapshot, snapshot and delta bytes, the stored deltas'
 bytes per simulated hour (at the run's rate), the clock's rate against its due rate, the
-server's CPU (share of one core, its simulation workers included) and RSS (Daphne's), and the
+servers' CPU (share of one core, their simulation workers included) and RSS (the Daphnes'), and the
 load average.
 A viewer reads a message's seq from its first bytes and parses nothing: 500 viewers in a few
 client processes must not measure the client. ``--server-root`` serves another checkout (the
 code before a change) with the same client. A measurement, not a test: nothing is asserted.
 
-``--two-daphnes`` measures the production layout instead: two Daphnes on one database with a
+``--two-daphnes N`` (1,000 by default) measures the production layout too: two Daphnes on one database with a
 redis-server as the channel layer (each Daphne runs the clocks it holds the lease for), the viewers
 spread over both in turn as nginx would, all connecting at once.
 """
@@ -237,7 +240,8 @@ def _summary(records: list[list[tuple]], window_start: float, until: float, seco
         "spread50": _percentile(spreads, 0.5), "spread99": _percentile(spreads, 0.99),
         "first50": _percentile(to_first, 0.5), "first99": _percentile(to_first, 0.99),
         "last50": _percentile(to_last, 0.5), "last99": _percentile(to_last, 0.99),
-        "handshake50": _percentile(handshakes, 0.5), "handshake99": _percentile(handshakes, 0.99), "handshake_max": max(handshakes, default=float("nan")),
+        "handshake50": _percentile(handshakes, 0.5), "handshake99": _percentile(handshakes, 0.99),
+        "handshake_max": max(handshakes, default=float("nan")),
         "connected": max(first_snapshot) if first_snapshot else float("nan"),
         "snapshot_kb": max((size for _, size, _ in snapshots), default=0) / 1024,
         "delta_kb50": statistics.median(sizes.values()) / 1024 if sizes else 0.0,
@@ -275,7 +279,8 @@ def main(argv: list[str] | None = None) -> None:
         ms = lambda a, b: f"{r[a] * 1000:.0f} / {r[b] * 1000:.0f} ms"  # noqa: E731
         print(f"| {what} | {where} | {viewers}{failed} | {ms('first50', 'first99')} | {ms('last50', 'last99')} | "
               f"{ms('spread50', 'spread99')} | "
-              f"{r['lost']} | {r['resyncs']} | {r['handshake50']:.1f} / {r['handshake99']:.1f} / {r['handshake_max']:.1f} s | "
+              f"{r['lost']} | {r['resyncs']} | "
+              f"{r['handshake50']:.1f} / {r['handshake99']:.1f} / {r['handshake_max']:.1f} s | "
               f"{r['connected']:.1f} s | {r['snapshot_kb']:.0f} KB | "
               f"{r['delta_kb50']:.1f} / {r['delta_kbmax']:.1f} / {r['delta_kb']:.0f} KB | "
               f"{r['stored'] / 2**20:.1f} MB | {r['rate']:.0%} | "

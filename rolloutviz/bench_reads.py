@@ -3,7 +3,9 @@
 Run: ``python -m rolloutviz.bench reads [--replicas 1000] [--requests 40]``. It starts its own
 Daphne on a free loopback port with a temporary SQLite file, applies a Deployment of
 ``--replicas`` pods, lets it settle (clock paused), then sends each read ``--requests`` times one
-after the other over HTTP and prints a Markdown table: answer size, median and p99 wall time.
+after the other over HTTP, the simulation stepped once before each (so each answer is computed,
+not shared from the one before: `services/shared_reads`), and prints a Markdown table: answer
+size, median and p99 wall time.
 Then ``--clients`` clients (20; threads spread over client processes of their own, each with a
 kept-alive connection) poll the light reads ``get deploy`` and ``rollout status`` for ``--seconds``
 while the clock runs at 10× through a rolling update of every pod: requests per second, median
@@ -42,10 +44,12 @@ POLLED = ("kubectl?args=get+deploy", "kubectl?args=rollout+status+deployment/web
 CLIENT_PROCESSES = 4
 
 
-def _timed(api: Api, path: str, requests: int) -> tuple[list[float], int]:
-    """Wall seconds of each of ``requests`` GETs, and the answer's size in bytes."""
+def _timed(api: Api, sim: int, path: str, requests: int) -> tuple[list[float], int]:
+    """Wall seconds of each of ``requests`` GETs, and the answer's size in bytes. The simulation
+    steps once (untimed) before each, so no answer is one already computed at that seq."""
     times, size = [], 0
     for _ in range(requests):
+        api.call("POST", f"simulations/{sim}/commands/step", {"count": 1})
         start = time.perf_counter()
         status, body = api.send("GET", path)
         times.append(time.perf_counter() - start)
@@ -130,7 +134,7 @@ def measure(root: Path, replicas: int, requests: int, clients: int,
             api.call("POST", f"simulations/{sim}/commands/step", {"count": 30})
             rows = []
             for label, path in READS if requests else ():
-                times, size = _timed(api, f"simulations/{sim}/{path}", requests)
+                times, size = _timed(api, sim, f"simulations/{sim}/{path}", requests)
                 times.sort()
                 rows.append((label, size, statistics.median(times), times[min(len(times) - 1, int(len(times) * 0.99))]))
             polled = _polled_under_load(server, api, database, sim, clients, seconds) if clients else None

@@ -21,7 +21,8 @@ def note(simulation_id: int, messages: list[dict]) -> None:
     if not path:
         return
     now = time.time()
-    lines = "".join(f"{simulation_id} {m['seq']} {now:.6f}\n" for m in messages if m.get("type") == protocol.LAYER_DELTA)
+    lines = "".join(f"{simulation_id} {m['seq']} {now:.6f}\n"
+                    for m in messages if m.get("type") == protocol.LAYER_DELTA)
     if lines:
         with open(path, "a") as log:  # one write of a few short lines: appends from several processes do not mix
             log.write(lines)
