@@ -41,7 +41,7 @@ system-deps:  ## Debian packages of the browser, multi-process and cluster tests
 
 run: setup  ## one Daphne (the page on http://HOST:PORT, kubectl's API on https://HOST:TLS_PORT), SQLite
 	@$(BIN)/python manage.py operator_link --base http://$(HOST):$(PORT)
-	KUBERNETES_TLS_PORT=$(TLS_PORT) $(BIN)/daphne -b $(HOST) -p $(PORT) \
+	KUBERNETES_TLS_PORT=$(TLS_PORT) $(BIN)/daphne -e tcp:port=$(PORT):interface=$(HOST):backlog=1024 \
 	  -e "$$($(BIN)/python manage.py tls_certificate --port $(TLS_PORT) --host $(HOST))" \
 	  --websocket-max-message-size $(WS_MAX_BYTES) rolloutviz.asgi:application
 

@@ -6,7 +6,7 @@ const result = await build({
   entryPoints: ["src/main.js"],
   bundle: true,
   format: "esm",
-  minify: true,
+  minify: !process.env.NO_MINIFY, // NO_MINIFY=1 npm run build: readable names in a browser profile
   target: "es2020",
   legalComments: "linked",
   outfile: "../static/rolloutviz/dist/app.js",

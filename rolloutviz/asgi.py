@@ -1,5 +1,5 @@
 """ASGI entry point: Django for HTTP, origin-checked Channels routing for WebSockets (with the
-session and user, which decide a viewer's role as they do for HTTP)."""
+session, which decides a viewer's role as it does for HTTP; the consumer looks its user up)."""
 import os
 
 from django.core.asgi import get_asgi_application
@@ -8,16 +8,19 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rolloutviz.settings")
 # Django must be set up before the routing (and so the consumers and models) is imported.
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from channels.sessions import SessionMiddlewareStack  # noqa: E402
 
 from rolloutviz.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        # Not Channels' AuthMiddlewareStack: it looks the user up on Django's one shared sync thread
+        # before the consumer can accept, so a class connecting at once queued there past Daphne's
+        # 5 s handshake limit; the consumer looks the user up after accepting, in a pool thread.
+        "websocket": AllowedHostsOriginValidator(SessionMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
 

@@ -26,11 +26,13 @@ import logging
 import random
 import socket
 import uuid
+from types import SimpleNamespace
 from urllib.parse import parse_qs
 
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.contrib import auth
 
 from rolloutviz import hub, permissions, protocol, runner
 from rolloutviz.models import Simulation
@@ -218,8 +220,11 @@ class SimulationConsumer(AsyncWebsocketConsumer):
         """The viewer's role now (`permissions`, the same rules as HTTP): the session's, or a ``?token=``'s."""
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         token = query.get("token", [None])[0]
+        session = self.scope.get("session")
+        # (looked up here, in a pool thread after accepting: see rolloutviz/asgi.py)
+        user = auth.get_user(SimpleNamespace(session=session)) if session is not None and token is None else None
         try:
-            who = permissions.principal(session=self.scope.get("session"), user=self.scope.get("user"), bearer=token)
+            who = permissions.principal(session=session, user=user, bearer=token)
         except permissions.Unauthorized:
             return None
         return permissions.role_by_id(who, self.simulation_id)[1]

@@ -25,6 +25,10 @@ CHROMIUM_ARGS = [
 # Daphne (autobahn) refuses to *send* a WebSocket message above its 1 MiB default too, and the
 # snapshot of a simulation with a few hundred pods is larger.
 WEBSOCKET_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+# Connections waiting to be accepted. Twisted's default, 50, overflowed when a class of 500 opened
+# the link at once: the kernel dropped the rest of the burst, whose clients tried again after 1 s
+# and 3 s. (Linux caps it at net.core.somaxconn.)
+LISTEN_BACKLOG = 1024
 # Settings of the environment that must not leak from the caller into a private server.
 _SERVER_ONLY = ("REDIS_URL", "DATABASE_URL", "CLOCK_MODE", "ROLLOUTVIZ_SQLITE", "DJANGO_ALLOW_ASYNC_UNSAFE")
 
@@ -97,7 +101,8 @@ def daphne_command(port: int, tls_endpoint: str = "") -> list[str]:
     """The command line of a Daphne serving this project on a loopback port (and, with
     ``tls_endpoint``, on that HTTPS endpoint too: `manage.py tls_certificate` prints it)."""
     endpoints = ["-e", tls_endpoint] if tls_endpoint else []
-    return [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), *endpoints,
+    return [sys.executable, "-m", "daphne", "-e", f"tcp:port={port}:interface=127.0.0.1:backlog={LISTEN_BACKLOG}",
+            *endpoints,
             "--websocket-max-message-size", str(WEBSOCKET_MAX_MESSAGE_BYTES),
             "rolloutviz.asgi:application"]
 

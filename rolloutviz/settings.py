@@ -251,6 +251,8 @@ STREAM_BACKLOG_DELTAS = env_int("STREAM_BACKLOG_DELTAS", 2000)
 STREAM_BACKLOG_BYTES = env_int("STREAM_BACKLOG_BYTES", 8 * 1024 * 1024)
 # A viewer socket's kernel send buffer in bytes (the kernel doubles it; 0: the kernel grows its own, to 4 MB)
 STREAM_SOCKET_SEND_BUFFER = env_int("STREAM_SOCKET_SEND_BUFFER", 256 * 1024)
+# A file each delta's publication time is appended to, for `bench fanout` (rolloutviz/publish_log.py; "": off)
+STREAM_PUBLISH_LOG = os.environ.get("STREAM_PUBLISH_LOG", "")
 # ---- end of the runner's settings ----
 
 AUTH_PASSWORD_VALIDATORS = [

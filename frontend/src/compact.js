@@ -62,7 +62,15 @@ function reference(obj) {
   return ref;
 }
 
-/** An event from its normal form: its object named by reference, its name by suffix. */
+/** A canonical UUID from its 16 bytes in URL-safe base64 without padding (`uid64`). */
+function longUid(short) {
+  const bytes = atob(short.replace(/-/g, "+").replace(/_/g, "/") + "==");
+  let hex = "";
+  for (let i = 0; i < bytes.length; i++) hex += bytes.charCodeAt(i).toString(16).padStart(2, "0");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** An event from its normal form: its object named by reference, its name by suffix, its UID in base64. */
 function fullEvent(normal, resolve) {
   let involved = normal.involvedObject;
   if (!involved || typeof involved !== "object") return normal;
@@ -73,9 +81,14 @@ function fullEvent(normal, resolve) {
     involved = event.involvedObject = full;
   }
   const meta = normal.metadata;
-  if (meta && "nameSuffix" in meta) {
+  if (meta && ("nameSuffix" in meta || "uid64" in meta)) {
     event.metadata = {};
-    for (const [k, v] of Object.entries(meta)) event.metadata[k === "nameSuffix" ? "name" : k] = k === "nameSuffix" ? `${involved.name}.${v}` : v;
+    for (const [k, v] of Object.entries(meta)) {
+      // (beside the key it stands for, a normal form's key is the event's own: see compact.py)
+      if (k === "nameSuffix" && !("name" in meta)) event.metadata.name = `${involved.name}.${v}`;
+      else if (k === "uid64" && !("uid" in meta)) event.metadata.uid = longUid(v);
+      else event.metadata[k] = v;
+    }
   }
   return event;
 }

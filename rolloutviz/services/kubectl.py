@@ -12,7 +12,7 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
-from rolloutviz.services import commands, live, rewind
+from rolloutviz.services import commands, live, rewind, shared_reads
 from rolloutviz.services.errors import InvalidInput, NotFound
 from rolloutviz.services.history import require_deployment
 from simulator.kubectl import printers as views
@@ -107,7 +107,8 @@ def kubectl_view(*, simulation_id: int, args: str | list[str], seq: int | None =
                            "API for it")
     if seq is not None:
         return rewind.read_at(simulation_id, seq, view_text, invocation)
-    return commands.read(simulation_id, view_text, invocation)
+    return shared_reads.answer(simulation_id, ("kubectl", repr(invocation)),
+                               lambda: commands.read(simulation_id, view_text, invocation))
 
 
 def kubectl_run(*, simulation_id: int, args: str | list[str],

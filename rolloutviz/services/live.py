@@ -57,7 +57,7 @@ from django.db.models import JSONField, Value
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from rolloutviz import compact, protocol, runner, spoken
+from rolloutviz import compact, protocol, publish_log, runner, spoken
 from rolloutviz.clock.lease import ClockState, lease_seconds
 from rolloutviz.models import CommandRecord, Deployment, Simulation, Snapshot, TickRecord
 from rolloutviz.runner import faults, tail
@@ -623,6 +623,7 @@ async def publish_async(simulation_id: int, messages: list[dict]) -> None:
     if layer is None or not messages:
         return
     group = protocol.group_name(simulation_id)
+    publish_log.note(simulation_id, messages)
     try:
         for message in messages:
             await layer.group_send(group, message)

@@ -4,7 +4,7 @@ import asyncio
 import json
 
 import pytest
-from channels.auth import AuthMiddlewareStack
+from channels.sessions import SessionMiddlewareStack
 from channels.db import database_sync_to_async
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
@@ -255,7 +255,7 @@ def socket(sim_id: int, *, token: str | None = None, client: Client | None = Non
     """A viewer's socket: with a ``?token=``, or with a browser's session cookie."""
     path = f"/ws/simulations/{sim_id}/" + (f"?token={token}" if token else "")
     headers = [(b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode())] if client else []
-    return WebsocketCommunicator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)), path, headers=headers)
+    return WebsocketCommunicator(SessionMiddlewareStack(URLRouter(websocket_urlpatterns)), path, headers=headers)
 
 
 async def first_message(communicator) -> dict:

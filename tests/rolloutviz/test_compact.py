@@ -98,6 +98,27 @@ def test_an_events_normal_form_names_what_the_viewer_can_rebuild(original, invol
     assert compact._full_event(wire(normal), lambda ref: POD) == original
 
 
+UID = "c5a7bf3a-4c10-489f-82df-6f1a17a84f91"
+UID_CASES = {  # metadata.uid, and uid64 in normal form (None: the metadata is sent as it is)
+    "canonical-uuid-in-base64": ({"uid": UID}, "xae_OkwQSJ-C328aF6hPkQ"),
+    "upper-case-kept": ({"uid": UID.upper()}, None),
+    "not-a-uuid-kept": ({"uid": "e-1"}, None),
+    "a-uid64-key-already-kept": ({"uid": UID, "uid64": "x"}, None),
+}
+
+
+@pytest.mark.parametrize("meta, short", UID_CASES.values(), ids=UID_CASES.keys())
+def test_an_events_canonical_uid_travels_in_base64(meta, short):
+    original = event()
+    original["metadata"] = {**original["metadata"], **meta}
+    normal = compact._normal_event(original, lambda kind, name: None)
+    assert normal["metadata"].get("uid64", None if short is None else "missing") == (
+        short if short is not None else meta.get("uid64"))
+    assert ("uid" in normal["metadata"]) == (short is None)
+    full = compact._full_event(wire(normal), lambda ref: POD)
+    assert full == original and list(full["metadata"]) == list(original["metadata"])  # (the keys' order too)
+
+
 # ---------------------------------------------------------------- a viewer holds what the simulator reports
 
 
