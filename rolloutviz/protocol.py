@@ -275,15 +275,19 @@ def empty_timeline() -> dict:
     return {"pods": {}, "replicasets": {}, "deployments": {}, "traffic": {}, "markers": []}
 
 
+def pod_row_name(delta: dict, row: list) -> str:
+    """The pod a delta's timeline row is about (a row names it, or its index in the delta's ``objects``)."""
+    return delta["objects"][row[0]][2] if type(row[0]) is int else row[0]
+
+
 def fold_timeline(timeline: dict, delta: dict) -> dict:
     """``timeline`` (the recorder's `as_dict` shape) extended by what a delta says it adds (its
     ``timeline`` rows and ``markers``), as a page extends it; a reset's delta starts afresh. Returns
     the timeline to use next. Reads nothing but the delta (pod rows name their objects by index)."""
     if delta.get("cause") == "reset":
         timeline = empty_timeline()
-    objects = delta.get("objects") or ()
     for row in delta["timeline"]["pods"]:
-        name = objects[row[0]][2] if type(row[0]) is int else row[0]
+        name = pod_row_name(delta, row)
         lane = timeline["pods"].setdefault(name, {"rs": None, "node": None, "segments": [], "marks": [],
                                                   "deleted": None})
         facts = row[2] if len(row) > 2 else {}
