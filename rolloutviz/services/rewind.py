@@ -5,10 +5,10 @@ A moment is a ``seq`` (any recorded one, runs before a reset included) or a simu
 snapshot: the engine from the nearest stored snapshot with the steps after it redone
 (`live.restore_at`, as a live copy is loaded), whose objects and events are what viewers held
 (`compact.Mirror.of`, as when a live copy loads); the timeline, running manifests and clock block
-from the stored deltas read in order from the last reset (the rows each added to the timeline,
-`protocol.fold_timeline`, as a page extends it). The state is then
-built by the live code (`live.state_from`), the kubectl texts and the Why panel by the live views
-on a `Reader` of the past.
+as the stored deltas since the last reset made them (`rewind_record`: folded once per run and
+worker, read at any seq). The state is then built by the live code (`live.state_from`), the kubectl
+texts and the Why panel by the live views on a `Reader` of the past. The states answered lately are
+kept (`TEXTS_BYTES`): a recorded moment never changes.
 
 Seeks run in the worker pool under the simulation's *rewind lane* (its own routing key), apart
 from its live copy: the clock and the commands never wait behind a seek, and a long one makes only
