@@ -45,10 +45,10 @@ def test_a_follower_rewinds_steps_plays_back_and_returns_to_live_with_the_presen
     presenter.wait("window.rolloutviz.store.t > 5")
     wait_same_moment(presenter, student)
 
-    presenter.page.select_option("#rewind-speed", "10")
+    presenter.page.select_option("#rewind-speed", "5")
     presenter.page.click("#rewind-play")
     student.wait("window.rolloutviz.rewind.playing")  # plays back on its own page, at the same speed
-    assert student.js("document.getElementById('rewind-speed').value") == "10"
+    assert student.js("document.getElementById('rewind-speed').value") == "5"
     presenter.wait("window.rolloutviz.store.t >= 12")
     presenter.page.click("#rewind-play")
     paused = wait_same_moment(presenter, student)
