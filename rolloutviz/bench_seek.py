@@ -6,7 +6,8 @@ its own Daphne (with its worker pool) on a free loopback port with a temporary S
 minutes (the clock paused; the steps are asked for), then asks GET …/state?seq= over HTTP for
 moments spread over the record, in an order that never reuses the moment built before (each seek
 rebuilt from the stored record: the worst case), then seeks a few seqs forward from one, and reads
-recorded deltas (what the page's Step and playback read). Prints a Markdown table. A measurement, not a test: nothing is asserted.
+recorded deltas (what the page's Step and playback read), and seeks back to moments sought
+before (dragging the slider to and fro). Prints a Markdown table. A measurement, not a test: nothing is asserted.
 """
 from __future__ import annotations
 
@@ -73,6 +74,9 @@ def measure(root: Path, replicas: int, minutes: int, seeks: int) -> list[tuple[s
                          (f"median {statistics.median(t for t, _ in times) * 1000:,.0f} ms, worst "
                           f"{worst[0] * 1000:,.0f} ms (seq {worst[1]:,})")))
             rows.append(("  … answer size of the last (earliest) moment", f"{answer / 1e6:.1f} MB"))
+            again = [timed(api, f"simulations/{sim}/state?seq={seq}")[0] for seq in moments[-4:]]
+            rows.append(("a seek back to one of the last 4 moments sought (dragging to and fro)",
+                         f"median {statistics.median(again) * 1000:,.0f} ms, worst {max(again) * 1000:,.0f} ms"))
             start = last // 2
             timed(api, f"simulations/{sim}/state?seq={start}")
             forward = [timed(api, f"simulations/{sim}/state?seq={start + n}")[0] for n in range(1, 11)]

@@ -377,7 +377,7 @@ class SimulationConsumer(AsyncWebsocketConsumer):
         view = protocol.clean_view(view)
         if view is None:
             await self.send(text_data=protocol.encode(protocol.error_message(
-                code=protocol.BAD_REQUEST, message="view: expected {start, span, follow, selected}")))
+                code=protocol.BAD_REQUEST, message="view: expected {start, span, follow, selected, rewound, playing, playback_speed}")))
             return
         self.next_view = view
         if self.view_out is None or self.view_out.done():

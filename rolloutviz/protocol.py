@@ -191,7 +191,9 @@ def status_message(*, sim: int, state: str, reason: str = "") -> dict:
 
 
 # What a presenter's page may tell its viewers about its view, and the type of each value.
-VIEW_FIELDS = {"start": float, "span": float, "follow": bool, "selected": (str, type(None))}
+SEQ = "seq"  # a view field holding a recorded seq, or None
+VIEW_FIELDS = {"start": float, "span": float, "follow": bool, "selected": (str, type(None)),
+               "rewound": SEQ, "playing": bool, "playback_speed": float}
 MAX_VIEW_TEXT = 253  # a selected pod's name is a Kubernetes name
 
 
@@ -199,7 +201,8 @@ def clean_view(view) -> dict | None:
     """A presenter's ``view`` with only known, well-typed, bounded fields; None when it is no such thing.
 
     ``start``/``span`` are the timeline's window in sim seconds, ``follow`` whether it keeps
-    "now" in sight, ``selected`` the pod whose details are open (or None).
+    "now" in sight, ``selected`` the pod whose details are open (or None); ``rewound`` the past
+    seq shown (None: live; while ``playing`` back at ``playback_speed``, the seq it started from).
     """
     if not isinstance(view, dict) or not set(view) <= set(VIEW_FIELDS):
         return None
@@ -210,10 +213,13 @@ def clean_view(view) -> dict | None:
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
                 return None
             value = float(value)
+        elif kind is SEQ:
+            if value is not None and (type(value) is not int or not 0 <= value < 2**63):
+                return None
         elif not isinstance(value, kind) or (isinstance(value, str) and len(value) > MAX_VIEW_TEXT):
             return None
         cleaned[key] = value
-    if cleaned.get("span", 1.0) <= 0:
+    if cleaned.get("span", 1.0) <= 0 or cleaned.get("playback_speed", 1.0) <= 0:
         return None
     return cleaned
 
@@ -275,15 +281,19 @@ def empty_timeline() -> dict:
     return {"pods": {}, "replicasets": {}, "deployments": {}, "traffic": {}, "markers": []}
 
 
+def pod_row_name(delta: dict, row: list) -> str:
+    """The pod a delta's timeline row is about (a row names it, or its index in the delta's ``objects``)."""
+    return delta["objects"][row[0]][2] if type(row[0]) is int else row[0]
+
+
 def fold_timeline(timeline: dict, delta: dict) -> dict:
     """``timeline`` (the recorder's `as_dict` shape) extended by what a delta says it adds (its
     ``timeline`` rows and ``markers``), as a page extends it; a reset's delta starts afresh. Returns
     the timeline to use next. Reads nothing but the delta (pod rows name their objects by index)."""
     if delta.get("cause") == "reset":
         timeline = empty_timeline()
-    objects = delta.get("objects") or ()
     for row in delta["timeline"]["pods"]:
-        name = objects[row[0]][2] if type(row[0]) is int else row[0]
+        name = pod_row_name(delta, row)
         lane = timeline["pods"].setdefault(name, {"rs": None, "node": None, "segments": [], "marks": [],
                                                   "deleted": None})
         facts = row[2] if len(row) > 2 else {}

@@ -48,16 +48,18 @@ export async function api(method, path, body) {
 
 /** Shortcuts for one simulation's endpoints; `at()` is the past seq the page shows (rewind.js) or
  *  null, and the kubectl texts and explanations are asked for at it. */
-export function simApi(simId, { at = () => null } = {}) {
+export function simApi(simId, { at = () => null, held = () => null } = {}) {
   const base = `simulations/${simId}/`;
   const moment = (sep) => (at() === null ? "" : `${sep}seq=${at()}`);
+  // what acts on the live simulation is refused while `held()` gives a reason (a rewound page)
+  const act = (path, body) => (held() ? Promise.reject(new Error(held())) : api("POST", base + path, body));
   return {
-    apply: (yaml) => api("POST", base + "apply", { yaml }),
+    apply: (yaml) => act("apply", { yaml }),
     diff: (yaml) => api("POST", base + "diff", { yaml }),
     whatif: (yaml, run) => api("POST", base + "whatif", { yaml, run }),
-    command: (name, body = {}) => api("POST", base + "commands/" + name, body),
+    command: (name, body = {}) => act("commands/" + name, body),
     refusal: async (name, body = {}) => (await api("POST", `${base}commands/${name}/check`, body)).refusal,
-    lesson: (step) => (step === undefined ? api("GET", base + "lesson") : api("POST", base + "lesson", { step })),
+    lesson: (step) => (step === undefined ? api("GET", base + "lesson") : act("lesson", { step })),
     history: (deployment, revision) =>
       api("GET", `${base}history/${encodeURIComponent(deployment)}/` + (revision ? `?revision=${revision}` : "")),
     kubectl: (args) => api("GET", base + "kubectl?args=" + encodeURIComponent(args).replace(/%20/g, "+") + moment("&")),

@@ -53,7 +53,7 @@ export function initDashboard() {
   const simId = parseInt(document.body.dataset.simId, 10);
   const store = new SimStore();
   const rewind = new Rewind(document.getElementById("rewind"), store, simId);
-  const sim = simApi(simId, { at: () => rewind.at() });
+  const sim = simApi(simId, { at: () => rewind.at(), held: () => rewind.heldReason() });
   const view = new TimeView();
   const stats = new FrameStats();
   let deployment = "";
@@ -134,7 +134,7 @@ export function initDashboard() {
   document.getElementById("help-open").addEventListener("click", () => document.getElementById("help-dialog").showModal());
 
   const connectionLabel = document.getElementById("connection");
-  const presenter = presenterMode(store, view, timeline);
+  const presenter = presenterMode(store, view, timeline, rewind);
   const stream = connectStream(simId, store, {
     onStatus: (text, kind) => {
       connectionLabel.textContent = text;

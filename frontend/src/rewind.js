@@ -3,9 +3,12 @@
 // draws the past with its live code; the stream holds its deltas meanwhile (the simulation runs
 // on underneath). Play back from there and step through recorded changes (the recorded deltas,
 // GET …/deltas, applied as live ones are), jump to the previous or next event or command, "Back to
-// live", or "Continue from here" (a copy at that moment).
+// live", or "Continue from here" (a copy at that moment). While rewound, the controls that would act
+// on the live simulation are held (`LiveControls`). A presenter's rewind is shared with the pages
+// that follow it (`shared`, `follow`).
 import { api } from "./api.js";
 import { notify } from "./dialogs.js";
+import { LiveControls } from "./live_controls.js";
 import { formatSimTime } from "./view.js";
 
 export const PLAYBACK_SPEEDS = [1, 2, 5, 10];
@@ -13,6 +16,7 @@ const PLAYBACK_FRAME_MS = 100; // a playing rewind applies the deltas it has rea
 const PLAYBACK_AHEAD = 50; // deltas read ahead of the playback
 const JUMP_KINDS = new Set(["command", "event"]); // markers "previous/next" stops at
 const RETRY_MS = 1000; // a 429's Retry-After
+const FOLLOW_APPLY_MAX = 200; // a follower this few recorded changes behind applies them rather than seeks
 
 export class Rewind {
   /** `root` holds the controls and the banner; `store` is the page's store; `simId` its simulation. */
@@ -30,6 +34,10 @@ export class Rewind {
     this.playing = false;
     this.returning = false; // back to live: the live state is on its way
     this.stream = null;
+    this.loaded = false; // a past moment is in the store (not only asked for)
+    this.controls = new LiveControls();
+    this.listeners = [];
+    this.sharedKey = JSON.stringify(this.shared());
     this.$ = (id) => root.querySelector("#" + id);
     this.slider = this.$("rewind-slider");
     this.speed = this.$("rewind-speed");
@@ -40,7 +48,10 @@ export class Rewind {
       if (t >= this.liveT) this.backToLive(); // the slider's end is now
       else this.seek({ t });
     });
-    this.speed.addEventListener("change", () => this.restartClock());
+    this.speed.addEventListener("change", () => {
+      this.restartClock();
+      this.render();
+    });
     this.$("rewind-prev").addEventListener("click", () => this.jump(-1));
     this.$("rewind-next").addEventListener("click", () => this.jump(1));
     this.$("rewind-step").addEventListener("click", () => this.step());
@@ -76,15 +87,75 @@ export class Rewind {
     return this.active ? this.store.seq : null;
   }
 
-  /** Show the moment `moment` ({t} or {seq}); a fetch at a time, the latest wish wins. */
-  async seek(moment) {
+  /** Why the live simulation cannot be acted on now (null: it can). */
+  heldReason() {
+    return this.active ? `Showing ${formatSimTime(this.store.t)} — back to live to act` : null;
+  }
+
+  /** What a presenter's followers are told of the rewind: the seq shown (null: live; while playing
+   *  back, the seq the playback started from), whether it plays back, and at what speed. */
+  shared() {
+    if (!this.active || !this.loaded) return { rewound: null, playing: false };
+    return { rewound: this.playing ? this.playFrom : this.store.seq, playing: this.playing,
+             playback_speed: parseFloat(this.speed.value) || 1 };
+  }
+
+  /** Call `listener` whenever `shared()` changes. */
+  onChange(listener) {
+    this.listeners.push(listener);
+  }
+
+  /** (A follower) show what the presenter shows: `moment` is its `shared()`. The latest one wins. */
+  async follow(moment) {
+    this.led = moment;
+    if (this.leading) return;
+    this.leading = true;
+    try {
+      for (let done = null; this.led !== done; ) {
+        const wish = (done = this.led);
+        if (wish.rewound === null) {
+          await this.backToLive();
+          continue;
+        }
+        if (wish.playback_speed && PLAYBACK_SPEEDS.includes(wish.playback_speed)) {
+          this.speed.value = String(wish.playback_speed);
+          this.restartClock();
+        }
+        if (wish.playing && this.playing) continue; // both play: the follower keeps its own pace
+        this.stop();
+        await this.goTo(wish.rewound);
+        if (wish.playing && this.led === wish) await this.togglePlay();
+      }
+    } finally {
+      this.leading = false;
+    }
+  }
+
+  /** Show the recorded seq `seq`: the recorded changes up to it applied when it lies a little ahead
+   *  of the moment shown, else a seek. */
+  async goTo(seq) {
+    const ahead = seq - this.store.seq;
+    if (this.active && this.loaded && !this.busy && !this.fetching && ahead > 0 && ahead <= FOLLOW_APPLY_MAX) {
+      await this.applyUpTo(seq);
+    }
+    if (!this.active || this.store.seq !== seq) await this.seek({ seq });
+  }
+
+  /** Show the moment `moment` ({t} or {seq}); a fetch at a time, the latest wish wins. Resolves
+   *  when the latest wish is shown. */
+  seek(moment) {
     if (!this.active) {
       this.active = true;
+      this.loaded = false;
       this.markers = this.store.timeline.markers.slice();
     }
     this.wanted = moment;
     this.render();
-    if (this.busy) return;
+    if (!this.busy) this.seeking = this.fetchWanted();
+    return this.seeking;
+  }
+
+  async fetchWanted() {
     this.busy = true;
     try {
       while (this.wanted) {
@@ -95,6 +166,7 @@ export class Rewind {
           const state = await api("GET", `${this.base}state?${query}`);
           if (!this.active) break; // back to live meanwhile
           if (state.seq !== this.store.seq || state.t !== this.store.t) this.store.loadSnapshot(state);
+          this.loaded = true;
         } catch (error) {
           if (error.status !== 429) {
             notify(error.message, "error");
@@ -117,12 +189,20 @@ export class Rewind {
   async step() {
     this.stop();
     if (!this.active || this.busy || this.fetching) return;
-    const from = this.store.seq;
-    if (from + 1 > this.liveSeq) return this.backToLive();
+    if (this.store.seq + 1 > this.liveSeq) return this.backToLive();
+    await this.applyUpTo(this.store.seq + 1);
+  }
+
+  /** The recorded changes after the moment shown up to seq `seq`, applied as live ones are. */
+  async applyUpTo(seq) {
     this.fetching = true;
     try {
-      const answer = await api("GET", `${this.base}deltas?after=${from}&upto=${from + 1}`);
-      if (this.active && this.store.seq === from) this.store.applyDelta(answer.deltas[0]);
+      while (this.active && this.store.seq < seq) {
+        const from = this.store.seq;
+        const answer = await api("GET", `${this.base}deltas?after=${from}&upto=${seq}`);
+        if (!this.active || this.store.seq !== from || !answer.deltas.length) break;
+        for (const delta of answer.deltas) this.store.applyDelta(delta);
+      }
     } catch (error) {
       notify(error.message, "error");
     } finally {
@@ -153,6 +233,7 @@ export class Rewind {
     if (!this.active) await this.seek({ t: 0 });
     if (!this.active) return;
     this.playing = true;
+    this.playFrom = this.store.seq;
     this.queue = [];
     this.fetched = this.store.seq;
     this.restartClock();
@@ -211,6 +292,7 @@ export class Rewind {
     this.active = false;
     this.returning = true; // the stream holds on until the live state is in
     this.wanted = null;
+    this.render(); // the live controls are given back before the live state loads
     try {
       const state = await api("GET", this.base);
       if (!this.active) this.store.loadSnapshot(state);
@@ -251,5 +333,12 @@ export class Rewind {
     play.setAttribute("aria-pressed", String(this.playing));
     this.root.classList.toggle("rewound", this.active);
     document.documentElement.classList.toggle("rewound", this.active);
+    if (this.active) this.controls.hold(this.heldReason());
+    else this.controls.release();
+    const key = JSON.stringify(this.shared());
+    if (key !== this.sharedKey) {
+      this.sharedKey = key;
+      for (const listener of this.listeners) listener();
+    }
   }
 }

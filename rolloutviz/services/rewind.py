@@ -5,10 +5,10 @@ A moment is a ``seq`` (any recorded one, runs before a reset included) or a simu
 snapshot: the engine from the nearest stored snapshot with the steps after it redone
 (`live.restore_at`, as a live copy is loaded), whose objects and events are what viewers held
 (`compact.Mirror.of`, as when a live copy loads); the timeline, running manifests and clock block
-from the stored deltas read in order from the last reset (the rows each added to the timeline,
-`protocol.fold_timeline`, as a page extends it). The state is then
-built by the live code (`live.state_from`), the kubectl texts and the Why panel by the live views
-on a `Reader` of the past.
+as the stored deltas since the last reset made them (`rewind_record`: folded once per run and
+worker, read at any seq). The state is then built by the live code (`live.state_from`), the kubectl
+texts and the Why panel by the live views on a `Reader` of the past. The states answered lately are
+kept (`TEXTS_BYTES`): a recorded moment never changes.
 
 Seeks run in the worker pool under the simulation's *rewind lane* (its own routing key), apart
 from its live copy: the clock and the commands never wait behind a seek, and a long one makes only
@@ -30,9 +30,9 @@ from dataclasses import dataclass
 from django.db.models import TextField
 from django.db.models.functions import Cast, Length
 
-from rolloutviz import compact, demos, limits, protocol, runner
+from rolloutviz import compact, limits, protocol, runner
 from rolloutviz.models import CommandRecord, Simulation, Snapshot, TickRecord
-from rolloutviz.services import copies, live, running_manifest
+from rolloutviz.services import copies, live, rewind_record
 from rolloutviz.services.errors import InvalidInput, NotFound
 from rolloutviz.services.history import page_bounds
 from rolloutviz.services.reader import Reader
@@ -41,7 +41,7 @@ from simulator import Cluster
 KEPT = 2  # moments a worker keeps built, one per simulation (each holds a whole cluster)
 MAX_IN_FLIGHT = 2  # seeks of one simulation computing at once, per server process
 MAX_IN_FLIGHT_ALL = 4  # seeks of all simulations at once, per server process (each holds a thread)
-RESET = "reset"
+RESET = rewind_record.RESET
 
 
 # ---------------------------------------------------------------- which moment
@@ -71,15 +71,6 @@ def parse_moment(t=None, seq=None) -> tuple[float | None, int | None]:
                        "(a non-negative integer)", field="seq")
 
 
-def last_reset(simulation_id: int, upto: int) -> int:
-    """The seq of the last reset at or before ``upto`` (0: none). A reset always writes a snapshot
-    at its seq, so only the deltas that have one are looked into."""
-    snapshots = Snapshot.objects.filter(simulation_id=simulation_id, seq__lte=upto).values("seq")
-    found = (TickRecord.objects.filter(simulation_id=simulation_id, seq__in=snapshots, payload__cause=RESET)
-             .order_by("-seq").values_list("seq", flat=True).first())
-    return found or 0
-
-
 def resolve(simulation_id: int, *, t: float | None = None, seq: int | None = None) -> int:
     """The seq of a moment (`parse_moment`'s answer): ``seq`` if it was recorded (`NotFound` if
     not yet), else the last change at simulated time ≤ ``t`` since the last reset (`InvalidInput`
@@ -91,7 +82,7 @@ def resolve(simulation_id: int, *, t: float | None = None, seq: int | None = Non
         if seq > sim["seq"]:
             raise NotFound(f"seq {seq} was never recorded: the record ends at seq {sim['seq']}")
         return seq
-    start = last_reset(simulation_id, sim["seq"])
+    start = rewind_record.last_reset(simulation_id, sim["seq"])
     start_t = 0.0 if start == 0 else TickRecord.objects.get(simulation_id=simulation_id, seq=start).sim_time
     if not start_t <= t <= sim["sim_time"]:
         since = " since the last reset" if start else ""
@@ -116,7 +107,6 @@ class _Past:
     timeline: dict  # the recorder's `as_dict` shape
     manifests: dict[str, str]  # Deployment -> running manifest text
     clock: dict
-    state_text: str | None = None
 
     def reader(self) -> Reader:
         return Reader(self.cluster, self.mirror, self.seq)
@@ -124,40 +114,6 @@ class _Past:
 
 _kept: OrderedDict[int, _Past] = OrderedDict()
 _kept_guard = threading.Lock()
-
-
-def _payloads(simulation_id: int, after: int, upto: int):
-    """Stored deltas after ``after`` up to ``upto``, decoded, in seq order (read in chunks)."""
-    rows = (TickRecord.objects.filter(simulation_id=simulation_id, seq__gt=after, seq__lte=upto).order_by("seq")
-            .values_list(Cast("payload", TextField()), flat=True))
-    for text in rows.iterator(chunk_size=200):
-        yield json.loads(text)
-
-
-def _reset_manifests(sim: Simulation) -> dict[str, str]:
-    """The running manifests right after a reset: a demo's first manifest is applied again."""
-    chosen = demos.get_demo(sim.demo) if sim.demo else None
-    return dict(running_manifest.applied_texts(chosen.manifest)) if chosen else {}
-
-
-def _fold(sim: Simulation, past: _Past, payloads, *, decode: bool) -> None:
-    """Read stored deltas into what ``past``'s viewers hold: the timeline (from the rows each delta
-    adds, `protocol.fold_timeline`), the running manifests, the clock block and, with ``decode``,
-    the objects and events (``past.mirror`` brought forward; a cold build reads them off the engine)."""
-    for payload in payloads:
-        if payload.get("cause") == RESET:
-            past.manifests = _reset_manifests(sim)
-        if decode:
-            protocol.payload_records(payload, past.mirror)
-        past.timeline = protocol.fold_timeline(past.timeline, payload)
-        for entry in payload.get("objects") or ():  # a deleted Deployment's row goes, with its text
-            if entry[0] == compact.DELETED and entry[1] == "Deployment":
-                past.manifests.pop(entry[2], None)
-        for name, facts in (payload.get("deployments") or {}).items():
-            if "manifest" in facts:
-                past.manifests[name] = facts["manifest"]
-        past.clock = payload.get("clock") or past.clock
-        past.seq = payload["seq"]
 
 
 @contextlib.contextmanager
@@ -184,19 +140,8 @@ def _built(sim: Simulation, seq: int) -> _Past:
         kept = _kept.pop(sim.id, None)
     if kept is not None and kept.created == sim.created and kept.seq == seq:
         past = kept
-    elif kept is not None and kept.created == sim.created and kept.seq < seq:
-        past = kept
-        past.cluster = live.restore_at(sim, seq, held=(past.cluster, past.seq))
-        past.state_text = None
-        _fold(sim, past, _payloads(sim.id, past.seq, seq), decode=True)
     else:
-        # what viewers held is what the engine holds (as when a live copy loads); the timeline
-        # is read from the last reset on, the rows each delta added
-        cluster = live.restore_at(sim, seq)
-        past = _Past(seq=0, created=sim.created, cluster=cluster, mirror=compact.Mirror.of(cluster),
-                     timeline=protocol.empty_timeline(), manifests={},
-                     clock=protocol.clock_info(running=False, speed=1.0))
-        _fold(sim, past, _payloads(sim.id, max(0, last_reset(sim.id, seq) - 1), seq), decode=False)
+        past = _moved(sim, seq, kept if kept is not None and kept.created == sim.created else None)
     with _kept_guard:
         _kept[sim.id] = past
         while len(_kept) > KEPT:
@@ -204,26 +149,64 @@ def _built(sim: Simulation, seq: int) -> _Past:
     return past
 
 
-def _at(simulation_id: int, seq: int) -> _Past:
+def _moved(sim: Simulation, seq: int, kept: _Past | None) -> _Past:
+    """``sim`` at ``seq``: ``kept`` brought forward when it lies before, else rebuilt; what its
+    viewers held from the run this process keeps folded (`rewind_record`)."""
+    if kept is not None and kept.seq < seq:
+        past = kept
+        past.cluster = live.restore_at(sim, seq, held=(past.cluster, past.seq))
+        for payload in rewind_record.payloads(sim.id, past.seq, seq):  # what viewers held, brought forward
+            protocol.payload_records(payload, past.mirror)
+        past.seq = seq
+    else:
+        # what viewers held is what the engine holds (as when a live copy loads)
+        cluster = live.restore_at(sim, seq)
+        past = _Past(seq=seq, created=sim.created, cluster=cluster, mirror=compact.Mirror.of(cluster),
+                     timeline={}, manifests={}, clock={})
+    past.timeline, past.manifests, past.clock = rewind_record.viewer_at(sim, seq)
+    return past
+
+
+def _simulation(simulation_id: int, seq: int) -> Simulation:
     sim = Simulation.objects.get(pk=simulation_id)
     if seq > sim.seq:
         raise NotFound(f"seq {seq} was never recorded: the record ends at seq {sim.seq}")
-    return _build(sim, seq)
+    return sim
+
+
+def _at(simulation_id: int, seq: int) -> _Past:
+    return _build(_simulation(simulation_id, seq), seq)
 
 
 # A kept moment is brought forward in place: one seek at a time uses them (a worker runs one job at
 # a time anyway; without a pool, requests' threads take turns here).
 _using = threading.Lock()
 
+# The states answered lately, by (simulation, its creation, seq): a recorded moment never changes,
+# so dragging back and forth over one stretch builds each moment once.
+TEXTS_BYTES = 96 * 1024 * 1024  # at most this much of them kept per worker (a 1,000-pod state: ~7 MB)
+_texts: OrderedDict[tuple, str] = OrderedDict()
+
+
+def _keep_text(key: tuple, text: str) -> None:
+    _texts[key] = text
+    total = sum(len(kept) for kept in _texts.values())
+    while total > TEXTS_BYTES and len(_texts) > 1:
+        total -= len(_texts.popitem(last=False)[1])
+
 
 def _state_text_at(*, simulation_id: int, seq: int) -> str:
     with _using:
-        past = _at(simulation_id, seq)
-        if past.state_text is None:
-            state = live.state_from(simulation_id, past.reader(), clock=past.clock, manifests=past.manifests,
-                                    timeline=past.timeline)
-            past.state_text = protocol.encode(state)
-        return past.state_text
+        sim = _simulation(simulation_id, seq)
+        key = (sim.id, sim.created, seq)
+        text = _texts.pop(key, None)
+        if text is None:
+            past = _build(sim, seq)
+            with _collector_paused():
+                text = protocol.encode(live.state_from(simulation_id, past.reader(), clock=past.clock,
+                                                       manifests=past.manifests, timeline=past.timeline))
+        _keep_text(key, text)
+        return text
 
 
 def _read_at(*, simulation_id: int, seq: int, view, args: tuple):

@@ -130,3 +130,26 @@ def test_a_snapshot_text_around_an_encoded_state_is_the_encoded_snapshot_message
                                 objects={}, deployments={}, timeline={})
     text = protocol.snapshot_text(state, protocol.encode(state))
     assert text == protocol.encode(protocol.snapshot_message(state))
+
+
+# A presenter's view as its page sends it, and what the server passes on (None: refused).
+PRESENTER_VIEWS = {
+    "window only": ({"start": 1, "span": 60.0, "follow": True, "selected": None},
+                    {"start": 1.0, "span": 60.0, "follow": True, "selected": None}),
+    "live (rewound null)": ({"start": 0.0, "span": 5.0, "rewound": None, "playing": False},
+                            {"start": 0.0, "span": 5.0, "rewound": None, "playing": False}),
+    "rewound, playing back": ({"rewound": 120, "playing": True, "playback_speed": 10},
+                              {"rewound": 120, "playing": True, "playback_speed": 10.0}),
+    "a seq that is a bool": ({"rewound": True}, None),
+    "a fractional seq": ({"rewound": 1.5}, None),
+    "a negative seq": ({"rewound": -1}, None),
+    "a seq as text": ({"rewound": "12"}, None),
+    "a zero playback speed": ({"rewound": 3, "playback_speed": 0}, None),
+    "an unknown field": ({"rewound": 3, "volume": 11}, None),
+}
+
+
+@pytest.mark.parametrize("case", list(PRESENTER_VIEWS))
+def test_a_presenters_view_keeps_only_known_well_typed_fields(case):
+    sent, passed_on = PRESENTER_VIEWS[case]
+    assert protocol.clean_view(sent) == passed_on

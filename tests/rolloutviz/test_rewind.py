@@ -12,7 +12,7 @@ from django.test import Client
 
 from rolloutviz import protocol
 from rolloutviz.models import CommandRecord, Simulation, TickRecord
-from rolloutviz.services import explanations, kubectl, links, live, rewind, simulations
+from rolloutviz.services import explanations, kubectl, links, live, rewind, rewind_record, simulations
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -95,6 +95,52 @@ def test_every_recorded_seq_rewinds_to_exactly_the_state_that_was_live_then(driv
     # backwards (each seek rebuilt from the record), then forwards (each from the moment before)
     for seq in [*reversed(order[::7]), *order]:
         assert at(sim_id, seq) == seen[seq], seq
+
+
+@pytest.fixture
+def cold():
+    """A process that has rebuilt nothing yet: no folded run, no kept moment, no state answered."""
+    def forget():
+        rewind_record._runs.clear()
+        rewind._kept.clear()
+        rewind._texts.clear()
+    forget()
+    yield forget
+    forget()
+
+
+# the order seeks come in, from a process that has folded nothing: each reads the run folded so
+# far back, or extends it past its end
+SEEK_ORDERS = {
+    "from the middle, then back, then on past the fold's end": lambda seqs: [
+        *seqs[len(seqs) // 2::-3], *seqs[len(seqs) // 2::2]],
+    "forward one at a time": lambda seqs: seqs,
+    "to and fro over one stretch": lambda seqs: [seq for pair in zip(seqs[20:40], reversed(seqs[10:30]))
+                                                 for seq in pair],
+}
+
+
+@pytest.mark.parametrize("order", list(SEEK_ORDERS))
+def test_the_folded_run_answers_any_seq_exactly_whichever_order_seeks_come_in(driven, cold, order):
+    sim_id, seen = driven
+    for seq in SEEK_ORDERS[order](sorted(seen)):
+        assert at(sim_id, seq) == seen[seq], seq
+        if seq % 11 == 0:  # now and then a process that starts again
+            cold()
+
+
+def test_seeks_on_both_sides_of_a_reset_read_each_run_apart(cold):
+    sim = Simulation.objects.create(name="reset", seed=3)
+    before = drive(sim.id, SCENARIO[:3])
+    reset_seq = simulations.simulation_reset(simulation_id=sim.id)
+    after = {reset_seq: live.state(simulation_id=sim.id), **drive(sim.id, SCENARIO[:2])}
+    seen = {**before, **after}
+    last_before = max(before)
+    # after the reset first (its run folded from the reset on), then the run before it, then across
+    for seq in [max(after), reset_seq + 3, reset_seq, last_before, last_before - 4, 2,
+                reset_seq + 1, last_before - 1, max(after) - 1, reset_seq]:
+        assert at(sim.id, seq) == seen[seq], seq
+    assert at(sim.id, last_before)["timeline"]["pods"] and not at(sim.id, reset_seq)["timeline"]["pods"]
 
 
 def test_a_time_rewinds_to_the_last_change_at_or_before_it(driven):
