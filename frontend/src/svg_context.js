@@ -103,7 +103,7 @@ export class SvgContext {
     const anchor = { center: "middle", right: "end", end: "end" }[this.state.textAlign] || "start";
     const baseline = { middle: "central", top: "hanging", hanging: "hanging", bottom: "text-after-edge" }[this.state.textBaseline] || "alphabetic";
     this.parts.push(`<text x="${num(x)}" y="${num(y)}" fill="${attr(this.state.fillStyle)}" ` +
-      `style="font: ${attr(this.state.font)}" text-anchor="${anchor}" dominant-baseline="${baseline}"${squeeze}>` +
+      `${fontAttributes(this.state.font)} text-anchor="${anchor}" dominant-baseline="${baseline}"${squeeze}>` +
       `${attr(text).replace(/>/g, "&gt;")}</text>`);
   }
 
@@ -130,4 +130,16 @@ export function drawingAsSvg(drawable, title) {
     drawable.draw();
   }
   return svg.toSvg(title);
+}
+
+/** A canvas font ("italic 600 12px system-ui, sans-serif") as SVG presentation attributes (a style
+ * attribute would do, but the page's code writes none: its CSP refuses them). */
+function fontAttributes(font) {
+  const match = /^((?:\S+\s+)*?)(\d+(?:\.\d+)?)px\s+(.+)$/.exec(font);
+  if (!match) return `font-family="${attr(font)}"`;
+  const words = match[1].split(/\s+/).filter(Boolean);
+  const weight = words.find((w) => /^(bold|bolder|lighter|\d{3})$/.test(w));
+  const italic = words.includes("italic");
+  return `font-family="${attr(match[3])}" font-size="${match[2]}"` +
+    (weight ? ` font-weight="${weight}"` : "") + (italic ? ` font-style="italic"` : "");
 }
