@@ -565,10 +565,11 @@ SAME_SESSION = [
 
 
 def _comparable(delta) -> dict:
-    """A recorded delta without what names how a command came (its marker's label and detail)
-    and which simulation it is."""
+    """A recorded delta without what names how a command came (its marker's label, detail and
+    spoken words: kubectl's "set image" beside the button's "set image nginx:1.16.1") and which
+    simulation it is."""
     delta = json.loads(delta) if isinstance(delta, str) else delta
-    markers = [{k: v for k, v in m.items() if m.get("kind") != "command" or k not in ("label", "detail")}
+    markers = [{k: v for k, v in m.items() if m.get("kind") != "command" or k not in ("label", "detail", "words")}
                for m in delta.get("markers", ())]
     return {**{k: v for k, v in delta.items() if k != "sim"}, "markers": markers}
 
