@@ -30,10 +30,11 @@ export async function showDemoSteps(root, simId, sim) {
     (step.kubectl ? `<code class="kubectl-line">$ ${esc(step.kubectl)}</code>` : "") +
     `<pre class="step-output" hidden></pre></li>`).join("");
 
-  let current = 0;
+  let wanted = 0; // the step shown, or the one the last move asked for
+  let pending = 0; // moves sent and not answered yet
   const show = (step) => {
     if (!Number.isInteger(step) || step < 0 || step >= total) return;
-    current = step;
+    if (!pending) wanted = step;
     root.dataset.lessonStep = String(step);
     root.querySelector("[data-lesson-position]").textContent = `Step ${step + 1} of ${total}`;
     root.querySelector('[data-lesson-move="-1"]').disabled = step === 0;
@@ -50,11 +51,23 @@ export async function showDemoSteps(root, simId, sim) {
     if (above < 0 || above > list.clientHeight - 40) list.scrollTop += above - 4;
   };
   const refresh = async () => show((await sim.lesson()).step);
-  const moveTo = async (step) => show((await sim.lesson(step)).step);
+  // Moves are sent one after another, each from the step the one before asked for: two quick
+  // clicks on Next go two steps, in order, whatever the server's answers take.
+  let moves = Promise.resolve();
+  const moveTo = (step) => {
+    wanted = Math.max(0, Math.min(total - 1, step));
+    const target = wanted;
+    pending += 1;
+    moves = moves.catch(() => {}).then(async () => {
+      const answer = await sim.lesson(target).finally(() => { pending -= 1; });
+      show(answer.step);
+    });
+    return moves;
+  };
 
   root.addEventListener("click", async (e) => {
     const move = e.target.closest("[data-lesson-move]");
-    if (move) await moveTo(current + parseInt(move.dataset.lessonMove, 10)).catch((error) => notify(error.message, "error"));
+    if (move) await moveTo(wanted + parseInt(move.dataset.lessonMove, 10)).catch((error) => notify(error.message, "error"));
     const button = e.target.closest("[data-run-step]");
     if (!button) return;
     const index = parseInt(button.dataset.runStep, 10);
