@@ -6,6 +6,7 @@ lost or repeated after the recovery.
 import asyncio
 import json
 import subprocess
+import time
 import urllib.error
 import urllib.request
 
@@ -140,7 +141,17 @@ async def test_a_full_disk_stalls_the_page_visibly_and_it_recovers(disk, process
 
 async def test_a_read_only_database_stalls_the_page_visibly_and_it_recovers(disk, processes):
     def remount(mode):
-        return lambda: subprocess.run(["mount", "-o", f"remount,{mode}", str(disk)], check=True)
+        def run():
+            # the kernel refuses a read-only remount ("mount point is busy") while a write is in
+            # flight on the file system; the server writes every tick, so try again a moment later
+            for _ in range(50):
+                done = subprocess.run(["mount", "-o", f"remount,{mode}", str(disk)], capture_output=True, text=True)
+                if done.returncode == 0:
+                    return
+                assert "busy" in done.stderr, done.stderr
+                time.sleep(0.1)
+            raise AssertionError(f"remount,{mode} of {disk}: still busy after 5 s")
+        return run
 
     await _stall_and_recover(disk / "db.sqlite3", disk, processes, break_it=remount("ro"), mend_it=remount("rw"),
                              reason="the database is read-only")
