@@ -121,16 +121,17 @@ INSTALLED_APPS = [
     "rolloutviz",
 ]
 
+# Django's own, each run on Daphne's event loop rather than hopping to a thread (rolloutviz/middleware.py).
 MIDDLEWARE = [
-    "django.middleware.security.SecurityMiddleware",
+    "rolloutviz.middleware.SecurityMiddleware",
     "rolloutviz.csp.ContentSecurityPolicyMiddleware",
     "servestatic.middleware.ServeStaticMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "rolloutviz.middleware.SessionMiddleware",
+    "rolloutviz.middleware.CommonMiddleware",
+    "rolloutviz.middleware.CsrfViewMiddleware",
+    "rolloutviz.middleware.AuthenticationMiddleware",
+    "rolloutviz.middleware.MessageMiddleware",
+    "rolloutviz.middleware.XFrameOptionsMiddleware",
 ]
 
 ROOT_URLCONF = "rolloutviz.urls"

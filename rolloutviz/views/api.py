@@ -92,23 +92,29 @@ def endpoint(*methods: str, rate: limits.Rate | None = None, needs: dict[str, Ro
                 if "sim_id" in kwargs:
                     _watched(kwargs["sim_id"])
                 return view(request, *args, **kwargs)
-            except ServiceError as failure:
-                response = errors_response(failure.errors, failure.status)
-                if isinstance(failure, limits.Limited):
-                    response["Retry-After"] = str(failure.retry_after)
-                return response
-            except ValidationError as failure:
-                found = [e.as_dict() for e in failure.errors] or [error(str(failure), "")]
-                return errors_response(found, 400)
-            except RequestDataTooBig:
-                return errors_response([error("request body too large")], 413)
             except Exception as failure:  # noqa: BLE001 - every API answer is JSON, a 500 too
-                return unexpected(request, failure)
+                return failure_response(request, failure)
 
         # the CSRF check is made above, after telling bearer tokens from sessions
         return csrf_exempt(inner)
 
     return wrap
+
+
+def failure_response(request: HttpRequest, failure: Exception) -> HttpResponse:
+    """The JSON answer to a view's failure: a service error's status (429 with Retry-After), 400 for
+    invalid input, 413 for a body too large, anything unexpected as `errors.unexpected`."""
+    if isinstance(failure, ServiceError):
+        response = errors_response(failure.errors, failure.status)
+        if isinstance(failure, limits.Limited):
+            response["Retry-After"] = str(failure.retry_after)
+        return response
+    if isinstance(failure, ValidationError):
+        found = [e.as_dict() for e in failure.errors] or [error(str(failure), "")]
+        return errors_response(found, 400)
+    if isinstance(failure, RequestDataTooBig):
+        return errors_response([error("request body too large")], 413)
+    return unexpected(request, failure)
 
 
 def _authorize(request: HttpRequest, simulation_id: int | None, needed: Role,
