@@ -53,7 +53,8 @@ MAX_ID = 2**63 - 1  # ids are 64-bit: a larger one names no simulation
 ALL_METHODS = ("GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE")
 
 
-def endpoint(*methods: str, rate: limits.Rate | None = None, needs: dict[str, Role] | None = None):
+def endpoint(*methods: str, rate: limits.Rate | None = None, needs: dict[str, Role] | None = None,
+             remembered: bool = False):
     """The checks every API view gets, in this order, each answered as JSON:
 
     * the method (else 405);
@@ -66,6 +67,10 @@ def endpoint(*methods: str, rate: limits.Rate | None = None, needs: dict[str, Ro
     * ``rate`` for state-changing calls (429 with Retry-After when over);
     * then the view, with ``request.principal`` (and ``request.simulation``, ``request.role``);
       service errors answer with their status, anything unexpected as `errors.unexpected`.
+
+    ``remembered``: a polled read whose view needs only ``request.role``; a role found for the same
+    session or token lately may answer for it (`permissions.remembered_role`), and then the view
+    gets no ``request.principal`` nor ``request.simulation``.
     """
     required = {method: Role.VIEW if method in SAFE_METHODS else Role.EDIT for method in methods}
     required.update(needs or {})
@@ -84,7 +89,7 @@ def endpoint(*methods: str, rate: limits.Rate | None = None, needs: dict[str, Ro
                 return errors_response([error(f"comparison {kwargs['comparison_id']} not found")], 404)
             try:
                 refused = _authorize(request, kwargs.get("sim_id"), required[request.method],
-                                     kwargs.get("comparison_id"))
+                                     kwargs.get("comparison_id"), remembered=remembered)
                 if refused is not None:
                     return refused
                 if rate is not None and request.method not in SAFE_METHODS:
@@ -118,11 +123,17 @@ def failure_response(request: HttpRequest, failure: Exception) -> HttpResponse:
 
 
 def _authorize(request: HttpRequest, simulation_id: int | None, needed: Role,
-               comparison_id: int | None = None) -> HttpResponse | None:
+               comparison_id: int | None = None, remembered: bool = False) -> HttpResponse | None:
     """Who is asking and whether they may: None to go on, else the refusal to answer with
     (for a URL naming a comparison, ``request.comparison`` and the role in it)."""
     header = request.headers.get("Authorization", "")
     bearer = header[len("Bearer "):].strip() if header.startswith("Bearer ") else None
+    remembered = remembered and simulation_id is not None and request.method in SAFE_METHODS
+    if remembered:
+        who = permissions.identity(session_key=request.session.session_key, bearer=bearer)
+        request.role = permissions.remembered_role(who, simulation_id)
+        if request.role is not None and request.role >= needed:
+            return None
     try:
         request.principal = permissions.principal(session=request.session, user=request.user, bearer=bearer)
     except permissions.Unauthorized as failure:
@@ -139,6 +150,8 @@ def _authorize(request: HttpRequest, simulation_id: int | None, needed: Role,
     elif simulation_id is not None:
         request.simulation, request.role = permissions.role_by_id(request.principal, simulation_id)
         what = f"simulation {simulation_id}"
+        if remembered and request.role is not None:
+            permissions.remember_role(who, simulation_id, request.role)
     else:
         return None
     if request.role is None:

@@ -38,7 +38,7 @@ class Pending:
         return await self.claim.settle_async(self.compute)
 
 
-@endpoint("GET")
+@endpoint("GET", remembered=True)  # needs only the role (polled: `permissions.remembered_role`)
 def _kubectl_checked(request: HttpRequest, sim_id: int) -> Pending:
     invocation = kubectl.read_only(request.GET.get("args", ""))
     return Pending(shared_reads.claim(sim_id, kubectl.shared_key(invocation)),
