@@ -12,11 +12,12 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from channels.sessions import SessionMiddlewareStack  # noqa: E402
 
+from rolloutviz.request_threads import with_kept_threads  # noqa: E402
 from rolloutviz.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": with_kept_threads(django_asgi_app),  # (rolloutviz/request_threads.py)
         # Not Channels' AuthMiddlewareStack: it looks the user up on Django's one shared sync thread
         # before the consumer can accept, so a class connecting at once queued there past Daphne's
         # 5 s handshake limit; the consumer looks the user up after accepting, in a pool thread.
