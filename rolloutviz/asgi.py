@@ -2,11 +2,15 @@
 session, which decides a viewer's role as it does for HTTP; the consumer looks its user up)."""
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rolloutviz.settings")
 # Django must be set up before the routing (and so the consumers and models) is imported.
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)  # (as get_asgi_application does)
+
+from rolloutviz.middleware import Handler  # noqa: E402
+
+django_asgi_app = Handler()  # Django's ASGI handler, its middleware on the event loop (rolloutviz/middleware.py)
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402

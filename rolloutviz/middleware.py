@@ -1,5 +1,6 @@
 """The middleware stack run on Daphne's event loop: Django's (and django-csp's) hooks called in
-place, a thread only for a hook that will touch the database.
+place, a thread only for a hook that will touch the database; `Handler`, the ASGI handler that
+runs them in place of the Django classes ``MIDDLEWARE`` names.
 
 Under ASGI, Django's `MiddlewareMixin` runs every ``process_request``, ``process_view`` and
 ``process_response`` through ``sync_to_async``: with our nine middleware that was about fifteen
@@ -9,12 +10,15 @@ scheduler on a busy machine. The hooks below only read headers and cookies and s
 the two that may write are moved to a thread exactly when they will: the session's save and the
 messages' store. Nothing else in them may block, and Django's ``async_unsafe`` guard turns any
 database query made on the event loop into an error (tests/rolloutviz/test_middleware.py runs the
-stack with that guard on). Under WSGI (and Django's test client) they behave as Django's own.
+stack with that guard on). ``MIDDLEWARE`` keeps naming Django's classes, because Django's deploy
+checks look for those very names (HSTS, secure cookies, CSRF); these are subclasses, so what the
+checks conclude stays true. Under WSGI (and Django's test clients) Django's own classes run.
 """
 from __future__ import annotations
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.core.handlers.asgi import ASGIHandler
 from django.contrib.auth import middleware as auth
 from django.contrib.messages import middleware as messages
 from django.contrib.sessions import middleware as sessions
@@ -92,3 +96,27 @@ class MessageMiddleware(OnTheLoop, messages.MessageMiddleware):
 
 class XFrameOptionsMiddleware(OnTheLoop, clickjacking.XFrameOptionsMiddleware):
     """Django's: one header."""
+
+
+# Django's middleware in ``MIDDLEWARE`` → the equivalent `Handler` runs.
+ON_THE_LOOP = {
+    "django.middleware.security.SecurityMiddleware": f"{__name__}.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware": f"{__name__}.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware": f"{__name__}.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware": f"{__name__}.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware": f"{__name__}.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware": f"{__name__}.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware": f"{__name__}.XFrameOptionsMiddleware",
+}
+
+
+class Handler(ASGIHandler):
+    """Django's ASGI handler, with the middleware of `ON_THE_LOOP` run on the event loop."""
+
+    def load_middleware(self, is_async: bool = False) -> None:
+        named = settings.MIDDLEWARE
+        settings.MIDDLEWARE = [ON_THE_LOOP.get(path, path) for path in named]
+        try:
+            super().load_middleware(is_async)
+        finally:
+            settings.MIDDLEWARE = named

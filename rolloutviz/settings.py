@@ -121,17 +121,18 @@ INSTALLED_APPS = [
     "rolloutviz",
 ]
 
-# Django's own, each run on Daphne's event loop rather than hopping to a thread (rolloutviz/middleware.py).
+# Under Daphne each of Django's own runs on the event loop instead of hopping to a thread: the
+# ASGI handler swaps in rolloutviz.middleware's equivalents (the names stay, for Django's checks).
 MIDDLEWARE = [
-    "rolloutviz.middleware.SecurityMiddleware",
+    "django.middleware.security.SecurityMiddleware",
     "rolloutviz.csp.ContentSecurityPolicyMiddleware",
     "servestatic.middleware.ServeStaticMiddleware",
-    "rolloutviz.middleware.SessionMiddleware",
-    "rolloutviz.middleware.CommonMiddleware",
-    "rolloutviz.middleware.CsrfViewMiddleware",
-    "rolloutviz.middleware.AuthenticationMiddleware",
-    "rolloutviz.middleware.MessageMiddleware",
-    "rolloutviz.middleware.XFrameOptionsMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
 ROOT_URLCONF = "rolloutviz.urls"
