@@ -18,10 +18,10 @@ from __future__ import annotations
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.core.handlers.asgi import ASGIHandler
 from django.contrib.auth import middleware as auth
 from django.contrib.messages import middleware as messages
 from django.contrib.sessions import middleware as sessions
+from django.core.handlers.asgi import ASGIHandler
 from django.middleware import clickjacking, common, csrf, security
 
 

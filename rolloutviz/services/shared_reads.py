@@ -34,7 +34,7 @@ class Claim:
         if self.mine:
             try:
                 self._done(compute())
-            except BaseException as error:
+            except BaseException as error:  # noqa: BLE001 - it is every waiter's, raised below
                 self._failed(error)
         return self.future.result()  # (bounded: a worker's job has a deadline, `SIM_JOB_DEADLINE`)
 
