@@ -1,4 +1,4 @@
-"""The polled kubectl read over the real ASGI stack (rolloutviz/views/reads.py, with the middleware of
+"""The polled kubectl and explanations reads over the real ASGI stack (rolloutviz/views/reads.py, with the middleware of
 rolloutviz/middleware.py and the kept threads of rolloutviz/request_threads.py): the same answers and
 refusals as every API view, JSON on a 500, revocation at once, and no database query on the event
 loop (Django's guard is on here: such a query would be a 500)."""
@@ -85,6 +85,18 @@ async def test_the_read_answers_and_refuses_as_the_api_does(application, owner, 
     got, body, _ = await ask(application, **request_of(owner))
     assert got == status, body
     assert says in (body["text"] if status == 200 else body["errors"][0]["message"])
+
+
+# (name, cookie or not, status) of GET …/explanations, the other read every page polls
+EXPLANATIONS = {"owner": (True, 200), "stranger": (False, 404)}
+
+
+@pytest.mark.parametrize("with_cookie, status", EXPLANATIONS.values(), ids=EXPLANATIONS.keys())
+async def test_the_explanations_are_read_the_same_way(application, owner, with_cookie, status):
+    got, body, _ = await ask(application, f"/api/simulations/{owner.sim_id}/explanations",
+                             cookie=owner.cookie if with_cookie else "")
+    assert got == status
+    assert ("web" in body["deployments"]) if status == 200 else ("not found" in body["errors"][0]["message"])
 
 
 async def test_a_second_read_at_the_same_seq_shares_the_answer_and_the_role(application, owner):
