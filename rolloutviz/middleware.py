@@ -21,6 +21,7 @@ from django.conf import settings
 from django.contrib.auth import middleware as auth
 from django.contrib.messages import middleware as messages
 from django.contrib.sessions import middleware as sessions
+from django.core.exceptions import ImproperlyConfigured
 from django.core.handlers.asgi import ASGIHandler
 from django.middleware import clickjacking, common, csrf, security
 
@@ -68,7 +69,8 @@ class CsrfViewMiddleware(OnTheLoop, csrf.CsrfViewMiddleware):
 
     def __init__(self, get_response) -> None:
         if settings.CSRF_USE_SESSIONS:
-            raise ValueError("rolloutviz.middleware.CsrfViewMiddleware expects CSRF_USE_SESSIONS off")
+            raise ImproperlyConfigured("rolloutviz.middleware.CsrfViewMiddleware runs on the event loop: "
+                                       "CSRF_USE_SESSIONS must stay off")
         super().__init__(get_response)
 
 
