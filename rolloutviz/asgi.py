@@ -2,21 +2,26 @@
 session, which decides a viewer's role as it does for HTTP; the consumer looks its user up)."""
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rolloutviz.settings")
 # Django must be set up before the routing (and so the consumers and models) is imported.
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)  # (as get_asgi_application does)
+
+from rolloutviz.middleware import Handler  # noqa: E402
+
+django_asgi_app = Handler()  # Django's ASGI handler, its middleware on the event loop (rolloutviz/middleware.py)
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from channels.sessions import SessionMiddlewareStack  # noqa: E402
 
+from rolloutviz.request_threads import with_kept_threads  # noqa: E402
 from rolloutviz.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": with_kept_threads(django_asgi_app),  # (rolloutviz/request_threads.py)
         # Not Channels' AuthMiddlewareStack: it looks the user up on Django's one shared sync thread
         # before the consumer can accept, so a class connecting at once queued there past Daphne's
         # 5 s handshake limit; the consumer looks the user up after accepting, in a pool thread.

@@ -11,6 +11,8 @@ from __future__ import annotations
 from csp.middleware import CSPMiddleware, PolicyParts
 from django.core.exceptions import DisallowedHost
 
+from rolloutviz.middleware import OnTheLoop
+
 
 def websocket_origin(request) -> str | None:
     """The WebSocket origin of the host this request was made to, or None for a host that
@@ -22,8 +24,9 @@ def websocket_origin(request) -> str | None:
     return f"{'wss' if request.is_secure() else 'ws'}://{host}"
 
 
-class ContentSecurityPolicyMiddleware(CSPMiddleware):
-    """django-csp's CSPMiddleware with `websocket_origin` added to ``connect-src``."""
+class ContentSecurityPolicyMiddleware(OnTheLoop, CSPMiddleware):
+    """django-csp's CSPMiddleware with `websocket_origin` added to ``connect-src`` (run on the event
+    loop: building the header reads settings and the request only)."""
 
     def get_policy_parts(self, request, response, report_only: bool = False) -> PolicyParts:
         parts = super().get_policy_parts(request, response, report_only)

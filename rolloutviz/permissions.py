@@ -19,6 +19,8 @@ login, and a session's simulations must stay its own until the account adopts th
 from __future__ import annotations
 
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -31,6 +33,8 @@ SESSION_OWNER = "rolloutviz.owner"  # the session's owner id (see the module doc
 SESSION_LINKS = "rolloutviz.links"  # tokens of the links this session opened
 SESSION_OPERATOR = "rolloutviz.operator"  # the operator token this session opened
 MAX_SESSION_LINKS = 100  # a session that opens more forgets its oldest
+REMEMBER_SECONDS = 2.0  # how long a process may answer a read with a role it found (`remembered_role`)
+REMEMBERED_MAX = 10_000  # roles remembered at most per process (then all are forgotten at once)
 
 
 class Role(IntEnum):
@@ -249,3 +253,39 @@ def visible_comparisons(who: Principal) -> QuerySet[Comparison]:
     if who.bearer is None and who.owner_id:
         mine |= Q(owner_session=who.owner_id)
     return Comparison.objects.filter(mine).distinct()
+
+
+# ---------------------------------------------------------------- roles remembered for polled reads
+
+_remembered: dict[tuple, tuple[float, Role]] = {}
+_remembered_lock = threading.Lock()
+
+
+def identity(*, session_key: str | None, bearer: str | None) -> tuple:
+    """Who asks, as a key that needs no query: the bearer token, else the session's key (its cookie)."""
+    return ("bearer", bearer) if bearer is not None else ("session", session_key)
+
+
+def remembered_role(who: tuple, simulation_id: int) -> Role | None:
+    """The role `remember_role` noted for ``who`` in ``simulation_id`` within `REMEMBER_SECONDS`, else None.
+
+    Only reads use it (a class polling ``kubectl get deploy`` asks again and again), never a change.
+    Only roles found are remembered, so a grant takes effect at once; a revocation in this process
+    forgets them all (`forget_roles`), in another one it takes effect within `REMEMBER_SECONDS`."""
+    with _remembered_lock:
+        noted = _remembered.get((who, simulation_id))
+    return noted[1] if noted is not None and time.monotonic() < noted[0] else None
+
+
+def remember_role(who: tuple, simulation_id: int, role: Role) -> None:
+    """Note ``who``'s role in ``simulation_id`` for `remembered_role`."""
+    with _remembered_lock:
+        if len(_remembered) >= REMEMBERED_MAX:
+            _remembered.clear()
+        _remembered[(who, simulation_id)] = (time.monotonic() + REMEMBER_SECONDS, role)
+
+
+def forget_roles() -> None:
+    """Forget every remembered role (a link was revoked: some may be gone)."""
+    with _remembered_lock:
+        _remembered.clear()

@@ -121,6 +121,8 @@ INSTALLED_APPS = [
     "rolloutviz",
 ]
 
+# Under Daphne each of Django's own runs on the event loop instead of hopping to a thread: the
+# ASGI handler swaps in rolloutviz.middleware's equivalents (the names stay, for Django's checks).
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "rolloutviz.csp.ContentSecurityPolicyMiddleware",

@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
-from rolloutviz.views import accounts, api, comparisons, rewind, sharing
+from rolloutviz.views import accounts, api, comparisons, reads, rewind, sharing
 
 api_patterns = [
     path("demos/", api.demo_list, name="demos"),
@@ -19,10 +19,10 @@ api_patterns = [
          name="history"),
     path("simulations/<int:sim_id>/timeline", api.simulation_timeline, name="timeline"),
     path("simulations/<int:sim_id>/history.json", api.simulation_history_json, name="history-json"),
-    path("simulations/<int:sim_id>/kubectl", rewind.simulation_kubectl, name="kubectl"),
+    path("simulations/<int:sim_id>/kubectl", reads.simulation_kubectl, name="kubectl"),
     path("simulations/<int:sim_id>/objects/<str:resource>/", api.simulation_objects, name="objects"),
     path("simulations/<int:sim_id>/objects/<str:resource>/<str:name>", api.simulation_objects, name="object"),
-    path("simulations/<int:sim_id>/explanations", rewind.simulation_explanations, name="explanations"),
+    path("simulations/<int:sim_id>/explanations", reads.simulation_explanations, name="explanations"),
     path("simulations/<int:sim_id>/lesson", api.simulation_lesson, name="lesson"),
     path("simulations/<int:sim_id>/commands/<str:name>/check", api.simulation_command_check, name="command-check"),
     path("simulations/<int:sim_id>/copy", rewind.simulation_copy, name="copy"),

@@ -215,6 +215,14 @@ def read(simulation_id: int, view, *args):
         raise NotFound(f"simulation {simulation_id} not found") from None
 
 
+async def read_async(simulation_id: int, view, *args):
+    """`read` awaited on the event loop."""
+    try:
+        return await live.read_async(simulation_id=simulation_id, view=view, args=args)
+    except Simulation.DoesNotExist:
+        raise NotFound(f"simulation {simulation_id} not found") from None
+
+
 def _first_pod(simulation_id: int, deployment: str) -> str:
     pod = read(simulation_id, first_pod_of, deployment)
     if pod is None:

@@ -25,6 +25,14 @@ def explanations(*, simulation_id: int, seq: int | None = None) -> dict:
         raise NotFound(f"simulation {simulation_id} not found") from None
 
 
+async def explanations_async(*, simulation_id: int) -> dict:
+    """`explanations` now, awaited on the event loop (no thread waits for the worker)."""
+    try:
+        return await live.read_async(simulation_id=simulation_id, view=explained)
+    except Simulation.DoesNotExist:
+        raise NotFound(f"simulation {simulation_id} not found") from None
+
+
 # the last answer per live copy, with the seq it is for: every viewer of a simulation polls this
 # about once a second, so it is computed once per seq, not once per viewer (it visits every pod)
 _answers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

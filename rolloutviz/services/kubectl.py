@@ -99,16 +99,27 @@ def parse(args: str | list[str]) -> Invocation:
 def kubectl_view(*, simulation_id: int, args: str | list[str], seq: int | None = None) -> str:
     """The text of a read-only kubectl command on the simulation's current state (or as it was at
     a past ``seq``: `rewind.read_at`)."""
+    invocation = read_only(args)
+    if seq is not None:
+        return rewind.read_at(simulation_id, seq, view_text, invocation)
+    return shared_reads.answer(simulation_id, shared_key(invocation),
+                               lambda: commands.read(simulation_id, view_text, invocation))
+
+
+def read_only(args: str | list[str]) -> Invocation:
+    """The parsed command line of a read-only view; `InvalidInput` for a bad or a changing one."""
     if isinstance(args, str) and len(args) > MAX_ARGS_LENGTH:
         raise InvalidInput(f"args: longer than {MAX_ARGS_LENGTH} characters", field="args")
     invocation = parse(args)
     if invocation.verb not in READ_ONLY:
         raise InvalidInput(f'error: "{invocation.verb}" changes the cluster; use the commands '
                            "API for it")
-    if seq is not None:
-        return rewind.read_at(simulation_id, seq, view_text, invocation)
-    return shared_reads.answer(simulation_id, ("kubectl", repr(invocation)),
-                               lambda: commands.read(simulation_id, view_text, invocation))
+    return invocation
+
+
+def shared_key(invocation: Invocation) -> tuple:
+    """What `shared_reads` files this view's answer under."""
+    return ("kubectl", repr(invocation))
 
 
 def kubectl_run(*, simulation_id: int, args: str | list[str],

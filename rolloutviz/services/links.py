@@ -9,7 +9,7 @@ from django.db import transaction
 
 from rolloutviz import protocol
 from rolloutviz.models import Link
-from rolloutviz.permissions import configured_operator_link, new_token, remember_link
+from rolloutviz.permissions import configured_operator_link, forget_roles, new_token, remember_link
 from rolloutviz.services import live
 from rolloutviz.services.errors import InvalidInput, NotFound
 
@@ -49,6 +49,7 @@ def link_revoke(*, simulation_id: int, token: str) -> Link:
     if link is None:
         raise NotFound(f'link "{token}" not found')
     link.delete()
+    transaction.on_commit(forget_roles)  # (at commit: until then a read still finds the link)
     transaction.on_commit(lambda: live.publish(simulation_id, [protocol.layer_revoked(simulation_id=simulation_id)]))
     return link
 

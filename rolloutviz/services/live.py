@@ -481,6 +481,11 @@ def read(*, simulation_id: int, view, args: tuple = ()):
     return runner.run(simulation_id, _read, simulation_id=simulation_id, view=view, args=tuple(args))
 
 
+async def read_async(*, simulation_id: int, view, args: tuple = ()):
+    """`read` awaited on the event loop (no thread waits for the worker)."""
+    return await runner.run_async(simulation_id, _read, simulation_id=simulation_id, view=view, args=tuple(args))
+
+
 def _copy(view: Reader) -> Cluster:
     return Cluster.restore(view.cluster.snapshot())
 

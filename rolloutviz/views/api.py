@@ -53,7 +53,8 @@ MAX_ID = 2**63 - 1  # ids are 64-bit: a larger one names no simulation
 ALL_METHODS = ("GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE")
 
 
-def endpoint(*methods: str, rate: limits.Rate | None = None, needs: dict[str, Role] | None = None):
+def endpoint(*methods: str, rate: limits.Rate | None = None, needs: dict[str, Role] | None = None,
+             remembered: bool = False):
     """The checks every API view gets, in this order, each answered as JSON:
 
     * the method (else 405);
@@ -66,6 +67,10 @@ def endpoint(*methods: str, rate: limits.Rate | None = None, needs: dict[str, Ro
     * ``rate`` for state-changing calls (429 with Retry-After when over);
     * then the view, with ``request.principal`` (and ``request.simulation``, ``request.role``);
       service errors answer with their status, anything unexpected as `errors.unexpected`.
+
+    ``remembered``: a polled read whose view needs only ``request.role``; a role found for the same
+    session or token lately may answer for it (`permissions.remembered_role`), and then the view
+    gets no ``request.principal`` nor ``request.simulation``.
     """
     required = {method: Role.VIEW if method in SAFE_METHODS else Role.EDIT for method in methods}
     required.update(needs or {})
@@ -84,7 +89,7 @@ def endpoint(*methods: str, rate: limits.Rate | None = None, needs: dict[str, Ro
                 return errors_response([error(f"comparison {kwargs['comparison_id']} not found")], 404)
             try:
                 refused = _authorize(request, kwargs.get("sim_id"), required[request.method],
-                                     kwargs.get("comparison_id"))
+                                     kwargs.get("comparison_id"), remembered=remembered)
                 if refused is not None:
                     return refused
                 if rate is not None and request.method not in SAFE_METHODS:
@@ -92,18 +97,8 @@ def endpoint(*methods: str, rate: limits.Rate | None = None, needs: dict[str, Ro
                 if "sim_id" in kwargs:
                     _watched(kwargs["sim_id"])
                 return view(request, *args, **kwargs)
-            except ServiceError as failure:
-                response = errors_response(failure.errors, failure.status)
-                if isinstance(failure, limits.Limited):
-                    response["Retry-After"] = str(failure.retry_after)
-                return response
-            except ValidationError as failure:
-                found = [e.as_dict() for e in failure.errors] or [error(str(failure), "")]
-                return errors_response(found, 400)
-            except RequestDataTooBig:
-                return errors_response([error("request body too large")], 413)
             except Exception as failure:  # noqa: BLE001 - every API answer is JSON, a 500 too
-                return unexpected(request, failure)
+                return failure_response(request, failure)
 
         # the CSRF check is made above, after telling bearer tokens from sessions
         return csrf_exempt(inner)
@@ -111,12 +106,34 @@ def endpoint(*methods: str, rate: limits.Rate | None = None, needs: dict[str, Ro
     return wrap
 
 
+def failure_response(request: HttpRequest, failure: Exception) -> HttpResponse:
+    """The JSON answer to a view's failure: a service error's status (429 with Retry-After), 400 for
+    invalid input, 413 for a body too large, anything unexpected as `errors.unexpected`."""
+    if isinstance(failure, ServiceError):
+        response = errors_response(failure.errors, failure.status)
+        if isinstance(failure, limits.Limited):
+            response["Retry-After"] = str(failure.retry_after)
+        return response
+    if isinstance(failure, ValidationError):
+        found = [e.as_dict() for e in failure.errors] or [error(str(failure), "")]
+        return errors_response(found, 400)
+    if isinstance(failure, RequestDataTooBig):
+        return errors_response([error("request body too large")], 413)
+    return unexpected(request, failure)
+
+
 def _authorize(request: HttpRequest, simulation_id: int | None, needed: Role,
-               comparison_id: int | None = None) -> HttpResponse | None:
+               comparison_id: int | None = None, remembered: bool = False) -> HttpResponse | None:
     """Who is asking and whether they may: None to go on, else the refusal to answer with
     (for a URL naming a comparison, ``request.comparison`` and the role in it)."""
     header = request.headers.get("Authorization", "")
     bearer = header[len("Bearer "):].strip() if header.startswith("Bearer ") else None
+    remembered = remembered and simulation_id is not None and request.method in SAFE_METHODS
+    if remembered:
+        who = permissions.identity(session_key=request.session.session_key, bearer=bearer)
+        request.role = permissions.remembered_role(who, simulation_id)
+        if request.role is not None and request.role >= needed:
+            return None
     try:
         request.principal = permissions.principal(session=request.session, user=request.user, bearer=bearer)
     except permissions.Unauthorized as failure:
@@ -133,6 +150,8 @@ def _authorize(request: HttpRequest, simulation_id: int | None, needed: Role,
     elif simulation_id is not None:
         request.simulation, request.role = permissions.role_by_id(request.principal, simulation_id)
         what = f"simulation {simulation_id}"
+        if remembered and request.role is not None:
+            permissions.remember_role(who, simulation_id, request.role)
     else:
         return None
     if request.role is None:

@@ -148,3 +148,45 @@ def test_the_operator_link_is_made_once(world):
     assert links.operator_link().token == world["operator"].token
     assert links.link_path(world["operator"]) == f"/?token={world['operator'].token}"
     assert links.link_path(world["view"]) == f"/simulations/{world['sim'].id}/?token={world['view'].token}"
+
+
+# ---------------------------------------------------------------- roles remembered for polled reads
+
+SESSION, TOKEN = permissions.identity(session_key="k", bearer=None), permissions.identity(session_key="k", bearer="t")
+
+
+def remembered_after(change) -> Role | None:
+    permissions.forget_roles()
+    permissions.remember_role(SESSION, 7, Role.EDIT)
+    change()
+    return permissions.remembered_role(SESSION, 7)
+
+
+# (name, what happens after the role was noted, the role remembered then)
+REMEMBERED = {
+    "nothing": (lambda: None, Role.EDIT),
+    "a-link-revoked": (permissions.forget_roles, None),
+    "another-simulation": (lambda: permissions.remember_role(SESSION, 8, Role.VIEW), Role.EDIT),
+}
+
+
+@pytest.mark.parametrize("change, role", REMEMBERED.values(), ids=REMEMBERED.keys())
+def test_a_role_is_remembered_until_a_revocation(change, role):
+    assert remembered_after(change) == role
+
+
+def test_a_remembered_role_lasts_remember_seconds_and_is_the_asker_s_own(monkeypatch):
+    permissions.forget_roles()
+    permissions.remember_role(SESSION, 7, Role.EDIT)
+    assert permissions.remembered_role(TOKEN, 7) is None  # (a token is not the session it came with)
+    monkeypatch.setattr(permissions, "REMEMBER_SECONDS", -1.0)
+    permissions.remember_role(SESSION, 7, Role.EDIT)
+    assert permissions.remembered_role(SESSION, 7) is None
+
+
+def test_revoking_a_link_forgets_the_remembered_roles_when_it_is_committed(world, django_capture_on_commit_callbacks):
+    permissions.remember_role(SESSION, world["sim"].id, Role.VIEW)
+    with django_capture_on_commit_callbacks(execute=True):
+        links.link_revoke(simulation_id=world["sim"].id, token=world["view"].token)
+        assert permissions.remembered_role(SESSION, world["sim"].id) == Role.VIEW  # (a read still finds the link)
+    assert permissions.remembered_role(SESSION, world["sim"].id) is None

@@ -1,8 +1,10 @@
 """A text read is computed once per seq and shared by the requests at that seq; a new seq, another
 read or a failure asks again."""
+import asyncio
 import threading
 
 import pytest
+from asgiref.sync import sync_to_async
 
 from rolloutviz.models import Simulation
 from rolloutviz.services import shared_reads
@@ -79,3 +81,20 @@ def test_requests_arriving_together_wait_for_the_first_ones_answer(simulation):
 
 def test_a_missing_simulation_is_left_to_the_read():
     assert shared_reads.answer(10**9, ("x",), Counted()) == "answer 1"
+
+
+async def test_awaited_reads_share_one_computation_and_a_waiter_going_away_takes_nothing(simulation):
+    release, calls = asyncio.Event(), []
+
+    async def compute():
+        calls.append(1)
+        await release.wait()
+        return "awaited answer"
+
+    claims = [await sync_to_async(shared_reads.claim)(simulation.id, ("y",)) for _ in range(3)]
+    first, gone, other = (asyncio.ensure_future(c.settle_async(compute)) for c in claims)
+    await asyncio.sleep(0.01)
+    first.cancel()  # the request computing it goes away, then a waiter does
+    gone.cancel()
+    release.set()
+    assert await other == "awaited answer" and calls == [1]
