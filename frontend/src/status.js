@@ -102,10 +102,9 @@ export class StatusPanel {
   /** Events as `kubectl describe` lists them: Type, Reason, Age, From, Message. */
   renderEvents() {
     const name = this.getDeployment();
-    const events = this.eventsScope === "deployment" ? this.store.eventsFor("Deployment", name) : this.store.allEvents();
-    events.sort((a, b) => (simSeconds(a.lastTimestamp) ?? 0) - (simSeconds(b.lastTimestamp) ?? 0));
+    const events = this.eventsScope === "deployment" ? this.store.latestEvents(300, "Deployment", name) : this.store.latestEvents(300);
     const now = this.store.t;
-    const rows = events.slice(-300).map((e) => {
+    const rows = events.map((e) => {
       const last = simSeconds(e.lastTimestamp) ?? now;
       const first = simSeconds(e.firstTimestamp) ?? last;
       const age = e.count > 1 ? `${humanDuration(now - last)} (x${e.count} over ${humanDuration(now - first)})` : humanDuration(now - last);
