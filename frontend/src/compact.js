@@ -127,12 +127,23 @@ export class SentEvent {
   }
 }
 
+const ENTRIES_PER_STEP = 100; // entries read between two looks at the clock (readSteps)
+
 /**
  * Read a message's `objects`, `events` and `expired` (a delta's, or a snapshot's state) against
  * what `held` holds: held.get(kind, name) -> object, held.put(kind, name, object|null),
  * held.writeEvent(sentEvent: a SentEvent), held.forgetEvent(name). Returns the object change records, in order.
  */
 export function readChanges(part, held) {
+  const steps = readSteps(part, held);
+  let step = steps.next();
+  while (!step.done) step = steps.next();
+  return step.value;
+}
+
+/** `readChanges` as a generator that pauses every few entries (its return value: the records),
+ *  so that the caller can spread a big message over several tasks. */
+export function* readSteps(part, held) {
   const records = [];
   const results = [];
   let resolved = [];
@@ -149,6 +160,7 @@ export function readChanges(part, held) {
     results.push(obj);
     held.put(kind, name, op === "D" ? null : obj);
     records.push({ type: OPS[op], kind, name, object: obj });
+    if (results.length % ENTRIES_PER_STEP === 0) yield;
   }
   // (the object as it stands now: a later message may change or delete it)
   const resolve = (ref) => (typeof ref === "number" ? results[ref] : held.get(ref[0], ref[1]));
@@ -163,6 +175,7 @@ export function readChanges(part, held) {
     const involved = normal.involvedObject;
     const named = involved && typeof involved === "object" && "ref" in involved && !("kind" in involved);
     held.writeEvent(new SentEvent(normal, named ? resolve(involved.ref) : undefined));
+    if (normals.length % ENTRIES_PER_STEP === 0) yield;
   }
   for (const name of part.expired || []) held.forgetEvent(name);
   return records;

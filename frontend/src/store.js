@@ -3,7 +3,7 @@
 // objects and events come in the compact form `compact.js` reads (what changed, against what
 // is held), and each delta's `timeline` rows carry the new segments, marks and series, so the
 // browser never re-derives pod states itself.
-import { readChanges } from "./compact.js";
+import { readChanges, readSteps } from "./compact.js";
 import { simSeconds } from "./pod_state.js";
 
 const MAX_EVENTS = 20000; // per group (pod events / the others)
@@ -27,6 +27,7 @@ export class SimStore {
   }
 
   clear() {
+    this.generation = (this.generation || 0) + 1; // cancels a delta being applied (deltaWork)
     this.sim = null;
     this.seq = -1;
     this.t = 0;
@@ -75,17 +76,35 @@ export class SimStore {
 
   /** Apply one delta whose seq the connection has already checked. */
   applyDelta(msg) {
+    const work = this.deltaWork(msg);
+    while (!work.next().done);
+  }
+
+  /**
+   * Apply one delta as a generator that pauses between slices of its objects and events (see
+   * `applyDelta`; its return value: whether it was applied). They are read into a staging area
+   * and written into the store at the end, all at once, so that what runs between two steps (a
+   * frame drawn) sees the whole previous seq. A `clear()` meanwhile (a snapshot, a rewind) cancels it.
+   */
+  *deltaWork(msg) {
+    const generation = this.generation;
+    const reset = msg.cause === "reset"; // the cluster was replaced: the delta holds all of the new one
+    const staged = [];
+    const records = yield* readSteps(msg, this.staging(reset, staged));
+    if (this.generation !== generation) return false;
     const topics = new Set(["tick"]);
     this.seq = msg.seq;
     this.t = msg.t;
-    if (msg.cause === "reset") { // the cluster was replaced: the delta holds all of the new one
+    if (reset) {
       for (const map of Object.values(this.objects)) map.clear();
       this.podEvents.clear();
       this.otherEvents.clear();
       this.timeline = emptyTimeline();
       this.structureVersion++;
     }
-    if (readChanges(msg, this.held(topics)).length) topics.add("objects");
+    const held = this.held(topics);
+    for (const [method, ...args] of staged) held[method](...args);
+    if (records.length) topics.add("objects");
     for (const [name, facts] of Object.entries(msg.deployments || {})) {
       this.meta[name] = { ...(this.meta[name] || {}), ...facts };
       topics.add("meta");
@@ -103,6 +122,28 @@ export class SimStore {
       topics.add("timeline");
     }
     this.notify(topics);
+    return true;
+  }
+
+  /** A `held` for `readSteps` that writes nothing yet: the writes go to `staged`, in order, and
+   *  what is read is the store (nothing after a reset) with those writes on top. */
+  staging(reset, staged) {
+    const written = new Map(); // kind -> name -> object, null when deleted
+    return {
+      get: (kind, name) => {
+        const mine = written.get(kind);
+        if (mine?.has(name)) return mine.get(name) ?? undefined;
+        return reset ? undefined : this.objects[KIND_KEYS[kind]]?.get(name);
+      },
+      put: (kind, name, obj) => {
+        if (!(kind in KIND_KEYS)) return;
+        if (!written.has(kind)) written.set(kind, new Map());
+        written.get(kind).set(name, obj);
+        staged.push(["put", kind, name, obj]);
+      },
+      writeEvent: (sent) => staged.push(["writeEvent", sent]),
+      forgetEvent: (name) => staged.push(["forgetEvent", name]),
+    };
   }
 
   /** What `readChanges` needs of this store; a new event adds "events" to `topics`. */
