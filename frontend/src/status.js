@@ -1,5 +1,6 @@
 // Live status: the `kubectl rollout status` line, conditions, READY / UP-TO-DATE / AVAILABLE,
 // the `kubectl get` / `describe` text views and the describe-style events list.
+import { setHtml } from "./html.js";
 import { esc } from "./timeline.js";
 import { simSeconds } from "./pod_state.js";
 
@@ -84,7 +85,7 @@ export class StatusPanel {
       `<tr class="cond-${c.status === "True" ? "true" : "false"}"><td>${esc(c.type)}</td><td>${esc(c.status)}</td>` +
       `<td>${esc(c.reason || "")}</td><td>${esc(c.message || "")}</td></tr>`,
     );
-    this.root.querySelector("#conditions tbody").innerHTML = rows.join("") || `<tr><td colspan="4">none</td></tr>`;
+    setHtml(this.root.querySelector("#conditions tbody"), rows.join("") || `<tr><td colspan="4">none</td></tr>`);
   }
 
   setCounter(key, value) {
