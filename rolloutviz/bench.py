@@ -51,6 +51,7 @@ FPS_JS = """(seconds) => new Promise((resolve) => {
   const before = {draws: stats.draws, drawMs: stats.totalMs, messages: stats.messages,
                   messageMs: stats.messageMs, bytes: stats.messageBytes, pods: window.rolloutviz.store.timeline.pods.size};
   stats.maxMessageMs = 0;
+  stats.maxSliceMs = 0;
   const longTasks = [];  // main-thread tasks over 50 ms, as Chromium reports them
   const observer = new PerformanceObserver((list) => { for (const e of list.getEntries()) longTasks.push(e.duration); });
   observer.observe({type: "longtask"});
@@ -63,6 +64,7 @@ FPS_JS = """(seconds) => new Promise((resolve) => {
     else { observer.disconnect(); resolve({elapsed: now - start, intervals, longTasks, draws: stats.draws - before.draws,
                   drawMs: stats.totalMs - before.drawMs, messages: stats.messages - before.messages,
                   messageMs: stats.messageMs - before.messageMs, maxMessageMs: stats.maxMessageMs,
+                  maxSliceMs: stats.maxSliceMs,
                   bytes: stats.messageBytes - before.bytes,
                   newPods: window.rolloutviz.store.timeline.pods.size - before.pods}); }
   }
@@ -119,6 +121,7 @@ def fps_during_rollout(page, api: Api, sim: int, image: str, speed: float, secon
         "mb_received": round(m["bytes"] / 1e6, 1),
         "mean_message_ms": round(m["messageMs"] / max(m["messages"], 1), 1),
         "worst_message_ms": round(m["maxMessageMs"], 1),
+        "worst_slice_ms": round(m["maxSliceMs"], 1),
         "mean_draw_ms": round(m["drawMs"] / max(m["draws"], 1), 2),
     }
 
@@ -155,6 +158,7 @@ def run(replicas: int, seconds: float, runs: int) -> list[tuple[str, str]]:
             rows.append(("  … long tasks (over 50 ms) / the longest", f"{f['long_tasks']} / {f['worst_long_task_ms']} ms"))
             rows.append(("  … deltas received (new pods, data)", f"{f['deltas']} ({f['new_pods']} pods, {f['mb_received']} MB)"))
             rows.append(("  … mean / worst time to parse and apply one delta", f"{f['mean_message_ms']} / {f['worst_message_ms']} ms"))
+            rows.append(("  … longest stretch of message work without a break", f"{f['worst_slice_ms']} ms"))
             rows.append(("  … mean canvas draw (timeline or chart)", f"{f['mean_draw_ms']} ms"))
         browser.close()
     return rows

@@ -1,5 +1,6 @@
 // Commands: revision history with "Roll back to this" / "Undo" (what will change shown first),
 // pause/resume, scale, restart, node down/up, clock play/pause, speed and single step.
+import { setHtml } from "./html.js";
 import { confirmDialog, notify } from "./dialogs.js";
 import { esc } from "./timeline.js";
 import { revisionOf, templateImages } from "./pod_state.js";
@@ -97,7 +98,7 @@ export class ActionsPanel {
       return `<tr${isCurrent ? ' class="current"' : ""} data-revision="${esc(h.revision)}"><td>${esc(h.revision)}</td><td>${esc((h.images || []).join(", "))}</td>` +
         `<td>${esc(h.change_cause || "<none>")}</td><td>${button}</td></tr>`;
     });
-    this.root.querySelector("#history tbody").innerHTML = rows.join("") || `<tr><td colspan="4">no revisions yet</td></tr>`;
+    setHtml(this.root.querySelector("#history tbody"), rows.join("") || `<tr><td colspan="4">no revisions yet</td></tr>`);
     this.root.querySelector("#undo").disabled = this.history().length < 2;
     const pause = this.root.querySelector("#pause-toggle");
     pause.textContent = dep?.spec?.paused ? "Resume rollout" : "Pause rollout";
@@ -115,7 +116,7 @@ export class ActionsPanel {
       return `<li><span class="node-state ${ready ? "up" : "down"}">${ready ? "Ready" : "NotReady"}</span> ${esc(name)} ` +
         `<button type="button" data-node="${esc(name)}" data-ready="${!ready}" data-needs="edit">${ready ? "Take down" : "Bring up"}</button></li>`;
     });
-    this.root.querySelector("#nodes").innerHTML = rows.join("") || "<li>no nodes</li>";
+    setHtml(this.root.querySelector("#nodes"), rows.join("") || "<li>no nodes</li>");
   }
 
   renderClock() {

@@ -70,13 +70,14 @@ function longUid(short) {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-/** An event from its normal form: its object named by reference, its name by suffix, its UID in base64. */
-function fullEvent(normal, resolve) {
+/** An event from its normal form, `target` the object its reference names (undefined: none):
+ *  its object named by reference, its name by suffix, its UID in base64. */
+function fullEvent(normal, target) {
   let involved = normal.involvedObject;
   if (!involved || typeof involved !== "object") return normal;
   const event = { ...normal };
   if ("ref" in involved && !("kind" in involved)) {
-    const full = reference(resolve(involved.ref));
+    const full = reference(target);
     if ("fieldPath" in involved) full.fieldPath = involved.fieldPath;
     involved = event.involvedObject = full;
   }
@@ -94,11 +95,55 @@ function fullEvent(normal, resolve) {
 }
 
 /**
+ * One write of an event as the wire sent it: its normal form and the object it names, read at
+ * once, the core/v1 Event rebuilt only when first asked for (`event()`). Rebuilding is most of
+ * the cost of a big tick (thousands of kubelet events), and a page shows a few of them.
+ */
+export class SentEvent {
+  constructor(normal, target) {
+    this.normal = normal; // the wire's normal form: the event's own fields except those below
+    this.target = target; // the object its `involvedObject.ref` names (objects are never changed in place)
+    this.decoded = null;
+  }
+
+  /** The Event, rebuilt once. */
+  event() {
+    return (this.decoded ??= fullEvent(this.normal, this.target));
+  }
+
+  /** Its involvedObject's kind and name, without rebuilding it. */
+  involved() {
+    if (this.target !== undefined) return { kind: this.target.kind, name: this.target.metadata.name };
+    const involved = this.normal.involvedObject;
+    return involved && typeof involved === "object" ? involved : {};
+  }
+
+  /** Its metadata.name, without rebuilding it. */
+  name() {
+    const meta = this.normal.metadata;
+    if (!meta || typeof meta !== "object") return undefined;
+    if ("nameSuffix" in meta && !("name" in meta)) return `${this.involved().name}.${meta.nameSuffix}`;
+    return meta.name;
+  }
+}
+
+const ENTRIES_PER_STEP = 100; // entries read between two looks at the clock (readSteps)
+
+/**
  * Read a message's `objects`, `events` and `expired` (a delta's, or a snapshot's state) against
  * what `held` holds: held.get(kind, name) -> object, held.put(kind, name, object|null),
- * held.writeEvent(event), held.forgetEvent(name). Returns the object change records, in order.
+ * held.writeEvent(sentEvent: a SentEvent), held.forgetEvent(name). Returns the object change records, in order.
  */
 export function readChanges(part, held) {
+  const steps = readSteps(part, held);
+  let step = steps.next();
+  while (!step.done) step = steps.next();
+  return step.value;
+}
+
+/** `readChanges` as a generator that pauses every few entries (its return value: the records),
+ *  so that the caller can spread a big message over several tasks. */
+export function* readSteps(part, held) {
   const records = [];
   const results = [];
   let resolved = [];
@@ -115,7 +160,9 @@ export function readChanges(part, held) {
     results.push(obj);
     held.put(kind, name, op === "D" ? null : obj);
     records.push({ type: OPS[op], kind, name, object: obj });
+    if (results.length % ENTRIES_PER_STEP === 0) yield;
   }
+  // (the object as it stands now: a later message may change or delete it)
   const resolve = (ref) => (typeof ref === "number" ? results[ref] : held.get(ref[0], ref[1]));
   resolved = [];
   const normals = [];
@@ -125,7 +172,10 @@ export function readChanges(part, held) {
     const base = baseOf(entry, 0, normals.length);
     const normal = applyOps(base === null ? null : normals[base], ops);
     normals.push(normal);
-    held.writeEvent(fullEvent(normal, resolve));
+    const involved = normal.involvedObject;
+    const named = involved && typeof involved === "object" && "ref" in involved && !("kind" in involved);
+    held.writeEvent(new SentEvent(normal, named ? resolve(involved.ref) : undefined));
+    if (normals.length % ENTRIES_PER_STEP === 0) yield;
   }
   for (const name of part.expired || []) held.forgetEvent(name);
   return records;

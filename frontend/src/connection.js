@@ -2,6 +2,9 @@
 
 const PROTOCOL_VERSION = 2;
 const CLOSE_NOT_FOUND = 4404; // the server's close code for a simulation that does not exist
+// Message work done in one go before the page may draw a frame: a big delta (a tick that starts
+// hundreds of pods) is applied over several tasks, each a slice of about this long.
+const SLICE_MS = 8;
 
 /**
  * Connect the store to /ws/simulations/<id>/. Deltas with seq <= the last seen are dropped,
@@ -13,6 +16,8 @@ const CLOSE_NOT_FOUND = 4404; // the server's close code for a simulation that d
  * token: a link's token to connect with instead of the session (the embed player).
  * While held() (the page shows a past moment: rewind.js), deltas and snapshots go to onHeld(msg)
  * instead of the store; release() says the store holds a fresh state again.
+ * Messages are handled in the order they came, in slices of SLICE_MS of work while the page is
+ * visible (the store only ever shows a whole seq: SimStore.deltaWork).
  * Returns { send(message), release() }.
  */
 export function connectStream(simId, store, { onStatus = () => {}, onError = () => {}, onOpen = () => {},
@@ -22,6 +27,9 @@ export function connectStream(simId, store, { onStatus = () => {}, onError = () 
   let awaitingSnapshot = true;
   let retryDelay = 500;
   let shown = "";
+  const inbox = []; // messages received and not yet handled, oldest first
+  let current = null; // the message being handled: {steps, bytes, ms}
+  let scheduled = false; // a task will handle the rest
 
   function show(text, kind) {
     if (text === shown) return;
@@ -47,9 +55,8 @@ export function connectStream(simId, store, { onStatus = () => {}, onError = () 
       onOpen();
     });
     socket.addEventListener("message", (event) => {
-      const started = performance.now();
-      receive(event.data);
-      stats?.recordMessage(performance.now() - started, event.data.length);
+      inbox.push(event.data);
+      if (!scheduled) work();
     });
     socket.addEventListener("close", (event) => {
       if (event.code === CLOSE_NOT_FOUND) {
@@ -67,14 +74,48 @@ export function connectStream(simId, store, { onStatus = () => {}, onError = () 
     if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: "resync" }));
   }
 
-  function receive(text) {
+  /** Handle messages until none is left or a slice's time is up (then a task goes on later). */
+  function work() {
+    scheduled = false;
+    const started = performance.now();
+    while (current || inbox.length) {
+      if (!current) {
+        const text = inbox.shift();
+        current = { steps: receive(text), bytes: text.length, ms: 0 };
+      }
+      const before = performance.now();
+      let done = true;
+      try {
+        done = current.steps.next().done;
+      } catch (error) {
+        reportError(error); // (a panel's bug: the messages after it are still handled)
+      }
+      current.ms += performance.now() - before;
+      if (done) {
+        stats?.recordMessage(current.ms, current.bytes);
+        current = null;
+      }
+      if ((current || inbox.length) && !document.hidden && performance.now() - started >= SLICE_MS) {
+        scheduled = true;
+        setTimeout(work, 0);
+        break;
+      }
+    }
+    stats?.recordSlice(performance.now() - started);
+  }
+
+  /** One message's handling, as steps (a delta's apply may pause: SimStore.deltaWork). */
+  function* receive(text) {
     let msg;
     try {
       msg = JSON.parse(text);
     } catch {
       return;
     }
-    if (msg.v !== PROTOCOL_VERSION) return;
+    if (msg.v === PROTOCOL_VERSION) yield* handle(msg);
+  }
+
+  function* handle(msg) {
     if ((msg.type === "snapshot" || msg.type === "delta") && held()) {
       onHeld(msg);
       return;
@@ -90,9 +131,10 @@ export function connectStream(simId, store, { onStatus = () => {}, onError = () 
         resync();
         return;
       }
-      store.applyDelta(msg);
-      live(msg.clock);
-      markProgress();
+      if (yield* store.deltaWork(msg)) {
+        live(msg.clock);
+        markProgress();
+      } else yield* handle(msg); // the store was replaced meanwhile (a rewind): as if it came now
     } else if (msg.type === "status") {
       if (msg.state === "stalled") show(`stalled: ${msg.reason || "unknown reason"}`, "bad");
       else if (msg.state === "live") live(store.clock);

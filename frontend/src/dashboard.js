@@ -33,6 +33,7 @@ class FrameStats {
     this.messageMs = 0;
     this.maxMessageMs = 0;
     this.messageBytes = 0;
+    this.maxSliceMs = 0; // the longest stretch of message work without a break (connection.js)
   }
 
   record(ms) {
@@ -46,6 +47,10 @@ class FrameStats {
     this.messageMs += ms;
     this.maxMessageMs = Math.max(this.maxMessageMs, ms);
     this.messageBytes += bytes;
+  }
+
+  recordSlice(ms) {
+    this.maxSliceMs = Math.max(this.maxSliceMs, ms);
   }
 }
 

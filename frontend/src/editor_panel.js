@@ -75,7 +75,7 @@ export class EditorPanel {
     });
     store.subscribe((topics) => {
       const bare = topics.has("objects") && !this.getDeployment();
-      if (topics.has("meta") || topics.has("snapshot") || bare) this.follow();
+      if (topics.has("meta") || topics.has("snapshot") || bare) this.followSoon();
     });
   }
 
@@ -104,6 +104,15 @@ export class EditorPanel {
     this.renderErrors([]);
     this.hideNotice();
     this.updateDirtyHint();
+  }
+
+  /** `follow` in a task of its own: reloading the editor costs a frame's time, and a big delta
+   *  that changed the manifest has already taken one. */
+  followSoon() {
+    this.followTimer ||= setTimeout(() => {
+      this.followTimer = 0;
+      this.follow();
+    }, 0);
   }
 
   /**

@@ -1,5 +1,6 @@
 // Live status: the `kubectl rollout status` line, conditions, READY / UP-TO-DATE / AVAILABLE,
 // the `kubectl get` / `describe` text views and the describe-style events list.
+import { setHtml } from "./html.js";
 import { esc } from "./timeline.js";
 import { simSeconds } from "./pod_state.js";
 
@@ -84,7 +85,7 @@ export class StatusPanel {
       `<tr class="cond-${c.status === "True" ? "true" : "false"}"><td>${esc(c.type)}</td><td>${esc(c.status)}</td>` +
       `<td>${esc(c.reason || "")}</td><td>${esc(c.message || "")}</td></tr>`,
     );
-    this.root.querySelector("#conditions tbody").innerHTML = rows.join("") || `<tr><td colspan="4">none</td></tr>`;
+    setHtml(this.root.querySelector("#conditions tbody"), rows.join("") || `<tr><td colspan="4">none</td></tr>`);
   }
 
   setCounter(key, value) {
@@ -102,10 +103,9 @@ export class StatusPanel {
   /** Events as `kubectl describe` lists them: Type, Reason, Age, From, Message. */
   renderEvents() {
     const name = this.getDeployment();
-    const events = this.eventsScope === "deployment" ? this.store.eventsFor("Deployment", name) : this.store.allEvents();
-    events.sort((a, b) => (simSeconds(a.lastTimestamp) ?? 0) - (simSeconds(b.lastTimestamp) ?? 0));
+    const events = this.eventsScope === "deployment" ? this.store.latestEvents(300, "Deployment", name) : this.store.latestEvents(300);
     const now = this.store.t;
-    const rows = events.slice(-300).map((e) => {
+    const rows = events.map((e) => {
       const last = simSeconds(e.lastTimestamp) ?? now;
       const first = simSeconds(e.firstTimestamp) ?? last;
       const age = e.count > 1 ? `${humanDuration(now - last)} (x${e.count} over ${humanDuration(now - first)})` : humanDuration(now - last);

@@ -3,7 +3,8 @@
 // objects and events come in the compact form `compact.js` reads (what changed, against what
 // is held), and each delta's `timeline` rows carry the new segments, marks and series, so the
 // browser never re-derives pod states itself.
-import { readChanges } from "./compact.js";
+import { readChanges, readSteps } from "./compact.js";
+import { simSeconds } from "./pod_state.js";
 
 const MAX_EVENTS = 20000; // per group (pod events / the others)
 const KIND_KEYS = {
@@ -26,13 +27,15 @@ export class SimStore {
   }
 
   clear() {
+    this.generation = (this.generation || 0) + 1; // cancels a delta being applied (deltaWork)
     this.sim = null;
     this.seq = -1;
     this.t = 0;
     this.clock = { running: false, speed: 1 };
     this.objects = Object.fromEntries(Object.values(KIND_KEYS).map((key) => [key, new Map()]));
-    // Event name -> core/v1 Event, in arrival order. Pod events are kept apart so the cap drops
-    // them first and describe's Deployment events never have to be searched for among them.
+    // Event name -> SentEvent (compact.js: the event as sent, rebuilt when read), in order of
+    // their last writes. Pod events are kept apart so the cap drops them first and describe's
+    // Deployment events never have to be searched for among them.
     this.podEvents = new Map();
     this.otherEvents = new Map();
     this.meta = {}; // deployment name -> {manifest, rollout_status, history, describe}
@@ -73,17 +76,35 @@ export class SimStore {
 
   /** Apply one delta whose seq the connection has already checked. */
   applyDelta(msg) {
+    const work = this.deltaWork(msg);
+    while (!work.next().done);
+  }
+
+  /**
+   * Apply one delta as a generator that pauses between slices of its objects and events (see
+   * `applyDelta`; its return value: whether it was applied). They are read into a staging area
+   * and written into the store at the end, all at once, so that what runs between two steps (a
+   * frame drawn) sees the whole previous seq. A `clear()` meanwhile (a snapshot, a rewind) cancels it.
+   */
+  *deltaWork(msg) {
+    const generation = this.generation;
+    const reset = msg.cause === "reset"; // the cluster was replaced: the delta holds all of the new one
+    const staged = [];
+    const records = yield* readSteps(msg, this.staging(reset, staged));
+    if (this.generation !== generation) return false;
     const topics = new Set(["tick"]);
     this.seq = msg.seq;
     this.t = msg.t;
-    if (msg.cause === "reset") { // the cluster was replaced: the delta holds all of the new one
+    if (reset) {
       for (const map of Object.values(this.objects)) map.clear();
       this.podEvents.clear();
       this.otherEvents.clear();
       this.timeline = emptyTimeline();
       this.structureVersion++;
     }
-    if (readChanges(msg, this.held(topics)).length) topics.add("objects");
+    const held = this.held(topics);
+    for (const [method, ...args] of staged) held[method](...args);
+    if (records.length) topics.add("objects");
     for (const [name, facts] of Object.entries(msg.deployments || {})) {
       this.meta[name] = { ...(this.meta[name] || {}), ...facts };
       topics.add("meta");
@@ -101,6 +122,28 @@ export class SimStore {
       topics.add("timeline");
     }
     this.notify(topics);
+    return true;
+  }
+
+  /** A `held` for `readSteps` that writes nothing yet: the writes go to `staged`, in order, and
+   *  what is read is the store (nothing after a reset) with those writes on top. */
+  staging(reset, staged) {
+    const written = new Map(); // kind -> name -> object, null when deleted
+    return {
+      get: (kind, name) => {
+        const mine = written.get(kind);
+        if (mine?.has(name)) return mine.get(name) ?? undefined;
+        return reset ? undefined : this.objects[KIND_KEYS[kind]]?.get(name);
+      },
+      put: (kind, name, obj) => {
+        if (!(kind in KIND_KEYS)) return;
+        if (!written.has(kind)) written.set(kind, new Map());
+        written.get(kind).set(name, obj);
+        staged.push(["put", kind, name, obj]);
+      },
+      writeEvent: (sent) => staged.push(["writeEvent", sent]),
+      forgetEvent: (name) => staged.push(["forgetEvent", name]),
+    };
   }
 
   /** What `readChanges` needs of this store; a new event adds "events" to `topics`. */
@@ -168,28 +211,48 @@ export class SimStore {
     }
   }
 
-  /** Store an Event (a repeat of a known one replaces it); true when something new arrived. */
-  addEvent(event) {
-    if (!event) return false;
-    const events = event.involvedObject?.kind === "Pod" ? this.podEvents : this.otherEvents;
-    const key = event.metadata?.name || `${event.reason}/${event.involvedObject?.name}/${event.lastTimestamp}`;
-    const previous = events.get(key);
-    if (previous && previous.count === event.count && previous.lastTimestamp === event.lastTimestamp) return false;
+  /** Store a write of an event (a SentEvent; a repeat of a known one replaces it); true when
+   *  something new arrived. Its own fields are read as sent: nothing is rebuilt here. */
+  addEvent(sent) {
+    const fields = sent.normal;
+    const involved = sent.involved();
+    const events = involved.kind === "Pod" ? this.podEvents : this.otherEvents;
+    const key = sent.name() || `${fields.reason}/${involved.name}/${fields.lastTimestamp}`;
+    const previous = events.get(key)?.normal;
+    if (previous && previous.count === fields.count && previous.lastTimestamp === fields.lastTimestamp) return false;
     events.delete(key);
-    events.set(key, event);
+    events.set(key, sent);
     if (events.size > MAX_EVENTS) events.delete(events.keys().next().value);
     return true;
   }
 
-  /** Every stored event (Deployment and ReplicaSet ones first, then pods'), for the events list. */
+  /** Every stored event (Deployment and ReplicaSet ones first, then pods'). */
   allEvents() {
-    return [...this.otherEvents.values(), ...this.podEvents.values()];
+    return [...this.otherEvents.values(), ...this.podEvents.values()].map((sent) => sent.event());
+  }
+
+  /** The stored events about one object (kind null: all), unbuilt, in allEvents' order. */
+  sentEvents(kind = null, name = null) {
+    if (kind === null) return [...this.otherEvents.values(), ...this.podEvents.values()];
+    const found = [];
+    for (const sent of (kind === "Pod" ? this.podEvents : this.otherEvents).values()) {
+      const involved = sent.involved();
+      if (involved.kind === kind && involved.name === name) found.push(sent);
+    }
+    return found;
   }
 
   /** Events about one object, oldest first. */
   eventsFor(kind, name) {
-    const events = kind === "Pod" ? this.podEvents : this.otherEvents;
-    return [...events.values()].filter((e) => e.involvedObject?.kind === kind && e.involvedObject?.name === name);
+    return this.sentEvents(kind, name).map((sent) => sent.event());
+  }
+
+  /** The last `limit` events about one object (kind null: all) by lastTimestamp, oldest first
+   *  (equal times in allEvents' order): only those are rebuilt. */
+  latestEvents(limit, kind = null, name = null) {
+    const keyed = this.sentEvents(kind, name).map((sent, i) => [simSeconds(sent.normal.lastTimestamp) ?? 0, i, sent]);
+    keyed.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    return keyed.slice(-limit).map((entry) => entry[2].event());
   }
 
   deploymentNames() {

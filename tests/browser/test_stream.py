@@ -126,6 +126,62 @@ def test_the_page_says_stalled_with_the_reason_and_live_again_with_the_next_delt
     page.wait_for_function("() => document.getElementById('connection').textContent === 'live'")
 
 
+def test_a_big_delta_is_seen_whole_and_the_next_one_waits_its_turn(page, daphne_server, sim_id):
+    """A delta that starts 3,000 pods with an event each is applied over several tasks (frames are
+    drawn meanwhile): every frame sees all of one seq, the delta sent right after it applies next,
+    and the events read back (rebuilt from their compact form when read) are those sent."""
+    sockets = []
+
+    def handler(ws):
+        sockets.append(ws)
+        ws.send(json.dumps(protocol.snapshot_message(state(10, 5.0, {}))))
+
+    page.route_web_socket(f"**/ws/simulations/{sim_id}/", handler)
+    page.route(f"**/api/**", lambda route: route.fulfill(json=[]))
+    page.goto(f"{daphne_server.url}/simulations/{sim_id}/")
+    page.wait_for_function("() => document.body.dataset.lastSeq === '10'")
+    names = [f"web-1-{i:05d}" for i in range(3000)]
+    pods = {n: {**pod(n, "web-1"), "apiVersion": "v1", "kind": "Pod",
+                "metadata": {**pod(n, "web-1")["metadata"], "namespace": "default", "uid": f"00000000-0000-4000-8000-{i:012x}"}}
+            for i, n in enumerate(names)}
+    events = [{"apiVersion": "v1", "kind": "Event", "count": 1, "type": "Normal", "reason": "Scheduled",
+               "message": f"Successfully assigned default/{n} to node-1", "lastTimestamp": "2026-01-01T00:00:06Z",
+               "metadata": {"name": f"{n}.18867257{i:08x}", "namespace": "default", "uid": f"10000000-0000-4000-8000-{i:012x}"},
+               "involvedObject": {"apiVersion": "v1", "kind": "Pod", "name": n, "namespace": "default",
+                                  "uid": pods[n]["metadata"]["uid"]}} for i, n in enumerate(names)]
+    mirror = compact.Mirror()
+    added = [{"type": "ADDED", "kind": "Pod", "name": n, "namespace": "default", "object": pods[n]} for n in names]
+    big = protocol.delta_message(
+        sim=SIM, seq=11, t=6.0, cause="step", deployments={}, markers=[],
+        changes=compact.encode(mirror, added + [{"type": "EVENT", "kind": "Event", "object": e} for e in events]),
+        clock=protocol.clock_info(running=True, speed=1.0),
+        timeline={"pods": {n: {"rs": "web-1", "node": "node-1", "segments": [[6.0, "Pending"]], "marks": []} for n in names},
+                  "replicasets": {}, "deployments": {}})
+    running = {**pods[names[0]], "status": {"phase": "Running"}}
+    after = protocol.delta_message(
+        sim=SIM, seq=12, t=7.0, cause="step", deployments={}, markers=[], timeline={"pods": {}},
+        changes=compact.encode(mirror, [{"type": "MODIFIED", "kind": "Pod", "name": names[0], "namespace": "default",
+                                        "object": running}]),
+        clock=protocol.clock_info(running=True, speed=1.0))
+    page.evaluate("""() => {
+      const store = window.rolloutviz.store;
+      const seen = window.seenInFrames = [];
+      const look = () => {
+        seen.push([store.seq, store.objects.pods.size]);
+        if (store.seq < 12) requestAnimationFrame(look);
+      };
+      requestAnimationFrame(look);
+    }""")
+    sockets[0].send(json.dumps(big))
+    sockets[0].send(json.dumps(after))
+    page.wait_for_function("() => document.body.dataset.lastSeq === '12'")
+    seen = {tuple(pair) for pair in page.evaluate("window.seenInFrames")}
+    assert seen <= {(10, 0), (11, 3000), (12, 3000)}, seen
+    held = page.evaluate("(name) => [window.rolloutviz.store.objects.pods.get(name), window.rolloutviz.store.allEvents()]",
+                         names[0])
+    assert held == [running, events]
+
+
 # Every object and event the page holds, by kind and name, as plain data.
 _HELD_JS = """() => {
   const store = window.rolloutviz.store;
