@@ -11,6 +11,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 
 from rolloutviz import permissions
 from rolloutviz.services import links
+from rolloutviz.services.comparison_members import membership
 
 from simulator.kubelet.images import BUILTIN_IMAGES, IMAGE_BEHAVIOR_API_VERSION, IMAGE_BEHAVIOR_KIND
 
@@ -65,4 +66,5 @@ def simulation(request, sim_id: int):
         "images": image_catalogue(),
         "behavior_api_version": IMAGE_BEHAVIOR_API_VERSION,
         "behavior_kind": IMAGE_BEHAVIOR_KIND,
+        "membership": membership(sim_id),
     })

@@ -121,6 +121,15 @@ def test_each_role_may_do_what_it_should_and_nothing_more(owner, django_user_mod
     assert got == EXPECTED[who]
 
 
+def test_a_members_page_points_to_its_comparison(owner):
+    comparison, member = owner.comparison["id"], owner.comparison["members"][1]
+    page = owner.get(f"/simulations/{member['simulation']}/").content.decode()
+    assert 'id="comparison-member"' in page and f'href="/compare/{comparison}/"' in page
+    assert f"“{member['label']}”, one member of\n  comparison {comparison}" in page
+    other = post(owner, "/api/simulations/", {"name": "alone"}).json()["id"]
+    assert 'id="comparison-member"' not in owner.get(f"/simulations/{other}/").content.decode()
+
+
 def test_the_page_follows_the_roles(owner):
     page = f"/compare/{owner.comparison['id']}/"
     assert owner.get(page).status_code == 200 and b'data-page="compare"' in owner.get(page).content
