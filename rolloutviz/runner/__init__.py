@@ -25,13 +25,20 @@ from django.db import connection, connections
 
 from rolloutviz.runner.pool import WorkerLost, WorkerPool
 
-__all__ = ["WorkerLost", "WorkerPool", "collecting", "outbox", "pool", "run", "run_async", "start", "stop",
-           "in_thread"]
+__all__ = ["WorkerLost", "WorkerPool", "collecting", "outbox", "pool", "run", "run_async", "side_lane", "start",
+           "stop", "in_thread"]
 
 logger = logging.getLogger(__name__)
 
 _pool: WorkerPool | None = None
 _outbox: contextvars.ContextVar[list | None] = contextvars.ContextVar("rolloutviz_outbox", default=None)
+
+
+def side_lane(simulation_id: int) -> int:
+    """The routing key of a simulation's work beside its live copy (a seek into its past, a
+    what-if check on a copy): never a simulation's own id, so that work queues apart from the
+    simulation's clock and commands, one job at a time per simulation."""
+    return -simulation_id
 
 
 def worker_count() -> int:

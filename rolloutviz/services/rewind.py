@@ -10,7 +10,7 @@ worker, read at any seq). The state is then built by the live code (`live.state_
 texts and the Why panel by the live views on a `Reader` of the past. The states answered lately are
 kept (`TEXTS_BYTES`): a recorded moment never changes.
 
-Seeks run in the worker pool under the simulation's *rewind lane* (its own routing key), apart
+Seeks run in the worker pool under the simulation's side lane (`runner.side_lane`: its own routing key, which what-if checks share), apart
 from its live copy: the clock and the commands never wait behind a seek, and a long one makes only
 the lane heavy. A worker keeps the last moments it built (`KEPT`): a seek forward from one (a
 playback) folds the new deltas and redoes the new steps only. At most `MAX_IN_FLIGHT` seeks of one
@@ -217,11 +217,6 @@ def _read_at(*, simulation_id: int, seq: int, view, args: tuple):
 # ---------------------------------------------------------------- in the pool, bounded
 
 
-def lane(simulation_id: int) -> int:
-    """The pool's routing key of a simulation's seeks: apart from its live copy's."""
-    return -simulation_id
-
-
 _in_flight: dict[int, int] = {}
 _in_flight_guard = threading.Lock()
 
@@ -235,7 +230,7 @@ def _seek(simulation_id: int, function, **kwargs):
             raise limits.Limited("the server is rewinding other simulations: try again in a moment", 1)
         _in_flight[simulation_id] = _in_flight.get(simulation_id, 0) + 1
     try:
-        return runner.run(lane(simulation_id), function, simulation_id=simulation_id, **kwargs)
+        return runner.run(runner.side_lane(simulation_id), function, simulation_id=simulation_id, **kwargs)
     except Simulation.DoesNotExist:
         raise NotFound(f"simulation {simulation_id} not found") from None
     finally:

@@ -3,7 +3,7 @@ and its check, the same manifest run on a private copy of the simulation's clust
 
 The prediction is read on the simulation's live copy where it lives (`live.read`: a few
 milliseconds, no copy), together with a snapshot of it when a check is asked for. The check
-runs as a job of its own in the worker pool, routed apart from the simulation (`trial_key`),
+runs as a job of its own in the worker pool, routed apart from the simulation (`runner.side_lane`),
 so it never holds up the simulation's clock or anyone's stream; the pool's heavy-job rule
 moves other simulations off its worker while it computes. It is bounded in simulated time
 (the prediction's end plus a margin) and in wall time (``WHATIF_WALL_SECONDS``), records
@@ -29,12 +29,6 @@ def wall_seconds() -> float:
     return float(getattr(settings, "WHATIF_WALL_SECONDS", DEFAULT_WALL_SECONDS))
 
 
-def trial_key(simulation_id: int) -> int:
-    """The pool routing key of a simulation's checks: never a simulation's own id, so a check
-    queues apart from the simulation's jobs (one at a time per simulation)."""
-    return -simulation_id
-
-
 def whatif(*, simulation_id: int, yaml_text, run: bool = True) -> dict:
     """``{"prediction": {"deployments": [...]}, "run": {...} | None}`` for applying
     ``yaml_text`` now (shapes in docs/contracts.md), waiting for the check in this thread.
@@ -45,7 +39,7 @@ def whatif(*, simulation_id: int, yaml_text, run: bool = True) -> dict:
     """
     answer, pending = prediction(simulation_id=simulation_id, yaml_text=yaml_text, run=run)
     if pending is not None:
-        answer["run"] = runner.run(trial_key(simulation_id), checked, **pending)
+        answer["run"] = runner.run(runner.side_lane(simulation_id), checked, **pending)
     return answer
 
 
@@ -68,7 +62,7 @@ def prediction(*, simulation_id: int, yaml_text, run: bool) -> tuple[dict, dict 
 
 async def check_async(simulation_id: int, pending: dict) -> dict:
     """The check awaited from the event loop: it holds no thread while it runs in the pool."""
-    return await runner.run_async(trial_key(simulation_id), checked, **pending)
+    return await runner.run_async(runner.side_lane(simulation_id), checked, **pending)
 
 
 def predicted(reader, yaml_text: str, with_state: bool) -> tuple[dict, dict | None]:

@@ -115,7 +115,7 @@ def test_through_the_pool_the_check_runs_apart_from_the_simulation(pooled, simul
     assert (measured["outcome"], measured["deadline_seconds"]) == \
         ("ProgressDeadlineExceeded", answer["prediction"]["deployments"][0]["deadline_seconds"])
     # the check queued on a key of its own: the simulation's own jobs never waited behind it
-    assert pooled.owner(whatif.trial_key(simulation.id)) != pooled.owner(simulation.id)
+    assert pooled.owner(runner.side_lane(simulation.id)) != pooled.owner(simulation.id)
     assert live.advance(simulation_id=simulation.id, steps=1).seq == Simulation.objects.get(pk=simulation.id).seq
 
 
