@@ -9,7 +9,7 @@ scheduler on a busy machine. The hooks below only read headers and cookies and s
 (the session and the user are lazy: whoever reads them first, a view in a thread, loads them);
 the two that may write are moved to a thread exactly when they will: the session's save and the
 messages' store. Nothing else in them may block, and Django's ``async_unsafe`` guard turns any
-database query made on the event loop into an error (tests/rolloutviz/test_middleware.py runs the
+database query made on the event loop into an error (tests/rolloutviz/test_reads.py runs the
 stack with that guard on). ``MIDDLEWARE`` keeps naming Django's classes, because Django's deploy
 checks look for those very names (HSTS, secure cookies, CSRF); these are subclasses, so what the
 checks conclude stays true. Under WSGI (and Django's test clients) Django's own classes run.
