@@ -7,8 +7,11 @@ from __future__ import annotations
 import weakref
 
 from rolloutviz.models import Simulation
-from rolloutviz.services import live, rewind
+from rolloutviz.services import live, rewind, shared_reads
 from rolloutviz.services.errors import NotFound
+
+
+SHARED_KEY = ("explanations",)  # what `shared_reads` files the answer now under: every viewer polls it
 
 
 def explanations(*, simulation_id: int, seq: int | None = None) -> dict:
@@ -20,7 +23,8 @@ def explanations(*, simulation_id: int, seq: int | None = None) -> dict:
     if seq is not None:
         return rewind.read_at(simulation_id, seq, explained)
     try:
-        return live.read(simulation_id=simulation_id, view=explained)
+        return shared_reads.answer(simulation_id, SHARED_KEY,
+                                   lambda: live.read(simulation_id=simulation_id, view=explained))
     except Simulation.DoesNotExist:
         raise NotFound(f"simulation {simulation_id} not found") from None
 

@@ -1,4 +1,5 @@
-"""Text reads of a simulation answered once per seq, shared by every request of this process at that seq.
+"""Reads of a simulation (kubectl text views, the Why panel's explanations) answered once per seq,
+shared by every request of this process at that seq.
 
 Twenty clients polling ``kubectl get deploy`` of a 1,000-pod simulation asked its worker twenty
 times per seq, queued between the clock's steps there; now the first request at a seq asks and

@@ -52,7 +52,8 @@ _kubectl_checked_in_read_thread = in_read_thread(_kubectl_checked)
 
 @endpoint("GET", remembered=True)
 def _explanations_checked(request: HttpRequest, sim_id: int) -> Pending:
-    return Pending(None, functools.partial(explanations.explanations_async, simulation_id=sim_id))
+    return Pending(shared_reads.claim(sim_id, explanations.SHARED_KEY),
+                   functools.partial(explanations.explanations_async, simulation_id=sim_id))
 
 
 _explanations_checked_in_read_thread = in_read_thread(_explanations_checked)

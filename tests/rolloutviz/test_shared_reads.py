@@ -98,3 +98,16 @@ async def test_awaited_reads_share_one_computation_and_a_waiter_going_away_takes
     gone.cancel()
     release.set()
     assert await other == "awaited answer" and calls == [1]
+
+
+def test_the_polled_explanations_are_read_once_per_seq(simulation, monkeypatch):
+    from rolloutviz.services import explanations, live, simulations
+
+    asked = []
+    real = live.read
+    monkeypatch.setattr(live, "read", lambda **kwargs: asked.append(kwargs) or real(**kwargs))
+    first = [explanations.explanations(simulation_id=simulation.id) for _ in range(3)]
+    assert len(asked) == 1 and first[0] is first[1] is first[2]
+    simulations.clock_step(simulation_id=simulation.id, count=1)
+    after = explanations.explanations(simulation_id=simulation.id)
+    assert len(asked) == 2 and after["t"] > first[0]["t"]
